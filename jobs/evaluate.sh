@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Evaluate a refusal-token model: score every prompt once, sweep every rule and threshold, write tables.
+#
+#   jobs/evaluate.sh [--config FILE] [--output DIR] [--run-id ID] [--model DIR] [--set KEY=VALUE ...]
+#
+# Without SPARK_HOME: local Spark inside one JVM; needs only Java 17 and Maven (builds on first use).
+# With SPARK_HOME: the same job through $SPARK_HOME/bin/spark-submit (SPARK_SUBMIT_ARGS adds options
+# such as "--master yarn --num-executors 4").
+# Other subcommands: REFUSAL_EVAL_COMMAND=score|sweep (default run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command=${REFUSAL_EVAL_COMMAND:-run}
+args=("$@")
+has_config=false
+for a in "$@"; do [[ "$a" == "--config" || "$a" == --config=* ]] && has_config=true; done
+$has_config || args=(--config conf/evaluate.yaml "${args[@]}")
+
+stamp=target/.build-stamp
+if [[ ! -f "$stamp" || -n "$(find src pom.xml -newer "$stamp" -print -quit)" ]]; then
+  echo "Building (first run or sources changed)..." >&2
+  mvn -B -q -DskipTests package dependency:build-classpath \
+      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile >&2
+  touch "$stamp"
+fi
+
+jvm_opts=$(tr '\n' ' ' < jobs/java17-spark.options)
+export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+
+if [[ -n "${SPARK_HOME:-}" ]]; then
+  jar=$(ls target/refusal-eval-*-cluster.jar)
+  extra=()
+  # The cluster jar carries no libtorch. Unless the user points DJL at one, ship the CPU build.
+  if [[ -z "${PYTORCH_LIBRARY_PATH:-}" && -z "${PYTORCH_FLAVOR:-}" ]]; then
+    extra+=(--jars "$(tr ':' '\n' < target/classpath.txt | grep pytorch-native-cpu)")
+  fi
+  # shellcheck disable=SC2086
+  exec "$SPARK_HOME/bin/spark-submit" --class dev.refusaltokens.eval.job.Main \
+    --conf "spark.driver.extraJavaOptions=$jvm_opts -Dai.djl.offline=true" \
+    --conf "spark.executor.extraJavaOptions=$jvm_opts -Dai.djl.offline=true" \
+    --driver-java-options "-Dlog4j2.configurationFile=conf/log4j2.properties" \
+    ${SPARK_SUBMIT_ARGS:-} "${extra[@]}" "$jar" "$command" "${args[@]}"
+fi
+
+threads=${DJL_THREADS:-1}
+# shellcheck disable=SC2086
+exec java $jvm_opts ${JAVA_OPTS:--Xmx4g} -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" \
+  -Dlog4j2.configurationFile=conf/log4j2.properties \
+  -cp "target/classes:$(cat target/classpath.txt)" dev.refusaltokens.eval.job.Main "$command" "${args[@]}"

@@ -1,0 +1,23 @@
+package dev.refusaltokens.eval.bench;
+
+import java.util.Locale;
+
+/** Why an input row was not scored: the machine-readable {@code rejects.reason} values. */
+public enum RejectReason {
+  /** The line is not a JSON object. */
+  MALFORMED_JSON,
+  /** No {@code id} field, or an empty one. */
+  MISSING_ID,
+  /** No {@code prompt} field, or one that is not a string. */
+  MISSING_PROMPT,
+  /** The prompt is empty or only whitespace. */
+  EMPTY_PROMPT,
+  /** An earlier line of the same benchmark has the same id; the first occurrence is scored. */
+  DUPLICATE_ID,
+  /** The rendered prompt has more tokens than the model's window. */
+  TOO_LONG;
+
+  public String id() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

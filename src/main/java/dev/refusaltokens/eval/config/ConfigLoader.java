@@ -1,0 +1,212 @@
+package dev.refusaltokens.eval.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.refusaltokens.eval.decide.Rule;
+import dev.refusaltokens.eval.decide.ThresholdGrid;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the one {@link EvalConfig} of a run. Precedence, in this one place: a {@code --set key=value}
+ * (or a dedicated option such as {@code --output}) on the command line, then the YAML config file, then
+ * the {@code DEFAULT_*} constants. Unknown keys and badly typed values stop the job here, before Spark.
+ */
+public final class ConfigLoader {
+
+  private static final YAMLMapper YAML = new YAMLMapper();
+  private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+  /** The built-in prompt sets, shipped in {@code data/coconot/}. */
+  public static final List<BenchmarkSpec> DEFAULT_BENCHMARKS = List.of(
+      new BenchmarkSpec("coconot_original", "data/coconot/coconot_eval.jsonl", true),
+      new BenchmarkSpec("coconot_contrast", "data/coconot/coconot_contrast_eval.jsonl", false));
+
+  private ConfigLoader() {}
+
+  /**
+   * @param file a YAML config file, or null for defaults only
+   * @param overrides dotted keys to values (YAML syntax: {@code [1.0, 0.5]} is a list), applied last
+   */
+  public static EvalConfig load(Path file, Map<String, String> overrides, Clock clock) {
+    ObjectNode root = file == null ? JsonNodeFactory.instance.objectNode() : readFile(file);
+    overrides.forEach((key, value) -> set(root, key, parseValue(key, value)));
+    ConfigReader r = new ConfigReader(root);
+
+    ModelConfig model = new ModelConfig(
+        r.string("model.dir", ModelConfig.DEFAULT_DIR),
+        r.string("model.respond_token", null),
+        r.stringList("model.refusal_tokens", null),
+        r.string("model.system_prompt", null));
+    List<BenchmarkSpec> benchmarks = r.has("benchmarks") ? benchmarks(r) : DEFAULT_BENCHMARKS;
+    ScoringConfig scoring = new ScoringConfig(
+        r.doubleList("scoring.temperatures", ScoringConfig.DEFAULT_TEMPERATURES),
+        r.integer("scoring.batch_tokens", ScoringConfig.DEFAULT_BATCH_TOKENS),
+        r.integer("scoring.max_batch_size", ScoringConfig.DEFAULT_MAX_BATCH_SIZE),
+        r.integer("scoring.window_rows", ScoringConfig.DEFAULT_WINDOW_ROWS),
+        r.integer("scoring.rows_per_partition", ScoringConfig.DEFAULT_ROWS_PER_PARTITION),
+        r.integer("scoring.canary_prompts", ScoringConfig.DEFAULT_CANARY_PROMPTS),
+        r.number("scoring.canary_tolerance", ScoringConfig.DEFAULT_CANARY_TOLERANCE));
+    SweepConfig sweep = new SweepConfig(
+        rules(r.stringList("sweep.rules", SweepConfig.DEFAULT_RULES.stream().map(Rule::id).toList())),
+        grid(r),
+        r.doubleList("report.summary_thresholds", SweepConfig.DEFAULT_SUMMARY_THRESHOLDS));
+    String runId = r.string("run_id", null);
+    if (runId == null) {
+      runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
+          + Path.of(model.dir()).getFileName();
+    }
+    String output = r.string("output", EvalConfig.DEFAULT_OUTPUT);
+    String master = r.string("spark.master", EvalConfig.DEFAULT_SPARK_MASTER);
+    Map<String, String> sparkConf = r.stringMap("spark.conf");
+    r.rejectUnknownKeys();
+
+    EvalConfig partial = new EvalConfig(runId, output, model, benchmarks, scoring, sweep, master,
+        sparkConf, "");
+    return new EvalConfig(runId, output, model, benchmarks, scoring, sweep, master, sparkConf,
+        toYaml(partial));
+  }
+
+  private static ObjectNode readFile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("Config file '" + file + "' does not exist; pass --config with an "
+          + "existing YAML file, e.g. conf/evaluate.yaml");
+    }
+    try {
+      JsonNode node = YAML.readTree(file.toFile());
+      if (node == null || node.isMissingNode() || node.isNull()) {
+        return JsonNodeFactory.instance.objectNode();
+      }
+      if (!node.isObject()) {
+        throw new ConfigException("Config file '" + file + "' is not a YAML mapping of keys to values");
+      }
+      return (ObjectNode) node;
+    } catch (IOException e) {
+      throw new ConfigException("Config file '" + file + "' is not valid YAML: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode parseValue(String key, String value) {
+    try {
+      JsonNode node = YAML.readTree(value);
+      return node == null ? JsonNodeFactory.instance.nullNode() : node;
+    } catch (JsonProcessingException e) {
+      throw ConfigException.badValue(key, value, "is not a valid YAML value",
+          "quote strings and write lists as [a, b]");
+    }
+  }
+
+  private static void set(ObjectNode root, String dottedKey, JsonNode value) {
+    String[] parts = dottedKey.split("\\.");
+    ObjectNode node = root;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonNode child = node.get(parts[i]);
+      if (child == null || !child.isObject()) {
+        child = node.putObject(parts[i]);
+      }
+      node = (ObjectNode) child;
+    }
+    node.set(parts[parts.length - 1], value);
+  }
+
+  private static List<BenchmarkSpec> benchmarks(ConfigReader r) {
+    List<BenchmarkSpec> specs = new ArrayList<>();
+    List<JsonNode> items = r.objectList("benchmarks");
+    for (int i = 0; i < items.size(); i++) {
+      ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "benchmarks[" + i + "].");
+      specs.add(new BenchmarkSpec(
+          item.string("name", null),
+          item.string("path", null),
+          item.bool("should_refuse")));
+      item.rejectUnknownKeys();
+    }
+    return specs;
+  }
+
+  private static List<Rule> rules(List<String> ids) {
+    List<Rule> rules = new ArrayList<>();
+    for (String id : ids) {
+      try {
+        rules.add(Rule.fromId(id));
+      } catch (IllegalArgumentException e) {
+        throw ConfigException.badValue("sweep.rules", ids, "contains the unknown rule '" + id + "'",
+            "use rules from greedy, argmax, threshold");
+      }
+    }
+    return rules;
+  }
+
+  private static ThresholdGrid grid(ConfigReader r) {
+    ThresholdGrid d = ThresholdGrid.DEFAULT;
+    double start = r.number("sweep.grid.start", d.start());
+    double stop = r.number("sweep.grid.stop", d.stop());
+    double step = r.number("sweep.grid.step", d.step());
+    try {
+      return new ThresholdGrid(start, stop, step);
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.badValue("sweep.grid", "start=" + start + ", stop=" + stop + ", step=" + step,
+          "is invalid (" + e.getMessage() + ")", "thresholds are probabilities: keep 0 ≤ start ≤ stop ≤ 1, step > 0");
+    }
+  }
+
+  /** The effective configuration, every key spelled out, as YAML. */
+  public static String toYaml(EvalConfig c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("run_id", c.runId());
+    m.put("output", c.output());
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("dir", c.model().dir());
+    model.put("respond_token", c.model().respondToken());
+    model.put("refusal_tokens", c.model().refusalTokens());
+    model.put("system_prompt", c.model().systemPrompt());
+    m.put("model", model);
+    List<Map<String, Object>> benchmarks = new ArrayList<>();
+    for (BenchmarkSpec b : c.benchmarks()) {
+      Map<String, Object> bm = new LinkedHashMap<>();
+      bm.put("name", b.name());
+      bm.put("path", b.path());
+      bm.put("should_refuse", b.shouldRefuse());
+      benchmarks.add(bm);
+    }
+    m.put("benchmarks", benchmarks);
+    ScoringConfig s = c.scoring();
+    Map<String, Object> scoring = new LinkedHashMap<>();
+    scoring.put("temperatures", s.temperatures());
+    scoring.put("batch_tokens", s.batchTokens());
+    scoring.put("max_batch_size", s.maxBatchSize());
+    scoring.put("window_rows", s.windowRows());
+    scoring.put("rows_per_partition", s.rowsPerPartition());
+    scoring.put("canary_prompts", s.canaryPrompts());
+    scoring.put("canary_tolerance", s.canaryTolerance());
+    m.put("scoring", scoring);
+    Map<String, Object> grid = new LinkedHashMap<>();
+    grid.put("start", c.sweep().grid().start());
+    grid.put("stop", c.sweep().grid().stop());
+    grid.put("step", c.sweep().grid().step());
+    Map<String, Object> sweep = new LinkedHashMap<>();
+    sweep.put("rules", c.sweep().rules().stream().map(Rule::id).toList());
+    sweep.put("grid", grid);
+    m.put("sweep", sweep);
+    m.put("report", Map.of("summary_thresholds", c.sweep().summaryThresholds()));
+    Map<String, Object> spark = new LinkedHashMap<>();
+    spark.put("master", c.sparkMaster());
+    spark.put("conf", c.sparkConf());
+    m.put("spark", spark);
+    try {
+      return YAML.writeValueAsString(m);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package dev.refusaltokens.eval.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Typed reads of dotted keys from a YAML tree, remembering which keys were read so that a misspelt key
+ * is an error instead of a silently ignored setting.
+ */
+final class ConfigReader {
+
+  private final ObjectNode root;
+  private final String prefix;
+  private final Set<String> read = new HashSet<>();
+
+  ConfigReader(ObjectNode root) {
+    this(root, "");
+  }
+
+  ConfigReader(ObjectNode root, String prefix) {
+    this.root = root;
+    this.prefix = prefix;
+  }
+
+  boolean has(String key) {
+    JsonNode node = node(key);
+    return node != null && !node.isNull();
+  }
+
+  String string(String key, String dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isValueNode()) {
+      throw bad(key, n, "is not a single value", "give a string");
+    }
+    return n.asText();
+  }
+
+  int integer(String key, int dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+      throw bad(key, n, "is not an integer", "give a whole number, e.g. " + dflt);
+    }
+    return n.intValue();
+  }
+
+  double number(String key, double dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isNumber()) {
+      throw bad(key, n, "is not a number", "give a number, e.g. " + dflt);
+    }
+    return n.doubleValue();
+  }
+
+  boolean bool(String key) {
+    JsonNode n = consume(key);
+    if (n == null || !n.isBoolean()) {
+      throw bad(key, n, "is not true or false", "write should_refuse: true or should_refuse: false");
+    }
+    return n.booleanValue();
+  }
+
+  List<String> stringList(String key, List<String> dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isArray()) {
+      throw bad(key, n, "is not a list", "write a list such as [a, b]");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode item : n) {
+      if (!item.isValueNode() || item.isNull()) {
+        throw bad(key, n, "has an item that is not a string", "write a list of strings");
+      }
+      out.add(item.asText());
+    }
+    return out;
+  }
+
+  List<Double> doubleList(String key, List<Double> dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isArray()) {
+      throw bad(key, n, "is not a list", "write a list of numbers such as " + dflt);
+    }
+    List<Double> out = new ArrayList<>();
+    for (JsonNode item : n) {
+      if (!item.isNumber()) {
+        throw bad(key, n, "has an item that is not a number", "write a list of numbers such as " + dflt);
+      }
+      out.add(item.doubleValue());
+    }
+    return out;
+  }
+
+  List<JsonNode> objectList(String key) {
+    JsonNode n = consume(key);
+    if (!n.isArray()) {
+      throw bad(key, n, "is not a list", "write a list of {name, path, should_refuse} entries");
+    }
+    List<JsonNode> out = new ArrayList<>();
+    for (JsonNode item : n) {
+      if (!item.isObject()) {
+        throw bad(key, n, "has an item that is not a mapping", "write a list of {name, path, should_refuse}");
+      }
+      out.add(item);
+    }
+    return out;
+  }
+
+  Map<String, String> stringMap(String key) {
+    JsonNode n = consume(key);
+    Map<String, String> out = new LinkedHashMap<>();
+    if (n == null || n.isNull()) {
+      return out;
+    }
+    if (!n.isObject()) {
+      throw bad(key, n, "is not a mapping", "write key: value pairs");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isValueNode()) {
+        throw bad(key + "." + e.getKey(), e.getValue(), "is not a single value", "give a string");
+      }
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  /** Fails on the first key present in the tree that no read asked for. */
+  void rejectUnknownKeys() {
+    Set<String> unknown = new TreeSet<>();
+    collectLeaves(root, "", unknown);
+    unknown.removeIf(k -> read.stream().anyMatch(r -> k.equals(r) || k.startsWith(r + ".")));
+    if (!unknown.isEmpty()) {
+      String key = unknown.iterator().next();
+      throw new ConfigException("Unknown config key '" + prefix + key + "'; check its spelling against "
+          + "the README's table of config keys");
+    }
+  }
+
+  private JsonNode consume(String key) {
+    read.add(key);
+    return node(key);
+  }
+
+  private JsonNode node(String key) {
+    JsonNode n = root;
+    for (String part : key.split("\\.")) {
+      if (n == null || !n.isObject()) {
+        return null;
+      }
+      n = n.get(part);
+    }
+    return n;
+  }
+
+  private static void collectLeaves(JsonNode node, String path, Set<String> out) {
+    if (node.isObject() && node.size() > 0) {
+      node.fields().forEachRemaining(e ->
+          collectLeaves(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), out));
+    } else if (!path.isEmpty()) {
+      out.add(path);
+    }
+  }
+
+  private ConfigException bad(String key, JsonNode value, String problem, String fix) {
+    return ConfigException.badValue(prefix + key, value == null ? "(missing)" : value, problem, fix);
+  }
+}

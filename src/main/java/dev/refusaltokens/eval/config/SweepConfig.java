@@ -1,0 +1,37 @@
+package dev.refusaltokens.eval.config;
+
+import dev.refusaltokens.eval.decide.Rule;
+import dev.refusaltokens.eval.decide.ThresholdGrid;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What the sweep evaluates.
+ *
+ * @param rules decision rules, in order
+ * @param grid thresholds swept by the {@code threshold} rule
+ * @param summaryThresholds shared thresholds shown in the end-of-run summary (each must be on the grid)
+ */
+public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> summaryThresholds)
+    implements Serializable {
+
+  public static final List<Rule> DEFAULT_RULES = List.of(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD);
+  public static final List<Double> DEFAULT_SUMMARY_THRESHOLDS = List.of(0.3, 0.5, 0.7);
+
+  public SweepConfig {
+    if (rules == null || rules.isEmpty()) {
+      throw ConfigException.badValue("sweep.rules", rules, "is empty",
+          "list rules from greedy, argmax, threshold");
+    }
+    rules = List.copyOf(rules);
+    summaryThresholds = List.copyOf(summaryThresholds);
+    List<Double> values = grid.values();
+    for (double t : summaryThresholds) {
+      if (values.stream().noneMatch(v -> Math.abs(v - t) < 1e-9)) {
+        throw ConfigException.badValue("report.summary_thresholds", summaryThresholds,
+            "contains " + t + ", which is not on the grid " + grid,
+            "use values from sweep.grid (start, start+step, …, stop)");
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package dev.refusaltokens.eval.decide;
+
+import java.util.Arrays;
+
+/**
+ * One grid point of a rule: a threshold per refusal token (by index), {@code NaN} where the token is
+ * left greedy. Rules without thresholds use {@link #none(int)}.
+ */
+public record Setting(double[] thresholds) implements java.io.Serializable {
+
+  public Setting {
+    for (double t : thresholds) {
+      if (!Double.isNaN(t) && (t < 0.0 || t > 1.0)) {
+        throw new IllegalArgumentException("threshold " + t + " is outside [0, 1]");
+      }
+    }
+    thresholds = thresholds.clone();
+  }
+
+  public static Setting none(int tokens) {
+    double[] t = new double[tokens];
+    Arrays.fill(t, Double.NaN);
+    return new Setting(t);
+  }
+
+  /** The same τ for every token in {@code tokens}, the others greedy (the official category rule). */
+  public static Setting shared(int tokenCount, double tau, int... tokens) {
+    double[] t = none(tokenCount).thresholds;
+    for (int token : tokens) {
+      t[token] = tau;
+    }
+    return new Setting(t);
+  }
+
+  public double threshold(int token) {
+    return thresholds[token];
+  }
+
+  public int tokenCount() {
+    return thresholds.length;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Setting s && Arrays.equals(thresholds, s.thresholds);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(thresholds);
+  }
+
+  @Override
+  public String toString() {
+    return "Setting" + Arrays.toString(thresholds);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.refusaltokens.eval.job;
+
+import dev.refusaltokens.eval.bench.PromptLoader;
+import dev.refusaltokens.eval.config.ConfigLoader;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.table.TableWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The command line: one subcommand per stage, and {@code run} for all of them. */
+@Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
+    description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
+        + "and threshold, write Parquet tables.",
+    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class})
+final class Cli {
+
+  /** Options shared by every subcommand; precedence: these > --config file > defaults. */
+  static final class Options {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (default: built-in defaults)")
+    Path config;
+
+    @Option(names = "--output", paramLabel = "DIR", description = "Folder of the tables (config key output)")
+    String output;
+
+    @Option(names = "--run-id", paramLabel = "ID", description = "Run id (config key run_id); default: time + model name")
+    String runId;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (config key model.dir)")
+    String model;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any config key, e.g. --set scoring.temperatures=[1.0,2.0]")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    EvalConfig load() {
+      Map<String, String> overrides = new LinkedHashMap<>(set);
+      if (output != null) {
+        overrides.put("output", quote(output));
+      }
+      if (runId != null) {
+        overrides.put("run_id", quote(runId));
+      }
+      if (model != null) {
+        overrides.put("model.dir", quote(model));
+      }
+      return ConfigLoader.load(config, overrides, Clock.systemUTC());
+    }
+
+    private static String quote(String s) {
+      return "'" + s.replace("'", "''") + "'";
+    }
+  }
+
+  /** Validates everything that can be checked without Spark, then runs the stage in a session. */
+  abstract static class Stage implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Override
+    public Integer call() {
+      EvalConfig config = options.load();
+      ModelSpec spec = ModelSpec.open(config.model());
+      if (readsPromptSets()) {
+        PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+      }
+      SparkSession spark = Sessions.build(config);
+      try {
+        run(spark, config, spec);
+      } finally {
+        spark.stop();
+      }
+      return Main.EXIT_OK;
+    }
+
+    abstract void run(SparkSession spark, EvalConfig config, ModelSpec spec);
+
+    boolean readsPromptSets() {
+      return true;
+    }
+
+    static void printSummary(EvalConfig config, EvaluationJob.Outcome outcome) {
+      RunRecord r = outcome.run();
+      System.out.println();
+      System.out.println("Run " + r.runId() + " " + r.status() + ": " + r.rowsIn() + " rows in, "
+          + r.rowsScored() + " scored, " + r.rowsRejected() + " rejected; canary max |d log p| = "
+          + r.canaryMaxAbsDiff());
+      System.out.println(outcome.summary());
+      System.out.println("Tables: " + TableWriter.path(config.output(), "{runs,scores,rates,rejects}")
+          + " (partition run_id=" + r.runId() + ")");
+    }
+  }
+
+  @Command(name = "run", description = "score + sweep, then print the summary")
+  static final class Run extends Stage {
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+      printSummary(config, EvaluationJob.run(spark, config, spec, Clock.systemUTC()));
+    }
+  }
+
+  @Command(name = "score", description = "score the prompt sets: tables scores, rejects, runs")
+  static final class Score extends Stage {
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+      RunRecord r = EvaluationJob.score(spark, config, spec, Clock.systemUTC());
+      System.out.println("Run " + r.runId() + " scored: " + r.rowsScored() + " prompts, " + r.rowsRejected()
+          + " rejected. Next: sweep --run-id " + r.runId());
+    }
+  }
+
+  @Command(name = "sweep", description = "sweep rules x thresholds over a scored run (--run-id): table rates")
+  static final class Sweep extends Stage {
+    @Override
+    boolean readsPromptSets() {
+      return false;
+    }
+
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+      RunRecord scored = EvaluationJob.scoredRun(spark, config);
+      printSummary(config, EvaluationJob.sweep(spark, config, spec, scored, Clock.systemUTC()));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.refusaltokens.eval.job;
+
+import static org.apache.spark.sql.functions.col;
+
+import ai.djl.engine.Engine;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.score.ScoreStage;
+import dev.refusaltokens.eval.sweep.RateSummary;
+import dev.refusaltokens.eval.sweep.SweepStage;
+import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Tables;
+import java.time.Clock;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The stages of one evaluation run and the {@code runs} row that records them. A run that fails is
+ * recorded as {@code failed} with its error, and the exception is rethrown.
+ */
+public final class EvaluationJob {
+
+  /** What a run leaves: its {@code runs} row and the printable summary (null after score only). */
+  public record Outcome(RunRecord run, String summary) {}
+
+  private EvaluationJob() {}
+
+  /** score + sweep. */
+  public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+    RunRecord scored = score(spark, config, spec, clock);
+    return sweep(spark, config, spec, scored, clock);
+  }
+
+  /** Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row. */
+  public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+    RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
+    writeRun(spark, config, run);
+    try {
+      ScoreStage.Result r = ScoreStage.run(spark, config, spec);
+      RunRecord scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
+          r.canaryMaxAbsDiff());
+      writeRun(spark, config, scored);
+      return scored;
+    } catch (RuntimeException e) {
+      writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));
+      throw e;
+    }
+  }
+
+  /** Sweeps the scores of the run recorded in {@code run}: writes {@code rates}, marks it succeeded. */
+  public static Outcome sweep(SparkSession spark, EvalConfig config, ModelSpec spec, RunRecord run,
+      Clock clock) {
+    try {
+      JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",
+          "Sweeping rules x thresholds over the scores of run " + config.runId(), false);
+      Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
+          config.runId()).drop(Tables.RUN_ID);
+      Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
+          config.sweep(), config.runId());
+      TableWriter.writeRun(rates, config.output(), Tables.RATES);
+      double firstTemperature = config.scoring().temperatures().get(0);
+      List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
+              config.runId())
+          .where(col(Tables.RULE).isin("greedy", "threshold")
+              .and(col(Tables.TEMPERATURE).equalTo(firstTemperature)))
+          .collectAsList();
+      String summary = RateSummary.format(summaryRows, run.refusalTokens().size(),
+          config.sweep().summaryThresholds(), firstTemperature);
+      RunRecord done = run.ended(RunRecord.SUCCEEDED, clock.instant(), null);
+      writeRun(spark, config, done);
+      return new Outcome(done, summary);
+    } catch (RuntimeException e) {
+      writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));
+      throw e;
+    }
+  }
+
+  /** The runs row of an earlier {@code score}; fails when there is none or it did not finish scoring. */
+  public static RunRecord scoredRun(SparkSession spark, EvalConfig config) {
+    List<Row> rows = TableWriter.readRun(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
+        config.runId()).collectAsList();
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException("No run '" + config.runId() + "' in " + config.output()
+          + "/runs: score it first (subcommand score or run)");
+    }
+    RunRecord run = RunRecord.fromRow(rows.get(0));
+    if (!run.status().equals(RunRecord.SCORED) && !run.status().equals(RunRecord.SUCCEEDED)) {
+      throw new IllegalArgumentException("Run '" + config.runId() + "' has status '" + run.status()
+          + "', not scored: score it again");
+    }
+    return run;
+  }
+
+  private static void writeRun(SparkSession spark, EvalConfig config, RunRecord run) {
+    TableWriter.writeRun(spark.createDataFrame(List.of(run.toRow()), Tables.RUNS_SCHEMA), config.output(),
+        Tables.RUNS);
+  }
+}

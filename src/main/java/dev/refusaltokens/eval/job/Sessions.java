@@ -1,0 +1,23 @@
+package dev.refusaltokens.eval.job;
+
+import dev.refusaltokens.eval.config.EvalConfig;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the job's SparkSession: spark-submit's settings win; otherwise the config's master. */
+final class Sessions {
+
+  private Sessions() {}
+
+  static SparkSession build(EvalConfig config) {
+    SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(config.sparkMaster());
+    }
+    conf.setAppName("refusal-eval " + config.runId());
+    conf.setIfMissing("spark.sql.sources.partitionOverwriteMode", "dynamic");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    config.sparkConf().forEach(conf::set);
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+}

@@ -1,0 +1,40 @@
+package dev.refusaltokens.eval.model;
+
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
+import java.util.List;
+
+/**
+ * Scores batches of encoded prompts with one {@link Predictor} (one per task thread; close it when the
+ * task ends).
+ */
+public final class FirstTokenScorer implements AutoCloseable {
+
+  private final Predictor<long[][], PromptScore[]> predictor;
+  private final int maxLength;
+
+  FirstTokenScorer(ScoringModel model, List<Double> temperatures) {
+    this.predictor = model.newPredictor(new FirstTokenTranslator(model.spec(), temperatures));
+    this.maxLength = model.spec().maxLength();
+  }
+
+  /** One forward pass; rows are token ids of rendered prompts, each at most the model's window. */
+  public PromptScore[] score(List<long[]> rows) {
+    for (long[] row : rows) {
+      if (row.length == 0 || row.length > maxLength) {
+        throw new IllegalArgumentException("a row of " + row.length + " tokens does not fit the model window "
+            + maxLength);
+      }
+    }
+    try {
+      return predictor.predict(rows.toArray(new long[0][]));
+    } catch (TranslateException e) {
+      throw new IllegalStateException("Forward pass failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    predictor.close();
+  }
+}

@@ -1,0 +1,82 @@
+package dev.refusaltokens.eval.model;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.refusaltokens.eval.config.ConfigException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Chat template + Hugging Face tokenizer: prompt text → the token ids the model sees. The rendered text
+ * already carries any BOS the template writes, so encoding adds no special tokens of its own (a
+ * post-processor would add BOS twice).
+ */
+public final class PromptEncoder implements AutoCloseable {
+
+  private final HuggingFaceTokenizer tokenizer;
+  private final ChatTemplate template;
+  private final String systemPrompt;
+
+  private PromptEncoder(HuggingFaceTokenizer tokenizer, ChatTemplate template, String systemPrompt) {
+    this.tokenizer = tokenizer;
+    this.template = template;
+    this.systemPrompt = systemPrompt;
+  }
+
+  static PromptEncoder open(Path tokenizerJson, ChatTemplate template, String systemPrompt) {
+    try {
+      HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
+          Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+      return new PromptEncoder(tokenizer, template, systemPrompt);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, e);
+    }
+  }
+
+  public String render(String prompt) {
+    return template.render(systemPrompt, prompt);
+  }
+
+  /** Token ids of the rendered prompt. */
+  public long[] encode(String prompt) {
+    return encodeText(render(prompt));
+  }
+
+  public long[] encodeText(String text) {
+    Encoding encoding = tokenizer.encode(text, false, false);
+    return encoding.getIds();
+  }
+
+  public String decode(long id) {
+    return tokenizer.decode(new long[] {id}, false);
+  }
+
+  /**
+   * The one vocabulary id of a control token. A string the tokenizer splits is an error, not its last
+   * piece (the official code's {@code encode(" [refuse]")[-1]}).
+   */
+  long singleTokenId(String key, String token) {
+    long[] ids = encodeText(token);
+    if (ids.length != 1) {
+      String[] pieces = tokenizer.encode(token, false, false).getTokens();
+      throw ConfigException.badValue(key, token, "is not one vocabulary token: the tokenizer splits it into "
+          + ids.length + " tokens " + Arrays.toString(pieces),
+          "use the exact string of a special token in the model's tokenizer.json (added_tokens)");
+    }
+    String roundTrip = decode(ids[0]);
+    if (!roundTrip.strip().equals(token.strip())) {
+      throw ConfigException.badValue(key, token, "maps to the vocabulary id " + ids[0] + ", which is '"
+          + roundTrip + "', not the token itself (an unknown-token id?)",
+          "use the exact string of a special token in the model's tokenizer.json (added_tokens)");
+    }
+    return ids[0];
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}

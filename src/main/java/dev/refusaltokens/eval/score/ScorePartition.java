@@ -1,0 +1,182 @@
+package dev.refusaltokens.eval.score;
+
+import ai.djl.Device;
+import dev.refusaltokens.eval.bench.RejectReason;
+import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.model.FirstTokenScorer;
+import dev.refusaltokens.eval.model.ModelCache;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.model.PromptEncoder;
+import dev.refusaltokens.eval.model.PromptScore;
+import dev.refusaltokens.eval.model.ScoringModel;
+import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.table.Tables;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Executor-side scoring of one partition of valid prompts ({@link Tables#PROMPTS} rows) into
+ * {@link Tables#SCORED} rows. The model comes from the per-JVM {@link ModelCache}; the tokenizer and
+ * predictor belong to the task and are closed when it completes. Rows are pulled lazily in windows of
+ * {@code windowRows}, length-sorted within the window and cut into token-budget batches, so memory does
+ * not grow with the partition.
+ */
+public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScorePartition.class);
+
+  private final ModelSpec spec;
+  private final List<Double> temperatures;
+  private final int batchTokens;
+  private final int maxBatchSize;
+  private final int windowRows;
+
+  public ScorePartition(ModelSpec spec, List<Double> temperatures, int batchTokens, int maxBatchSize,
+      int windowRows) {
+    this.spec = spec;
+    this.temperatures = List.copyOf(temperatures);
+    this.batchTokens = batchTokens;
+    this.maxBatchSize = maxBatchSize;
+    this.windowRows = windowRows;
+  }
+
+  @Override
+  public Iterator<Row> call(Iterator<Row> input) {
+    Device device = TaskDevice.current();
+    ScoringModel model = ModelCache.get(spec, device);
+    PromptEncoder encoder = spec.newEncoder();
+    FirstTokenScorer scorer = model.newScorer(temperatures);
+    TaskContext ctx = TaskContext.get();
+    Runnable close = () -> {
+      scorer.close();
+      encoder.close();
+    };
+    if (ctx != null) {
+      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> close.run());
+    }
+    return new WindowIterator(input, encoder, scorer, ctx == null ? close : null);
+  }
+
+  /** Scores one window of prompts; returns the output rows in input order of the batches. */
+  List<Row> scoreWindow(List<Row> window, PromptEncoder encoder, FirstTokenScorer scorer) {
+    List<Row> out = new ArrayList<>();
+    List<Encoded> fit = new ArrayList<>();
+    for (Row row : window) {
+      long[] ids = encoder.encode(row.getString(row.fieldIndex(Tables.PROMPT)));
+      if (ids.length > spec.maxLength()) {
+        out.add(reject(row, ids.length));
+      } else {
+        fit.add(new Encoded(row, ids));
+      }
+    }
+    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize)) {
+      PromptScore[] scores = scorer.score(batch.stream().map(e -> e.ids).toList());
+      for (int i = 0; i < batch.size(); i++) {
+        out.addAll(scoreRows(batch.get(i), scores[i], encoder.decode(scores[i].otherTokenId())));
+      }
+    }
+    return out;
+  }
+
+  private List<Row> scoreRows(Encoded e, PromptScore score, String otherToken) {
+    List<Row> rows = new ArrayList<>(temperatures.size());
+    List<String> tokens = spec.controlTokens();
+    for (int t = 0; t < temperatures.size(); t++) {
+      FirstTokenStats s = score.perTemperature()[t];
+      Map<String, Double> logprobs = new LinkedHashMap<>();
+      logprobs.put(tokens.get(0), s.respondLogprob());
+      for (int c = 0; c < s.refusalTokenCount(); c++) {
+        logprobs.put(tokens.get(c + 1), s.refusalLogprob(c));
+      }
+      rows.add(withScores(e.row, null, null, temperatures.get(t), e.ids.length,
+          CollectionConverters.asScala(logprobs), s.otherLogprob(), otherToken));
+    }
+    return rows;
+  }
+
+  private Row reject(Row row, int tokens) {
+    return withScores(row, RejectReason.TOO_LONG.id(), "the rendered prompt has " + tokens
+        + " tokens; the model window is " + spec.maxLength(), null, tokens, null, null, null);
+  }
+
+  private static Row withScores(Row p, String reason, String detail, Double temperature, Integer tokens,
+      Object logprobs, Double otherLogprob, String otherToken) {
+    return RowFactory.create(p.get(0), p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6),
+        p.get(7), reason, detail, temperature, tokens, logprobs, otherLogprob, otherToken);
+  }
+
+  private record Encoded(Row row, long[] ids) {}
+
+  /** Pulls a window of input rows at a time and hands out its scored rows. */
+  private final class WindowIterator implements Iterator<Row> {
+    private final Iterator<Row> input;
+    private final PromptEncoder encoder;
+    private final FirstTokenScorer scorer;
+    private final Runnable closeWhenDone; // only outside Spark tasks (tests); tasks close via listener
+    private Iterator<Row> current = Collections.emptyIterator();
+    private long prompts;
+    private final long startNanos = System.nanoTime();
+
+    WindowIterator(Iterator<Row> input, PromptEncoder encoder, FirstTokenScorer scorer,
+        Runnable closeWhenDone) {
+      this.input = input;
+      this.encoder = encoder;
+      this.scorer = scorer;
+      this.closeWhenDone = closeWhenDone;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (!current.hasNext()) {
+        if (!input.hasNext()) {
+          finish();
+          return false;
+        }
+        List<Row> window = new ArrayList<>(Math.min(windowRows, 1024));
+        while (input.hasNext() && window.size() < windowRows) {
+          window.add(input.next());
+        }
+        prompts += window.size();
+        current = scoreWindow(window, encoder, scorer).iterator();
+      }
+      return true;
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return current.next();
+    }
+
+    private boolean finished;
+
+    private void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
+      TaskContext ctx = TaskContext.get();
+      LOG.info("Partition {}: scored {} prompts in {} s ({} prompts/s)",
+          ctx == null ? "-" : ctx.partitionId(), prompts, String.format("%.2f", seconds),
+          String.format("%.1f", prompts / Math.max(seconds, 1e-9)));
+      if (closeWhenDone != null) {
+        closeWhenDone.run();
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.refusaltokens.eval.score;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.refusaltokens.eval.bench.PromptLoader;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Tables;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The score stage: prompt sets → {@code scores} and {@code rejects} of one run, plus the canary check.
+ * Each prompt is scored by exactly one forward pass; the scored rows are persisted so that writing two
+ * tables does not score twice.
+ */
+public final class ScoreStage {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreStage.class);
+
+  /** Counts read back from the written tables, and the canary's largest |Δ log p| (null when off). */
+  public record Result(long rowsIn, long rowsScored, long rowsRejected, int canaryPrompts,
+      Double canaryMaxAbsDiff) {}
+
+  private ScoreStage() {}
+
+  public static Result run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    ScoringConfig sc = config.scoring();
+    String runId = config.runId();
+
+    jsc.setJobGroup("load", "Loading prompt sets " + config.benchmarks().stream().map(b -> b.name()).toList(),
+        false);
+    Dataset<Row> prompts = PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
+    long rowsIn = prompts.count();
+    Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull());
+    long validCount = valid.count();
+    int partitions = partitions(validCount, sc.rowsPerPartition(), jsc.defaultParallelism());
+    LOG.info("{} input rows, {} valid prompts, scoring in {} partitions", rowsIn, validCount, partitions);
+
+    jsc.setJobGroup("score", "Scoring " + validCount + " prompts with " + spec.dir(), false);
+    Dataset<Row> scored = valid
+        .repartition(partitions, col(Tables.BENCHMARK), col(Tables.PROMPT_ID))
+        .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
+            sc.windowRows()), Encoders.row(Tables.SCORED))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      TableWriter.writeRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
+          .select(columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES);
+      jsc.setJobGroup("rejects", "Writing rejects", false);
+      Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull())
+          .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(columns(Tables.PROMPTS)))
+          .withColumn(Tables.RUN_ID, lit(runId));
+      TableWriter.writeRun(rejects.select(columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS);
+
+      jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
+      Double canary = sc.canaryPrompts() == 0 ? null
+          : Canary.maxAbsDiff(scored.where(col(Tables.REASON).isNull()), spec, sc);
+      if (canary != null && canary > sc.canaryTolerance()) {
+        LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
+            + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
+      }
+
+      jsc.setJobGroup("count", "Counting the written tables", false);
+      long scoredPrompts = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA, runId)
+          .select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct().count();
+      long rejected = TableWriter.readRun(spark, config.output(), Tables.REJECTS, Tables.REJECTS_SCHEMA, runId)
+          .count();
+      if (scoredPrompts + rejected != rowsIn) {
+        throw new IllegalStateException("rows_in = " + rowsIn + " but scored (" + scoredPrompts
+            + ") + rejected (" + rejected + ") = " + (scoredPrompts + rejected) + ": rows were lost or duplicated");
+      }
+      return new Result(rowsIn, scoredPrompts, rejected, Math.min(sc.canaryPrompts(), (int) scoredPrompts),
+          canary);
+    } finally {
+      scored.unpersist();
+      prompts.unpersist();
+    }
+  }
+
+  /** Partitions follow data size: one per {@code rowsPerPartition} rows, at least the parallelism. */
+  static int partitions(long rows, int rowsPerPartition, int parallelism) {
+    long bySize = (rows + rowsPerPartition - 1) / rowsPerPartition;
+    return (int) Math.max(1, Math.max(parallelism, Math.min(bySize, 100_000)));
+  }
+
+  static Column[] columns(StructType schema) {
+    return Arrays.stream(schema.fieldNames()).map(functions::col).toArray(Column[]::new);
+  }
+
+  /** The canary: a few prompts scored again one at a time, compared with their batched scores. */
+  static final class Canary {
+    private Canary() {}
+
+    static double maxAbsDiff(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
+      double firstTemperature = sc.temperatures().get(0);
+      Dataset<Row> sample = scoredRows
+          .where(col(Tables.TEMPERATURE).equalTo(firstTemperature))
+          .orderBy(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)))
+          .limit(sc.canaryPrompts());
+      List<Row> batched = sample.collectAsList();
+      Dataset<Row> alone = sample.select(columns(Tables.PROMPTS)).coalesce(1)
+          .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 1),
+              Encoders.row(Tables.SCORED));
+      List<Row> single = alone.collectAsList();
+      return CanaryCheck.maxAbsDiff(batched, single);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dev.refusaltokens.eval.table;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.TimestampType;
+import static org.apache.spark.sql.types.DataTypes.createMapType;
+import static org.apache.spark.sql.types.DataTypes.createStructField;
+import static org.apache.spark.sql.types.DataTypes.createStructType;
+
+import java.util.List;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Names and schemas of the output tables. Every table is Parquet under {@code <output>/<name>/},
+ * partitioned by {@code run_id}; the README documents each column.
+ */
+public final class Tables {
+
+  public static final String RUNS = "runs";
+  public static final String SCORES = "scores";
+  public static final String RATES = "rates";
+  public static final String REJECTS = "rejects";
+
+  public static final String RUN_ID = "run_id";
+  public static final String BENCHMARK = "benchmark";
+  public static final String PROMPT_ID = "prompt_id";
+  public static final String PROMPT = "prompt";
+  public static final String SHOULD_REFUSE = "should_refuse";
+  public static final String CATEGORY = "category";
+  public static final String SUBCATEGORY = "subcategory";
+  public static final String TEMPERATURE = "temperature";
+  public static final String PROMPT_TOKENS = "prompt_tokens";
+  public static final String LOGPROBS = "logprobs";
+  public static final String OTHER_LOGPROB = "other_logprob";
+  public static final String OTHER_TOKEN = "other_token";
+  public static final String LINE = "line";
+  public static final String RAW = "raw";
+  public static final String REASON = "reason";
+  public static final String DETAIL = "detail";
+  public static final String RULE = "rule";
+  public static final String THRESHOLDS = "thresholds";
+  public static final String N = "n";
+  public static final String REFUSED = "refused";
+  public static final String RATE = "rate";
+  /** The {@code category} value of rows that aggregate every category. */
+  public static final String ALL = "ALL";
+
+  /** Prompts as loaded, before scoring; {@code reason} is set when the row is rejected. */
+  public static final StructType PROMPTS = createStructType(List.of(
+      field(BENCHMARK, StringType, false),
+      field(LINE, LongType, false),
+      field(PROMPT_ID, StringType, true),
+      field(PROMPT, StringType, true),
+      field(SHOULD_REFUSE, BooleanType, false),
+      field(CATEGORY, StringType, true),
+      field(SUBCATEGORY, StringType, true),
+      field(RAW, StringType, false),
+      field(REASON, StringType, true),
+      field(DETAIL, StringType, true)));
+
+  /** The score stage's output: a prompt row plus its scores (one row per temperature) or a reject. */
+  public static final StructType SCORED = PROMPTS
+      .add(field(TEMPERATURE, DoubleType, true))
+      .add(field(PROMPT_TOKENS, IntegerType, true))
+      .add(field(LOGPROBS, createMapType(StringType, DoubleType, false), true))
+      .add(field(OTHER_LOGPROB, DoubleType, true))
+      .add(field(OTHER_TOKEN, StringType, true));
+
+  public static final StructType SCORES_SCHEMA = createStructType(List.of(
+      field(BENCHMARK, StringType, false),
+      field(PROMPT_ID, StringType, false),
+      field(PROMPT, StringType, false),
+      field(SHOULD_REFUSE, BooleanType, false),
+      field(CATEGORY, StringType, true),
+      field(SUBCATEGORY, StringType, true),
+      field(TEMPERATURE, DoubleType, false),
+      field(PROMPT_TOKENS, IntegerType, false),
+      field(LOGPROBS, createMapType(StringType, DoubleType, false), false),
+      field(OTHER_LOGPROB, DoubleType, false),
+      field(OTHER_TOKEN, StringType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType REJECTS_SCHEMA = createStructType(List.of(
+      field(BENCHMARK, StringType, false),
+      field(LINE, LongType, false),
+      field(PROMPT_ID, StringType, true),
+      field(REASON, StringType, false),
+      field(DETAIL, StringType, true),
+      field(RAW, StringType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType RATES_SCHEMA = createStructType(List.of(
+      field(BENCHMARK, StringType, false),
+      field(RULE, StringType, false),
+      field(TEMPERATURE, DoubleType, false),
+      field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      field(CATEGORY, StringType, false),
+      field(SHOULD_REFUSE, BooleanType, false),
+      field(N, LongType, false),
+      field(REFUSED, LongType, false),
+      field(RATE, DoubleType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType RUNS_SCHEMA = createStructType(List.of(
+      field("status", StringType, false),
+      field("started_at", TimestampType, false),
+      field("ended_at", TimestampType, true),
+      field("model_dir", StringType, false),
+      field("model_sha256", StringType, false),
+      field("tokenizer_sha256", StringType, false),
+      field("tokenizer_config_sha256", StringType, false),
+      field("respond_token", StringType, false),
+      field("refusal_tokens", org.apache.spark.sql.types.DataTypes.createArrayType(StringType, false), false),
+      field("chat_template", StringType, false),
+      field("system_prompt", StringType, true),
+      field("config", StringType, false),
+      field("git_commit", StringType, true),
+      field("spark_version", StringType, false),
+      field("djl_version", StringType, false),
+      field("java_version", StringType, false),
+      field("rows_in", LongType, true),
+      field("rows_scored", LongType, true),
+      field("rows_rejected", LongType, true),
+      field("canary_prompts", IntegerType, true),
+      field("canary_max_abs_diff", DoubleType, true),
+      field("error", StringType, true),
+      field(RUN_ID, StringType, false)));
+
+  private Tables() {}
+
+  private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
+    return createStructField(name, type, nullable);
+  }
+}
