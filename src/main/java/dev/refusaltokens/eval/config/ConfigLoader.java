@@ -58,10 +58,11 @@ public final class ConfigLoader {
         r.integer("scoring.rows_per_partition", ScoringConfig.DEFAULT_ROWS_PER_PARTITION),
         r.integer("scoring.canary_prompts", ScoringConfig.DEFAULT_CANARY_PROMPTS),
         r.number("scoring.canary_tolerance", ScoringConfig.DEFAULT_CANARY_TOLERANCE));
+    ThresholdGrid grid = grid(r);
     SweepConfig sweep = new SweepConfig(
         rules(r.stringList("sweep.rules", SweepConfig.DEFAULT_RULES.stream().map(Rule::id).toList())),
-        grid(r),
-        r.doubleList("report.summary_thresholds", SweepConfig.DEFAULT_SUMMARY_THRESHOLDS));
+        grid,
+        r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)));
     String runId = r.string("run_id", null);
     if (runId == null) {
       runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
@@ -158,6 +159,15 @@ public final class ConfigLoader {
       throw ConfigException.badValue("sweep.grid", "start=" + start + ", stop=" + stop + ", step=" + step,
           "is invalid (" + e.getMessage() + ")", "thresholds are probabilities: keep 0 ≤ start ≤ stop ≤ 1, step > 0");
     }
+  }
+
+  /** The default summary thresholds moved to the nearest grid values, so any grid has a summary. */
+  private static List<Double> nearestOnGrid(List<Double> wanted, ThresholdGrid grid) {
+    List<Double> values = grid.values();
+    return wanted.stream()
+        .map(w -> values.stream().min(java.util.Comparator.comparingDouble(v -> Math.abs(v - w))).orElseThrow())
+        .distinct()
+        .toList();
   }
 
   /** The effective configuration, every key spelled out, as YAML. */

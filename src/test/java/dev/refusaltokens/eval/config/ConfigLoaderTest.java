@@ -1,0 +1,136 @@
+package dev.refusaltokens.eval.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.refusaltokens.eval.decide.Rule;
+import dev.refusaltokens.eval.decide.ThresholdGrid;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-27T10:15:30Z"), ZoneOffset.UTC);
+
+  @TempDir
+  Path dir;
+
+  private EvalConfig load(String yaml, Map<String, String> overrides) throws IOException {
+    Path file = dir.resolve("c.yaml");
+    Files.writeString(file, yaml);
+    return ConfigLoader.load(file, overrides, CLOCK);
+  }
+
+  @Test
+  void defaultsAreDocumentedConstants() {
+    EvalConfig c = ConfigLoader.load(null, Map.of(), CLOCK);
+    assertThat(c.runId()).isEqualTo("20261127-101530-demo-categories");
+    assertThat(c.output()).isEqualTo("warehouse");
+    assertThat(c.model().dir()).isEqualTo("models/demo-categories");
+    assertThat(c.model().refusalTokens()).isNull();
+    assertThat(c.benchmarks()).extracting(BenchmarkSpec::name)
+        .containsExactly("coconot_original", "coconot_contrast");
+    assertThat(c.scoring().temperatures()).containsExactly(1.0);
+    assertThat(c.sweep().rules()).containsExactly(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD);
+    assertThat(c.sweep().grid()).isEqualTo(ThresholdGrid.DEFAULT);
+  }
+
+  @Test
+  void theShippedConfigFileSaysExactlyTheDefaults() {
+    EvalConfig defaults = ConfigLoader.load(null, Map.of(), CLOCK);
+    EvalConfig shipped = ConfigLoader.load(Path.of("conf/evaluate.yaml"), Map.of(), CLOCK);
+    assertThat(shipped.source()).isEqualTo(defaults.source());
+  }
+
+  @Test
+  void commandLineWinsOverFileWhichWinsOverDefaults() throws IOException {
+    EvalConfig c = load("""
+        output: from-file
+        scoring:
+          batch_tokens: 100
+          temperatures: [1.0, 2.0]
+        """, Map.of("output", "from-cli", "sweep.grid.step", "0.25"));
+    assertThat(c.output()).isEqualTo("from-cli");
+    assertThat(c.scoring().batchTokens()).isEqualTo(100);
+    assertThat(c.scoring().temperatures()).containsExactly(1.0, 2.0);
+    assertThat(c.sweep().grid().values()).containsExactly(0.0, 0.25, 0.5, 0.75, 1.0);
+    // the default summary thresholds (0.3, 0.5, 0.7) move to the nearest values of the coarser grid
+    assertThat(c.sweep().summaryThresholds()).containsExactly(0.25, 0.5, 0.75);
+    assertThat(c.scoring().maxBatchSize()).isEqualTo(ScoringConfig.DEFAULT_MAX_BATCH_SIZE);
+    assertThat(c.source()).contains("batch_tokens: 100").contains("output: \"from-cli\"");
+  }
+
+  @Test
+  void aMisspeltKeyIsAnErrorNotASilentDefault() {
+    assertThatThrownBy(() -> load("scoring:\n  batch_token: 100\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("Unknown config key 'scoring.batch_token'");
+    assertThatThrownBy(() -> load("", Map.of("sweep.rulez", "[greedy]")))
+        .hasMessageContaining("'sweep.rulez'");
+  }
+
+  @Test
+  void badValuesNameTheKeyTheValueAndTheFix() {
+    assertThatThrownBy(() -> load("scoring:\n  batch_tokens: lots\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'scoring.batch_tokens' = '\"lots\"'").hasMessageContaining("whole number");
+    assertThatThrownBy(() -> load("", Map.of("sweep.rules", "[greedy, bias]")))
+        .hasMessageContaining("'sweep.rules'").hasMessageContaining("unknown rule 'bias'")
+        .hasMessageContaining("greedy, argmax, threshold");
+    assertThatThrownBy(() -> load("", Map.of("sweep.grid.stop", "1.5")))
+        .hasMessageContaining("'sweep.grid'").hasMessageContaining("stop=1.5")
+        .hasMessageContaining("0 ≤ start ≤ stop ≤ 1");
+    assertThatThrownBy(() -> load("", Map.of("scoring.temperatures", "[0.0]")))
+        .hasMessageContaining("'scoring.temperatures'").hasMessageContaining("positive");
+    assertThatThrownBy(() -> load("", Map.of("report.summary_thresholds", "[0.33]")))
+        .hasMessageContaining("'report.summary_thresholds'").hasMessageContaining("not on the grid");
+    assertThatThrownBy(() -> load("", Map.of("run_id", "'a/b'")))
+        .hasMessageContaining("'run_id' = 'a/b'");
+    assertThatThrownBy(() -> load("", Map.of("model.refusal_tokens", "[]")))
+        .hasMessageContaining("'model.refusal_tokens'").hasMessageContaining("empty");
+  }
+
+  @Test
+  void benchmarksAreValidatedEntryByEntry() {
+    assertThatThrownBy(() -> load("benchmarks: []\n", Map.of()))
+        .hasMessageContaining("'benchmarks'").hasMessageContaining("empty");
+    assertThatThrownBy(() -> load("benchmarks:\n  - {name: a, path: x.jsonl}\n", Map.of()))
+        .hasMessageContaining("'benchmarks[0].should_refuse'");
+    assertThatThrownBy(() -> load("benchmarks:\n  - {name: a, path: x.jsonl, should_refuse: true, "
+        + "label: y}\n", Map.of()))
+        .hasMessageContaining("Unknown config key 'benchmarks[0].label'");
+    assertThatThrownBy(() -> load("""
+        benchmarks:
+          - {name: a, path: x.jsonl, should_refuse: true}
+          - {name: a, path: y.jsonl, should_refuse: false}
+        """, Map.of())).hasMessageContaining("repeats a name");
+    EvalConfig c = ConfigLoader.load(null, Map.of("benchmarks",
+        "[{name: mine, path: p.jsonl, should_refuse: false}]"), CLOCK);
+    assertThat(c.benchmarks()).containsExactly(new BenchmarkSpec("mine", "p.jsonl", false));
+  }
+
+  @Test
+  void aMissingOrInvalidFileIsAConfigError() throws IOException {
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), Map.of(), CLOCK))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> load("scoring: [1, 2\n", Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> load("- a\n- b\n", Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("not a YAML mapping");
+  }
+
+  @Test
+  void sparkConfPassesThroughAsStrings() throws IOException {
+    EvalConfig c = load("spark:\n  conf:\n    spark.sql.shuffle.partitions: 8\n", Map.of());
+    assertThat(c.sparkConf()).containsExactly(Map.entry("spark.sql.shuffle.partitions", "8"));
+    assertThat(c.benchmarks()).isEqualTo(List.copyOf(ConfigLoader.DEFAULT_BENCHMARKS));
+  }
+}
