@@ -1,0 +1,219 @@
+package dev.refusaltokens.eval.job;
+
+import static dev.refusaltokens.eval.testing.TestData.duckdb;
+import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
+import static dev.refusaltokens.eval.testing.TestData.table;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.refusaltokens.eval.config.ConfigLoader;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.decide.Rule;
+import dev.refusaltokens.eval.decide.Setting;
+import dev.refusaltokens.eval.model.ModelCache;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.testing.SparkTestSession;
+import dev.refusaltokens.eval.testing.TestData;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole job on real Spark (local[2]), the real demo model and real Parquet, read back by DuckDB. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EvaluationJobTest {
+
+  @TempDir
+  static Path dir;
+
+  private SparkSession spark;
+  private Path original;
+  private Path contrast;
+  private Path output;
+  private EvaluationJob.Outcome first;
+  private ModelSpec spec;
+
+  @BeforeAll
+  void runOnce() {
+    spark = SparkTestSession.get();
+    original = TestData.sample(TestData.ORIGINAL, 10, dir, "original.jsonl"); // 101 prompts
+    contrast = TestData.sample(TestData.CONTRAST, 5, dir, "contrast.jsonl"); // 76 prompts
+    output = dir.resolve("warehouse");
+    EvalConfig config = config("r1", Map.of("scoring.temperatures", "[1.0, 2.0]",
+        "scoring.rows_per_partition", "40"));
+    spec = ModelSpec.open(config.model());
+    first = EvaluationJob.run(spark, config, spec, Clock.systemUTC());
+  }
+
+  private EvalConfig config(String runId, Map<String, String> extra) {
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("run_id", runId);
+    o.put("output", "'" + output + "'");
+    o.put("benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
+        + "{name: contrast, path: '" + contrast + "', should_refuse: false}]");
+    o.putAll(extra);
+    return ConfigLoader.load(null, o, Clock.systemUTC());
+  }
+
+  @Test
+  void runsRowRecordsTheRunAndItsCounts() {
+    RunRecord r = first.run();
+    assertThat(r.status()).isEqualTo(RunRecord.SUCCEEDED);
+    assertThat(r.rowsIn()).isEqualTo(177);
+    assertThat(r.rowsScored() + r.rowsRejected()).isEqualTo(r.rowsIn());
+    assertThat(r.canaryPrompts()).isEqualTo(8);
+    assertThat(r.canaryMaxAbsDiff()).isNotNull().isLessThan(1e-4);
+
+    List<Object[]> rows = duckdb("SELECT status, rows_in, rows_scored, rows_rejected, model_sha256, "
+        + "refusal_tokens, config, ended_at >= started_at FROM " + table(output, "runs")
+        + " WHERE run_id = 'r1'");
+    assertThat(rows).hasSize(1);
+    Object[] row = rows.get(0);
+    assertThat(row[0]).isEqualTo("succeeded");
+    assertThat(((Number) row[1]).longValue()).isEqualTo(((Number) row[2]).longValue()
+        + ((Number) row[3]).longValue());
+    assertThat((String) row[4]).matches("[0-9a-f]{64}");
+    assertThat((Object[]) row[5]).hasSize(5).contains("[Requests with safety concerns]");
+    assertThat((String) row[6]).contains("temperatures:").contains("- 2.0");
+    assertThat(row[7]).isEqualTo(true);
+  }
+
+  @Test
+  void scoresHaveOneRowPerPromptAndTemperatureWithProperLogProbabilities() {
+    String scores = table(output, "scores");
+    assertThat(duckdbLong("SELECT count(*) FROM " + scores + " WHERE run_id = 'r1'")).isEqualTo(177 * 2);
+    assertThat(duckdbLong("SELECT count(DISTINCT (benchmark, prompt_id, temperature)) FROM " + scores))
+        .isEqualTo(177 * 2);
+    List<Object[]> rows = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
+        + "prompt_tokens, should_refuse, benchmark, temperature FROM " + scores);
+    for (Object[] r : rows) {
+      Object[] keys = (Object[]) r[0];
+      Object[] values = (Object[]) r[1];
+      assertThat(keys).hasSize(6).contains("[respond]", "[Incomplete requests]");
+      double mass = Math.exp((Double) r[2]);
+      for (Object v : values) {
+        assertThat((Double) v).isLessThanOrEqualTo(0.0);
+        mass += Math.exp((Double) v);
+      }
+      assertThat(mass).isLessThanOrEqualTo(1.0 + 1e-5); // a distribution over the whole vocabulary
+      assertThat((Integer) r[3]).isPositive();
+      assertThat(r[4]).isEqualTo(r[5].equals("original"));
+    }
+    // a higher temperature flattens the distribution: the top control token loses probability
+    double t1 = duckdbLong("SELECT count(*) FROM " + scores + " WHERE temperature = 1.0") > 0
+        ? meanMaxLogprob(scores, 1.0) : 0;
+    assertThat(meanMaxLogprob(scores, 2.0)).isLessThan(t1);
+  }
+
+  private static double meanMaxLogprob(String scores, double t) {
+    return ((Number) duckdb("SELECT avg(list_max(map_values(logprobs))) FROM " + scores
+        + " WHERE temperature = " + t).get(0)[0]).doubleValue();
+  }
+
+  @Test
+  void ratesSpanFromAllRefusedToNoneAndSeparateTheTwoSets() {
+    String rates = table(output, "rates");
+    // τ = 0 shared over every refusal token: every prompt refused, in every group
+    List<Object[]> atZero = duckdb("SELECT min(rate), max(rate), count(*) FROM " + rates
+        + " WHERE rule = 'threshold' AND cardinality(thresholds) = 5 AND thresholds['[Humanizing requests]'] = 0.0");
+    assertThat((Double) atZero.get(0)[0]).isEqualTo(1.0);
+    double atOne = ((Number) duckdb("SELECT max(rate) FROM " + rates + " WHERE rule = 'threshold' "
+        + "AND cardinality(thresholds) = 5 AND thresholds['[Humanizing requests]'] = 1.0 AND category = 'ALL'")
+        .get(0)[0]).doubleValue();
+    assertThat(atOne).isLessThanOrEqualTo(0.05);
+    // between the ends the curve moves, and should-refuse prompts are refused more than the others
+    List<Object[]> curve = duckdb("SELECT thresholds['[Humanizing requests]'] AS tau, "
+        + "max(rate) FILTER (WHERE should_refuse), max(rate) FILTER (WHERE NOT should_refuse) FROM " + rates
+        + " WHERE rule = 'threshold' AND cardinality(thresholds) = 5 AND category = 'ALL' AND temperature = 1.0"
+        + " GROUP BY 1 ORDER BY 1");
+    assertThat(curve).hasSize(21);
+    long distinctRates = curve.stream().map(r -> r[1]).distinct().count();
+    assertThat(distinctRates).isGreaterThan(5);
+    for (Object[] r : curve) {
+      double tau = (Double) r[0];
+      if (tau > 0.0 && tau < 1.0) {
+        assertThat((Double) r[1]).as("refusal vs false refusal at tau %s", tau)
+            .isGreaterThanOrEqualTo((Double) r[2]);
+      }
+    }
+  }
+
+  @Test
+  void ratesAgreeWithTheRulesAppliedToTheScoresByHand() {
+    // Recompute one grid point in plain Java from the scores as DuckDB reads them.
+    List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
+        + "should_refuse, category FROM " + table(output, "scores") + " WHERE temperature = 1.0");
+    List<String> tokens = spec.refusalTokens();
+    Map<String, long[]> byCategory = new HashMap<>();
+    for (Object[] r : scores) {
+      Map<String, Double> lp = new HashMap<>();
+      Object[] k = (Object[]) r[0];
+      Object[] v = (Object[]) r[1];
+      for (int i = 0; i < k.length; i++) {
+        lp.put((String) k[i], (Double) v[i]);
+      }
+      double[] refusal = tokens.stream().mapToDouble(lp::get).toArray();
+      FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"), refusal, (Double) r[2]);
+      // per-category sweep of token 3 ([Requests with safety concerns]) at τ = 0.4, others greedy
+      boolean refused = Rule.THRESHOLD.decide(s, Setting.shared(5, 0.4, 3)).isRefusal();
+      long[] c = byCategory.computeIfAbsent(r[4] + "/" + r[3], x -> new long[2]);
+      c[0]++;
+      c[1] += refused ? 1 : 0;
+    }
+    List<Object[]> rates = duckdb("SELECT category, should_refuse, n, refused, rate FROM "
+        + table(output, "rates") + " WHERE rule = 'threshold' AND temperature = 1.0 "
+        + "AND cardinality(thresholds) = 1 AND thresholds['[Requests with safety concerns]'] = 0.4 "
+        + "AND category <> 'ALL'");
+    Map<String, long[]> fromRates = new HashMap<>();
+    for (Object[] r : rates) {
+      long[] c = fromRates.computeIfAbsent(r[0] + "/" + r[1], x -> new long[2]);
+      c[0] += ((Number) r[2]).longValue();
+      c[1] += ((Number) r[3]).longValue();
+    }
+    assertThat(fromRates.keySet()).isEqualTo(byCategory.keySet());
+    byCategory.forEach((key, c) -> assertThat(fromRates.get(key)).as(key).containsExactly(c[0], c[1]));
+  }
+
+  @Test
+  void allRowsAddUpTheCategories() {
+    String rates = table(output, "rates");
+    assertThat(duckdb("SELECT run_id, benchmark, rule, temperature, thresholds, should_refuse, "
+        + "sum(n) FILTER (WHERE category <> 'ALL') AS parts, max(n) FILTER (WHERE category = 'ALL') AS whole "
+        + "FROM " + rates + " GROUP BY ALL HAVING parts <> whole")).isEmpty();
+    List<Object[]> rate = duckdb("SELECT max(abs(rate - refused / n)) FROM " + rates);
+    assertThat((Double) rate.get(0)[0]).isCloseTo(0.0, within(1e-12));
+    // 2 benchmarks × 2 temperatures × 128 points × (categories + ALL) rows, each should_refuse value once
+    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates)).isEqualTo(128);
+  }
+
+  @Test
+  void reRunningARunReplacesItsPartitionAndKeepsOtherRuns() {
+    long before = duckdbLong("SELECT count(*) FROM " + table(output, "scores") + " WHERE run_id = 'r1'");
+    EvalConfig again = config("r2", Map.of("scoring.canary_prompts", "0"));
+    int loadsBefore = ModelCache.loadCount();
+    EvaluationJob.run(spark, again, spec, Clock.systemUTC());
+    EvaluationJob.run(spark, again, spec, Clock.systemUTC());
+    assertThat(ModelCache.loadCount()).as("model loads for two more runs in this JVM").isEqualTo(loadsBefore);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "scores") + " WHERE run_id = 'r1'"))
+        .isEqualTo(before);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "scores") + " WHERE run_id = 'r2'"))
+        .isEqualTo(177);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "runs"))).isEqualTo(2);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r2'"))
+        .isEqualTo(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r1'") / 2);
+  }
+
+  @Test
+  void summaryShowsGreedyAndTheConfiguredThresholds() {
+    assertThat(first.summary()).contains("greedy", "tau=0.30", "tau=0.50", "tau=0.70", "ALL",
+        "Requests with safety concerns");
+  }
+}

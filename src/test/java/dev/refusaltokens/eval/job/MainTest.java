@@ -1,0 +1,95 @@
+package dev.refusaltokens.eval.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad configuration stops the command line with exit code 2 and a message naming the key, the value and
+ * the fix — before any Spark work (these cases fail before a SparkSession is built).
+ */
+class MainTest {
+
+  @TempDir
+  Path dir;
+
+  private record Result(int code, String err) {}
+
+  private Result run(String... args) {
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.execute(args);
+      return new Result(code, err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void missingModelFolder() {
+    Result r = run("run", "--model", "models/nope", "--output", dir.toString());
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'model.dir' = 'models/nope'", "is not a folder", "point model.dir");
+  }
+
+  @Test
+  void missingModelAndTokenizerFiles() throws IOException {
+    Path model = dir.resolve("m");
+    Files.createDirectories(model);
+    Files.copy(Path.of("models/demo-single/tokenizer_config.json"), model.resolve("tokenizer_config.json"));
+    Result r = run("run", "--model", model.toString());
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("has no tokenizer.json");
+    Files.copy(Path.of("models/demo-single/tokenizer.json"), model.resolve("tokenizer.json"));
+    r = run("run", "--model", model.toString());
+    assertThat(r.err()).contains("has no model.pt (the TorchScript model)");
+  }
+
+  @Test
+  void refusalTokenThatIsNotOneVocabularyId() {
+    Result r = run("run", "--model", "models/demo-single", "--set", "model.refusal_tokens=['[decline]']");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'model.refusal_tokens' = '[decline]'", "is not one vocabulary token",
+        "splits it into 3 tokens", "added_tokens");
+    // a plain word of the vocabulary is one id but still not a control token of this model
+    r = run("run", "--model", "models/demo-single", "--set", "model.respond_token=[respond",
+        "--set", "model.refusal_tokens=['[refuse]']");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'model.respond_token' = '[respond'");
+  }
+
+  @Test
+  void unknownRuleAndGridOutsideTheUnitInterval() {
+    Result r = run("run", "--set", "sweep.rules=[greedy, logit_bias]");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'sweep.rules'", "unknown rule 'logit_bias'");
+    r = run("run", "--set", "sweep.grid.start=-0.5");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'sweep.grid'", "start=-0.5");
+  }
+
+  @Test
+  void emptyOrMissingPromptSet() throws IOException {
+    Path empty = Files.createFile(dir.resolve("empty.jsonl"));
+    Result r = run("run", "--set", "benchmarks=[{name: e, path: '" + empty + "', should_refuse: true}]");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'benchmarks[e].path'", "is an empty prompt set");
+    r = run("run", "--set", "benchmarks=[{name: e, path: '" + dir.resolve("gone.jsonl") + "', should_refuse: true}]");
+    assertThat(r.err()).contains("does not exist");
+  }
+
+  @Test
+  void unknownSubcommandOrOptionIsAUsageError() {
+    assertThat(run("evaluate").code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(run("run", "--frobnicate").code()).isEqualTo(Main.EXIT_CONFIG);
+  }
+}

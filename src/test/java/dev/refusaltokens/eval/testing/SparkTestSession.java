@@ -1,0 +1,26 @@
+package dev.refusaltokens.eval.testing;
+
+import org.apache.spark.sql.SparkSession;
+
+/** One local SparkSession for the whole test JVM (starting one costs seconds on 2 cores). */
+public final class SparkTestSession {
+
+  private static SparkSession spark;
+
+  private SparkTestSession() {}
+
+  public static synchronized SparkSession get() {
+    if (spark == null) {
+      spark = SparkSession.builder()
+          .master("local[2]")
+          .appName("refusal-eval-tests")
+          .config("spark.ui.enabled", "false")
+          .config("spark.ui.showConsoleProgress", "false")
+          .config("spark.sql.shuffle.partitions", "4")
+          .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+          .getOrCreate();
+      Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+    }
+    return spark;
+  }
+}

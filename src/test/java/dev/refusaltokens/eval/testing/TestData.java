@@ -1,0 +1,69 @@
+package dev.refusaltokens.eval.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small prompt sets cut from the shipped CoCoNot files, and DuckDB access to the written tables. */
+public final class TestData {
+
+  public static final Path ORIGINAL = Path.of("data/coconot/coconot_eval.jsonl");
+  public static final Path CONTRAST = Path.of("data/coconot/coconot_contrast_eval.jsonl");
+
+  private TestData() {}
+
+  /** Every {@code stride}-th line of a file (so that all categories appear), into {@code dir/name}. */
+  public static Path sample(Path source, int stride, Path dir, String name) {
+    try {
+      List<String> lines = Files.readAllLines(source);
+      List<String> kept = new ArrayList<>();
+      for (int i = 0; i < lines.size(); i += stride) {
+        kept.add(lines.get(i));
+      }
+      Path out = dir.resolve(name);
+      Files.write(out, kept);
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A table of the output folder as DuckDB sees it (Hive partitions → a run_id column). */
+  public static String table(Path output, String table) {
+    return "read_parquet('" + output.resolve(table) + "/*/*.parquet', hive_partitioning = true, "
+        + "hive_types_autocast = false)";
+  }
+
+  /** Runs a query through DuckDB (a Parquet reader other than Spark) and returns all rows. */
+  public static List<Object[]> duckdb(String sql) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      List<Object[]> rows = new ArrayList<>();
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        Object[] row = new Object[n];
+        for (int i = 0; i < n; i++) {
+          Object v = rs.getObject(i + 1);
+          row[i] = v instanceof java.sql.Array a ? a.getArray() : v;
+        }
+        rows.add(row);
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new IllegalStateException("DuckDB query failed: " + sql, e);
+    }
+  }
+
+  public static long duckdbLong(String sql) {
+    return ((Number) duckdb(sql).get(0)[0]).longValue();
+  }
+}
