@@ -23,6 +23,8 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class EvaluationJob {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EvaluationJob.class);
+
   /** What a run leaves: its {@code runs} row and the printable summary (null after score only). */
   public record Outcome(RunRecord run, String summary) {}
 
@@ -39,7 +41,10 @@ public final class EvaluationJob {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
     try {
+      long t0 = System.nanoTime();
       ScoreStage.Result r = ScoreStage.run(spark, config, spec);
+      LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
+          r.rowsRejected(), seconds(t0));
       RunRecord scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
           r.canaryMaxAbsDiff());
       writeRun(spark, config, scored);
@@ -54,6 +59,7 @@ public final class EvaluationJob {
   public static Outcome sweep(SparkSession spark, EvalConfig config, ModelSpec spec, RunRecord run,
       Clock clock) {
     try {
+      long t0 = System.nanoTime();
       JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",
           "Sweeping rules x thresholds over the scores of run " + config.runId(), false);
       Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
@@ -61,6 +67,7 @@ public final class EvaluationJob {
       Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
           config.sweep(), config.runId());
       TableWriter.writeRun(rates, config.output(), Tables.RATES);
+      LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       double firstTemperature = config.scoring().temperatures().get(0);
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
@@ -92,6 +99,10 @@ public final class EvaluationJob {
           + "', not scored: score it again");
     }
     return run;
+  }
+
+  private static String seconds(long startNanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
   }
 
   private static void writeRun(SparkSession spark, EvalConfig config, RunRecord run) {

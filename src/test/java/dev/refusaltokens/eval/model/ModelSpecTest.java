@@ -1,0 +1,48 @@
+package dev.refusaltokens.eval.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.config.ModelConfig;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelSpecTest {
+
+  @Test
+  void theManifestNamesTheControlTokensAndEachIsOneDistinctId() {
+    ModelSpec spec = ModelSpec.open(new ModelConfig("models/demo-categories", null, null, null));
+    assertThat(spec.refusalTokens()).isEqualTo(ModelSpec.DEFAULT_REFUSAL_TOKENS);
+    assertThat(spec.respondToken()).isEqualTo("[respond]");
+    assertThat(spec.maxLength()).isEqualTo(256);
+    assertThat(spec.refusalIds()).hasSize(5).doesNotHaveDuplicates().doesNotContain(spec.respondId());
+    try (PromptEncoder encoder = spec.newEncoder()) {
+      assertThat(encoder.decode(spec.refusalIds()[3])).isEqualTo("[Requests with safety concerns]");
+    }
+  }
+
+  @Test
+  void configTokensWinOverTheManifest() {
+    ModelSpec spec = ModelSpec.open(new ModelConfig("models/demo-categories", null,
+        List.of("[Incomplete requests]"), "Be brief."));
+    assertThat(spec.refusalTokens()).containsExactly("[Incomplete requests]");
+    try (PromptEncoder encoder = spec.newEncoder()) {
+      assertThat(encoder.render("hi")).isEqualTo("<|system|>\nBe brief.<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n");
+    }
+  }
+
+  @Test
+  void aTokenOfTheOtherModelIsNotSilentlyMappedToUnknown() {
+    // "[refuse]" is not a token of the category model: it must fail, not become [UNK] or its last piece
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig("models/demo-categories", null,
+        List.of("[refuse]"), null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'model.refusal_tokens' = '[refuse]'");
+    // a single id that is the unknown token
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig("models/demo-categories", null,
+        List.of("zzzqqqxxyy"), null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not the token itself");
+  }
+}
