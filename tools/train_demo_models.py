@@ -1,0 +1,661 @@
+"""Train the two tiny *demo* refusal-token models used by the Java/Spark evaluation job.
+
+What it makes (all paths relative to the repository root):
+
+  models/demo-categories/   refusal tokens [Humanizing requests], [Incomplete requests],
+                            [Indeterminate requests], [Requests with safety concerns],
+                            [Unsupported requests], plus [respond]
+  models/demo-single/       refusal token [refuse], plus [respond]
+
+  each folder: tokenizer.json (Hugging Face `tokenizers` JSON: WordLevel + Lowercase + Whitespace),
+               tokenizer_config.json (chat template, special tokens),
+               model.pt (TorchScript, forward(input_ids int64[B,T], attention_mask int64[B,T])
+                         -> float32[B,V] next-token logits at each row's last real token; right padding),
+               refusal_tokens.json (manifest), training_ids.txt (CoCoNot-original ids trained on)
+
+  src/test/resources/fixtures/demo-categories-expected.json
+  src/test/resources/fixtures/demo-single-expected.json
+      for 8 fixed prompts: rendered text, token ids and the log-softmax of every special response
+      token (and the best other id) computed by the traced model.pt, for the Java side to match.
+
+How to run (Debian; PyPI is not needed):
+
+  apt-get install -y --no-install-recommends python3-torch
+  /usr/bin/python3 tools/train_demo_models.py
+
+It is deterministic (fixed seeds, one intra-op thread: with Debian's torch, which uses the generic
+reference BLAS, two OpenMP threads on a 2-core machine that is doing anything else were ~4x slower,
+and a fixed thread count keeps float reductions reproducible).  Takes ~1.5 minutes per model on 2 cores.
+Data is read from data/coconot/ (CoCoNot, Brahman et al. 2024; see data/coconot/SOURCE.md).
+
+Training (after Jain et al. 2025, "Refusal Tokens"): each sequence is the chat-template rendering of
+one user prompt, then the first response token ([respond] or a refusal token), a short canned
+response text and <|end|>; the loss is on the response positions only.  All 927 coconot_pref prompts
+are answered ([respond]); the CoCoNot-original prompts whose id satisfies
+int(sha256(id).hexdigest(), 16) % 2 == 0 are refused (category token, or [refuse]).  The contrast
+set is never trained on.  Training is deliberately short and regularised so that refusal-token
+probabilities stay spread out rather than saturated.
+
+THESE MODELS ARE A DEMO OF THE MACHINERY (tokenizer, TorchScript export, scoring, thresholds).
+They are tiny bag-of-words-ish transformers trained on a few hundred prompts: they are NOT safety
+models and their refusal decisions mean nothing beyond exercising the evaluation pipeline.
+
+If the Hugging Face `tokenizers` Python package happens to be importable, the script also checks
+that the Rust tokenizer, loading the written tokenizer.json, gives exactly the same ids as the
+pure-Python mimic used here (it is optional; nothing else needs it).
+"""
+
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "data", "coconot")
+MODELS = os.path.join(ROOT, "models")
+FIXTURES = os.path.join(ROOT, "src", "test", "resources", "fixtures")
+
+SEED = 20250101
+THREADS = 1  # see the note in the docstring
+MAX_LEN = 256
+VOCAB_CAP = 4000
+D_MODEL, N_HEADS, N_LAYERS, D_MLP = 64, 4, 2, 256
+NEG = -1e9  # finite additive mask value (not -inf: avoids NaN in torch 1.13 with padding)
+
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}<|end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
+BASE_SPECIALS = ["[PAD]", "[UNK]", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
+RESPOND = "[respond]"
+CATEGORIES = [
+    "Humanizing requests",
+    "Incomplete requests",
+    "Indeterminate requests",
+    "Requests with safety concerns",
+    "Unsupported requests",
+]
+CATEGORY_TOKENS = ["[" + c + "]" for c in CATEGORIES]
+
+# canned response texts (after the first response token)
+COMPLY_TEXT = "Sure, here is an answer."
+REFUSAL_TEXT = {
+    "Humanizing requests": "As an AI, I have no feelings.",
+    "Incomplete requests": "Could you please clarify your request?",
+    "Indeterminate requests": "There is no single correct answer.",
+    "Requests with safety concerns": "Sorry, I cannot help with that.",
+    "Unsupported requests": "I am unable to do that.",
+}
+
+MODEL_SPECS = [
+    {"name": "demo-categories", "refusal_tokens": CATEGORY_TOKENS,
+     "refusal_token_for": lambda cat: "[" + cat + "]", "train": {"epochs": 6}},
+    {"name": "demo-single", "refusal_tokens": ["[refuse]"],
+     # one token gets all the refusal mass: with 6 epochs it stayed near its prior (0.3 vs 0.3),
+     # with 8 or a higher first-token weight it saturated; 7 gives a broad spread
+     "refusal_token_for": lambda cat: "[refuse]", "train": {"epochs": 7}},
+]
+
+TRAIN = dict(epochs=6, batch_size=32, lr=4e-3, weight_decay=0.1, dropout=0.2,
+             label_smoothing=0.1, warmup_steps=20, first_token_weight=1.0)
+
+WORD_RE = re.compile(r"\w+|[^\w\s]+")  # the `Whitespace` pre-tokenizer of HF tokenizers
+
+
+def read_jsonl(name):
+    with open(os.path.join(DATA, name), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def in_training(row_id):
+    """Split rule for CoCoNot-original prompts: trained on iff sha256(id) is even."""
+    return int(hashlib.sha256(row_id.encode("utf-8")).hexdigest(), 16) % 2 == 0
+
+
+def render(prompt):
+    """The chat template for one user message with add_generation_prompt=True."""
+    return "<|user|>\n" + prompt + "<|end|>\n<|assistant|>\n"
+
+
+def words(text):
+    return WORD_RE.findall(text.lower())
+
+
+# ----------------------------------------------------------------------------- tokenizer
+class WordTokenizer:
+    """Pure-Python mimic of HF tokenizers with: added tokens (normalized=false, exact match, split
+    out first), Lowercase normalizer, Whitespace pre-tokenizer, WordLevel model with [UNK]."""
+
+    def __init__(self, added, vocab):
+        self.added = list(added)
+        self.vocab = dict(vocab)
+        # longest first so that overlapping added tokens (none here) would match like aho-corasick leftmost-longest
+        alts = sorted(self.added, key=len, reverse=True)
+        self.added_re = re.compile("|".join(re.escape(t) for t in alts))
+        self.unk = self.vocab["[UNK]"]
+        self.inv = {i: t for t, i in self.vocab.items()}
+
+    def tokenize(self, text):
+        out = []
+        pos = 0
+        for m in self.added_re.finditer(text):
+            out.extend(words(text[pos:m.start()]))
+            out.append(m.group(0))
+            pos = m.end()
+        out.extend(words(text[pos:]))
+        return out
+
+    def encode(self, text):
+        return [self.vocab.get(t, self.unk) for t in self.tokenize(text)]
+
+    def tokenizer_json(self):
+        added_tokens = [
+            {"id": self.vocab[t], "content": t, "single_word": False, "lstrip": False,
+             "rstrip": False, "normalized": False, "special": True}
+            for t in self.added
+        ]
+        return {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": added_tokens,
+            "normalizer": {"type": "Lowercase"},
+            "pre_tokenizer": {"type": "Whitespace"},
+            "post_processor": None,
+            "decoder": None,
+            "model": {"type": "WordLevel", "vocab": self.vocab, "unk_token": "[UNK]"},
+        }
+
+    def tokenizer_config(self):
+        return {
+            "bos_token": None,
+            "eos_token": "<|end|>",
+            "pad_token": "[PAD]",
+            "unk_token": "[UNK]",
+            "model_max_length": MAX_LEN,
+            "chat_template": CHAT_TEMPLATE,
+            "added_tokens_decoder": {
+                str(self.vocab[t]): {"content": t, "lstrip": False, "normalized": False,
+                                     "rstrip": False, "single_word": False, "special": True}
+                for t in self.added
+            },
+        }
+
+
+def build_word_list(all_prompts):
+    counts = Counter()
+    for p in all_prompts:
+        counts.update(words(p))
+    canned = set()
+    for t in [COMPLY_TEXT] + list(REFUSAL_TEXT.values()):
+        canned.update(words(t))
+    frequent = sorted((w for w, c in counts.items() if c >= 2), key=lambda w: (-counts[w], w))
+    chosen = list(sorted(canned))
+    seen = set(chosen)
+    for w in frequent:
+        if len(chosen) >= VOCAB_CAP:
+            break
+        if w not in seen:
+            chosen.append(w)
+            seen.add(w)
+    return chosen
+
+
+def make_tokenizer(response_tokens, word_list):
+    added = BASE_SPECIALS + response_tokens
+    vocab = {}
+    for t in added:
+        vocab[t] = len(vocab)
+    for w in word_list:
+        if w not in vocab:
+            vocab[w] = len(vocab)
+    return WordTokenizer(added, vocab)
+
+
+# ----------------------------------------------------------------------------- model
+class Block(nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(D_MODEL)
+        self.qkv = nn.Linear(D_MODEL, 3 * D_MODEL)
+        self.proj = nn.Linear(D_MODEL, D_MODEL)
+        self.ln2 = nn.LayerNorm(D_MODEL)
+        self.fc1 = nn.Linear(D_MODEL, D_MLP)
+        self.fc2 = nn.Linear(D_MLP, D_MODEL)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, add_mask):
+        # x [B,T,D]; add_mask [B,1,T,T] additive (0 or NEG)
+        b, t, d = x.size(0), x.size(1), x.size(2)
+        hd = D_MODEL // N_HEADS
+        q, k, v = self.qkv(self.ln1(x)).split(D_MODEL, dim=2)
+        q = q.reshape(b, t, N_HEADS, hd).transpose(1, 2)
+        k = k.reshape(b, t, N_HEADS, hd).transpose(1, 2)
+        v = v.reshape(b, t, N_HEADS, hd).transpose(1, 2)
+        att = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(hd)) + add_mask
+        att = self.drop(torch.softmax(att, dim=-1))
+        y = torch.matmul(att, v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.drop(self.proj(y))
+        x = x + self.drop(self.fc2(F.gelu(self.fc1(self.ln2(x)))))
+        return x
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab_size, dropout):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, D_MODEL)
+        self.pos = nn.Embedding(MAX_LEN, D_MODEL)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList([Block(dropout) for _ in range(N_LAYERS)])
+        self.ln_f = nn.LayerNorm(D_MODEL)
+        self.register_buffer("causal", torch.tril(torch.ones(MAX_LEN, MAX_LEN)), persistent=False)
+        nn.init.normal_(self.tok.weight, std=0.02)
+        nn.init.normal_(self.pos.weight, std=0.02)
+
+    def hidden(self, input_ids, attention_mask):
+        t = input_ids.size(1)
+        x = self.tok(input_ids) + self.pos.weight[:t].unsqueeze(0)
+        x = self.drop(x)
+        allowed = self.causal[:t, :t].unsqueeze(0).unsqueeze(0) * \
+            attention_mask.to(torch.float32).unsqueeze(1).unsqueeze(2)  # [B,1,T,T]
+        add_mask = (1.0 - allowed) * NEG
+        for blk in self.blocks:
+            x = blk(x, add_mask)
+        return self.ln_f(x)
+
+    def all_logits(self, input_ids, attention_mask):
+        return F.linear(self.hidden(input_ids, attention_mask), self.tok.weight)  # tied head
+
+    def forward(self, input_ids, attention_mask):
+        h = self.hidden(input_ids, attention_mask)  # [B,T,D]
+        last = attention_mask.sum(1) - 1  # [B]
+        idx = last.unsqueeze(1).unsqueeze(2).expand(-1, 1, h.size(2))
+        h_last = h.gather(1, idx).squeeze(1)  # [B,D]
+        return F.linear(h_last, self.tok.weight)
+
+
+def pad_batch(seqs, pad_id=0):
+    t = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), t), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), t), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[i, :len(s)] = 1
+    return ids, mask
+
+
+# ----------------------------------------------------------------------------- training
+def build_examples(tok, spec, pref, original):
+    """Returns list of (ids, response_start, source, id)."""
+    ex = []
+    for r in pref:
+        ex.append((r["prompt"], RESPOND, COMPLY_TEXT, "pref", r["id"]))
+    for r in original:
+        if in_training(r["id"]):
+            ex.append((r["prompt"], spec["refusal_token_for"](r["category"]),
+                       REFUSAL_TEXT[r["category"]], "original", r["id"]))
+    out = []
+    for prompt, first, text, src, rid in ex:
+        p_ids = tok.encode(render(prompt))
+        r_ids = tok.encode(first + " " + text + "<|end|>")
+        assert r_ids[0] == tok.vocab[first]
+        seq = p_ids + r_ids
+        assert len(seq) <= MAX_LEN, (rid, len(seq))
+        out.append((seq, len(p_ids), src, rid))
+    return out
+
+
+def train(model, examples, cfg):
+    g = torch.Generator().manual_seed(SEED + 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    bs = cfg["batch_size"]
+    steps_per_epoch = (len(examples) + bs - 1) // bs
+    total = steps_per_epoch * cfg["epochs"]
+
+    def lr_at(step):
+        if step < cfg["warmup_steps"]:
+            return (step + 1) / cfg["warmup_steps"]
+        return 0.5 * (1 + math.cos(math.pi * (step - cfg["warmup_steps"]) / max(1, total - cfg["warmup_steps"])))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    model.train()
+    step = 0
+    for epoch in range(cfg["epochs"]):
+        # length-bucketed batches (less padding), batch order shuffled
+        perm = torch.randperm(len(examples), generator=g).tolist()
+        chunks = [perm[i:i + bs * 8] for i in range(0, len(perm), bs * 8)]
+        batches = []
+        for ch in chunks:
+            ch = sorted(ch, key=lambda i: len(examples[i][0]))
+            batches.extend(ch[i:i + bs] for i in range(0, len(ch), bs))
+        border = torch.randperm(len(batches), generator=g).tolist()
+        tot_loss, n = 0.0, 0
+        for bi in border:
+            batch = [examples[i] for i in batches[bi]]
+            ids, mask = pad_batch([e[0] for e in batch])
+            h = model.hidden(ids, mask)  # [B,T,D]
+            # predict token t+1 from position t; loss only where t+1 is a response token
+            rows, cols, tgts, wts = [], [], [], []
+            for i, (seq, rs, _, _) in enumerate(batch):
+                for t in range(rs - 1, len(seq) - 1):
+                    rows.append(i)
+                    cols.append(t)
+                    tgts.append(seq[t + 1])
+                    wts.append(cfg["first_token_weight"] if t == rs - 1 else 1.0)
+            logits = F.linear(h[torch.tensor(rows), torch.tensor(cols)], model.tok.weight)
+            per = F.cross_entropy(logits, torch.tensor(tgts), reduction="none",
+                                  label_smoothing=cfg["label_smoothing"])
+            w = torch.tensor(wts)
+            loss = (per * w).sum() / w.sum()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            tot_loss += loss.item()
+            n += 1
+        print(f"    epoch {epoch + 1}/{cfg['epochs']}: mean loss {tot_loss / n:.4f}", flush=True)
+    model.eval()
+
+
+@torch.no_grad()
+def score(traced, tok, prompts, batch_size=64):
+    """Next-token logits at the first response position for each prompt (batched, right padded)."""
+    out = []
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    res = [None] * len(prompts)
+    for b0 in range(0, len(order), batch_size):
+        idxs = order[b0:b0 + batch_size]
+        ids, mask = pad_batch([tok.encode(render(prompts[i])) for i in idxs])
+        logits = traced(ids, mask)
+        for j, i in enumerate(idxs):
+            res[i] = logits[j]
+    out = torch.stack(res)
+    return out
+
+
+def quantiles(x):
+    x = torch.as_tensor(x, dtype=torch.float64)
+    q = torch.quantile(x, torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)).tolist()
+    return q
+
+
+# ----------------------------------------------------------------------------- fixtures
+FIXTURE_PROMPTS = [
+    ("original", "bajp42a"),
+    ("original", "idyx280"),
+    ("original", None),  # first held-out original of category Humanizing requests
+    ("contrast", "x66r9as"),
+    ("contrast", "ul88111"),
+    ("pref", "2whmibs"),
+    ("synthetic", "Xyzzy plorkt!!! What's the \"frobnication\" of qwertyuiop?? (#@$%) -- e.g. 3.14159..."),
+    ("synthetic", "Is the café in Tōkyō naïve? 東京 über straße — ¿qué? ok… MAÑANA Ñ ß"),
+]
+
+
+def fixture_cases(original, contrast, pref):
+    by_id = {r["id"]: ("original", r) for r in original}
+    by_id.update({r["id"]: ("contrast", r) for r in contrast})
+    by_id.update({r["id"]: ("pref", r) for r in pref})
+    cases = []
+    for kind, key in FIXTURE_PROMPTS:
+        if kind == "synthetic":
+            cases.append({"source": "synthetic", "id": None, "prompt": key})
+        elif key is None:
+            r = next(r for r in original if r["category"] == "Humanizing requests" and not in_training(r["id"]))
+            cases.append({"source": "original", "id": r["id"], "prompt": r["prompt"]})
+        else:
+            src, r = by_id[key]
+            assert src == kind, (key, src)
+            cases.append({"source": src, "id": r["id"], "prompt": r["prompt"]})
+    for c in cases:
+        if c["source"] == "original":
+            c["trained_on"] = in_training(c["id"])
+        elif c["source"] == "pref":
+            c["trained_on"] = True
+        else:
+            c["trained_on"] = False
+    return cases
+
+
+@torch.no_grad()
+def write_fixtures(name, traced, tok, response_tokens, cases):
+    special_ids = [tok.vocab[t] for t in response_tokens]
+    out_cases = []
+    for c in cases:
+        text = render(c["prompt"])
+        ids = tok.encode(text)
+        logits = traced(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))[0]
+        lsm = torch.log_softmax(logits.double(), dim=-1)
+        other = lsm.clone()
+        other[special_ids] = -float("inf")
+        best = int(torch.argmax(other))
+        out_cases.append({
+            "source": c["source"], "id": c["id"], "trained_on": c["trained_on"],
+            "prompt": c["prompt"], "rendered": text,
+            "tokens": tok.tokenize(text), "input_ids": ids,
+            "log_softmax": {t: float(lsm[tok.vocab[t]]) for t in response_tokens},
+            "max_other_log_softmax": float(lsm[best]), "max_other_id": best,
+            "max_other_token": tok.inv[best],
+            "p_refusal": float(sum(math.exp(lsm[tok.vocab[t]]) for t in response_tokens if t != RESPOND)),
+        })
+    doc = {
+        "model": name,
+        "model_dir": f"models/{name}",
+        "note": "Generated by tools/train_demo_models.py by running the traced model.pt on each prompt "
+                "alone (batch of 1, no padding). log_softmax is over the full vocabulary at "
+                "temperature 1 at the first response position; max_other_* is the best id that is "
+                "not [respond] nor a refusal token.",
+        "tolerance": 1e-4,
+        "vocab_size": len(tok.vocab),
+        "respond_token": RESPOND,
+        "refusal_tokens": [t for t in response_tokens if t != RESPOND],
+        "cases": out_cases,
+    }
+    os.makedirs(FIXTURES, exist_ok=True)
+    path = os.path.join(FIXTURES, f"{name}-expected.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    return path
+
+
+def check_with_rust_tokenizer(tok_path, tok, texts):
+    try:
+        import tokenizers  # optional: the real Rust library
+    except ImportError:
+        print("    (HF `tokenizers` not importable: Rust cross-check skipped)")
+        return
+    rt = tokenizers.Tokenizer.from_file(tok_path)
+    bad = 0
+    for t in texts:
+        if rt.encode(t, add_special_tokens=True).ids != tok.encode(t):
+            bad += 1
+            if bad <= 3:
+                print("    MISMATCH:", repr(t), rt.encode(t).tokens, tok.tokenize(t))
+    print(f"    Rust tokenizers {tokenizers.__version__} cross-check: {len(texts) - bad}/{len(texts)} identical")
+    if bad:
+        sys.exit("tokenizer mismatch")
+
+
+# ----------------------------------------------------------------------------- main
+def main():
+    t_start = time.time()
+    torch.set_num_threads(THREADS)
+    random.seed(SEED)
+    torch.manual_seed(SEED)
+
+    original = read_jsonl("coconot_eval.jsonl")
+    contrast = read_jsonl("coconot_contrast_eval.jsonl")
+    pref = read_jsonl("coconot_pref.jsonl")
+    word_list = build_word_list([r["prompt"] for r in original + contrast + pref])
+    train_orig = [r for r in original if in_training(r["id"])]
+    held_orig = [r for r in original if not in_training(r["id"])]
+    print(f"data: {len(original)} original ({len(train_orig)} train / {len(held_orig)} held out), "
+          f"{len(contrast)} contrast (held out), {len(pref)} pref (train); {len(word_list)} words")
+    cases = fixture_cases(original, contrast, pref)
+    summary = []
+
+    for spec in MODEL_SPECS:
+        name = spec["name"]
+        response_tokens = [RESPOND] + spec["refusal_tokens"]
+        out_dir = os.path.join(MODELS, name)
+        os.makedirs(out_dir, exist_ok=True)
+        print(f"== {name}")
+        tok = make_tokenizer(response_tokens, word_list)
+        tok_path = os.path.join(out_dir, "tokenizer.json")
+        with open(tok_path, "w", encoding="utf-8") as f:
+            json.dump(tok.tokenizer_json(), f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        with open(os.path.join(out_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(tok.tokenizer_config(), f, ensure_ascii=False, indent=2)
+            f.write("\n")
+
+        torch.manual_seed(SEED)
+        examples = build_examples(tok, spec, pref, original)
+        model = TinyLM(len(tok.vocab), TRAIN["dropout"])
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"    vocab {len(tok.vocab)}, params {n_params}, {len(examples)} training sequences")
+        t0 = time.time()
+        cfg = dict(TRAIN, **spec["train"])
+        train(model, examples, cfg)
+        print(f"    trained in {time.time() - t0:.1f}s")
+
+        # trace with a padded batch, on CPU, in eval mode
+        ex_ids, ex_mask = pad_batch([tok.encode(render(p)) for p in
+                                     ["Hello there, how are you?", original[0]["prompt"], "Hi"]])
+        with torch.no_grad():
+            traced = torch.jit.trace(model, (ex_ids, ex_mask), check_trace=False)
+        model_path = os.path.join(out_dir, "model.pt")
+        traced.save(model_path)
+        traced = torch.jit.load(model_path)
+        traced.eval()
+
+        # batch invariance and shape generality of the *loaded traced* module
+        with torch.no_grad():
+            probe = [r["prompt"] for r in (contrast[:5] + held_orig[:6])] + ["ok", "café naïve 東京"]
+            seqs = [tok.encode(render(p)) for p in probe]
+            ids, mask = pad_batch(seqs)
+            batched = traced(ids, mask)
+            eager = model(ids, mask)
+            max_delta = 0.0
+            for i, s in enumerate(seqs):
+                alone = traced(torch.tensor([s]), torch.ones(1, len(s), dtype=torch.long))[0]
+                max_delta = max(max_delta, float((alone - batched[i]).abs().max()))
+                # extra padding beyond the batch maximum must not matter either
+                ids2, mask2 = pad_batch([s, seqs[(i + 1) % len(seqs)]])
+                ids2 = torch.cat([ids2, torch.zeros(2, 17, dtype=torch.long)], 1)
+                mask2 = torch.cat([mask2, torch.zeros(2, 17, dtype=torch.long)], 1)
+                more = traced(ids2, mask2)[0]
+                max_delta = max(max_delta, float((more - alone).abs().max()))
+            max_trace_vs_eager = float((batched - eager).abs().max())
+            assert max_delta < 1e-4, max_delta
+            assert max_trace_vs_eager < 1e-4, max_trace_vs_eager
+            assert batched.shape == (len(seqs), len(tok.vocab)) and batched.dtype == torch.float32
+            assert torch.isfinite(batched).all()
+
+        # refusal probabilities
+        refusal_ids = [tok.vocab[t] for t in spec["refusal_tokens"]]
+
+        def p_refusal(rows):
+            logits = score(traced, tok, [r["prompt"] for r in rows])
+            return torch.softmax(logits, dim=-1)[:, refusal_ids].sum(1)
+
+        stats = {
+            "held-out original": p_refusal(held_orig),
+            "contrast": p_refusal(contrast),
+            "train original": p_refusal(train_orig),
+            "train pref": p_refusal(pref),
+        }
+        # per-category accuracy of the top refusal token (categories model, held-out originals)
+        cat_acc = None
+        if len(refusal_ids) > 1:
+            logits = score(traced, tok, [r["prompt"] for r in held_orig])
+            top = logits[:, refusal_ids].argmax(1).tolist()
+            cat_acc = sum(spec["refusal_tokens"][k] == "[" + r["category"] + "]"
+                          for k, r in zip(top, held_orig)) / len(held_orig)
+
+        manifest = {
+            "name": name,
+            "model_file": "model.pt",
+            "respond_token": RESPOND,
+            "refusal_tokens": spec["refusal_tokens"],
+            "max_length": MAX_LEN,
+            "training": {
+                "description": (
+                    "DEMO ONLY, not a safety model. Tiny pre-LN transformer (2 layers, d_model 64, 4 heads, "
+                    "GELU MLP 256, learned positions, tied output head) trained from scratch by "
+                    "tools/train_demo_models.py on CoCoNot (data/coconot/). Sequence = chat-template "
+                    "rendering of one user prompt + first response token + short canned text + <|end|>; "
+                    "loss on response positions only. coconot_pref prompts (all 927) -> [respond] + canned "
+                    "compliant text; CoCoNot-original prompts selected by split_rule -> "
+                    + ("the token of their category" if len(refusal_ids) > 1 else "[refuse]")
+                    + " + canned refusal text. coconot_contrast_eval is never trained on. "
+                    "Deliberately under-trained (few epochs, dropout, weight decay, label smoothing) "
+                    "so refusal probabilities stay spread out."),
+                "split_rule": ("a CoCoNot-original (coconot_eval.jsonl) prompt is in training iff "
+                               "int(sha256(id.encode('utf-8')).hexdigest(), 16) % 2 == 0; the ids are "
+                               "listed in training_ids.txt"),
+                "train_original_prompts": len(train_orig),
+                "train_pref_prompts": len(pref),
+                "epochs": cfg["epochs"],
+                "seed": SEED,
+                "batch_size": cfg["batch_size"],
+                "learning_rate": cfg["lr"],
+                "lr_schedule": f"linear warmup {cfg['warmup_steps']} steps, then cosine to 0",
+                "optimizer": "AdamW",
+                "weight_decay": cfg["weight_decay"],
+                "dropout": cfg["dropout"],
+                "label_smoothing": cfg["label_smoothing"],
+                "canned_responses": {RESPOND: COMPLY_TEXT, **REFUSAL_TEXT},
+            },
+        }
+        with open(os.path.join(out_dir, "refusal_tokens.json"), "w", encoding="utf-8") as f:
+            json.dump(manifest, f, ensure_ascii=False, indent=2)
+            f.write("\n")
+        with open(os.path.join(out_dir, "training_ids.txt"), "w", encoding="utf-8") as f:
+            for rid in sorted(r["id"] for r in train_orig):
+                f.write(rid + "\n")
+
+        fx_path = write_fixtures(name, traced, tok, response_tokens, cases)
+
+        # Rust cross-check (optional) over every rendered prompt, the fixtures and the training sequences
+        texts = [render(r["prompt"]) for r in original + contrast + pref] + \
+                [render(c["prompt"]) for c in cases] + \
+                [RESPOND + " " + COMPLY_TEXT + "<|end|>", "[UNK][PAD]<|system|>x<|end|>"]
+        check_with_rust_tokenizer(tok_path, tok, texts)
+
+        sizes = {fn: os.path.getsize(os.path.join(out_dir, fn)) for fn in sorted(os.listdir(out_dir))}
+        summary.append((name, stats, max_delta, max_trace_vs_eager, sizes, fx_path, cat_acc))
+
+    print()
+    print("================ SUMMARY ================")
+    for name, stats, max_delta, max_te, sizes, fx_path, cat_acc in summary:
+        print(f"{name}:")
+        print("    P(refusal) = sum of refusal-token probabilities at the first response position")
+        print(f"    {'set':<20} {'n':>5} {'mean':>6} {'q10':>6} {'q50':>6} {'q90':>6} {'0.1<p<0.9':>10} {'p>0.5':>6}")
+        for k, v in stats.items():
+            q = quantiles(v)
+            mid = float(((v > 0.1) & (v < 0.9)).float().mean())
+            hi = float((v > 0.5).float().mean())
+            print(f"    {k:<20} {len(v):>5} {float(v.mean()):6.3f} {q[0]:6.3f} {q[1]:6.3f} {q[2]:6.3f} {mid:10.2f} {hi:6.2f}")
+        if cat_acc is not None:
+            print(f"    held-out originals: top refusal token = true category for {cat_acc:.2%}")
+        print(f"    batch invariance: max |dlogit| padded batch vs alone = {max_delta:.2e}; traced vs eager = {max_te:.2e}")
+        print("    files: " + ", ".join(f"{fn} {sz:,} B" for fn, sz in sizes.items()))
+        print(f"    fixtures: {os.path.relpath(fx_path, ROOT)} ({os.path.getsize(fx_path):,} B)")
+    print(f"total time {time.time() - t_start:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
