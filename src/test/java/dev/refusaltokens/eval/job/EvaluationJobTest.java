@@ -50,7 +50,54 @@ class EvaluationJobTest {
     EvalConfig config = config("r1", Map.of("scoring.temperatures", "[1.0, 2.0]",
         "scoring.rows_per_partition", "40"));
     spec = ModelSpec.open(config.model());
-    first = EvaluationJob.run(spark, config, spec, Clock.systemUTC());
+    int loadsBefore = ModelCache.loadCount();
+    first = EvaluationJob.run(spark, config, spec, Clock.systemUTC()); // 5 partitions of ≤ 40 prompts
+    loadsForFirstRun = ModelCache.loadCount() - loadsBefore;
+  }
+
+  private int loadsForFirstRun;
+
+  @Test
+  void theModelIsLoadedAtMostOncePerJvmAcrossPartitions() {
+    assertThat(spark.sparkContext().defaultParallelism()).isEqualTo(2);
+    assertThat(loadsForFirstRun).isLessThanOrEqualTo(1);
+  }
+
+  @Test
+  void scoresDoNotDependOnBatchSizeOrPartitioning() {
+    // one prompt per forward pass and 18 partitions, against r1's 64-row batches in 5 partitions
+    EvalConfig alone = config("r-alone", Map.of("scoring.max_batch_size", "1",
+        "scoring.rows_per_partition", "10", "scoring.canary_prompts", "0"));
+    EvaluationJob.score(spark, alone, spec, Clock.systemUTC());
+    String scores = table(output, "scores");
+    List<Object[]> diff = duckdb("SELECT count(*), max(abs(a.other_logprob - b.other_logprob)), "
+        + "max(list_max(list_transform(map_keys(a.logprobs), k -> abs(a.logprobs[k] - b.logprobs[k])))) "
+        + "FROM " + scores + " a JOIN " + scores + " b USING (benchmark, prompt_id, temperature) "
+        + "WHERE a.run_id = 'r1' AND b.run_id = 'r-alone'");
+    assertThat(((Number) diff.get(0)[0]).longValue()).isEqualTo(177);
+    assertThat((Double) diff.get(0)[1]).isLessThanOrEqualTo(1e-4);
+    assertThat((Double) diff.get(0)[2]).isLessThanOrEqualTo(1e-4);
+  }
+
+  @Test
+  void theSingleTokenModelIsTheOneCategoryCase() {
+    EvalConfig single = config("r-single", Map.of("model.dir", "models/demo-single",
+        "scoring.canary_prompts", "2"));
+    EvaluationJob.Outcome outcome = EvaluationJob.run(spark, single, ModelSpec.open(single.model()),
+        Clock.systemUTC());
+    assertThat(outcome.run().refusalTokens()).containsExactly("[refuse]");
+    String rates = table(output, "rates");
+    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates
+        + " WHERE run_id = 'r-single'")).isEqualTo(2 + 21);
+    assertThat(duckdb("SELECT DISTINCT map_keys(thresholds) FROM " + rates
+        + " WHERE run_id = 'r-single' AND rule = 'threshold'").get(0)[0]).isEqualTo(new Object[] {"[refuse]"});
+    double atHalfRefuse = ((Number) duckdb("SELECT sum(refused) / sum(n) FROM " + rates + " WHERE run_id = "
+        + "'r-single' AND rule = 'threshold' AND thresholds['[refuse]'] = 0.5 AND category = 'ALL' AND should_refuse")
+        .get(0)[0]).doubleValue();
+    double atHalfAnswer = ((Number) duckdb("SELECT sum(refused) / sum(n) FROM " + rates + " WHERE run_id = "
+        + "'r-single' AND rule = 'threshold' AND thresholds['[refuse]'] = 0.5 AND category = 'ALL' AND NOT should_refuse")
+        .get(0)[0]).doubleValue();
+    assertThat(atHalfRefuse).isGreaterThan(atHalfAnswer);
   }
 
   private EvalConfig config(String runId, Map<String, String> extra) {
@@ -90,10 +137,11 @@ class EvaluationJobTest {
   void scoresHaveOneRowPerPromptAndTemperatureWithProperLogProbabilities() {
     String scores = table(output, "scores");
     assertThat(duckdbLong("SELECT count(*) FROM " + scores + " WHERE run_id = 'r1'")).isEqualTo(177 * 2);
-    assertThat(duckdbLong("SELECT count(DISTINCT (benchmark, prompt_id, temperature)) FROM " + scores))
+    assertThat(duckdbLong("SELECT count(DISTINCT (benchmark, prompt_id, temperature)) FROM " + scores
+        + " WHERE run_id = 'r1'"))
         .isEqualTo(177 * 2);
     List<Object[]> rows = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
-        + "prompt_tokens, should_refuse, benchmark, temperature FROM " + scores);
+        + "prompt_tokens, should_refuse, benchmark, temperature FROM " + scores + " WHERE run_id = 'r1'");
     for (Object[] r : rows) {
       Object[] keys = (Object[]) r[0];
       Object[] values = (Object[]) r[1];
@@ -108,14 +156,12 @@ class EvaluationJobTest {
       assertThat(r[4]).isEqualTo(r[5].equals("original"));
     }
     // a higher temperature flattens the distribution: the top control token loses probability
-    double t1 = duckdbLong("SELECT count(*) FROM " + scores + " WHERE temperature = 1.0") > 0
-        ? meanMaxLogprob(scores, 1.0) : 0;
-    assertThat(meanMaxLogprob(scores, 2.0)).isLessThan(t1);
+    assertThat(meanMaxLogprob(scores, 2.0)).isLessThan(meanMaxLogprob(scores, 1.0));
   }
 
   private static double meanMaxLogprob(String scores, double t) {
     return ((Number) duckdb("SELECT avg(list_max(map_values(logprobs))) FROM " + scores
-        + " WHERE temperature = " + t).get(0)[0]).doubleValue();
+        + " WHERE run_id = 'r1' AND temperature = " + t).get(0)[0]).doubleValue();
   }
 
   @Test
@@ -123,16 +169,17 @@ class EvaluationJobTest {
     String rates = table(output, "rates");
     // τ = 0 shared over every refusal token: every prompt refused, in every group
     List<Object[]> atZero = duckdb("SELECT min(rate), max(rate), count(*) FROM " + rates
-        + " WHERE rule = 'threshold' AND cardinality(thresholds) = 5 AND thresholds['[Humanizing requests]'] = 0.0");
+        + " WHERE run_id = 'r1' AND rule = 'threshold' AND cardinality(thresholds) = 5 AND thresholds['[Humanizing requests]'] = 0.0");
     assertThat((Double) atZero.get(0)[0]).isEqualTo(1.0);
-    double atOne = ((Number) duckdb("SELECT max(rate) FROM " + rates + " WHERE rule = 'threshold' "
+    double atOne = ((Number) duckdb("SELECT max(rate) FROM " + rates + " WHERE run_id = 'r1' AND rule = 'threshold' "
         + "AND cardinality(thresholds) = 5 AND thresholds['[Humanizing requests]'] = 1.0 AND category = 'ALL'")
         .get(0)[0]).doubleValue();
     assertThat(atOne).isLessThanOrEqualTo(0.05);
     // between the ends the curve moves, and should-refuse prompts are refused more than the others
     List<Object[]> curve = duckdb("SELECT thresholds['[Humanizing requests]'] AS tau, "
         + "max(rate) FILTER (WHERE should_refuse), max(rate) FILTER (WHERE NOT should_refuse) FROM " + rates
-        + " WHERE rule = 'threshold' AND cardinality(thresholds) = 5 AND category = 'ALL' AND temperature = 1.0"
+        + " WHERE run_id = 'r1' AND rule = 'threshold' AND cardinality(thresholds) = 5 AND category = 'ALL'"
+        + " AND temperature = 1.0"
         + " GROUP BY 1 ORDER BY 1");
     assertThat(curve).hasSize(21);
     long distinctRates = curve.stream().map(r -> r[1]).distinct().count();
@@ -150,7 +197,7 @@ class EvaluationJobTest {
   void ratesAgreeWithTheRulesAppliedToTheScoresByHand() {
     // Recompute one grid point in plain Java from the scores as DuckDB reads them.
     List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
-        + "should_refuse, category FROM " + table(output, "scores") + " WHERE temperature = 1.0");
+        + "should_refuse, category FROM " + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0");
     List<String> tokens = spec.refusalTokens();
     Map<String, long[]> byCategory = new HashMap<>();
     for (Object[] r : scores) {
@@ -169,7 +216,7 @@ class EvaluationJobTest {
       c[1] += refused ? 1 : 0;
     }
     List<Object[]> rates = duckdb("SELECT category, should_refuse, n, refused, rate FROM "
-        + table(output, "rates") + " WHERE rule = 'threshold' AND temperature = 1.0 "
+        + table(output, "rates") + " WHERE run_id = 'r1' AND rule = 'threshold' AND temperature = 1.0 "
         + "AND cardinality(thresholds) = 1 AND thresholds['[Requests with safety concerns]'] = 0.4 "
         + "AND category <> 'ALL'");
     Map<String, long[]> fromRates = new HashMap<>();
@@ -191,7 +238,8 @@ class EvaluationJobTest {
     List<Object[]> rate = duckdb("SELECT max(abs(rate - refused / n)) FROM " + rates);
     assertThat((Double) rate.get(0)[0]).isCloseTo(0.0, within(1e-12));
     // 2 benchmarks × 2 temperatures × 128 points × (categories + ALL) rows, each should_refuse value once
-    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates)).isEqualTo(128);
+    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates + " WHERE run_id = 'r1'"))
+        .isEqualTo(128);
   }
 
   @Test
@@ -206,7 +254,8 @@ class EvaluationJobTest {
         .isEqualTo(before);
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "scores") + " WHERE run_id = 'r2'"))
         .isEqualTo(177);
-    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "runs"))).isEqualTo(2);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "runs") + " WHERE run_id IN ('r1', 'r2')"))
+        .isEqualTo(2);
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r2'"))
         .isEqualTo(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r1'") / 2);
   }
