@@ -66,8 +66,9 @@ final class Cli {
     @Override
     public Integer call() {
       EvalConfig config = options.load();
-      ModelSpec spec = ModelSpec.open(config.model());
-      if (readsPromptSets()) {
+      ModelSpec spec = null;
+      if (scores()) { // the sweep needs neither the model nor the prompt files
+        spec = ModelSpec.open(config.model());
         PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
       }
       SparkSession spark = Sessions.build(config);
@@ -79,9 +80,10 @@ final class Cli {
       return Main.EXIT_OK;
     }
 
+    /** @param spec the validated model, null for stages that do not score */
     abstract void run(SparkSession spark, EvalConfig config, ModelSpec spec);
 
-    boolean readsPromptSets() {
+    boolean scores() {
       return true;
     }
 
@@ -118,14 +120,14 @@ final class Cli {
   @Command(name = "sweep", description = "sweep rules x thresholds over a scored run (--run-id): table rates")
   static final class Sweep extends Stage {
     @Override
-    boolean readsPromptSets() {
+    boolean scores() {
       return false;
     }
 
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
       RunRecord scored = EvaluationJob.scoredRun(spark, config);
-      printSummary(config, EvaluationJob.sweep(spark, config, spec, scored, Clock.systemUTC()));
+      printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC()));
     }
   }
 }

@@ -33,7 +33,7 @@ public final class EvaluationJob {
   /** score + sweep. */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord scored = score(spark, config, spec, clock);
-    return sweep(spark, config, spec, scored, clock);
+    return sweep(spark, config, scored, clock);
   }
 
   /** Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row. */
@@ -56,8 +56,7 @@ public final class EvaluationJob {
   }
 
   /** Sweeps the scores of the run recorded in {@code run}: writes {@code rates}, marks it succeeded. */
-  public static Outcome sweep(SparkSession spark, EvalConfig config, ModelSpec spec, RunRecord run,
-      Clock clock) {
+  public static Outcome sweep(SparkSession spark, EvalConfig config, RunRecord run, Clock clock) {
     try {
       long t0 = System.nanoTime();
       JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",

@@ -108,7 +108,15 @@ public record ModelSpec(
       ModelSpec spec = new ModelSpec(dir.toString(), modelFile, respond, refusal, respondId, refusalIds,
           padId, maxLength, template, specialToken(tokenizerConfig, "bos_token"),
           specialToken(tokenizerConfig, "eos_token"), config.systemPrompt());
-      spec.newEncoder().close(); // renders nothing yet, but proves the template parses with the real tokens
+      try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
+        if (probe.encode("Hello").length == 0) {
+          throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that renders "
+              + "no tokens", "check chat_template in " + TOKENIZER_CONFIG_FILE);
+        }
+      } catch (IllegalStateException e) {
+        throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that fails to "
+            + "render (" + e.getMessage() + ")", "fix chat_template in " + TOKENIZER_CONFIG_FILE);
+      }
       return spec;
     }
   }

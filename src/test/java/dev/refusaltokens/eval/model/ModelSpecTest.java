@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ModelSpecTest {
 
@@ -44,5 +48,21 @@ class ModelSpecTest {
         List.of("zzzqqqxxyy"), null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("not the token itself");
+  }
+
+  @Test
+  void aChatTemplateThatFailsToRenderStopsTheJob(@TempDir Path dir) throws IOException {
+    for (String f : List.of("tokenizer.json", "model.pt", "refusal_tokens.json")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    Files.writeString(dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": \"{% for m in messages %}{{ m['content'] | nosuchfilter }}{% endfor %}\"}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("has a chat template that"); // Jinjava drops an unknown filter silently: the probe render catches the empty prompt
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|end|>\"}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("without 'chat_template'");
   }
 }

@@ -10,7 +10,7 @@ public final class SparkTestSession {
   private SparkTestSession() {}
 
   public static synchronized SparkSession get() {
-    if (spark == null) {
+    if (spark == null || spark.sparkContext().isStopped()) { // a CLI test's Main stops its session
       spark = SparkSession.builder()
           .master("local[2]")
           .appName("refusal-eval-tests")
@@ -19,7 +19,8 @@ public final class SparkTestSession {
           .config("spark.sql.shuffle.partitions", "4")
           .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
           .getOrCreate();
-      Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
+      SparkSession session = spark;
+      Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
     }
     return spark;
   }

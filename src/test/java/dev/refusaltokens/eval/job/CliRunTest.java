@@ -1,0 +1,67 @@
+package dev.refusaltokens.eval.job;
+
+import static dev.refusaltokens.eval.testing.TestData.duckdb;
+import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
+import static dev.refusaltokens.eval.testing.TestData.table;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.refusaltokens.eval.testing.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end: score, then sweep as a separate command, as a scheduler would run them. */
+class CliRunTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void scoreThenSweepAsSeparateCommands() {
+    Path original = TestData.sample(TestData.ORIGINAL, 25, dir, "o.jsonl");
+    Path contrast = TestData.sample(TestData.CONTRAST, 20, dir, "c.jsonl");
+    Path output = dir.resolve("w");
+    String benchmarks = "benchmarks=[{name: o, path: '" + original + "', should_refuse: true}, "
+        + "{name: c, path: '" + contrast + "', should_refuse: false}]";
+    String[] common = {"--config", "conf/evaluate.yaml", "--output", output.toString(), "--run-id", "cli",
+        "--set", benchmarks, "--set", "spark.master=local[2]", "--set", "spark.conf={spark.ui.enabled: 'false'}"};
+
+    assertThat(Main.execute(concat(new String[] {"score"}, common))).isEqualTo(Main.EXIT_OK);
+    assertThat(duckdb("SELECT status FROM " + table(output, "runs")).get(0)[0]).isEqualTo("scored");
+
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      // the sweep needs neither the model folder nor the prompt files
+      code = Main.execute(concat(new String[] {"sweep", "--model", "models/absent"}, common));
+    } finally {
+      System.setOut(oldOut);
+    }
+    assertThat(code).isEqualTo(Main.EXIT_OK);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
+        .contains("refuse / false").contains("Tables: " + output);
+    assertThat(duckdb("SELECT status, rows_in FROM " + table(output, "runs")).get(0))
+        .containsExactly("succeeded", 60L);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates"))).isPositive();
+  }
+
+  @Test
+  void sweepOfAnUnknownRunFails() {
+    Path output = dir.resolve("empty");
+    int code = Main.execute("sweep", "--output", output.toString(), "--run-id", "nope",
+        "--set", "spark.master=local[1]", "--set", "spark.conf={spark.ui.enabled: 'false'}");
+    assertThat(code).isEqualTo(Main.EXIT_FAILED);
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] r = new String[a.length + b.length];
+    System.arraycopy(a, 0, r, 0, a.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+}
