@@ -65,7 +65,7 @@ public final class EvaluationJob {
           config.runId()).drop(Tables.RUN_ID);
       Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
           config.sweep(), config.runId());
-      TableWriter.writeRun(rates, config.output(), Tables.RATES);
+      TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       double firstTemperature = config.scoring().temperatures().get(0);
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
@@ -106,6 +106,6 @@ public final class EvaluationJob {
 
   private static void writeRun(SparkSession spark, EvalConfig config, RunRecord run) {
     TableWriter.writeRun(spark.createDataFrame(List.of(run.toRow()), Tables.RUNS_SCHEMA), config.output(),
-        Tables.RUNS);
+        Tables.RUNS, config.runId());
   }
 }

@@ -15,7 +15,6 @@ final class Sessions {
       conf.setMaster(config.sparkMaster());
     }
     conf.setAppName("refusal-eval " + config.runId());
-    conf.setIfMissing("spark.sql.sources.partitionOverwriteMode", "dynamic");
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     config.sparkConf().forEach(conf::set);
     return SparkSession.builder().config(conf).getOrCreate();

@@ -61,12 +61,12 @@ public final class ScoreStage {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       TableWriter.writeRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
-          .select(columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES);
+          .select(columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
       jsc.setJobGroup("rejects", "Writing rejects", false);
       Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull())
           .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(columns(Tables.PROMPTS)))
           .withColumn(Tables.RUN_ID, lit(runId));
-      TableWriter.writeRun(rejects.select(columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS);
+      TableWriter.writeRun(rejects.select(columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS, runId);
 
       jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
       Double canary = sc.canaryPrompts() == 0 ? null

@@ -1,13 +1,18 @@
 package dev.refusaltokens.eval.table;
 
+import static org.apache.spark.sql.functions.col;
+
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 
 /**
- * Writes a run's rows into {@code <output>/<table>}, partitioned by {@code run_id}, with dynamic
- * partition overwrite: re-running a run id replaces that run's partition and leaves other runs alone.
+ * Writes and reads one run's partition {@code <output>/<table>/run_id=<id>/} of a table. Writing
+ * overwrites exactly that folder: re-running a run id replaces its rows and leaves other runs alone, and
+ * a run with no rows (no rejects, say) still leaves a partition with the schema, so readers see zero rows
+ * rather than a missing or stale partition.
  */
 public final class TableWriter {
 
@@ -17,21 +22,21 @@ public final class TableWriter {
     return output.endsWith("/") ? output + table : output + "/" + table;
   }
 
-  public static void writeRun(Dataset<Row> rows, String output, String table) {
-    rows.write()
-        .mode(SaveMode.Overwrite)
-        .option("partitionOverwriteMode", "dynamic")
-        .partitionBy(Tables.RUN_ID)
-        .parquet(path(output, table));
+  /** Run ids are {@code [A-Za-z0-9_.-]}: the partition folder name needs no escaping. */
+  static String partitionPath(String output, String table, String runId) {
+    return path(output, table) + "/" + Tables.RUN_ID + "=" + runId;
+  }
+
+  public static void writeRun(Dataset<Row> rows, String output, String table, String runId) {
+    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
   }
 
   /**
    * One run's rows of a table. The schema is given, not inferred: an inferred {@code run_id} such as
    * "42" would otherwise come back as an integer.
    */
-  public static Dataset<Row> readRun(SparkSession spark, String output, String table,
-      org.apache.spark.sql.types.StructType schema, String runId) {
-    return spark.read().schema(schema).parquet(path(output, table)).where(
-        org.apache.spark.sql.functions.col(Tables.RUN_ID).equalTo(runId));
+  public static Dataset<Row> readRun(SparkSession spark, String output, String table, StructType schema,
+      String runId) {
+    return spark.read().schema(schema).parquet(path(output, table)).where(col(Tables.RUN_ID).equalTo(runId));
   }
 }

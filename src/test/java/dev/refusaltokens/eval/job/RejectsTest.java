@@ -71,5 +71,14 @@ class RejectsTest {
     List<Object[]> scored = duckdb("SELECT prompt_id, prompt FROM " + table(output, "scores") + " ORDER BY 1");
     assertThat(scored).extracting(r -> r[0]).containsExactly("ok1", "ok2", "ok3");
     assertThat(scored.get(0)[1]).isEqualTo("Tell me about it."); // the first occurrence of a duplicate id
+
+    // Re-running the run id on clean input replaces every table's partition, including with no rejects.
+    Files.write(file, List.of("{\"id\": \"new\", \"prompt\": \"What is the capital of Peru?\"}"));
+    RunRecord again = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+        Clock.systemUTC());
+    assertThat(again.rowsRejected()).isZero();
+    assertThat(duckdb("SELECT count(*) FROM " + table(output, "rejects")).get(0)[0]).isEqualTo(0L);
+    assertThat(duckdb("SELECT prompt_id FROM " + table(output, "scores"))).extracting(r -> r[0])
+        .containsExactly("new");
   }
 }

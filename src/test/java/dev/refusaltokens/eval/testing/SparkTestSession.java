@@ -17,7 +17,6 @@ public final class SparkTestSession {
           .config("spark.ui.enabled", "false")
           .config("spark.ui.showConsoleProgress", "false")
           .config("spark.sql.shuffle.partitions", "4")
-          .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
           .getOrCreate();
       SparkSession session = spark;
       Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
