@@ -35,10 +35,10 @@ if [[ -n "${SPARK_HOME:-}" ]]; then
     extra+=(--jars "$(tr ':' '\n' < target/classpath.txt | grep pytorch-native-cpu)")
   fi
   # shellcheck disable=SC2086
+  # --driver-java-options is spark.driver.extraJavaOptions: give every driver flag in this one place.
   exec "$SPARK_HOME/bin/spark-submit" --class dev.refusaltokens.eval.job.Main \
-    --conf "spark.driver.extraJavaOptions=$jvm_opts -Dai.djl.offline=true" \
+    --driver-java-options "$jvm_opts -Dai.djl.offline=true -Dlog4j2.configurationFile=conf/log4j2.properties" \
     --conf "spark.executor.extraJavaOptions=$jvm_opts -Dai.djl.offline=true" \
-    --driver-java-options "-Dlog4j2.configurationFile=conf/log4j2.properties" \
     ${SPARK_SUBMIT_ARGS:-} "${extra[@]}" "$jar" "$command" "${args[@]}"
 fi
 

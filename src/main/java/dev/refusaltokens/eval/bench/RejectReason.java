@@ -15,7 +15,9 @@ public enum RejectReason {
   /** An earlier line of the same benchmark has the same id; the first occurrence is scored. */
   DUPLICATE_ID,
   /** The rendered prompt has more tokens than the model's window. */
-  TOO_LONG;
+  TOO_LONG,
+  /** The model returned a NaN or +inf log-probability for the prompt (e.g. an fp16 overflow). */
+  NON_FINITE_SCORE;
 
   public String id() {
     return name().toLowerCase(Locale.ROOT);

@@ -69,7 +69,7 @@ final class Cli {
       ModelSpec spec = null;
       if (scores()) { // the sweep needs neither the model nor the prompt files
         spec = ModelSpec.open(config.model());
-        PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+        PromptLoader.checkFiles(config.benchmarks(), hadoopConf(config));
       }
       SparkSession spark = Sessions.build(config);
       try {
@@ -78,6 +78,17 @@ final class Cli {
         spark.stop();
       }
       return Main.EXIT_OK;
+    }
+
+    /** Hadoop settings from {@code spark.conf} ({@code spark.hadoop.*}: credentials, endpoints). */
+    private static org.apache.hadoop.conf.Configuration hadoopConf(EvalConfig config) {
+      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+      config.sparkConf().forEach((k, v) -> {
+        if (k.startsWith("spark.hadoop.")) {
+          conf.set(k.substring("spark.hadoop.".length()), v);
+        }
+      });
+      return conf;
     }
 
     /** @param spec the validated model, null for stages that do not score */

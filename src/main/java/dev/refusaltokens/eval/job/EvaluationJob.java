@@ -40,6 +40,7 @@ public final class EvaluationJob {
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
+    TableWriter.deleteRun(spark, config.output(), Tables.RATES, config.runId()); // no rates of old scores
     try {
       long t0 = System.nanoTime();
       ScoreStage.Result r = ScoreStage.run(spark, config, spec);
@@ -67,14 +68,17 @@ public final class EvaluationJob {
           config.sweep(), config.runId());
       TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
-      double firstTemperature = config.scoring().temperatures().get(0);
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
-          .where(col(Tables.RULE).isin("greedy", "threshold")
-              .and(col(Tables.TEMPERATURE).equalTo(firstTemperature)))
+          .where(col(Tables.RULE).isin("greedy", "threshold"))
           .collectAsList();
+      // the configured first temperature, or the lowest scored one when the scores were made with others
+      double wanted = config.scoring().temperatures().get(0);
+      double temperature = summaryRows.stream().anyMatch(r -> r.getDouble(r.fieldIndex(Tables.TEMPERATURE)) == wanted)
+          ? wanted : summaryRows.stream().mapToDouble(r -> r.getDouble(r.fieldIndex(Tables.TEMPERATURE))).min()
+              .orElse(wanted);
       String summary = RateSummary.format(summaryRows, run.refusalTokens().size(),
-          config.sweep().summaryThresholds(), firstTemperature);
+          config.sweep().summaryThresholds(), temperature);
       RunRecord done = run.ended(RunRecord.SUCCEEDED, clock.instant(), null);
       writeRun(spark, config, done);
       return new Outcome(done, summary);
@@ -84,7 +88,10 @@ public final class EvaluationJob {
     }
   }
 
-  /** The runs row of an earlier {@code score}; fails when there is none or it did not finish scoring. */
+  /**
+   * The runs row of an earlier {@code score}; fails when there is none or it did not finish scoring. A
+   * run whose sweep failed after scoring can be swept again.
+   */
   public static RunRecord scoredRun(SparkSession spark, EvalConfig config) {
     List<Row> rows = TableWriter.readRun(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
         config.runId()).collectAsList();
@@ -93,7 +100,7 @@ public final class EvaluationJob {
           + "/runs: score it first (subcommand score or run)");
     }
     RunRecord run = RunRecord.fromRow(rows.get(0));
-    if (!run.status().equals(RunRecord.SCORED) && !run.status().equals(RunRecord.SUCCEEDED)) {
+    if (run.rowsScored() == null) {
       throw new IllegalArgumentException("Run '" + config.runId() + "' has status '" + run.status()
           + "', not scored: score it again");
     }

@@ -4,7 +4,10 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
-/** Builds the job's SparkSession: spark-submit's settings win; otherwise the config's master. */
+/**
+ * Builds the job's SparkSession. The master comes from spark-submit when it sets one, else from
+ * {@code spark.master}; the config's {@code spark.conf} entries are applied on top of spark-submit's.
+ */
 final class Sessions {
 
   private Sessions() {}

@@ -13,7 +13,9 @@ import java.util.Map;
  * A Hugging Face chat template ({@code tokenizer_config.json} → {@code chat_template}), rendered with
  * Jinjava configured as Hugging Face configures jinja2 ({@code trim_blocks}, {@code lstrip_blocks}) and
  * {@code add_generation_prompt = true}, so the text ends where the first response token goes.
- * Any template error fails the render: a silently different prompt would corrupt every score.
+ * An error Jinjava reports fails the render. Jinjava is not jinja2: undefined variables render empty and
+ * some Python-isms (string methods, {@code raise_exception}) are missing, so templates beyond simple ones
+ * need the byte-for-byte checks of the real-models work (see the README's limitations).
  */
 public final class ChatTemplate {
 
@@ -31,10 +33,6 @@ public final class ChatTemplate {
         .withLstripBlocks(true)
         .withFailOnUnknownTokens(false)
         .build());
-  }
-
-  public String source() {
-    return source;
   }
 
   /** The text the model sees for one user prompt, with an optional system message first. */

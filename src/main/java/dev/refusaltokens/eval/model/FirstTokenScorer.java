@@ -13,9 +13,9 @@ public final class FirstTokenScorer implements AutoCloseable {
   private final Predictor<long[][], PromptScore[]> predictor;
   private final int maxLength;
 
-  FirstTokenScorer(ScoringModel model, List<Double> temperatures) {
-    this.predictor = model.newPredictor(new FirstTokenTranslator(model.spec(), temperatures));
-    this.maxLength = model.spec().maxLength();
+  FirstTokenScorer(ScoringModel model, ModelSpec spec, List<Double> temperatures) {
+    this.predictor = model.newPredictor(new FirstTokenTranslator(spec, temperatures));
+    this.maxLength = spec.maxLength();
   }
 
   /** One forward pass; rows are token ids of rendered prompts, each at most the model's window. */

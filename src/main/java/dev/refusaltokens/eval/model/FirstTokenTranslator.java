@@ -54,6 +54,12 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
     int b = (int) logits.getShape().get(0);
     int v = (int) logits.getShape().get(1);
     int k = controlIds.length;
+    for (long id : controlIds) {
+      if (id >= v) {
+        throw new IllegalStateException("control-token id " + id + " is outside the model's output of " + v
+            + " logits: the TorchScript file does not belong to this tokenizer, or does not return [B, V]");
+      }
+    }
 
     long[] gatherIdx = new long[b * k];
     for (int i = 0; i < b; i++) {

@@ -8,8 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded model per executor JVM and device, reused by every task (never one per partition). Models
- * live until the JVM exits; a shutdown hook closes them.
+ * One loaded model per executor JVM and device, reused by every task (never one per partition). The key
+ * includes the file's size and modification time, so a file replaced at the same path is loaded anew.
+ * Models live as long as the executor JVM; its exit releases them (closing them from a shutdown hook
+ * could free native memory under a task still running).
  */
 public final class ModelCache {
 
@@ -22,13 +24,12 @@ public final class ModelCache {
     if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(ModelCache::closeAll, "model-cache-close"));
   }
 
   private ModelCache() {}
 
   public static ScoringModel get(ModelSpec spec, Device device) {
-    String key = spec.modelPath() + "@" + device;
+    String key = spec.modelPath() + "@" + device + "#" + fileStamp(spec.modelPath());
     return MODELS.computeIfAbsent(key, k -> {
       LOADS.incrementAndGet();
       LOG.info("Loading {} on {} (once per executor JVM)", spec.modelPath(), device);
@@ -41,8 +42,11 @@ public final class ModelCache {
     return LOADS.get();
   }
 
-  static void closeAll() {
-    MODELS.values().forEach(ScoringModel::close);
-    MODELS.clear();
+  private static String fileStamp(java.nio.file.Path file) {
+    try {
+      return java.nio.file.Files.size(file) + "/" + java.nio.file.Files.getLastModifiedTime(file).toMillis();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read the model file " + file, e);
+    }
   }
 }

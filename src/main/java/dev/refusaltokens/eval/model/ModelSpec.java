@@ -93,8 +93,15 @@ public record ModelSpec(
         : text(manifest, "respond_token", DEFAULT_RESPOND_TOKEN);
     List<String> refusal = config.refusalTokens() != null ? config.refusalTokens()
         : textList(manifest, "refusal_tokens", DEFAULT_REFUSAL_TOKENS);
-    int maxLength = manifest != null && manifest.has("max_length") ? manifest.get("max_length").asInt()
-        : tokenizerConfig.path("model_max_length").asInt(DEFAULT_MAX_LENGTH);
+    int maxLength = maxLength(manifest, tokenizerConfig);
+    if (refusal.isEmpty()) {
+      throw ConfigException.badValue("model.refusal_tokens", refusal, "is empty",
+          "list the model's refusal tokens in config or in " + MANIFEST_FILE);
+    }
+    if (refusal.contains(respond)) {
+      throw ConfigException.badValue("model.refusal_tokens", refusal, "contains the respond token " + respond,
+          "keep [respond] out of the refusal tokens");
+    }
 
     try (PromptEncoder encoder = PromptEncoder.open(dir.resolve(TOKENIZER_FILE),
         new ChatTemplate(template, null, null), null)) {
@@ -102,6 +109,12 @@ public record ModelSpec(
       long[] refusalIds = new long[refusal.size()];
       for (int i = 0; i < refusal.size(); i++) {
         refusalIds[i] = encoder.singleTokenId("model.refusal_tokens", refusal.get(i));
+      }
+      long distinct = java.util.stream.LongStream.concat(java.util.stream.LongStream.of(respondId),
+          java.util.Arrays.stream(refusalIds)).distinct().count();
+      if (distinct != refusal.size() + 1) {
+        throw ConfigException.badValue("model.refusal_tokens", refusal, "maps two control tokens to the same "
+            + "vocabulary id", "give each control token its own special token");
       }
       String pad = text(tokenizerConfig, "pad_token", null);
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
@@ -131,7 +144,7 @@ public record ModelSpec(
     if (!Files.isRegularFile(file)) {
       throw ConfigException.badValue("model.dir", file.getParent(), "has no " + file.getFileName()
           + " (" + what + ")", "put " + what + " at " + file.getFileName()
-          + " in the model folder (tools/export_torchscript.py writes one)");
+          + " in the model folder (see the README, \"Model folder layout\")");
     }
   }
 
@@ -148,6 +161,23 @@ public record ModelSpec(
       throw ConfigException.badValue("model.dir", file.getParent(), "has an unreadable "
           + file.getFileName() + " (" + e.getMessage() + ")", "fix or regenerate that file");
     }
+  }
+
+  /**
+   * The model window: the manifest's {@code max_length}, else {@code model_max_length} of the tokenizer
+   * config — where Hugging Face writes a huge number (1e30) for "no limit", which means the default here.
+   */
+  private static int maxLength(JsonNode manifest, JsonNode tokenizerConfig) {
+    JsonNode n = manifest != null && manifest.has("max_length") ? manifest.get("max_length")
+        : tokenizerConfig.get("model_max_length");
+    if (n == null || n.isNull() || (n.isNumber() && n.doubleValue() >= 1e9)) {
+      return DEFAULT_MAX_LENGTH;
+    }
+    if (!n.isNumber() || n.doubleValue() < 1 || n.doubleValue() != Math.floor(n.doubleValue())) {
+      throw ConfigException.badValue("model.dir", "max_length = " + n, "is not a positive whole number",
+          "fix max_length in " + MANIFEST_FILE + " or model_max_length in " + TOKENIZER_CONFIG_FILE);
+    }
+    return n.intValue();
   }
 
   private static String text(JsonNode node, String field, String dflt) {

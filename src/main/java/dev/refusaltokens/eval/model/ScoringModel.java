@@ -50,13 +50,12 @@ public final class ScoringModel implements AutoCloseable {
     return spec;
   }
 
-  public Device device() {
-    return device;
-  }
-
-  /** A scorer for one task thread: it owns a {@link Predictor}; close it when the task ends. */
-  public FirstTokenScorer newScorer(java.util.List<Double> temperatures) {
-    return new FirstTokenScorer(this, temperatures);
+  /**
+   * A scorer for one task thread: it owns a {@link Predictor}; close it when the task ends. The control
+   * tokens come from the caller's {@code spec}, not from the one that loaded the cached model.
+   */
+  public FirstTokenScorer newScorer(ModelSpec taskSpec, java.util.List<Double> temperatures) {
+    return new FirstTokenScorer(this, taskSpec, temperatures);
   }
 
   <I, O> Predictor<I, O> newPredictor(ai.djl.translate.Translator<I, O> translator) {

@@ -25,12 +25,17 @@ final class CanaryCheck {
       Map<String, Double> lb = b.getJavaMap(b.fieldIndex(Tables.LOGPROBS));
       Map<String, Double> la = a.getJavaMap(a.fieldIndex(Tables.LOGPROBS));
       for (Map.Entry<String, Double> e : lb.entrySet()) {
-        max = Math.max(max, Math.abs(e.getValue() - la.get(e.getKey())));
+        max = Math.max(max, diff(e.getValue(), la.get(e.getKey())));
       }
-      max = Math.max(max, Math.abs(b.getDouble(b.fieldIndex(Tables.OTHER_LOGPROB))
-          - a.getDouble(a.fieldIndex(Tables.OTHER_LOGPROB))));
+      max = Math.max(max, diff(b.getDouble(b.fieldIndex(Tables.OTHER_LOGPROB)),
+          a.getDouble(a.fieldIndex(Tables.OTHER_LOGPROB))));
     }
     return max;
+  }
+
+  /** |x − y|, 0 for two equal infinities (a token of probability 0 both ways), NaN stays NaN. */
+  static double diff(double x, double y) {
+    return x == y ? 0.0 : Math.abs(x - y);
   }
 
   private static String key(Row r) {

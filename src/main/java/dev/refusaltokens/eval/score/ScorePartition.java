@@ -54,19 +54,34 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
+    if (!input.hasNext()) {
+      return Collections.emptyIterator(); // an empty partition loads nothing
+    }
     Device device = TaskDevice.current();
     ScoringModel model = ModelCache.get(spec, device);
-    PromptEncoder encoder = spec.newEncoder();
-    FirstTokenScorer scorer = model.newScorer(temperatures);
     TaskContext ctx = TaskContext.get();
-    Runnable close = () -> {
+    PromptEncoder encoder = spec.newEncoder();
+    closeWithTask(ctx, encoder);
+    FirstTokenScorer scorer = model.newScorer(spec, temperatures);
+    closeWithTask(ctx, scorer);
+    Runnable closeOutsideTask = ctx != null ? null : () -> {
       scorer.close();
       encoder.close();
     };
+    return new WindowIterator(input, encoder, scorer, closeOutsideTask);
+  }
+
+  /** Closes a task's resource when the task ends, success or failure (the iterator is lazy). */
+  private static void closeWithTask(TaskContext ctx, AutoCloseable resource) {
     if (ctx != null) {
-      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> close.run());
+      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> {
+        try {
+          resource.close();
+        } catch (Exception e) {
+          LOG.warn("Closing {} failed", resource, e);
+        }
+      });
     }
-    return new WindowIterator(input, encoder, scorer, ctx == null ? close : null);
   }
 
   /** Scores one window of prompts; returns the output rows in input order of the batches. */
@@ -84,10 +99,30 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize)) {
       PromptScore[] scores = scorer.score(batch.stream().map(e -> e.ids).toList());
       for (int i = 0; i < batch.size(); i++) {
-        out.addAll(scoreRows(batch.get(i), scores[i], encoder.decode(scores[i].otherTokenId())));
+        Encoded e = batch.get(i);
+        String bad = nonFinite(scores[i]);
+        out.addAll(bad != null
+            ? List.of(withScores(e.row, RejectReason.NON_FINITE_SCORE.id(), bad, null, e.ids.length, null,
+                null, null))
+            : scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId())));
       }
     }
     return out;
+  }
+
+  /** A NaN or +inf log-probability (e.g. an fp16 overflow) must not be counted as "answered". */
+  private String nonFinite(PromptScore score) {
+    for (int t = 0; t < temperatures.size(); t++) {
+      FirstTokenStats s = score.perTemperature()[t];
+      boolean bad = !(s.respondLogprob() <= 0.0) || !(s.otherLogprob() <= 0.0);
+      for (int c = 0; c < s.refusalTokenCount(); c++) {
+        bad |= !(s.refusalLogprob(c) <= 0.0);
+      }
+      if (bad) {
+        return "the model gave a non-finite log-probability at temperature " + temperatures.get(t) + ": " + s;
+      }
+    }
+    return null;
   }
 
   private List<Row> scoreRows(Encoded e, PromptScore score, String otherToken) {
@@ -111,10 +146,21 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         + " tokens; the model window is " + spec.maxLength(), null, tokens, null, null, null);
   }
 
+  /** A {@link Tables#SCORED} row: the prompt's columns, then the reject or score columns. */
   private static Row withScores(Row p, String reason, String detail, Double temperature, Integer tokens,
       Object logprobs, Double otherLogprob, String otherToken) {
-    return RowFactory.create(p.get(0), p.get(1), p.get(2), p.get(3), p.get(4), p.get(5), p.get(6),
-        p.get(7), reason, detail, temperature, tokens, logprobs, otherLogprob, otherToken);
+    Object[] values = new Object[Tables.SCORED.size()];
+    for (String name : Tables.PROMPTS.fieldNames()) {
+      values[Tables.SCORED.fieldIndex(name)] = p.get(p.fieldIndex(name));
+    }
+    values[Tables.SCORED.fieldIndex(Tables.REASON)] = reason;
+    values[Tables.SCORED.fieldIndex(Tables.DETAIL)] = detail;
+    values[Tables.SCORED.fieldIndex(Tables.TEMPERATURE)] = temperature;
+    values[Tables.SCORED.fieldIndex(Tables.PROMPT_TOKENS)] = tokens;
+    values[Tables.SCORED.fieldIndex(Tables.LOGPROBS)] = logprobs;
+    values[Tables.SCORED.fieldIndex(Tables.OTHER_LOGPROB)] = otherLogprob;
+    values[Tables.SCORED.fieldIndex(Tables.OTHER_TOKEN)] = otherToken;
+    return RowFactory.create(values);
   }
 
   private record Encoded(Row row, long[] ids) {}

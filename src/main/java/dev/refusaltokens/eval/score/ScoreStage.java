@@ -71,19 +71,29 @@ public final class ScoreStage {
       jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
       Double canary = sc.canaryPrompts() == 0 ? null
           : Canary.maxAbsDiff(scored.where(col(Tables.REASON).isNull()), spec, sc);
-      if (canary != null && canary > sc.canaryTolerance()) {
+      if (canary != null && !(canary <= sc.canaryTolerance())) {
         LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
             + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
       }
 
       jsc.setJobGroup("count", "Counting the written tables", false);
-      long scoredPrompts = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA, runId)
-          .select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct().count();
+      Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
+          runId);
+      long scoredPrompts = written.select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct().count();
+      long scoreRows = written.count();
+      if (scoreRows != scoredPrompts * sc.temperatures().size()) {
+        throw new IllegalStateException("scores has " + scoreRows + " rows for " + scoredPrompts + " prompts and "
+            + sc.temperatures().size() + " temperatures: rows were duplicated or lost");
+      }
       long rejected = TableWriter.readRun(spark, config.output(), Tables.REJECTS, Tables.REJECTS_SCHEMA, runId)
           .count();
       if (scoredPrompts + rejected != rowsIn) {
         throw new IllegalStateException("rows_in = " + rowsIn + " but scored (" + scoredPrompts
             + ") + rejected (" + rejected + ") = " + (scoredPrompts + rejected) + ": rows were lost or duplicated");
+      }
+      if (scoredPrompts == 0) {
+        throw new IllegalStateException("No prompt could be scored: all " + rowsIn + " input rows were rejected; "
+            + "see " + TableWriter.path(config.output(), Tables.REJECTS) + " (run_id=" + runId + ") for the reasons");
       }
       return new Result(rowsIn, scoredPrompts, rejected, Math.min(sc.canaryPrompts(), (int) scoredPrompts),
           canary);
@@ -99,8 +109,8 @@ public final class ScoreStage {
     return (int) Math.max(1, Math.max(parallelism, Math.min(bySize, 100_000)));
   }
 
-  static Column[] columns(StructType schema) {
-    return Arrays.stream(schema.fieldNames()).map(functions::col).toArray(Column[]::new);
+  private static Column[] columns(StructType schema) {
+    return Tables.columns(schema);
   }
 
   /** The canary: a few prompts scored again one at a time, compared with their batched scores. */

@@ -56,7 +56,7 @@ public final class SweepStage {
     return counts.join(functions.broadcast(pointTable), "point")
         .withColumn(Tables.RATE, col(Tables.REFUSED).cast("double").divide(col(Tables.N)))
         .withColumn(Tables.RUN_ID, lit(runId))
-        .select(columns(Tables.RATES_SCHEMA));
+        .select(Tables.columns(Tables.RATES_SCHEMA));
   }
 
   /** {@code rates.thresholds}: token → τ for each thresholded token; greedy tokens are absent. */
@@ -78,10 +78,5 @@ public final class SweepStage {
           CollectionConverters.asScala(thresholds(points.get(p), refusalTokens))));
     }
     return rows;
-  }
-
-  private static org.apache.spark.sql.Column[] columns(StructType schema) {
-    return java.util.Arrays.stream(schema.fieldNames()).map(functions::col)
-        .toArray(org.apache.spark.sql.Column[]::new);
   }
 }

@@ -31,6 +31,16 @@ public final class TableWriter {
     rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
   }
 
+  /** Removes a run's partition of a table, if there is one. */
+  public static void deleteRun(SparkSession spark, String output, String table, String runId) {
+    org.apache.hadoop.fs.Path partition = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    try {
+      partition.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(partition, true);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot delete " + partition, e);
+    }
+  }
+
   /**
    * One run's rows of a table. The schema is given, not inferred: an inferred {@code run_id} such as
    * "42" would otherwise come back as an integer.

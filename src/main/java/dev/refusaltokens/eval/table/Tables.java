@@ -132,6 +132,12 @@ public final class Tables {
 
   private Tables() {}
 
+  /** The columns of a schema, in order, for {@code select}. */
+  public static org.apache.spark.sql.Column[] columns(StructType schema) {
+    return java.util.Arrays.stream(schema.fieldNames()).map(org.apache.spark.sql.functions::col)
+        .toArray(org.apache.spark.sql.Column[]::new);
+  }
+
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
     return createStructField(name, type, nullable);
   }

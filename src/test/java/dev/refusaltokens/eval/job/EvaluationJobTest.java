@@ -258,6 +258,11 @@ class EvaluationJobTest {
         .isEqualTo(2);
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r2'"))
         .isEqualTo(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r1'") / 2);
+    // scoring r2 again drops its rates: they belonged to the old scores, until the sweep runs again
+    EvaluationJob.score(spark, again, spec, Clock.systemUTC());
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'r2'")).isZero();
+    assertThat(duckdb("SELECT status FROM " + table(output, "runs") + " WHERE run_id = 'r2'").get(0)[0])
+        .isEqualTo("scored");
   }
 
   @Test

@@ -49,7 +49,7 @@ class GoldenScoresTest {
     }
 
     ScoringModel scoringModel = ModelCache.get(spec, Device.cpu());
-    try (FirstTokenScorer scorer = scoringModel.newScorer(List.of(1.0, 2.0))) {
+    try (FirstTokenScorer scorer = scoringModel.newScorer(spec, List.of(1.0, 2.0))) {
       PromptScore[] together = scorer.score(rows); // one padded batch of every length
       PromptScore[] inThrees = new PromptScore[rows.size()];
       for (int start = 0; start < rows.size(); start += 3) {

@@ -65,4 +65,33 @@ class ModelSpecTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("without 'chat_template'");
   }
+
+  @Test
+  void huggingFacesNoLimitWindowMeansTheDefault(@TempDir Path dir) throws IOException {
+    for (String f : List.of("tokenizer.json", "model.pt")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    String template = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").toString();
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": " + template
+        + ", \"model_max_length\": 1000000000000000019884624838656}");
+    ModelConfig config = new ModelConfig(dir.toString(), null, List.of("[refuse]"), null);
+    assertThat(ModelSpec.open(config).maxLength()).isEqualTo(ModelSpec.DEFAULT_MAX_LENGTH);
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": " + template
+        + ", \"model_max_length\": 0}");
+    assertThatThrownBy(() -> ModelSpec.open(config)).hasMessageContaining("not a positive whole number");
+  }
+
+  @Test
+  void aModelFileReplacedAtTheSamePathIsLoadedAgain(@TempDir Path dir) throws IOException {
+    for (String f : List.of("tokenizer.json", "tokenizer_config.json", "model.pt", "refusal_tokens.json")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    ModelSpec spec = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
+    ScoringModel first = ModelCache.get(spec, ai.djl.Device.cpu());
+    assertThat(ModelCache.get(spec, ai.djl.Device.cpu())).isSameAs(first);
+    Files.setLastModifiedTime(dir.resolve("model.pt"),
+        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    assertThat(ModelCache.get(spec, ai.djl.Device.cpu())).isNotSameAs(first);
+  }
 }
