@@ -25,7 +25,7 @@ How to run (Debian; PyPI is not needed):
 
 It is deterministic (fixed seeds, one intra-op thread: with Debian's torch, which uses the generic
 reference BLAS, two OpenMP threads on a 2-core machine that is doing anything else were ~4x slower,
-and a fixed thread count keeps float reductions reproducible).  Takes ~1.5 minutes per model on 2 cores.
+and a fixed thread count keeps float reductions reproducible).  Takes ~1.5-2.5 minutes per model on 2 cores.
 Data is read from data/coconot/ (CoCoNot, Brahman et al. 2024; see data/coconot/SOURCE.md).
 
 Training (after Jain et al. 2025, "Refusal Tokens"): each sequence is the chat-template rendering of
@@ -98,7 +98,13 @@ REFUSAL_TEXT = {
 
 MODEL_SPECS = [
     {"name": "demo-categories", "refusal_tokens": CATEGORY_TOKENS,
-     "refusal_token_for": lambda cat: "[" + cat + "]", "train": {"epochs": 6}},
+     # the category token must carry the decision: with first_token_weight 1 (the first response
+     # position is ~1/10 of the loss) and 6 epochs the model never learnt the categories (55% on
+     # held-out, 56% on train), the mass stayed split and the top category token's probability
+     # p(c*) almost never reached 0.5.  Weight 3 and 8 epochs: held-out p(c*) q10/q50/q90 ~0.11/0.54/0.82,
+     # contrast ~0.01/0.02/0.55.  Weight 5 with 10 epochs, or label smoothing 0.05, saturated the
+     # training prompts (p(c*) ~0.9) and pushed contrast q90 above 0.6; 7 epochs left held-out q50 at 0.41.
+     "refusal_token_for": lambda cat: "[" + cat + "]", "train": {"epochs": 8, "first_token_weight": 3.0}},
     {"name": "demo-single", "refusal_tokens": ["[refuse]"],
      # one token gets all the refusal mass: with 6 epochs it stayed near its prior (0.3 vs 0.3),
      # with 8 or a higher first-token weight it saturated; 7 gives a broad spread
@@ -568,8 +574,10 @@ def main():
         refusal_ids = [tok.vocab[t] for t in spec["refusal_tokens"]]
 
         def p_refusal(rows):
+            """(sum of refusal-token probabilities, probability of the single most likely refusal token)"""
             logits = score(traced, tok, [r["prompt"] for r in rows])
-            return torch.softmax(logits, dim=-1)[:, refusal_ids].sum(1)
+            p = torch.softmax(logits, dim=-1)[:, refusal_ids]
+            return p.sum(1), p.max(1).values
 
         stats = {
             "held-out original": p_refusal(held_orig),
@@ -597,7 +605,8 @@ def main():
                     "GELU MLP 256, learned positions, tied output head) trained from scratch by "
                     "tools/train_demo_models.py on CoCoNot (data/coconot/). Sequence = chat-template "
                     "rendering of one user prompt + first response token + short canned text + <|end|>; "
-                    "loss on response positions only. coconot_pref prompts (all 927) -> [respond] + canned "
+                    "loss on response positions only (the first response position weighted by "
+                    "first_token_loss_weight). coconot_pref prompts (all 927) -> [respond] + canned "
                     "compliant text; CoCoNot-original prompts selected by split_rule -> "
                     + ("the token of their category" if len(refusal_ids) > 1 else "[refuse]")
                     + " + canned refusal text. coconot_contrast_eval is never trained on. "
@@ -617,6 +626,7 @@ def main():
                 "weight_decay": cfg["weight_decay"],
                 "dropout": cfg["dropout"],
                 "label_smoothing": cfg["label_smoothing"],
+                "first_token_loss_weight": cfg["first_token_weight"],
                 "canned_responses": {RESPOND: COMPLY_TEXT, **REFUSAL_TEXT},
             },
         }
@@ -642,13 +652,21 @@ def main():
     print("================ SUMMARY ================")
     for name, stats, max_delta, max_te, sizes, fx_path, cat_acc in summary:
         print(f"{name}:")
-        print("    P(refusal) = sum of refusal-token probabilities at the first response position")
-        print(f"    {'set':<20} {'n':>5} {'mean':>6} {'q10':>6} {'q50':>6} {'q90':>6} {'0.1<p<0.9':>10} {'p>0.5':>6}")
-        for k, v in stats.items():
-            q = quantiles(v)
-            mid = float(((v > 0.1) & (v < 0.9)).float().mean())
-            hi = float((v > 0.5).float().mean())
-            print(f"    {k:<20} {len(v):>5} {float(v.mean()):6.3f} {q[0]:6.3f} {q[1]:6.3f} {q[2]:6.3f} {mid:10.2f} {hi:6.2f}")
+        heads = [("P(refusal) = sum of refusal-token probabilities at the first response position", 0)]
+        if cat_acc is not None:  # several refusal tokens (with one, p(c*) is P(refusal))
+            heads.append(("p(c*) = probability of the single most likely refusal token (what the "
+                          "category rule thresholds)", 1))
+        for title, which in heads:
+            print("    " + title)
+            print(f"    {'set':<20} {'n':>5} {'mean':>6} {'q10':>6} {'q50':>6} {'q90':>6} {'0.1<p<0.9':>10} {'p>0.5':>6}")
+            for k, pair in stats.items():
+                v = pair[which]
+                q = quantiles(v)
+                mid = float(((v > 0.1) & (v < 0.9)).float().mean())
+                hi = float((v > 0.5).float().mean())
+                print(f"    {k:<20} {len(v):>5} {float(v.mean()):6.3f} {q[0]:6.3f} {q[1]:6.3f} {q[2]:6.3f} {mid:10.2f} {hi:6.2f}")
+            ev = torch.cat([stats["held-out original"][which], stats["contrast"][which]])
+            print(f"    {'eval (held-out+contrast)':<26} 0.1<p<0.9: {float(((ev > 0.1) & (ev < 0.9)).float().mean()):.2f}")
         if cat_acc is not None:
             print(f"    held-out originals: top refusal token = true category for {cat_acc:.2%}")
         print(f"    batch invariance: max |dlogit| padded batch vs alone = {max_delta:.2e}; traced vs eager = {max_te:.2e}")
