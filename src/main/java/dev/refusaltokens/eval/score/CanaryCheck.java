@@ -1,16 +1,42 @@
 package dev.refusaltokens.eval.score;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.Tables;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 
-/** Largest |Δ log p| between two scorings of the same prompts (matched by benchmark and id). */
+/**
+ * The canary: a few prompts scored again one at a time, compared with their batched scores, so that a
+ * batching or padding bug can never hide in a result table.
+ */
 final class CanaryCheck {
 
   private CanaryCheck() {}
 
+  /** Largest |Δ log p| over {@code scoring.canary_prompts} prompts (chosen by hash) at the first temperature. */
+  static double run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
+    double firstTemperature = sc.temperatures().get(0);
+    Dataset<Row> sample = scoredRows
+        .where(col(Tables.TEMPERATURE).equalTo(firstTemperature))
+        .orderBy(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)))
+        .limit(sc.canaryPrompts());
+    List<Row> batched = sample.collectAsList();
+    List<Row> alone = sample.select(Tables.columns(Tables.PROMPTS)).coalesce(1)
+        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 1),
+            Encoders.row(Tables.SCORED))
+        .collectAsList();
+    return maxAbsDiff(batched, alone);
+  }
+
+  /** Largest |Δ log p| between two scorings of the same prompts (matched by benchmark and id). */
   static double maxAbsDiff(List<Row> batched, List<Row> alone) {
     Map<String, Row> byKey = new HashMap<>();
     for (Row r : alone) {

@@ -2,7 +2,6 @@ package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
@@ -10,7 +9,6 @@ import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Tables;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
@@ -18,8 +16,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,16 +57,16 @@ public final class ScoreStage {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       TableWriter.writeRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
-          .select(columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
+          .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
       jsc.setJobGroup("rejects", "Writing rejects", false);
       Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull())
-          .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(columns(Tables.PROMPTS)))
+          .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(Tables.columns(Tables.PROMPTS)))
           .withColumn(Tables.RUN_ID, lit(runId));
-      TableWriter.writeRun(rejects.select(columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS, runId);
+      TableWriter.writeRun(rejects.select(Tables.columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS, runId);
 
       jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
       Double canary = sc.canaryPrompts() == 0 ? null
-          : Canary.maxAbsDiff(scored.where(col(Tables.REASON).isNull()), spec, sc);
+          : CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
       if (canary != null && !(canary <= sc.canaryTolerance())) {
         LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
             + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
@@ -109,26 +105,4 @@ public final class ScoreStage {
     return (int) Math.max(1, Math.max(parallelism, Math.min(bySize, 100_000)));
   }
 
-  private static Column[] columns(StructType schema) {
-    return Tables.columns(schema);
-  }
-
-  /** The canary: a few prompts scored again one at a time, compared with their batched scores. */
-  static final class Canary {
-    private Canary() {}
-
-    static double maxAbsDiff(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
-      double firstTemperature = sc.temperatures().get(0);
-      Dataset<Row> sample = scoredRows
-          .where(col(Tables.TEMPERATURE).equalTo(firstTemperature))
-          .orderBy(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)))
-          .limit(sc.canaryPrompts());
-      List<Row> batched = sample.collectAsList();
-      Dataset<Row> alone = sample.select(columns(Tables.PROMPTS)).coalesce(1)
-          .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 1),
-              Encoders.row(Tables.SCORED));
-      List<Row> single = alone.collectAsList();
-      return CanaryCheck.maxAbsDiff(batched, single);
-    }
-  }
 }
