@@ -22,6 +22,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.jdk.javaapi.CollectionConverters;
@@ -42,9 +43,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final int batchTokens;
   private final int maxBatchSize;
   private final int windowRows;
+  private final LongAccumulator scoredPrompts; // null: no progress reporting
 
   public ScorePartition(ModelSpec spec, List<Double> temperatures, int batchTokens, int maxBatchSize,
-      int windowRows) {
+      int windowRows, LongAccumulator scoredPrompts) {
+    this.scoredPrompts = scoredPrompts;
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
     this.batchTokens = batchTokens;
@@ -194,8 +197,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         while (input.hasNext() && window.size() < windowRows) {
           window.add(input.next());
         }
-        prompts += window.size();
         current = scoreWindow(window, encoder, scorer).iterator();
+        prompts += window.size();
+        if (scoredPrompts != null) {
+          scoredPrompts.add(window.size());
+        }
       }
       return true;
     }
