@@ -62,7 +62,8 @@ public final class ConfigLoader {
     SweepConfig sweep = new SweepConfig(
         rules(r.stringList("sweep.rules", SweepConfig.DEFAULT_RULES.stream().map(Rule::id).toList())),
         grid,
-        r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)));
+        r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)),
+        r.longValue("sweep.frontier_max_points", SweepConfig.DEFAULT_FRONTIER_MAX_POINTS));
     String runId = r.string("run_id", null);
     if (runId == null) {
       runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
@@ -207,6 +208,7 @@ public final class ConfigLoader {
     Map<String, Object> sweep = new LinkedHashMap<>();
     sweep.put("rules", c.sweep().rules().stream().map(Rule::id).toList());
     sweep.put("grid", grid);
+    sweep.put("frontier_max_points", c.sweep().frontierMaxPoints());
     m.put("sweep", sweep);
     m.put("report", Map.of("summary_thresholds", c.sweep().summaryThresholds()));
     Map<String, Object> spark = new LinkedHashMap<>();

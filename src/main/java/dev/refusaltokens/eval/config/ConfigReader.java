@@ -57,6 +57,17 @@ final class ConfigReader {
     return n.intValue();
   }
 
+  long longValue(String key, long dflt) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+      throw bad(key, n, "is not an integer", "give a whole number, e.g. " + dflt);
+    }
+    return n.longValue();
+  }
+
   double number(String key, double dflt) {
     JsonNode n = consume(key);
     if (n == null || n.isNull()) {

@@ -11,9 +11,13 @@ import java.util.List;
  * @param rules decision rules, in order
  * @param grid thresholds swept by the {@code threshold} rule
  * @param summaryThresholds shared thresholds shown in the end-of-run summary (each must be on the grid)
+ * @param frontierMaxPoints the {@code frontier} is computed when the full per-category grid (G^K points)
+ *     has at most this many points; 0 turns it off
  */
-public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> summaryThresholds)
-    implements Serializable {
+public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> summaryThresholds,
+    long frontierMaxPoints) implements Serializable {
+
+  public static final long DEFAULT_FRONTIER_MAX_POINTS = 5_000_000;
 
   public static final List<Rule> DEFAULT_RULES = List.of(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD);
   public static final List<Double> DEFAULT_SUMMARY_THRESHOLDS = List.of(0.3, 0.5, 0.7);
@@ -24,6 +28,10 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> sum
           "list rules from greedy, argmax, threshold");
     }
     rules = List.copyOf(rules);
+    if (frontierMaxPoints < 0 || frontierMaxPoints > 1_000_000_000L) {
+      throw ConfigException.badValue("sweep.frontier_max_points", frontierMaxPoints, "is outside [0, 1e9]",
+          "use 0 to turn the frontier off, or a limit such as " + DEFAULT_FRONTIER_MAX_POINTS);
+    }
     summaryThresholds = List.copyOf(summaryThresholds);
     List<Double> values = grid.values();
     for (double t : summaryThresholds) {

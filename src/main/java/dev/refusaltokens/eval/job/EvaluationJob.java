@@ -4,7 +4,11 @@ import static org.apache.spark.sql.functions.col;
 
 import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.SweepConfig;
+import dev.refusaltokens.eval.decide.Frontier;
+import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.sweep.FrontierStage;
 import dev.refusaltokens.eval.score.ScoreStage;
 import dev.refusaltokens.eval.sweep.RateSummary;
 import dev.refusaltokens.eval.sweep.SweepStage;
@@ -40,7 +44,9 @@ public final class EvaluationJob {
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
-    TableWriter.deleteRun(spark, config.output(), Tables.RATES, config.runId()); // no rates of old scores
+    for (String derived : List.of(Tables.RATES, Tables.FRONTIER)) { // nothing derived from old scores
+      TableWriter.deleteRun(spark, config.output(), derived, config.runId());
+    }
     try {
       long t0 = System.nanoTime();
       ScoreStage.Result r = ScoreStage.run(spark, config, spec);
@@ -67,6 +73,7 @@ public final class EvaluationJob {
       Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
           config.sweep(), config.runId());
       TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
+      writeFrontier(spark, config, run, scores);
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
@@ -105,6 +112,23 @@ public final class EvaluationJob {
           + "', not scored: score it again");
     }
     return run;
+  }
+
+  /** The frontier of the full per-category grid, when the threshold rule is swept and the grid is small enough. */
+  private static void writeFrontier(SparkSession spark, EvalConfig config, RunRecord run, Dataset<Row> scores) {
+    SweepConfig sweep = config.sweep();
+    List<Double> grid = sweep.grid().values();
+    long points = Frontier.gridPoints(grid.size(), run.refusalTokens().size());
+    Dataset<Row> frontier;
+    if (sweep.rules().contains(Rule.THRESHOLD) && points >= 0 && points <= sweep.frontierMaxPoints()) {
+      frontier = FrontierStage.frontier(spark, scores, run.respondToken(), run.refusalTokens(), grid, points,
+          config.runId());
+    } else {
+      LOG.warn("No frontier: the full grid has {} points (sweep.frontier_max_points = {}) or the threshold "
+          + "rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
+      frontier = spark.createDataFrame(List.of(), Tables.FRONTIER_SCHEMA);
+    }
+    TableWriter.writeRun(frontier, config.output(), Tables.FRONTIER, config.runId());
   }
 
   private static String seconds(long startNanos) {

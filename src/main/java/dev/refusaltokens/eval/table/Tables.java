@@ -24,6 +24,7 @@ public final class Tables {
   public static final String SCORES = "scores";
   public static final String RATES = "rates";
   public static final String REJECTS = "rejects";
+  public static final String FRONTIER = "frontier";
 
   public static final String RUN_ID = "run_id";
   public static final String BENCHMARK = "benchmark";
@@ -103,6 +104,18 @@ public final class Tables {
       field(N, LongType, false),
       field(REFUSED, LongType, false),
       field(RATE, DoubleType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType FRONTIER_SCHEMA = createStructType(List.of(
+      field(TEMPERATURE, DoubleType, false),
+      field("point", IntegerType, false),
+      field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      field("n_refuse", LongType, false),
+      field(REFUSED, LongType, false),
+      field("refusal_rate", DoubleType, false),
+      field("n_answer", LongType, false),
+      field("false_refused", LongType, false),
+      field("false_refusal_rate", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType RUNS_SCHEMA = createStructType(List.of(

@@ -266,6 +266,52 @@ class EvaluationJobTest {
   }
 
   @Test
+  void frontierPointsAreNonDominatedAndReproducedFromTheScores() {
+    List<Object[]> frontier = duckdb("SELECT point, map_keys(thresholds), map_values(thresholds), n_refuse, "
+        + "refused, n_answer, false_refused, refusal_rate FROM " + table(output, "frontier")
+        + " WHERE run_id = 'r1' AND temperature = 1.0 ORDER BY point");
+    assertThat(frontier).hasSizeGreaterThan(3);
+    long previousRefused = -1;
+    long previousFalse = -1;
+    List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
+        + "should_refuse FROM " + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0");
+    for (Object[] f : frontier) {
+      long refused = ((Number) f[4]).longValue();
+      long falseRefused = ((Number) f[6]).longValue();
+      assertThat(refused).isGreaterThan(previousRefused); // strictly better refusal for more false refusal
+      assertThat(falseRefused).isGreaterThan(previousFalse);
+      previousRefused = refused;
+      previousFalse = falseRefused;
+      // re-evaluate the point from the scores with the rule itself
+      Object[] tokens = (Object[]) f[1];
+      Object[] taus = (Object[]) f[2];
+      double[] t = new double[5];
+      for (int i = 0; i < tokens.length; i++) {
+        t[spec.refusalTokens().indexOf((String) tokens[i])] = (Double) taus[i];
+      }
+      Setting setting = new Setting(t);
+      long[] counts = new long[4]; // n_refuse, refused, n_answer, false_refused
+      for (Object[] r : scores) {
+        Map<String, Double> lp = new HashMap<>();
+        Object[] k = (Object[]) r[0];
+        Object[] v = (Object[]) r[1];
+        for (int i = 0; i < k.length; i++) {
+          lp.put((String) k[i], (Double) v[i]);
+        }
+        FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"),
+            spec.refusalTokens().stream().mapToDouble(lp::get).toArray(), (Double) r[2]);
+        int base = (Boolean) r[3] ? 0 : 2;
+        counts[base]++;
+        counts[base + 1] += Rule.THRESHOLD.decide(s, setting).isRefusal() ? 1 : 0;
+      }
+      assertThat(new long[] {((Number) f[3]).longValue(), refused, ((Number) f[5]).longValue(), falseRefused})
+          .as("frontier point %s", f[0]).containsExactly(counts);
+    }
+    // the frontier reaches refusing every should-refuse prompt (τ = 0 everywhere)
+    assertThat((Double) frontier.get(frontier.size() - 1)[7]).isEqualTo(1.0);
+  }
+
+  @Test
   void summaryShowsGreedyAndTheConfiguredThresholds() {
     assertThat(first.summary()).contains("greedy", "tau=0.30", "tau=0.50", "tau=0.70", "ALL",
         "Requests with safety concerns");
