@@ -63,7 +63,8 @@ public final class ConfigLoader {
         rules(r.stringList("sweep.rules", SweepConfig.DEFAULT_RULES.stream().map(Rule::id).toList())),
         grid,
         r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)),
-        r.longValue("sweep.frontier_max_points", SweepConfig.DEFAULT_FRONTIER_MAX_POINTS));
+        r.longValue("sweep.frontier_max_points", SweepConfig.DEFAULT_FRONTIER_MAX_POINTS),
+        r.number("report.confidence", SweepConfig.DEFAULT_CONFIDENCE));
     String runId = r.string("run_id", null);
     if (runId == null) {
       runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
@@ -210,7 +211,10 @@ public final class ConfigLoader {
     sweep.put("grid", grid);
     sweep.put("frontier_max_points", c.sweep().frontierMaxPoints());
     m.put("sweep", sweep);
-    m.put("report", Map.of("summary_thresholds", c.sweep().summaryThresholds()));
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("summary_thresholds", c.sweep().summaryThresholds());
+    report.put("confidence", c.sweep().confidence());
+    m.put("report", report);
     Map<String, Object> spark = new LinkedHashMap<>();
     spark.put("master", c.sparkMaster());
     spark.put("conf", c.sparkConf());

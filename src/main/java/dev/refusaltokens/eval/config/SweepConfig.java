@@ -13,9 +13,12 @@ import java.util.List;
  * @param summaryThresholds shared thresholds shown in the end-of-run summary (each must be on the grid)
  * @param frontierMaxPoints the {@code frontier} is computed when the full per-category grid (G^K points)
  *     has at most this many points; 0 turns it off
+ * @param confidence level of the Wilson confidence bounds on every rate
  */
 public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> summaryThresholds,
-    long frontierMaxPoints) implements Serializable {
+    long frontierMaxPoints, double confidence) implements Serializable {
+
+  public static final double DEFAULT_CONFIDENCE = 0.95;
 
   public static final long DEFAULT_FRONTIER_MAX_POINTS = 5_000_000;
 
@@ -28,6 +31,10 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> sum
           "list rules from greedy, argmax, threshold");
     }
     rules = List.copyOf(rules);
+    if (!(confidence > 0.0 && confidence < 1.0)) {
+      throw ConfigException.badValue("report.confidence", confidence, "is not strictly between 0 and 1",
+          "use a confidence level such as " + DEFAULT_CONFIDENCE);
+    }
     if (frontierMaxPoints < 0 || frontierMaxPoints > 1_000_000_000L) {
       throw ConfigException.badValue("sweep.frontier_max_points", frontierMaxPoints, "is outside [0, 1e9]",
           "use 0 to turn the frontier off, or a limit such as " + DEFAULT_FRONTIER_MAX_POINTS);

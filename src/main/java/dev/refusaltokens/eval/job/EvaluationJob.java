@@ -122,7 +122,7 @@ public final class EvaluationJob {
     Dataset<Row> frontier;
     if (sweep.rules().contains(Rule.THRESHOLD) && points >= 0 && points <= sweep.frontierMaxPoints()) {
       frontier = FrontierStage.frontier(spark, scores, run.respondToken(), run.refusalTokens(), grid, points,
-          config.runId());
+          sweep.confidence(), config.runId());
     } else {
       LOG.warn("No frontier: the full grid has {} points (sweep.frontier_max_points = {}) or the threshold "
           + "rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.sum;
 import dev.refusaltokens.eval.decide.CategoryCounts;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.Frontier;
+import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,7 +47,7 @@ public final class FrontierStage {
 
   /** {@link Tables#FRONTIER_SCHEMA} rows of one run (empty when a temperature lacks either set). */
   public static Dataset<Row> frontier(SparkSession spark, Dataset<Row> scores, String respondToken,
-      List<String> refusalTokens, List<Double> grid, long maxPoints, String runId) {
+      List<String> refusalTokens, List<Double> grid, long maxPoints, double confidence, String runId) {
     List<Row> cells = scores
         .mapPartitions(new CountCells(respondToken, refusalTokens, grid), Encoders.row(CELLS))
         .groupBy(Tables.TEMPERATURE, Tables.SHOULD_REFUSE, "token", "grid_index")
@@ -71,9 +72,11 @@ public final class FrontierStage {
         for (int c = 0; c < refusalTokens.size(); c++) {
           thresholds.put(refusalTokens.get(c), pair[0].gridValue(p.gridIndex()[c]));
         }
+        double[] refusalCi = RateInterval.wilson(pair[0].n(), p.refused(), confidence);
+        double[] falseCi = RateInterval.wilson(pair[1].n(), p.falseRefused(), confidence);
         rows.add(RowFactory.create(temperature, i, CollectionConverters.asScala(thresholds), pair[0].n(),
-            p.refused(), (double) p.refused() / pair[0].n(), pair[1].n(), p.falseRefused(),
-            (double) p.falseRefused() / pair[1].n(), runId));
+            p.refused(), (double) p.refused() / pair[0].n(), refusalCi[0], refusalCi[1], pair[1].n(),
+            p.falseRefused(), (double) p.falseRefused() / pair[1].n(), falseCi[0], falseCi[1], runId));
       }
     });
     return spark.createDataFrame(rows, Tables.FRONTIER_SCHEMA);

@@ -53,10 +53,30 @@ public final class SweepStage {
         .groupBy(Tables.BENCHMARK, "point", Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
         .agg(sum(Tables.N).as(Tables.N), sum(Tables.REFUSED).as(Tables.REFUSED));
     Dataset<Row> pointTable = spark.createDataFrame(pointRows(points, refusalTokens), POINTS);
+    WilsonBound low = new WilsonBound(config.confidence(), 0);
+    WilsonBound high = new WilsonBound(config.confidence(), 1);
     return counts.join(functions.broadcast(pointTable), "point")
         .withColumn(Tables.RATE, col(Tables.REFUSED).cast("double").divide(col(Tables.N)))
+        .withColumn("ci_low", functions.udf(low, DataTypes.DoubleType).apply(col(Tables.N), col(Tables.REFUSED)))
+        .withColumn("ci_high", functions.udf(high, DataTypes.DoubleType).apply(col(Tables.N), col(Tables.REFUSED)))
         .withColumn(Tables.RUN_ID, lit(runId))
         .select(Tables.columns(Tables.RATES_SCHEMA));
+  }
+
+  /** One end (0 low, 1 high) of the Wilson interval of {@code refused / n}, as a Spark UDF. */
+  static final class WilsonBound implements org.apache.spark.sql.api.java.UDF2<Long, Long, Double> {
+    private final double confidence;
+    private final int end;
+
+    WilsonBound(double confidence, int end) {
+      this.confidence = confidence;
+      this.end = end;
+    }
+
+    @Override
+    public Double call(Long n, Long refused) {
+      return dev.refusaltokens.eval.decide.RateInterval.wilson(n, refused, confidence)[end];
+    }
   }
 
   /** {@code rates.thresholds}: token → τ for each thresholded token; greedy tokens are absent. */

@@ -104,6 +104,8 @@ public final class Tables {
       field(N, LongType, false),
       field(REFUSED, LongType, false),
       field(RATE, DoubleType, false),
+      field("ci_low", DoubleType, false),
+      field("ci_high", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType FRONTIER_SCHEMA = createStructType(List.of(
@@ -113,9 +115,13 @@ public final class Tables {
       field("n_refuse", LongType, false),
       field(REFUSED, LongType, false),
       field("refusal_rate", DoubleType, false),
+      field("refusal_rate_low", DoubleType, false),
+      field("refusal_rate_high", DoubleType, false),
       field("n_answer", LongType, false),
       field("false_refused", LongType, false),
       field("false_refusal_rate", DoubleType, false),
+      field("false_refusal_rate_low", DoubleType, false),
+      field("false_refusal_rate_high", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType RUNS_SCHEMA = createStructType(List.of(

@@ -92,6 +92,10 @@ class ConfigLoaderTest {
         .hasMessageContaining("'scoring.temperatures'").hasMessageContaining("positive");
     assertThatThrownBy(() -> load("", Map.of("report.summary_thresholds", "[0.33]")))
         .hasMessageContaining("'report.summary_thresholds'").hasMessageContaining("not on the grid");
+    assertThatThrownBy(() -> load("", Map.of("report.confidence", "95")))
+        .hasMessageContaining("'report.confidence' = '95.0'").hasMessageContaining("between 0 and 1");
+    assertThatThrownBy(() -> load("", Map.of("sweep.frontier_max_points", "-1")))
+        .hasMessageContaining("'sweep.frontier_max_points'");
     assertThatThrownBy(() -> load("", Map.of("run_id", "'a/b'")))
         .hasMessageContaining("'run_id' = 'a/b'");
     assertThatThrownBy(() -> load("", Map.of("model.refusal_tokens", "[]")))

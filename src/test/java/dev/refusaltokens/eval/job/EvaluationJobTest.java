@@ -237,6 +237,15 @@ class EvaluationJobTest {
         + "FROM " + rates + " GROUP BY ALL HAVING parts <> whole")).isEmpty();
     List<Object[]> rate = duckdb("SELECT max(abs(rate - refused / n)) FROM " + rates);
     assertThat((Double) rate.get(0)[0]).isCloseTo(0.0, within(1e-12));
+    // Wilson bounds around every rate, equal to the library's for a sample row
+    assertThat(duckdbLong("SELECT count(*) FROM " + rates + " WHERE NOT (ci_low <= rate AND rate <= ci_high "
+        + "AND ci_low >= 0 AND ci_high <= 1)")).isZero();
+    Object[] one = duckdb("SELECT n, refused, ci_low, ci_high FROM " + rates
+        + " WHERE run_id = 'r1' AND refused > 0 AND refused < n LIMIT 1").get(0);
+    double[] ci = dev.refusaltokens.eval.decide.RateInterval.wilson(((Number) one[0]).longValue(),
+        ((Number) one[1]).longValue(), 0.95);
+    assertThat((Double) one[2]).isCloseTo(ci[0], within(1e-12));
+    assertThat((Double) one[3]).isCloseTo(ci[1], within(1e-12));
     // 2 benchmarks × 2 temperatures × 128 points × (categories + ALL) rows, each should_refuse value once
     assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates + " WHERE run_id = 'r1'"))
         .isEqualTo(128);
@@ -307,6 +316,9 @@ class EvaluationJobTest {
       assertThat(new long[] {((Number) f[3]).longValue(), refused, ((Number) f[5]).longValue(), falseRefused})
           .as("frontier point %s", f[0]).containsExactly(counts);
     }
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "frontier") + " WHERE NOT ("
+        + "refusal_rate_low <= refusal_rate AND refusal_rate <= refusal_rate_high AND "
+        + "false_refusal_rate_low <= false_refusal_rate AND false_refusal_rate <= false_refusal_rate_high)")).isZero();
     // the frontier reaches refusing every should-refuse prompt (τ = 0 everywhere)
     assertThat((Double) frontier.get(frontier.size() - 1)[7]).isEqualTo(1.0);
   }
