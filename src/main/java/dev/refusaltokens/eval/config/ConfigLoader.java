@@ -64,7 +64,8 @@ public final class ConfigLoader {
         grid,
         r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)),
         r.longValue("sweep.frontier_max_points", SweepConfig.DEFAULT_FRONTIER_MAX_POINTS),
-        r.number("report.confidence", SweepConfig.DEFAULT_CONFIDENCE));
+        r.number("report.confidence", SweepConfig.DEFAULT_CONFIDENCE),
+        r.has("operating_points") ? operatingPoints(r) : SweepConfig.DEFAULT_OPERATING_POINTS);
     String runId = r.string("run_id", null);
     if (runId == null) {
       runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
@@ -135,6 +136,21 @@ public final class ConfigLoader {
       item.rejectUnknownKeys();
     }
     return specs;
+  }
+
+  private static List<OperatingPointTarget> operatingPoints(ConfigReader r) {
+    List<OperatingPointTarget> targets = new ArrayList<>();
+    List<JsonNode> items = r.objectList("operating_points");
+    for (int i = 0; i < items.size(); i++) {
+      ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "operating_points[" + i + "].");
+      String name = item.string("name", null);
+      Map<String, Double> atLeast = new LinkedHashMap<>();
+      item.numberMap("refusal_at_least").forEach(atLeast::put);
+      double dflt = item.number("default_refusal_at_least", Double.NaN);
+      targets.add(new OperatingPointTarget(name, atLeast, Double.isNaN(dflt) ? null : dflt));
+      item.rejectUnknownKeys();
+    }
+    return targets;
   }
 
   private static List<Rule> rules(List<String> ids) {
@@ -215,6 +231,15 @@ public final class ConfigLoader {
     report.put("summary_thresholds", c.sweep().summaryThresholds());
     report.put("confidence", c.sweep().confidence());
     m.put("report", report);
+    List<Map<String, Object>> points = new ArrayList<>();
+    for (OperatingPointTarget t : c.sweep().operatingPoints()) {
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("name", t.name());
+      pm.put("refusal_at_least", new java.util.TreeMap<>(t.refusalAtLeast()));
+      pm.put("default_refusal_at_least", t.defaultRefusalAtLeast());
+      points.add(pm);
+    }
+    m.put("operating_points", points);
     Map<String, Object> spark = new LinkedHashMap<>();
     spark.put("master", c.sparkMaster());
     spark.put("conf", c.sparkConf());

@@ -138,6 +138,25 @@ final class ConfigReader {
     return out;
   }
 
+  Map<String, Double> numberMap(String key) {
+    JsonNode n = consume(key);
+    Map<String, Double> out = new LinkedHashMap<>();
+    if (n == null || n.isNull()) {
+      return out;
+    }
+    if (!n.isObject()) {
+      throw bad(key, n, "is not a mapping", "write name: number pairs");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isNumber()) {
+        throw bad(key + "." + e.getKey(), e.getValue(), "is not a number", "give a number such as 0.8");
+      }
+      out.put(e.getKey(), e.getValue().doubleValue());
+    }
+    return out;
+  }
+
   Map<String, String> stringMap(String key) {
     JsonNode n = consume(key);
     Map<String, String> out = new LinkedHashMap<>();

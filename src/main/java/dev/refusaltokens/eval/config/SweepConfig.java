@@ -14,9 +14,14 @@ import java.util.List;
  * @param frontierMaxPoints the {@code frontier} is computed when the full per-category grid (G^K points)
  *     has at most this many points; 0 turns it off
  * @param confidence level of the Wilson confidence bounds on every rate
+ * @param operatingPoints targets searched over the full per-category grid
  */
 public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> summaryThresholds,
-    long frontierMaxPoints, double confidence) implements Serializable {
+    long frontierMaxPoints, double confidence, List<OperatingPointTarget> operatingPoints)
+    implements Serializable {
+
+  public static final List<OperatingPointTarget> DEFAULT_OPERATING_POINTS = List.of(
+      new OperatingPointTarget("refuse-80", java.util.Map.of(), 0.8));
 
   public static final double DEFAULT_CONFIDENCE = 0.95;
 
@@ -31,6 +36,11 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, List<Double> sum
           "list rules from greedy, argmax, threshold");
     }
     rules = List.copyOf(rules);
+    operatingPoints = List.copyOf(operatingPoints);
+    if (operatingPoints.stream().map(OperatingPointTarget::name).distinct().count() != operatingPoints.size()) {
+      throw ConfigException.badValue("operating_points", operatingPoints.stream().map(OperatingPointTarget::name)
+          .toList(), "repeats a name", "give each operating point its own name");
+    }
     if (!(confidence > 0.0 && confidence < 1.0)) {
       throw ConfigException.badValue("report.confidence", confidence, "is not strictly between 0 and 1",
           "use a confidence level such as " + DEFAULT_CONFIDENCE);

@@ -8,7 +8,8 @@ import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
-import dev.refusaltokens.eval.sweep.FrontierStage;
+import dev.refusaltokens.eval.sweep.GridStage;
+import java.util.Map;
 import dev.refusaltokens.eval.score.ScoreStage;
 import dev.refusaltokens.eval.sweep.RateSummary;
 import dev.refusaltokens.eval.sweep.SweepStage;
@@ -44,7 +45,7 @@ public final class EvaluationJob {
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
-    for (String derived : List.of(Tables.RATES, Tables.FRONTIER)) { // nothing derived from old scores
+    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS)) { // nothing derived from old scores
       TableWriter.deleteRun(spark, config.output(), derived, config.runId());
     }
     try {
@@ -73,7 +74,7 @@ public final class EvaluationJob {
       Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
           config.sweep(), config.runId());
       TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
-      writeFrontier(spark, config, run, scores);
+      writeGridTables(spark, config, run, scores);
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
@@ -114,21 +115,30 @@ public final class EvaluationJob {
     return run;
   }
 
-  /** The frontier of the full per-category grid, when the threshold rule is swept and the grid is small enough. */
-  private static void writeFrontier(SparkSession spark, EvalConfig config, RunRecord run, Dataset<Row> scores) {
+  /**
+   * {@code frontier} and {@code operating_points} over the full per-category grid, when the threshold
+   * rule is swept and the grid has at most {@code sweep.frontier_max_points} points.
+   */
+  private static void writeGridTables(SparkSession spark, EvalConfig config, RunRecord run,
+      Dataset<Row> scores) {
     SweepConfig sweep = config.sweep();
     List<Double> grid = sweep.grid().values();
     long points = Frontier.gridPoints(grid.size(), run.refusalTokens().size());
-    Dataset<Row> frontier;
+    List<Row> frontier = List.of();
+    List<Row> operatingPoints = List.of();
     if (sweep.rules().contains(Rule.THRESHOLD) && points >= 0 && points <= sweep.frontierMaxPoints()) {
-      frontier = FrontierStage.frontier(spark, scores, run.respondToken(), run.refusalTokens(), grid, points,
-          sweep.confidence(), config.runId());
+      GridStage stage = new GridStage(run.refusalTokens(), grid, sweep.confidence(), config.runId());
+      Map<Double, GridStage.Counts> counts = stage.counts(scores, run.respondToken());
+      frontier = stage.frontier(counts, points);
+      operatingPoints = stage.operatingPoints(counts, sweep.operatingPoints(), points);
     } else {
-      LOG.warn("No frontier: the full grid has {} points (sweep.frontier_max_points = {}) or the threshold "
-          + "rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
-      frontier = spark.createDataFrame(List.of(), Tables.FRONTIER_SCHEMA);
+      LOG.warn("No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
+          + "or the threshold rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
     }
-    TableWriter.writeRun(frontier, config.output(), Tables.FRONTIER, config.runId());
+    TableWriter.writeRun(spark.createDataFrame(frontier, Tables.FRONTIER_SCHEMA), config.output(),
+        Tables.FRONTIER, config.runId());
+    TableWriter.writeRun(spark.createDataFrame(operatingPoints, Tables.OPERATING_POINTS_SCHEMA),
+        config.output(), Tables.OPERATING_POINTS, config.runId());
   }
 
   private static String seconds(long startNanos) {

@@ -25,6 +25,7 @@ public final class Tables {
   public static final String RATES = "rates";
   public static final String REJECTS = "rejects";
   public static final String FRONTIER = "frontier";
+  public static final String OPERATING_POINTS = "operating_points";
 
   public static final String RUN_ID = "run_id";
   public static final String BENCHMARK = "benchmark";
@@ -112,6 +113,26 @@ public final class Tables {
       field(TEMPERATURE, DoubleType, false),
       field("point", IntegerType, false),
       field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      field("n_refuse", LongType, false),
+      field(REFUSED, LongType, false),
+      field("refusal_rate", DoubleType, false),
+      field("refusal_rate_low", DoubleType, false),
+      field("refusal_rate_high", DoubleType, false),
+      field("n_answer", LongType, false),
+      field("false_refused", LongType, false),
+      field("false_refusal_rate", DoubleType, false),
+      field("false_refusal_rate_low", DoubleType, false),
+      field("false_refusal_rate_high", DoubleType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType OPERATING_POINTS_SCHEMA = createStructType(List.of(
+      field("name", StringType, false),
+      field(TEMPERATURE, DoubleType, false),
+      field("feasible", BooleanType, false),
+      field("shortfall", DoubleType, false),
+      field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      field("targets", createMapType(StringType, DoubleType, false), false),
+      field("achieved", createMapType(StringType, DoubleType, false), false),
       field("n_refuse", LongType, false),
       field(REFUSED, LongType, false),
       field("refusal_rate", DoubleType, false),

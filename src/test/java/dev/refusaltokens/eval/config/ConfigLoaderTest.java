@@ -122,6 +122,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void operatingPointsAreReadAndChecked() throws IOException {
+    EvalConfig c = load("""
+        operating_points:
+          - name: strict
+            refusal_at_least: {"Requests with safety concerns": 0.95}
+            default_refusal_at_least: 0.8
+        """, Map.of());
+    OperatingPointTarget t = c.sweep().operatingPoints().get(0);
+    assertThat(t.targetsFor(java.util.Set.of("Humanizing requests", "Requests with safety concerns")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("Humanizing requests", 0.8, "Requests with safety concerns", 0.95));
+    assertThat(ConfigLoader.load(null, Map.of(), CLOCK).sweep().operatingPoints())
+        .isEqualTo(SweepConfig.DEFAULT_OPERATING_POINTS);
+    assertThatThrownBy(() -> load("operating_points: [{name: x, refusal_at_least: {a: 1.5}}]\n", Map.of()))
+        .hasMessageContaining("'operating_points[x].refusal_at_least.a' = '1.5'");
+    assertThatThrownBy(() -> load("operating_points: [{name: x}]\n", Map.of()))
+        .hasMessageContaining("sets no target");
+    assertThatThrownBy(() -> load("operating_points: [{name: x, default_refusal_at_least: 0.5, minimise: y}]\n",
+        Map.of())).hasMessageContaining("Unknown config key 'operating_points[0].minimise'");
+  }
+
+  @Test
   void aMissingOrInvalidFileIsAConfigError() throws IOException {
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml"), Map.of(), CLOCK))
         .isInstanceOf(ConfigException.class).hasMessageContaining("does not exist");
