@@ -86,7 +86,9 @@ public final class EvaluationJob {
           ? wanted : summaryRows.stream().mapToDouble(r -> r.getDouble(r.fieldIndex(Tables.TEMPERATURE))).min()
               .orElse(wanted);
       String summary = RateSummary.format(summaryRows, run.refusalTokens().size(),
-          config.sweep().summaryThresholds(), temperature);
+          config.sweep().summaryThresholds(), temperature)
+          + RateSummary.formatOperatingPoints(TableWriter.readRun(spark, config.output(), Tables.OPERATING_POINTS,
+              Tables.OPERATING_POINTS_SCHEMA, config.runId()).orderBy("name", Tables.TEMPERATURE).collectAsList());
       RunRecord done = run.ended(RunRecord.SUCCEEDED, clock.instant(), null);
       writeRun(spark, config, done);
       return new Outcome(done, summary);

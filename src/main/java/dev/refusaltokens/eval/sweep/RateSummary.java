@@ -59,6 +59,22 @@ public final class RateSummary {
     return sb.toString();
   }
 
+  /** One line per operating point ({@code operating_points} rows): targets met or not, rates, thresholds. */
+  public static String formatOperatingPoints(List<Row> points) {
+    StringBuilder sb = new StringBuilder();
+    for (Row r : points) {
+      Map<String, Double> t = r.getJavaMap(r.fieldIndex(Tables.THRESHOLDS));
+      sb.append(String.format(Locale.ROOT, "operating point %s (T=%s): %s, refusal %.3f, false refusal %.3f, "
+              + "thresholds %s%n", r.getString(r.fieldIndex("name")), r.getDouble(r.fieldIndex(Tables.TEMPERATURE)),
+          r.getBoolean(r.fieldIndex("feasible")) ? "targets met"
+              : String.format(Locale.ROOT, "INFEASIBLE (closest point, shortfall %.3f)",
+                  r.getDouble(r.fieldIndex("shortfall"))),
+          r.getDouble(r.fieldIndex("refusal_rate")), r.getDouble(r.fieldIndex("false_refusal_rate")),
+          new TreeMap<>(t)));
+    }
+    return sb.toString();
+  }
+
   private static String column(Row r, int refusalTokenCount, List<Double> thresholds) {
     String rule = r.getString(r.fieldIndex(Tables.RULE));
     if (rule.equals("greedy")) {

@@ -375,6 +375,7 @@ class EvaluationJobTest {
   @Test
   void summaryShowsGreedyAndTheConfiguredThresholds() {
     assertThat(first.summary()).contains("greedy", "tau=0.30", "tau=0.50", "tau=0.70", "ALL",
-        "Requests with safety concerns");
+        "Requests with safety concerns", "operating point safety (T=1.0): targets met",
+        "operating point loose (T=2.0)");
   }
 }
