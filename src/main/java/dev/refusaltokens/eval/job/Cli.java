@@ -105,7 +105,7 @@ final class Cli {
           + r.rowsScored() + " scored, " + r.rowsRejected() + " rejected; canary max |d log p| = "
           + r.canaryMaxAbsDiff());
       System.out.println(outcome.summary());
-      System.out.println("Tables: " + TableWriter.path(config.output(), "{runs,scores,rates,frontier,operating_points,rejects}")
+      System.out.println("Tables: " + TableWriter.path(config.output(), "{runs,scores,rates,frontier,operating_points,roc,rejects}")
           + " (partition run_id=" + r.runId() + ")");
     }
   }

@@ -9,6 +9,7 @@ import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.sweep.GridStage;
+import dev.refusaltokens.eval.sweep.RocStage;
 import java.util.Map;
 import dev.refusaltokens.eval.score.ScoreStage;
 import dev.refusaltokens.eval.sweep.RateSummary;
@@ -45,7 +46,7 @@ public final class EvaluationJob {
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
-    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS)) { // nothing derived from old scores
+    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC)) { // nothing derived from old scores
       TableWriter.deleteRun(spark, config.output(), derived, config.runId());
     }
     try {
@@ -75,6 +76,8 @@ public final class EvaluationJob {
           config.sweep(), config.runId());
       TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
       writeGridTables(spark, config, run, scores);
+      TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
+          config.output(), Tables.ROC, config.runId());
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())

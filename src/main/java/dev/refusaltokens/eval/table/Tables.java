@@ -26,6 +26,7 @@ public final class Tables {
   public static final String REJECTS = "rejects";
   public static final String FRONTIER = "frontier";
   public static final String OPERATING_POINTS = "operating_points";
+  public static final String ROC = "roc";
 
   public static final String RUN_ID = "run_id";
   public static final String BENCHMARK = "benchmark";
@@ -143,6 +144,18 @@ public final class Tables {
       field("false_refusal_rate", DoubleType, false),
       field("false_refusal_rate_low", DoubleType, false),
       field("false_refusal_rate_high", DoubleType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType ROC_SCHEMA = createStructType(List.of(
+      field(TEMPERATURE, DoubleType, false),
+      field(CATEGORY, StringType, false),
+      field("point", IntegerType, false),
+      field("threshold", DoubleType, false),
+      field("n_refuse", LongType, false),
+      field("n_answer", LongType, false),
+      field("refusal_rate", DoubleType, false),
+      field("false_refusal_rate", DoubleType, false),
+      field("auc", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType RUNS_SCHEMA = createStructType(List.of(
