@@ -20,7 +20,7 @@ chmod +x "$fake/bin/spark-submit"
 out="$fake/warehouse"
 SPARK_HOME="$fake" SPARK_SUBMIT_ARGS="--master local[2]" jobs/evaluate.sh --output "$out" --run-id ci-submit \
   --set scoring.canary_prompts=2
-for table in runs scores rates frontier operating_points roc rejects; do
+for table in runs scores rates frontier operating_points roc calibration first_tokens rejects; do
   ls "$out/$table/run_id=ci-submit/"*.parquet >/dev/null
 done
 rm -rf "$fake"

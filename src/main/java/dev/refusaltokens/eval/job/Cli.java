@@ -4,7 +4,6 @@ import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
-import dev.refusaltokens.eval.table.TableWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -105,8 +104,7 @@ final class Cli {
           + r.rowsScored() + " scored, " + r.rowsRejected() + " rejected; canary max |d log p| = "
           + r.canaryMaxAbsDiff());
       System.out.println(outcome.summary());
-      System.out.println("Tables: " + TableWriter.path(config.output(), "{runs,scores,rates,frontier,operating_points,roc,rejects}")
-          + " (partition run_id=" + r.runId() + ")");
+      System.out.println("Tables under " + config.output() + "/ (partition run_id=" + r.runId() + ")");
     }
   }
 

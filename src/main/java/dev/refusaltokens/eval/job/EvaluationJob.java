@@ -8,6 +8,7 @@ import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.sweep.CalibrationStage;
 import dev.refusaltokens.eval.sweep.GridStage;
 import dev.refusaltokens.eval.sweep.RocStage;
 import java.util.Map;
@@ -46,7 +47,8 @@ public final class EvaluationJob {
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
-    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC)) { // nothing derived from old scores
+    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC,
+        Tables.CALIBRATION, Tables.FIRST_TOKENS)) { // nothing derived from old scores
       TableWriter.deleteRun(spark, config.output(), derived, config.runId());
     }
     try {
@@ -78,6 +80,12 @@ public final class EvaluationJob {
       writeGridTables(spark, config, run, scores);
       TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
           config.output(), Tables.ROC, config.runId());
+      List<List<Row>> calibration = CalibrationStage.tables(scores, run.respondToken(), run.refusalTokens(),
+          config.runId());
+      TableWriter.writeRun(spark.createDataFrame(calibration.get(0), Tables.CALIBRATION_SCHEMA), config.output(),
+          Tables.CALIBRATION, config.runId());
+      TableWriter.writeRun(spark.createDataFrame(calibration.get(1), Tables.FIRST_TOKENS_SCHEMA), config.output(),
+          Tables.FIRST_TOKENS, config.runId());
       LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())

@@ -27,6 +27,8 @@ public final class Tables {
   public static final String FRONTIER = "frontier";
   public static final String OPERATING_POINTS = "operating_points";
   public static final String ROC = "roc";
+  public static final String CALIBRATION = "calibration";
+  public static final String FIRST_TOKENS = "first_tokens";
 
   public static final String RUN_ID = "run_id";
   public static final String BENCHMARK = "benchmark";
@@ -156,6 +158,33 @@ public final class Tables {
       field("refusal_rate", DoubleType, false),
       field("false_refusal_rate", DoubleType, false),
       field("auc", DoubleType, false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType CALIBRATION_SCHEMA = createStructType(List.of(
+      field(TEMPERATURE, DoubleType, false),
+      field(BENCHMARK, StringType, false),
+      field(CATEGORY, StringType, false),
+      field(N, LongType, false),
+      field("should_refuse_share", DoubleType, false),
+      field("mean_p", DoubleType, false),
+      field("brier", DoubleType, false),
+      field("ece", DoubleType, false),
+      field("bins", org.apache.spark.sql.types.DataTypes.createArrayType(createStructType(List.of(
+          field("bin", IntegerType, false),
+          field("low", DoubleType, false),
+          field("high", DoubleType, false),
+          field(N, LongType, false),
+          field("mean_p", DoubleType, false),
+          field("observed", DoubleType, false))), false), false),
+      field(RUN_ID, StringType, false)));
+
+  public static final StructType FIRST_TOKENS_SCHEMA = createStructType(List.of(
+      field(TEMPERATURE, DoubleType, false),
+      field(BENCHMARK, StringType, false),
+      field(CATEGORY, StringType, false),
+      field("first_token", StringType, false),
+      field(N, LongType, false),
+      field("share", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType RUNS_SCHEMA = createStructType(List.of(

@@ -44,7 +44,7 @@ class CliRunTest {
     }
     assertThat(code).isEqualTo(Main.EXIT_OK);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
-        .contains("refuse / false").contains("Tables: " + output);
+        .contains("refuse / false").contains("Tables under " + output + "/ (partition run_id=cli)");
     assertThat(duckdb("SELECT status, rows_in FROM " + table(output, "runs")).get(0))
         .containsExactly("succeeded", 60L);
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates"))).isPositive();

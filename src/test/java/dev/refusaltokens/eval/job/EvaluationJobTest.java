@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
@@ -410,6 +411,55 @@ class EvaluationJobTest {
       assertThat((Double) mid[2]).isCloseTo(neg.stream().filter(p -> p >= tau).count() / (double) neg.size(),
           within(1e-12));
     }
+  }
+
+  @Test
+  void calibrationAndFirstTokensMatchTheScores() {
+    List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
+        + "should_refuse, category, benchmark FROM " + table(output, "scores")
+        + " WHERE run_id = 'r1' AND temperature = 1.0");
+    double se = 0;
+    double[][] bins = new double[10][3]; // n, Σp, Σy
+    long incompleteAsIncomplete = 0;
+    long incompleteOriginal = 0;
+    for (Object[] r : scores) {
+      Map<String, Double> lp = new HashMap<>();
+      Object[] k = (Object[]) r[0];
+      for (int i = 0; i < k.length; i++) {
+        lp.put((String) k[i], (Double) ((Object[]) r[1])[i]);
+      }
+      FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"),
+          spec.refusalTokens().stream().mapToDouble(lp::get).toArray(), (Double) r[2]);
+      double p = Math.min(1.0, dev.refusaltokens.eval.decide.Calibration.refusalProbability(s));
+      int y = (Boolean) r[3] ? 1 : 0;
+      se += (p - y) * (p - y);
+      int b = dev.refusaltokens.eval.decide.Calibration.bin(p);
+      bins[b][0]++;
+      bins[b][1] += p;
+      bins[b][2] += y;
+      if ("original".equals(r[5]) && "Incomplete requests".equals(r[4])) {
+        incompleteOriginal++;
+        incompleteAsIncomplete += s.greedyToken().equals(FirstToken.refusal(1)) ? 1 : 0;
+      }
+    }
+    double ece = 0;
+    for (double[] b : bins) {
+      ece += b[0] == 0 ? 0 : b[0] / scores.size() * Math.abs(b[1] / b[0] - b[2] / b[0]);
+    }
+    Object[] all = duckdb("SELECT brier, ece, n, len(bins) FROM " + table(output, "calibration")
+        + " WHERE run_id = 'r1' AND temperature = 1.0 AND benchmark = 'ALL' AND category = 'ALL'").get(0);
+    assertThat((Double) all[0]).isCloseTo(se / scores.size(), within(1e-9));
+    assertThat((Double) all[1]).isCloseTo(ece, within(1e-9));
+    assertThat(((Number) all[2]).longValue()).isEqualTo(scores.size());
+
+    assertThat(duckdbLong("SELECT count(*) FROM (SELECT temperature, benchmark, category, sum(share) AS s FROM "
+        + table(output, "first_tokens") + " WHERE run_id = 'r1' GROUP BY ALL HAVING abs(s - 1) > 1e-9)")).isZero();
+    List<Object[]> incomplete = duckdb("SELECT n FROM " + table(output, "first_tokens") + " WHERE run_id = 'r1' "
+        + "AND temperature = 1.0 AND benchmark = 'original' AND category = 'Incomplete requests' "
+        + "AND first_token = '[Incomplete requests]'");
+    assertThat(incomplete.isEmpty() ? 0L : ((Number) incomplete.get(0)[0]).longValue())
+        .isEqualTo(incompleteAsIncomplete);
+    assertThat(incompleteOriginal).isPositive();
   }
 
   @Test
