@@ -8,6 +8,7 @@ import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.report.ReportWriter;
 import dev.refusaltokens.eval.sweep.CalibrationStage;
 import dev.refusaltokens.eval.sweep.GridStage;
 import dev.refusaltokens.eval.sweep.RocStage;
@@ -48,7 +49,7 @@ public final class EvaluationJob {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     writeRun(spark, config, run);
     for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC,
-        Tables.CALIBRATION, Tables.FIRST_TOKENS)) { // nothing derived from old scores
+        Tables.CALIBRATION, Tables.FIRST_TOKENS, ReportWriter.REPORTS)) { // nothing derived from old scores
       TableWriter.deleteRun(spark, config.output(), derived, config.runId());
     }
     try {
@@ -102,6 +103,10 @@ public final class EvaluationJob {
               Tables.OPERATING_POINTS_SCHEMA, config.runId()).orderBy("name", Tables.TEMPERATURE).collectAsList());
       RunRecord done = run.ended(RunRecord.SUCCEEDED, clock.instant(), null);
       writeRun(spark, config, done);
+      // the report reads the runs row, so it comes last; if it fails, the catch below marks the run failed
+      String report = ReportWriter.write(spark, config.output(), config.runId(), temperature);
+      LOG.info("Report: {}", report);
+      summary += "Report: " + report + "\n";
       return new Outcome(done, summary);
     } catch (RuntimeException e) {
       writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));

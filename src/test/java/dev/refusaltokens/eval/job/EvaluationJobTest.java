@@ -463,6 +463,21 @@ class EvaluationJobTest {
   }
 
   @Test
+  void theReportIsAPageWithItsChartsAndTables() throws java.io.IOException {
+    Path dir = output.resolve("reports/run_id=r1");
+    String html = java.nio.file.Files.readString(dir.resolve("report.html"));
+    assertThat(html).contains("<title>Refusal-token evaluation r1</title>", "operating point", "safety", "loose",
+        "AUC of the shared threshold", "Requests with safety concerns", "[Incomplete requests]");
+    assertThat(html.split("data:image/png;base64,", -1)).hasSize(5); // four embedded charts
+    for (String chart : List.of("rates.png", "roc.png", "frontier.png", "reliability.png")) {
+      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(chart).toFile());
+      assertThat(img.getWidth()).as(chart).isEqualTo(720);
+      assertThat(img.getHeight()).as(chart).isEqualTo(440);
+    }
+    assertThat(first.summary()).contains("Report: " + output + "/reports/run_id=r1/report.html");
+  }
+
+  @Test
   void summaryShowsGreedyAndTheConfiguredThresholds() {
     assertThat(first.summary()).contains("greedy", "tau=0.30", "tau=0.50", "tau=0.70", "ALL",
         "Requests with safety concerns", "operating point safety (T=1.0): targets met",
