@@ -112,41 +112,19 @@ public final class Tables {
       field("ci_high", DoubleType, false),
       field(RUN_ID, StringType, false)));
 
-  public static final StructType FRONTIER_SCHEMA = createStructType(List.of(
+  public static final StructType FRONTIER_SCHEMA = withRatePair(
       field(TEMPERATURE, DoubleType, false),
       field("point", IntegerType, false),
-      field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
-      field("n_refuse", LongType, false),
-      field(REFUSED, LongType, false),
-      field("refusal_rate", DoubleType, false),
-      field("refusal_rate_low", DoubleType, false),
-      field("refusal_rate_high", DoubleType, false),
-      field("n_answer", LongType, false),
-      field("false_refused", LongType, false),
-      field("false_refusal_rate", DoubleType, false),
-      field("false_refusal_rate_low", DoubleType, false),
-      field("false_refusal_rate_high", DoubleType, false),
-      field(RUN_ID, StringType, false)));
+      field(THRESHOLDS, createMapType(StringType, DoubleType, false), false));
 
-  public static final StructType OPERATING_POINTS_SCHEMA = createStructType(List.of(
+  public static final StructType OPERATING_POINTS_SCHEMA = withRatePair(
       field("name", StringType, false),
       field(TEMPERATURE, DoubleType, false),
       field("feasible", BooleanType, false),
       field("shortfall", DoubleType, false),
       field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
       field("targets", createMapType(StringType, DoubleType, false), false),
-      field("achieved", createMapType(StringType, DoubleType, false), false),
-      field("n_refuse", LongType, false),
-      field(REFUSED, LongType, false),
-      field("refusal_rate", DoubleType, false),
-      field("refusal_rate_low", DoubleType, false),
-      field("refusal_rate_high", DoubleType, false),
-      field("n_answer", LongType, false),
-      field("false_refused", LongType, false),
-      field("false_refusal_rate", DoubleType, false),
-      field("false_refusal_rate_low", DoubleType, false),
-      field("false_refusal_rate_high", DoubleType, false),
-      field(RUN_ID, StringType, false)));
+      field("achieved", createMapType(StringType, DoubleType, false), false));
 
   public static final StructType ROC_SCHEMA = createStructType(List.of(
       field(TEMPERATURE, DoubleType, false),
@@ -213,6 +191,24 @@ public final class Tables {
       field(RUN_ID, StringType, false)));
 
   private Tables() {}
+
+  /** {@code head}, then refusal and false refusal with their counts and Wilson bounds, then run_id. */
+  private static StructType withRatePair(StructField... head) {
+    List<StructField> fields = new java.util.ArrayList<>(List.of(head));
+    fields.addAll(List.of(
+        field("n_refuse", LongType, false),
+        field(REFUSED, LongType, false),
+        field("refusal_rate", DoubleType, false),
+        field("refusal_rate_low", DoubleType, false),
+        field("refusal_rate_high", DoubleType, false),
+        field("n_answer", LongType, false),
+        field("false_refused", LongType, false),
+        field("false_refusal_rate", DoubleType, false),
+        field("false_refusal_rate_low", DoubleType, false),
+        field("false_refusal_rate_high", DoubleType, false),
+        field(RUN_ID, StringType, false)));
+    return createStructType(fields);
+  }
 
   /** The columns of a schema, in order, for {@code select}. */
   public static org.apache.spark.sql.Column[] columns(StructType schema) {

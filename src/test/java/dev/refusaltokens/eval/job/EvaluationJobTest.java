@@ -162,6 +162,17 @@ class EvaluationJobTest {
     assertThat(meanMaxLogprob(scores, 2.0)).isLessThan(meanMaxLogprob(scores, 1.0));
   }
 
+  /** A scores row's statistic from DuckDB's map_keys(logprobs), map_values(logprobs) and other_logprob. */
+  private FirstTokenStats stats(Object keys, Object values, Object other) {
+    Map<String, Double> lp = new HashMap<>();
+    Object[] k = (Object[]) keys;
+    for (int i = 0; i < k.length; i++) {
+      lp.put((String) k[i], (Double) ((Object[]) values)[i]);
+    }
+    return new FirstTokenStats(lp.get("[respond]"), spec.refusalTokens().stream().mapToDouble(lp::get).toArray(),
+        (Double) other);
+  }
+
   private static double meanMaxLogprob(String scores, double t) {
     return ((Number) duckdb("SELECT avg(list_max(map_values(logprobs))) FROM " + scores
         + " WHERE run_id = 'r1' AND temperature = " + t).get(0)[0]).doubleValue();
@@ -201,17 +212,9 @@ class EvaluationJobTest {
     // Recompute one grid point in plain Java from the scores as DuckDB reads them.
     List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
         + "should_refuse, category FROM " + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0");
-    List<String> tokens = spec.refusalTokens();
     Map<String, long[]> byCategory = new HashMap<>();
     for (Object[] r : scores) {
-      Map<String, Double> lp = new HashMap<>();
-      Object[] k = (Object[]) r[0];
-      Object[] v = (Object[]) r[1];
-      for (int i = 0; i < k.length; i++) {
-        lp.put((String) k[i], (Double) v[i]);
-      }
-      double[] refusal = tokens.stream().mapToDouble(lp::get).toArray();
-      FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"), refusal, (Double) r[2]);
+      FirstTokenStats s = stats(r[0], r[1], r[2]);
       // per-category sweep of token 3 ([Requests with safety concerns]) at τ = 0.4, others greedy
       boolean refused = Rule.THRESHOLD.decide(s, Setting.shared(5, 0.4, 3)).isRefusal();
       long[] c = byCategory.computeIfAbsent(r[4] + "/" + r[3], x -> new long[2]);
@@ -304,14 +307,7 @@ class EvaluationJobTest {
       Setting setting = new Setting(t);
       long[] counts = new long[4]; // n_refuse, refused, n_answer, false_refused
       for (Object[] r : scores) {
-        Map<String, Double> lp = new HashMap<>();
-        Object[] k = (Object[]) r[0];
-        Object[] v = (Object[]) r[1];
-        for (int i = 0; i < k.length; i++) {
-          lp.put((String) k[i], (Double) v[i]);
-        }
-        FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"),
-            spec.refusalTokens().stream().mapToDouble(lp::get).toArray(), (Double) r[2]);
+        FirstTokenStats s = stats(r[0], r[1], r[2]);
         int base = (Boolean) r[3] ? 0 : 2;
         counts[base]++;
         counts[base + 1] += Rule.THRESHOLD.decide(s, setting).isRefusal() ? 1 : 0;
@@ -345,13 +341,7 @@ class EvaluationJobTest {
       Map<String, long[]> byCategory = new HashMap<>();
       long falseRefused = 0;
       for (Object[] r : scores) {
-        Map<String, Double> lp = new HashMap<>();
-        Object[] k = (Object[]) r[0];
-        for (int i = 0; i < k.length; i++) {
-          lp.put((String) k[i], (Double) ((Object[]) r[1])[i]);
-        }
-        boolean refused = Rule.THRESHOLD.decide(new FirstTokenStats(lp.get("[respond]"),
-            spec.refusalTokens().stream().mapToDouble(lp::get).toArray(), (Double) r[2]), setting).isRefusal();
+        boolean refused = Rule.THRESHOLD.decide(stats(r[0], r[1], r[2]), setting).isRefusal();
         if ((Boolean) r[3]) {
           long[] c = byCategory.computeIfAbsent((String) r[4], x -> new long[2]);
           c[0]++;
@@ -423,13 +413,7 @@ class EvaluationJobTest {
     long incompleteAsIncomplete = 0;
     long incompleteOriginal = 0;
     for (Object[] r : scores) {
-      Map<String, Double> lp = new HashMap<>();
-      Object[] k = (Object[]) r[0];
-      for (int i = 0; i < k.length; i++) {
-        lp.put((String) k[i], (Double) ((Object[]) r[1])[i]);
-      }
-      FirstTokenStats s = new FirstTokenStats(lp.get("[respond]"),
-          spec.refusalTokens().stream().mapToDouble(lp::get).toArray(), (Double) r[2]);
+      FirstTokenStats s = stats(r[0], r[1], r[2]);
       double p = Math.min(1.0, dev.refusaltokens.eval.decide.Calibration.refusalProbability(s));
       int y = (Boolean) r[3] ? 1 : 0;
       se += (p - y) * (p - y);
