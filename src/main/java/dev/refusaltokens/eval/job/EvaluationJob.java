@@ -67,27 +67,17 @@ public final class EvaluationJob {
     }
   }
 
-  /** Sweeps the scores of the run recorded in {@code run}: writes {@code rates}, marks it succeeded. */
+  /**
+   * Sweeps the scores of the run recorded in {@code run}: writes the sweep tables and the report, and
+   * marks the run succeeded.
+   */
   public static Outcome sweep(SparkSession spark, EvalConfig config, RunRecord run, Clock clock) {
     try {
       long t0 = System.nanoTime();
       JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",
           "Sweeping rules x thresholds over the scores of run " + config.runId(), false);
-      Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
-          config.runId()).drop(Tables.RUN_ID);
-      Dataset<Row> rates = SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(),
-          config.sweep(), config.runId());
-      TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
-      writeGridTables(spark, config, run, scores);
-      TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
-          config.output(), Tables.ROC, config.runId());
-      List<List<Row>> calibration = CalibrationStage.tables(scores, run.respondToken(), run.refusalTokens(),
-          config.runId());
-      TableWriter.writeRun(spark.createDataFrame(calibration.get(0), Tables.CALIBRATION_SCHEMA), config.output(),
-          Tables.CALIBRATION, config.runId());
-      TableWriter.writeRun(spark.createDataFrame(calibration.get(1), Tables.FIRST_TOKENS_SCHEMA), config.output(),
-          Tables.FIRST_TOKENS, config.runId());
-      LOG.info("Sweep stage: rates of run {} written in {} s", config.runId(), seconds(t0));
+      writeSweepTables(spark, config, run);
+      LOG.info("Sweep stage: tables of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
           .where(col(Tables.RULE).isin("greedy", "threshold"))
@@ -131,6 +121,28 @@ public final class EvaluationJob {
           + "', not scored: score it again");
     }
     return run;
+  }
+
+  /** {@code rates}, {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration}, {@code first_tokens}. */
+  private static void writeSweepTables(SparkSession spark, EvalConfig config, RunRecord run) {
+    // read by every table below: kept in memory for the sweep
+    Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
+        config.runId()).drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    try {
+      TableWriter.writeRun(SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(), config.sweep(),
+          config.runId()), config.output(), Tables.RATES, config.runId());
+      writeGridTables(spark, config, run, scores);
+      TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
+          config.output(), Tables.ROC, config.runId());
+      List<List<Row>> calibration = CalibrationStage.tables(scores, run.respondToken(), run.refusalTokens(),
+          config.runId());
+      TableWriter.writeRun(spark.createDataFrame(calibration.get(0), Tables.CALIBRATION_SCHEMA), config.output(),
+          Tables.CALIBRATION, config.runId());
+      TableWriter.writeRun(spark.createDataFrame(calibration.get(1), Tables.FIRST_TOKENS_SCHEMA), config.output(),
+          Tables.FIRST_TOKENS, config.runId());
+    } finally {
+      scores.unpersist();
+    }
   }
 
   /**
