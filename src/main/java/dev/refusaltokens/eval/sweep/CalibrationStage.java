@@ -116,12 +116,12 @@ public final class CalibrationStage {
 
   /** Executor-side: each prompt in its four groups (benchmark or ALL × category or ALL). */
   static final class Expand implements MapPartitionsFunction<Row, Row> {
-    private final DecidePartition stats;
+    private final ScoresRowReader stats;
     private final String respondToken;
     private final List<String> refusalTokens;
 
     Expand(String respondToken, List<String> refusalTokens) {
-      this.stats = new DecidePartition(respondToken, refusalTokens, List.of());
+      this.stats = new ScoresRowReader(respondToken, refusalTokens);
       this.respondToken = respondToken;
       this.refusalTokens = List.copyOf(refusalTokens);
     }
@@ -142,8 +142,7 @@ public final class CalibrationStage {
         };
         double t = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
         String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
-        String category = row.getString(row.fieldIndex(Tables.CATEGORY));
-        category = category == null ? DecidePartition.NO_CATEGORY : category;
+        String category = ScoresRowReader.category(row);
         for (String b : new String[] {benchmark, Tables.ALL}) {
           for (String c : new String[] {category, Tables.ALL}) {
             out.add(RowFactory.create(t, b, c, Calibration.bin(p), y, p, (p - y) * (p - y), token));

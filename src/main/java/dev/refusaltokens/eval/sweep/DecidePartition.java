@@ -20,16 +20,11 @@ import org.apache.spark.sql.RowFactory;
  */
 final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
-  /** The {@code category} of prompts whose benchmark gives none. */
-  static final String NO_CATEGORY = "(none)";
-
-  private final String respondToken;
-  private final List<String> refusalTokens;
+  private final ScoresRowReader reader;
   private final List<SweepPoint> points;
 
   DecidePartition(String respondToken, List<String> refusalTokens, List<SweepPoint> points) {
-    this.respondToken = respondToken;
-    this.refusalTokens = List.copyOf(refusalTokens);
+    this.reader = new ScoresRowReader(respondToken, refusalTokens);
     this.points = List.copyOf(points);
   }
 
@@ -38,12 +33,11 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
     Map<Key, long[]> counts = new HashMap<>();
     while (scores.hasNext()) {
       Row row = scores.next();
-      FirstTokenStats stats = stats(row);
+      FirstTokenStats stats = reader.stats(row);
       String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
       double temperature = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
       boolean shouldRefuse = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
-      String category = row.getString(row.fieldIndex(Tables.CATEGORY));
-      category = category == null ? NO_CATEGORY : category;
+      String category = ScoresRowReader.category(row);
       for (int p = 0; p < points.size(); p++) {
         long refused = points.get(p).decide(stats).isRefusal() ? 1 : 0;
         add(counts, new Key(benchmark, p, temperature, category, shouldRefuse), refused);
@@ -54,25 +48,6 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
     counts.forEach((k, v) -> out.add(RowFactory.create(k.benchmark, k.point, k.temperature, k.category,
         k.shouldRefuse, v[0], v[1])));
     return out.iterator();
-  }
-
-  FirstTokenStats stats(Row row) {
-    Map<String, Double> logprobs = row.getJavaMap(row.fieldIndex(Tables.LOGPROBS));
-    double[] refusal = new double[refusalTokens.size()];
-    for (int c = 0; c < refusal.length; c++) {
-      refusal[c] = require(logprobs, refusalTokens.get(c));
-    }
-    return new FirstTokenStats(require(logprobs, respondToken), refusal,
-        row.getDouble(row.fieldIndex(Tables.OTHER_LOGPROB)));
-  }
-
-  private static double require(Map<String, Double> logprobs, String token) {
-    Double v = logprobs.get(token);
-    if (v == null) {
-      throw new IllegalStateException("scores row has no log-probability for " + token + " (its keys: "
-          + logprobs.keySet() + "): the scores were made with other control tokens");
-    }
-    return v;
   }
 
   private static void add(Map<Key, long[]> counts, Key key, long refused) {

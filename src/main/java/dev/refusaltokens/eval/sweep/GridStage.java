@@ -135,11 +135,11 @@ public final class GridStage {
 
   /** Executor-side: each prompt's top refusal token and largest passing grid index, counted per group. */
   static final class CountCells implements MapPartitionsFunction<Row, Row> {
-    private final DecidePartition stats;
+    private final ScoresRowReader stats;
     private final List<Double> grid;
 
     CountCells(String respondToken, List<String> refusalTokens, List<Double> grid) {
-      this.stats = new DecidePartition(respondToken, refusalTokens, List.of());
+      this.stats = new ScoresRowReader(respondToken, refusalTokens);
       this.grid = List.copyOf(grid);
     }
 
@@ -151,10 +151,9 @@ public final class GridStage {
       while (scores.hasNext()) {
         Row row = scores.next();
         FirstTokenStats s = stats.stats(row);
-        String category = row.getString(row.fieldIndex(Tables.CATEGORY));
         Group group = new Group(row.getDouble(row.fieldIndex(Tables.TEMPERATURE)),
             row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE)),
-            category == null ? DecidePartition.NO_CATEGORY : category);
+            ScoresRowReader.category(row));
         counts.computeIfAbsent(group, k -> new CategoryCounts(s.refusalTokenCount(), grid)).add(s);
       }
       List<Row> out = new ArrayList<>();

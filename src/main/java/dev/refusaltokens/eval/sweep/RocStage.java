@@ -42,7 +42,7 @@ public final class RocStage {
       String runId) {
     List<String> categories = scores.where(col(Tables.SHOULD_REFUSE)).select(Tables.CATEGORY).distinct()
         .collectAsList().stream()
-        .map(r -> r.isNullAt(0) ? DecidePartition.NO_CATEGORY : r.getString(0)).sorted().toList();
+        .map(r -> r.isNullAt(0) ? ScoresRowReader.NO_CATEGORY : r.getString(0)).sorted().toList();
     Dataset<Row> points = scores
         .mapPartitions(new ScorePrompts(respondToken, refusalTokens, categories), Encoders.row(SCORED))
         .groupBy(Tables.TEMPERATURE, Tables.CATEGORY, "score")
@@ -75,11 +75,11 @@ public final class RocStage {
    * of ALL, a should-answer prompt as a negative of ALL and of every category.
    */
   static final class ScorePrompts implements MapPartitionsFunction<Row, Row> {
-    private final DecidePartition stats;
+    private final ScoresRowReader stats;
     private final List<String> categories;
 
     ScorePrompts(String respondToken, List<String> refusalTokens, List<String> categories) {
-      this.stats = new DecidePartition(respondToken, refusalTokens, List.of());
+      this.stats = new ScoresRowReader(respondToken, refusalTokens);
       this.categories = List.copyOf(categories);
     }
 
@@ -109,8 +109,7 @@ public final class RocStage {
           boolean positive = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
           pending.add(RowFactory.create(t, Tables.ALL, positive ? 1 : 0, score));
           if (positive) {
-            String category = row.getString(row.fieldIndex(Tables.CATEGORY));
-            pending.add(RowFactory.create(t, category == null ? DecidePartition.NO_CATEGORY : category, 1, score));
+            pending.add(RowFactory.create(t, ScoresRowReader.category(row), 1, score));
           } else {
             categories.forEach(c -> pending.add(RowFactory.create(t, c, 0, score)));
           }
