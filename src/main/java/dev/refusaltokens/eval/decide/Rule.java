@@ -14,12 +14,17 @@ import java.util.Locale;
  *       probable refusal token, emit {@code c*} iff {@code p_T(c*) ≥ τ(c*)}, else {@code [respond]};
  *       when {@code c*} has no threshold it is left greedy. One τ over a selected set S is the official
  *       category rule B; a single {@code [refuse]} token is rule A.</li>
+ *   <li>{@code logit_bias}: add a bias {@code b(c)} to each refusal token's logit and take the greedy
+ *       argmax over the whole vocabulary. Adding {@code b} to a logit adds {@code b} to its log-softmax
+ *       before renormalisation, and renormalisation does not change the argmax, so the decision is exact
+ *       on the stored log-probabilities. Not separable: the winning token depends on every bias.</li>
  * </ul>
  */
 public enum Rule {
   GREEDY,
   ARGMAX,
-  THRESHOLD;
+  THRESHOLD,
+  LOGIT_BIAS;
 
   /** The name used in config and in the {@code rates.rule} column. */
   public String id() {
@@ -50,6 +55,22 @@ public enum Rule {
         }
         // Compare in probability space: p ≥ τ, with p = exp(log p). τ = 0 refuses every prompt.
         yield Math.exp(s.refusalLogprob(top)) >= tau ? FirstToken.refusal(top) : FirstToken.respond();
+      }
+      case LOGIT_BIAS -> {
+        // the same tie-breaking as FirstTokenStats.greedyToken: lowest index, then refusal over respond
+        int best = 0;
+        double bestValue = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < s.refusalTokenCount(); c++) {
+          double v = s.refusalLogprob(c) + setting.bias(c);
+          if (v > bestValue) {
+            best = c;
+            bestValue = v;
+          }
+        }
+        if (s.otherLogprob() > s.respondLogprob() && s.otherLogprob() > bestValue) {
+          yield FirstToken.other();
+        }
+        yield bestValue > s.respondLogprob() ? FirstToken.refusal(best) : FirstToken.respond();
       }
     };
   }

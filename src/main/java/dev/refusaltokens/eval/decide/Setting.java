@@ -3,18 +3,29 @@ package dev.refusaltokens.eval.decide;
 import java.util.Arrays;
 
 /**
- * One grid point of a rule: a threshold per refusal token (by index), {@code NaN} where the token is
- * left greedy. Rules without thresholds use {@link #none(int)}.
+ * One grid point of a rule: a value per refusal token (by index) — a threshold in [0, 1] for
+ * {@link Rule#THRESHOLD}, a finite logit bias for {@link Rule#LOGIT_BIAS} — and {@code NaN} where the
+ * token is left alone (greedy, or no bias). Rules without parameters use {@link #none(int)}.
  */
 public record Setting(double[] thresholds) implements java.io.Serializable {
 
   public Setting {
     for (double t : thresholds) {
+      if (Double.isInfinite(t)) {
+        throw new IllegalArgumentException("setting value " + t + " is not finite");
+      }
+    }
+    thresholds = thresholds.clone();
+  }
+
+  /** Checks that every value set is a probability, as {@link Rule#THRESHOLD} needs. */
+  Setting requireThresholds() {
+    for (double t : thresholds) {
       if (!Double.isNaN(t) && (t < 0.0 || t > 1.0)) {
         throw new IllegalArgumentException("threshold " + t + " is outside [0, 1]");
       }
     }
-    thresholds = thresholds.clone();
+    return this;
   }
 
   public static Setting none(int tokens) {
@@ -34,6 +45,11 @@ public record Setting(double[] thresholds) implements java.io.Serializable {
 
   public double threshold(int token) {
     return thresholds[token];
+  }
+
+  /** The logit bias of a token for {@link Rule#LOGIT_BIAS}: 0 where none is set. */
+  public double bias(int token) {
+    return Double.isNaN(thresholds[token]) ? 0.0 : thresholds[token];
   }
 
   public int tokenCount() {

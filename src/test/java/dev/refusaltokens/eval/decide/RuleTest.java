@@ -96,8 +96,78 @@ class RuleTest {
 
   @Test
   void settingsRejectThresholdsOutsideTheUnitInterval() {
-    assertThatThrownBy(() -> new Setting(new double[] {1.2})).hasMessageContaining("outside [0, 1]");
-    assertThatThrownBy(() -> new Setting(new double[] {-0.1})).hasMessageContaining("outside [0, 1]");
+    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {1.2}))).hasMessageContaining("outside [0, 1]");
+    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {-0.1}))).hasMessageContaining("outside [0, 1]");
     assertThatThrownBy(() -> Rule.fromId("bias")).hasMessageContaining("unknown rule 'bias'");
+  }
+
+  @Test
+  void zeroLogitBiasIsGreedy() {
+    java.util.Random rnd = new java.util.Random(7);
+    for (int i = 0; i < 1000; i++) {
+      FirstTokenStats s = randomStats(rnd, 3);
+      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(new double[] {0.0, 0.0, 0.0}))).isEqualTo(s.greedyToken());
+      assertThat(Rule.LOGIT_BIAS.decide(s, Setting.none(3))).isEqualTo(s.greedyToken());
+    }
+  }
+
+  @Test
+  void logitBiasMatchesTheArgmaxOfBiasedLogitsOverTheWholeVocabulary() {
+    // brute force: a small vocabulary of logits; ids 0 = [respond], 1..3 refusal tokens, 4..9 others
+    java.util.Random rnd = new java.util.Random(11);
+    for (int i = 0; i < 5000; i++) {
+      double[] logits = new double[10];
+      for (int v = 0; v < logits.length; v++) {
+        logits[v] = rnd.nextGaussian() * 3;
+      }
+      double[] bias = {rnd.nextInt(9) - 4.0, rnd.nextInt(9) - 4.0, rnd.nextInt(9) - 4.0};
+      double lse = logSumExp(logits);
+      double[] refusal = {logits[1] - lse, logits[2] - lse, logits[3] - lse};
+      double other = Double.NEGATIVE_INFINITY;
+      for (int v = 4; v < logits.length; v++) {
+        other = Math.max(other, logits[v] - lse);
+      }
+      FirstTokenStats s = new FirstTokenStats(logits[0] - lse, refusal, other);
+      int best = 0;
+      for (int v = 1; v < logits.length; v++) {
+        double b = v <= 3 ? bias[v - 1] : 0.0;
+        if (logits[v] + b > logits[best] + (best >= 1 && best <= 3 ? bias[best - 1] : 0.0)) {
+          best = v;
+        }
+      }
+      FirstToken expected = best == 0 ? FirstToken.respond() : best <= 3 ? FirstToken.refusal(best - 1)
+          : FirstToken.other();
+      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(bias))).as("logits %s, bias %s",
+          java.util.Arrays.toString(logits), java.util.Arrays.toString(bias)).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void largeBiasesForceOrForbidRefusal() {
+    FirstTokenStats s = p(0.90, 0.05, 0.02, 0.02, 0.01);
+    assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(new double[] {0.0, 0.0, 10.0})))
+        .isEqualTo(FirstToken.refusal(2));
+    FirstTokenStats r = p(0.01, 0.01, 0.90, 0.04, 0.04);
+    assertThat(Rule.LOGIT_BIAS.decide(r, new Setting(new double[] {-10.0, -10.0, -10.0})))
+        .isEqualTo(FirstToken.respond());
+    assertThatThrownBy(() -> new Setting(new double[] {Double.NEGATIVE_INFINITY}))
+        .hasMessageContaining("not finite");
+  }
+
+  private static double logSumExp(double[] x) {
+    double m = java.util.Arrays.stream(x).max().orElseThrow();
+    double s = 0;
+    for (double v : x) {
+      s += Math.exp(v - m);
+    }
+    return m + Math.log(s);
+  }
+
+  private static FirstTokenStats randomStats(java.util.Random rnd, int k) {
+    double[] lp = new double[k];
+    for (int c = 0; c < k; c++) {
+      lp[c] = -rnd.nextDouble() * 6;
+    }
+    return new FirstTokenStats(-rnd.nextDouble() * 6, lp, -rnd.nextDouble() * 6);
   }
 }

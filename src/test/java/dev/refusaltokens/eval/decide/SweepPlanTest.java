@@ -37,7 +37,7 @@ class SweepPlanTest {
 
   @Test
   void categoryModelGetsASharedSweepAndOneSweepPerCategory() {
-    List<SweepPoint> points = SweepPlan.points(5, ALL_RULES, ThresholdGrid.DEFAULT);
+    List<SweepPoint> points = SweepPlan.points(5, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT);
     assertThat(points).hasSize(2 + 21 + 5 * 21).doesNotHaveDuplicates();
     long perCategory = points.stream().filter(p -> p.rule() == Rule.THRESHOLD)
         .filter(p -> countThresholds(p.setting()) == 1).count();
@@ -51,8 +51,8 @@ class SweepPlanTest {
 
   @Test
   void singleTokenModelListsEachThresholdOnce() {
-    assertThat(SweepPlan.points(1, ALL_RULES, ThresholdGrid.DEFAULT)).hasSize(2 + 21);
-    assertThat(SweepPlan.points(1, List.of(Rule.GREEDY), ThresholdGrid.DEFAULT)).hasSize(1);
+    assertThat(SweepPlan.points(1, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)).hasSize(2 + 21);
+    assertThat(SweepPlan.points(1, List.of(Rule.GREEDY), ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)).hasSize(1);
   }
 
   private static long countThresholds(Setting s) {
@@ -61,5 +61,32 @@ class SweepPlanTest {
       n += Double.isNaN(s.threshold(c)) ? 0 : 1;
     }
     return n;
+  }
+
+  @Test
+  void logitBiasGetsTheFullCartesianGridWhenItFits() {
+    LogitBiasGrid biases = new LogitBiasGrid(List.of(-1.0, 0.0, 1.0), 243);
+    List<SweepPoint> points = SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
+    assertThat(points).hasSize(243).doesNotHaveDuplicates().allMatch(p -> p.rule() == Rule.LOGIT_BIAS);
+    // the odometer order: last token fastest
+    assertThat(points.get(1).setting().thresholds()).containsExactly(-1.0, -1.0, -1.0, -1.0, 0.0);
+    assertThat(points.get(242).setting().thresholds()).containsExactly(1.0, 1.0, 1.0, 1.0, 1.0);
+  }
+
+  @Test
+  void logitBiasFallsBackToSharedAndOneTokenSweepsAboveTheLimit() {
+    LogitBiasGrid biases = new LogitBiasGrid(List.of(-1.0, 0.0, 1.0), 242);
+    List<SweepPoint> points = SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
+    assertThat(points).hasSize(3 + 5 * 3).doesNotHaveDuplicates();
+    assertThat(points.get(0).setting().thresholds()).containsExactly(-1.0, -1.0, -1.0, -1.0, -1.0);
+    assertThat(countThresholds(points.get(3).setting())).isEqualTo(1);
+  }
+
+  @Test
+  void logitBiasGridRejectsUnorderedOrInfiniteValues() {
+    assertThatThrownBy(() -> new LogitBiasGrid(List.of(1.0, 0.0), 10)).hasMessageContaining("increase");
+    assertThatThrownBy(() -> new LogitBiasGrid(List.of(0.0, Double.POSITIVE_INFINITY), 10))
+        .hasMessageContaining("not finite");
+    assertThatThrownBy(() -> new LogitBiasGrid(List.of(), 10)).hasMessageContaining("at least one");
   }
 }
