@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.refusaltokens.eval.decide.LogitBiasGrid;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.ThresholdGrid;
 import java.io.IOException;
@@ -62,9 +63,15 @@ public final class ConfigLoader {
     SweepConfig sweep = new SweepConfig(
         rules(r.stringList("sweep.rules", SweepConfig.DEFAULT_RULES.stream().map(Rule::id).toList())),
         grid,
+        logitBias(r),
         r.doubleList("report.summary_thresholds", nearestOnGrid(SweepConfig.DEFAULT_SUMMARY_THRESHOLDS, grid)),
         r.longValue("sweep.frontier_max_points", SweepConfig.DEFAULT_FRONTIER_MAX_POINTS),
+        frontierPairs(r, benchmarks),
+        r.longValue("sweep.full_grid_rates_max_points", 0L),
         r.number("report.confidence", SweepConfig.DEFAULT_CONFIDENCE),
+        r.string("report.interval", SweepConfig.WILSON),
+        r.integer("report.bootstrap_replicates", SweepConfig.DEFAULT_BOOTSTRAP_REPLICATES),
+        r.longValue("report.bootstrap_seed", SweepConfig.DEFAULT_BOOTSTRAP_SEED),
         r.has("operating_points") ? operatingPoints(r) : SweepConfig.DEFAULT_OPERATING_POINTS);
     String runId = r.string("run_id", null);
     if (runId == null) {
@@ -126,7 +133,7 @@ public final class ConfigLoader {
 
   private static List<BenchmarkSpec> benchmarks(ConfigReader r) {
     List<BenchmarkSpec> specs = new ArrayList<>();
-    List<JsonNode> items = r.objectList("benchmarks");
+    List<JsonNode> items = r.objectList("benchmarks", "{name, path, should_refuse}");
     for (int i = 0; i < items.size(); i++) {
       ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "benchmarks[" + i + "].");
       specs.add(new BenchmarkSpec(
@@ -140,7 +147,7 @@ public final class ConfigLoader {
 
   private static List<OperatingPointTarget> operatingPoints(ConfigReader r) {
     List<OperatingPointTarget> targets = new ArrayList<>();
-    List<JsonNode> items = r.objectList("operating_points");
+    List<JsonNode> items = r.objectList("operating_points", "{name, refusal_at_least, default_refusal_at_least}");
     for (int i = 0; i < items.size(); i++) {
       ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "operating_points[" + i + "].");
       String name = item.string("name", null);
@@ -153,6 +160,41 @@ public final class ConfigLoader {
     return targets;
   }
 
+  private static LogitBiasGrid logitBias(ConfigReader r) {
+    List<Double> values = r.doubleList("sweep.logit_bias.values", LogitBiasGrid.DEFAULT.values());
+    long max = r.longValue("sweep.logit_bias.full_grid_max_points", LogitBiasGrid.DEFAULT.fullGridMaxPoints());
+    try {
+      return new LogitBiasGrid(values, max);
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.badValue("sweep.logit_bias", "values=" + values + ", full_grid_max_points=" + max,
+          "is invalid (" + e.getMessage() + ")", "list finite biases in increasing order, e.g. [-4, -2, 0, 2, 4]");
+    }
+  }
+
+  /** Null (the default) when the key is absent: every should-refuse × should-answer benchmark pair. */
+  private static List<FrontierPair> frontierPairs(ConfigReader r, List<BenchmarkSpec> benchmarks) {
+    if (!r.has("sweep.frontier_pairs")) {
+      r.string("sweep.frontier_pairs", null); // marks an explicit null as read
+      return null;
+    }
+    List<FrontierPair> pairs = new ArrayList<>();
+    List<JsonNode> items = r.objectList("sweep.frontier_pairs", "{refusal, answer}");
+    for (int i = 0; i < items.size(); i++) {
+      ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "sweep.frontier_pairs[" + i + "].");
+      FrontierPair pair = new FrontierPair(item.string("refusal", null), item.string("answer", null));
+      item.rejectUnknownKeys();
+      for (String name : new String[] {pair.refusal(), pair.answer()}) {
+        if (benchmarks.stream().noneMatch(b -> b.name().equals(name))) {
+          throw ConfigException.badValue("sweep.frontier_pairs[" + i + "]", pair.refusal() + " / " + pair.answer(),
+              "names the benchmark '" + name + "', which is not configured",
+              "use names from benchmarks: " + benchmarks.stream().map(BenchmarkSpec::name).toList());
+        }
+      }
+      pairs.add(pair);
+    }
+    return pairs;
+  }
+
   private static List<Rule> rules(List<String> ids) {
     List<Rule> rules = new ArrayList<>();
     for (String id : ids) {
@@ -160,7 +202,7 @@ public final class ConfigLoader {
         rules.add(Rule.fromId(id));
       } catch (IllegalArgumentException e) {
         throw ConfigException.badValue("sweep.rules", ids, "contains the unknown rule '" + id + "'",
-            "use rules from greedy, argmax, threshold");
+            "use rules from greedy, argmax, threshold, logit_bias");
       }
     }
     return rules;
@@ -225,11 +267,21 @@ public final class ConfigLoader {
     Map<String, Object> sweep = new LinkedHashMap<>();
     sweep.put("rules", c.sweep().rules().stream().map(Rule::id).toList());
     sweep.put("grid", grid);
+    Map<String, Object> bias = new LinkedHashMap<>();
+    bias.put("values", c.sweep().logitBias().values());
+    bias.put("full_grid_max_points", c.sweep().logitBias().fullGridMaxPoints());
+    sweep.put("logit_bias", bias);
     sweep.put("frontier_max_points", c.sweep().frontierMaxPoints());
+    sweep.put("frontier_pairs", c.sweep().frontierPairs() == null ? null : c.sweep().frontierPairs().stream()
+        .map(p -> Map.of("refusal", p.refusal(), "answer", p.answer())).toList());
+    sweep.put("full_grid_rates_max_points", c.sweep().fullGridRatesMaxPoints());
     m.put("sweep", sweep);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("summary_thresholds", c.sweep().summaryThresholds());
     report.put("confidence", c.sweep().confidence());
+    report.put("interval", c.sweep().interval());
+    report.put("bootstrap_replicates", c.sweep().bootstrapReplicates());
+    report.put("bootstrap_seed", c.sweep().bootstrapSeed());
     m.put("report", report);
     List<Map<String, Object>> points = new ArrayList<>();
     for (OperatingPointTarget t : c.sweep().operatingPoints()) {

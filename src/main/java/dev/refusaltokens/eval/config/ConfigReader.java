@@ -123,15 +123,16 @@ final class ConfigReader {
     return out;
   }
 
-  List<JsonNode> objectList(String key) {
+  /** A list of mappings; {@code shape} names their keys for the error message, e.g. "{name, path}". */
+  List<JsonNode> objectList(String key, String shape) {
     JsonNode n = consume(key);
     if (!n.isArray()) {
-      throw bad(key, n, "is not a list", "write a list of {name, path, should_refuse} entries");
+      throw bad(key, n, "is not a list", "write a list of " + shape + " entries");
     }
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode item : n) {
       if (!item.isObject()) {
-        throw bad(key, n, "has an item that is not a mapping", "write a list of {name, path, should_refuse}");
+        throw bad(key, n, "has an item that is not a mapping", "write a list of " + shape + " entries");
       }
       out.add(item);
     }

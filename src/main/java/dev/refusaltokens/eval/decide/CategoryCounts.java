@@ -61,6 +61,14 @@ public final class CategoryCounts {
     n += count;
   }
 
+  /** Adds every prompt counted in {@code other} (same tokens and grid). */
+  public void addAll(CategoryCounts other) {
+    if (other.highest.length != highest.length || other.grid.length != grid.length) {
+      throw new IllegalArgumentException("count tables need the same tokens and grid");
+    }
+    other.forEachCell(this::addCell);
+  }
+
   /** The histogram, cell by cell: (token, largest passing grid index or −1, count), for shipping across Spark. */
   public void forEachCell(CellConsumer consumer) {
     for (int c = 0; c < highest.length; c++) {

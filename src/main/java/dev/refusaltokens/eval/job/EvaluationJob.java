@@ -40,6 +40,7 @@ public final class EvaluationJob {
 
   /** score + sweep. */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+    config.sweep().checkFullGridRates(spec.refusalTokens().size());
     RunRecord scored = score(spark, config, spec, clock);
     return sweep(spark, config, scored, clock);
   }
@@ -72,6 +73,7 @@ public final class EvaluationJob {
    * marks the run succeeded.
    */
   public static Outcome sweep(SparkSession spark, EvalConfig config, RunRecord run, Clock clock) {
+    config.sweep().checkFullGridRates(run.refusalTokens().size());
     try {
       long t0 = System.nanoTime();
       JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",
@@ -129,8 +131,6 @@ public final class EvaluationJob {
     Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
         config.runId()).drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     try {
-      TableWriter.writeRun(SweepStage.rates(spark, scores, run.respondToken(), run.refusalTokens(), config.sweep(),
-          config.runId()), config.output(), Tables.RATES, config.runId());
       writeGridTables(spark, config, run, scores);
       TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
           config.output(), Tables.ROC, config.runId());
@@ -146,25 +146,36 @@ public final class EvaluationJob {
   }
 
   /**
-   * {@code frontier} and {@code operating_points} over the full per-category grid, when the threshold
-   * rule is swept and the grid has at most {@code sweep.frontier_max_points} points.
+   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category grid
+   * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points,
+   * and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points} asks for it.
    */
   private static void writeGridTables(SparkSession spark, EvalConfig config, RunRecord run,
       Dataset<Row> scores) {
     SweepConfig sweep = config.sweep();
-    List<Double> grid = sweep.grid().values();
-    long points = Frontier.gridPoints(grid.size(), run.refusalTokens().size());
+    Dataset<Row> rates = spark.createDataFrame(SweepStage.rates(scores, run.respondToken(), run.refusalTokens(),
+        sweep, config.runId()), Tables.RATES_SCHEMA);
+    long points = Frontier.gridPoints(sweep.grid().values().size(), run.refusalTokens().size());
+    boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
+        && points <= sweep.frontierMaxPoints();
     List<Row> frontier = List.of();
     List<Row> operatingPoints = List.of();
-    if (sweep.rules().contains(Rule.THRESHOLD) && points >= 0 && points <= sweep.frontierMaxPoints()) {
-      GridStage stage = new GridStage(run.refusalTokens(), grid, sweep.confidence(), config.runId());
+    if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
+      GridStage stage = new GridStage(run.refusalTokens(), sweep, config.runId());
       Map<Double, GridStage.Counts> counts = stage.counts(scores, run.respondToken());
-      frontier = stage.frontier(counts, points);
-      operatingPoints = stage.operatingPoints(counts, sweep.operatingPoints(), points);
-    } else {
+      if (frontierWanted) {
+        frontier = stage.frontier(scores, run.respondToken(), counts, points);
+        operatingPoints = stage.operatingPoints(scores, run.respondToken(), counts, sweep.operatingPoints(), points);
+      }
+      if (sweep.fullGridRatesMaxPoints() > 0) {
+        rates = rates.union(stage.fullGridRates(spark, counts));
+      }
+    }
+    if (!frontierWanted) {
       LOG.warn("No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
           + "or the threshold rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
     }
+    TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
     TableWriter.writeRun(spark.createDataFrame(frontier, Tables.FRONTIER_SCHEMA), config.output(),
         Tables.FRONTIER, config.runId());
     TableWriter.writeRun(spark.createDataFrame(operatingPoints, Tables.OPERATING_POINTS_SCHEMA),

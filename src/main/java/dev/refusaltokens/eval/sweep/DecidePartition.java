@@ -16,7 +16,8 @@ import org.apache.spark.sql.RowFactory;
  * Executor-side sweep of one partition of {@code scores} rows: every sweep point decides every prompt
  * (plain Java, no model), and the partition emits partial counts per benchmark × point × temperature ×
  * category (and {@code ALL}) × should_refuse, to be summed across partitions. Output schema:
- * {@link SweepStage#COUNTS}.
+ * {@link SweepStage#COUNTS}. Each group holds its prompt count once and a refused count per point, so a
+ * prompt costs one decision per point and two array increments.
  */
 final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -30,32 +31,34 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> scores) {
-    Map<Key, long[]> counts = new HashMap<>();
+    Map<Group, long[]> counts = new HashMap<>(); // [0]: prompts; [1 + p]: refused at point p
     while (scores.hasNext()) {
       Row row = scores.next();
       FirstTokenStats stats = reader.stats(row);
       String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
       double temperature = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
       boolean shouldRefuse = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
-      String category = ScoresRowReader.category(row);
+      long[] own = counts.computeIfAbsent(new Group(benchmark, temperature, ScoresRowReader.category(row),
+          shouldRefuse), g -> new long[1 + points.size()]);
+      long[] all = counts.computeIfAbsent(new Group(benchmark, temperature, Tables.ALL, shouldRefuse),
+          g -> new long[1 + points.size()]);
+      own[0]++;
+      all[0]++;
       for (int p = 0; p < points.size(); p++) {
-        long refused = points.get(p).decide(stats).isRefusal() ? 1 : 0;
-        add(counts, new Key(benchmark, p, temperature, category, shouldRefuse), refused);
-        add(counts, new Key(benchmark, p, temperature, Tables.ALL, shouldRefuse), refused);
+        if (points.get(p).decide(stats).isRefusal()) {
+          own[1 + p]++;
+          all[1 + p]++;
+        }
       }
     }
-    List<Row> out = new ArrayList<>(counts.size());
-    counts.forEach((k, v) -> out.add(RowFactory.create(k.benchmark, k.point, k.temperature, k.category,
-        k.shouldRefuse, v[0], v[1])));
+    List<Row> out = new ArrayList<>(counts.size() * points.size());
+    counts.forEach((g, c) -> {
+      for (int p = 0; p < points.size(); p++) {
+        out.add(RowFactory.create(g.benchmark, p, g.temperature, g.category, g.shouldRefuse, c[0], c[1 + p]));
+      }
+    });
     return out.iterator();
   }
 
-  private static void add(Map<Key, long[]> counts, Key key, long refused) {
-    long[] c = counts.computeIfAbsent(key, k -> new long[2]);
-    c[0]++;
-    c[1] += refused;
-  }
-
-  private record Key(String benchmark, int point, double temperature, String category,
-      boolean shouldRefuse) {}
+  private record Group(String benchmark, double temperature, String category, boolean shouldRefuse) {}
 }

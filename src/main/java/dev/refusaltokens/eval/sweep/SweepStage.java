@@ -1,12 +1,12 @@
 package dev.refusaltokens.eval.sweep;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
+import dev.refusaltokens.eval.config.SweepConfig;
+import dev.refusaltokens.eval.decide.RateInterval;
+import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.SweepPlan;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,15 +16,14 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The sweep: {@code scores} → {@code rates}, every rule × setting × temperature × category ×
- * should_refuse, with no model. Partial counts per partition, summed by Spark.
+ * should_refuse, with no model. Partial counts per partition, summed by Spark; the summed counts (one
+ * row per point and group) are small and become rows on the driver, with their bounds.
  */
 public final class SweepStage {
 
@@ -37,50 +36,56 @@ public final class SweepStage {
       .add(Tables.N, DataTypes.LongType, false)
       .add(Tables.REFUSED, DataTypes.LongType, false);
 
-  private static final StructType POINTS = new StructType()
-      .add("point", DataTypes.IntegerType, false)
-      .add(Tables.RULE, DataTypes.StringType, false)
-      .add(Tables.THRESHOLDS, DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), false);
-
   private SweepStage() {}
 
   /** The rates of one run: {@link Tables#RATES_SCHEMA} rows, {@code run_id} included. */
-  public static Dataset<Row> rates(SparkSession spark, Dataset<Row> scores, String respondToken,
-      List<String> refusalTokens, SweepConfig config, String runId) {
-    List<SweepPoint> points = SweepPlan.points(refusalTokens.size(), config.rules(), config.grid());
-    Dataset<Row> counts = scores
+  public static List<Row> rates(Dataset<Row> scores, String respondToken, List<String> refusalTokens,
+      SweepConfig config, String runId) {
+    List<SweepPoint> points = SweepPlan.points(refusalTokens.size(), config.rules(), config.grid(),
+        config.logitBias());
+    List<Row> counts = scores
         .mapPartitions(new DecidePartition(respondToken, refusalTokens, points), Encoders.row(COUNTS))
         .groupBy(Tables.BENCHMARK, "point", Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
-        .agg(sum(Tables.N).as(Tables.N), sum(Tables.REFUSED).as(Tables.REFUSED));
-    Dataset<Row> pointTable = spark.createDataFrame(pointRows(points, refusalTokens), POINTS);
-    WilsonBound low = new WilsonBound(config.confidence(), 0);
-    WilsonBound high = new WilsonBound(config.confidence(), 1);
-    return counts.join(functions.broadcast(pointTable), "point")
-        .withColumn(Tables.RATE, col(Tables.REFUSED).cast("double").divide(col(Tables.N)))
-        .withColumn("ci_low", functions.udf(low, DataTypes.DoubleType).apply(col(Tables.N), col(Tables.REFUSED)))
-        .withColumn("ci_high", functions.udf(high, DataTypes.DoubleType).apply(col(Tables.N), col(Tables.REFUSED)))
-        .withColumn(Tables.RUN_ID, lit(runId))
-        .select(Tables.columns(Tables.RATES_SCHEMA));
+        .agg(sum(Tables.N).as(Tables.N), sum(Tables.REFUSED).as(Tables.REFUSED))
+        .orderBy("point", Tables.BENCHMARK, Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
+        .collectAsList();
+    double[][] bounds = new double[counts.size()][];
+    if (config.bootstrap()) {
+      List<Bootstrap.Measure> measures = new ArrayList<>();
+      for (Row c : counts) {
+        String category = c.getString(3);
+        measures.add(new Bootstrap.Measure(points.get(c.getInt(1)), c.getDouble(2), c.getString(0),
+            category.equals(Tables.ALL) ? null : category, c.getBoolean(4)));
+      }
+      bounds = Bootstrap.bounds(scores, respondToken, refusalTokens, measures, config.bootstrapReplicates(),
+          config.bootstrapSeed(), config.confidence());
+    } else {
+      for (int i = 0; i < bounds.length; i++) {
+        bounds[i] = RateInterval.wilson(counts.get(i).getLong(5), counts.get(i).getLong(6), config.confidence());
+      }
+    }
+    List<Object> thresholds = new ArrayList<>();
+    List<Object> biases = new ArrayList<>();
+    for (SweepPoint p : points) {
+      Map<String, Double> values = perToken(p, refusalTokens);
+      thresholds.add(CollectionConverters.asScala(p.rule() == Rule.THRESHOLD ? values : Map.of()));
+      biases.add(CollectionConverters.asScala(p.rule() == Rule.LOGIT_BIAS ? values : Map.of()));
+    }
+    List<Row> rows = new ArrayList<>(counts.size());
+    for (int i = 0; i < counts.size(); i++) {
+      Row c = counts.get(i);
+      int p = c.getInt(1);
+      long n = c.getLong(5);
+      long refused = c.getLong(6);
+      rows.add(RowFactory.create(c.getString(0), points.get(p).rule().id(), c.getDouble(2), thresholds.get(p),
+          biases.get(p), c.getString(3), c.getBoolean(4), n, refused, (double) refused / n, bounds[i][0],
+          bounds[i][1], config.interval(), runId));
+    }
+    return rows;
   }
 
-  /** One end (0 low, 1 high) of the Wilson interval of {@code refused / n}, as a Spark UDF. */
-  static final class WilsonBound implements org.apache.spark.sql.api.java.UDF2<Long, Long, Double> {
-    private final double confidence;
-    private final int end;
-
-    WilsonBound(double confidence, int end) {
-      this.confidence = confidence;
-      this.end = end;
-    }
-
-    @Override
-    public Double call(Long n, Long refused) {
-      return dev.refusaltokens.eval.decide.RateInterval.wilson(n, refused, confidence)[end];
-    }
-  }
-
-  /** {@code rates.thresholds}: token → τ for each thresholded token; greedy tokens are absent. */
-  static Map<String, Double> thresholds(SweepPoint point, List<String> refusalTokens) {
+  /** Token → value (τ or bias) for each token the point sets; tokens left alone are absent. */
+  static Map<String, Double> perToken(SweepPoint point, List<String> refusalTokens) {
     Map<String, Double> m = new LinkedHashMap<>();
     for (int c = 0; c < refusalTokens.size(); c++) {
       double t = point.setting().threshold(c);
@@ -89,14 +94,5 @@ public final class SweepStage {
       }
     }
     return m;
-  }
-
-  private static List<Row> pointRows(List<SweepPoint> points, List<String> refusalTokens) {
-    List<Row> rows = new ArrayList<>();
-    for (int p = 0; p < points.size(); p++) {
-      rows.add(RowFactory.create(p, points.get(p).rule().id(),
-          CollectionConverters.asScala(thresholds(points.get(p), refusalTokens))));
-    }
-    return rows;
   }
 }

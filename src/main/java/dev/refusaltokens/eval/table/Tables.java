@@ -48,6 +48,8 @@ public final class Tables {
   public static final String DETAIL = "detail";
   public static final String RULE = "rule";
   public static final String THRESHOLDS = "thresholds";
+  public static final String LOGIT_BIASES = "logit_biases";
+  public static final String INTERVAL = "interval";
   public static final String N = "n";
   public static final String REFUSED = "refused";
   public static final String RATE = "rate";
@@ -103,6 +105,7 @@ public final class Tables {
       field(RULE, StringType, false),
       field(TEMPERATURE, DoubleType, false),
       field(THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      field(LOGIT_BIASES, createMapType(StringType, DoubleType, false), false),
       field(CATEGORY, StringType, false),
       field(SHOULD_REFUSE, BooleanType, false),
       field(N, LongType, false),
@@ -110,10 +113,16 @@ public final class Tables {
       field(RATE, DoubleType, false),
       field("ci_low", DoubleType, false),
       field("ci_high", DoubleType, false),
+      field(INTERVAL, StringType, false),
       field(RUN_ID, StringType, false)));
 
   public static final StructType FRONTIER_SCHEMA = withRatePair(
       field(TEMPERATURE, DoubleType, false),
+      field("scope", StringType, false),
+      field("refusal_benchmark", StringType, false),
+      field("answer_benchmark", StringType, false),
+      field(CATEGORY, StringType, false),
+      field("answer_category", StringType, false),
       field("point", IntegerType, false),
       field(THRESHOLDS, createMapType(StringType, DoubleType, false), false));
 
@@ -192,7 +201,7 @@ public final class Tables {
 
   private Tables() {}
 
-  /** {@code head}, then refusal and false refusal with their counts and Wilson bounds, then run_id. */
+  /** {@code head}, then refusal and false refusal with their counts and bounds, the interval method, run_id. */
   private static StructType withRatePair(StructField... head) {
     List<StructField> fields = new java.util.ArrayList<>(List.of(head));
     fields.addAll(List.of(
@@ -206,6 +215,7 @@ public final class Tables {
         field("false_refusal_rate", DoubleType, false),
         field("false_refusal_rate_low", DoubleType, false),
         field("false_refusal_rate_high", DoubleType, false),
+        field(INTERVAL, StringType, false),
         field(RUN_ID, StringType, false)));
     return createStructType(fields);
   }

@@ -39,7 +39,7 @@ class ConfigLoaderTest {
     assertThat(c.benchmarks()).extracting(BenchmarkSpec::name)
         .containsExactly("coconot_original", "coconot_contrast");
     assertThat(c.scoring().temperatures()).containsExactly(1.0);
-    assertThat(c.sweep().rules()).containsExactly(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD);
+    assertThat(c.sweep().rules()).containsExactly(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD, Rule.LOGIT_BIAS);
     assertThat(c.sweep().grid()).isEqualTo(ThresholdGrid.DEFAULT);
   }
 
@@ -100,6 +100,34 @@ class ConfigLoaderTest {
         .hasMessageContaining("'run_id' = 'a/b'");
     assertThatThrownBy(() -> load("", Map.of("model.refusal_tokens", "[]")))
         .hasMessageContaining("'model.refusal_tokens'").hasMessageContaining("empty");
+  }
+
+  @Test
+  void newSweepKeysAreReadAndChecked() {
+    EvalConfig c = ConfigLoader.load(null, Map.of("sweep.logit_bias.values", "[-1, 1]",
+        "sweep.frontier_pairs", "[{refusal: coconot_original, answer: coconot_contrast}]",
+        "report.interval", "bootstrap", "report.bootstrap_replicates", "500"), CLOCK);
+    assertThat(c.sweep().logitBias().values()).containsExactly(-1.0, 1.0);
+    assertThat(c.sweep().frontierPairs()).containsExactly(new FrontierPair("coconot_original", "coconot_contrast"));
+    assertThat(c.sweep().bootstrap()).isTrue();
+    assertThat(c.sweep().bootstrapReplicates()).isEqualTo(500);
+    assertThat(ConfigLoader.load(null, Map.of(), CLOCK).sweep().frontierPairs()).isNull();
+    assertThatThrownBy(() -> load("", Map.of("sweep.logit_bias.values", "[2, 1]")))
+        .hasMessageContaining("'sweep.logit_bias'").hasMessageContaining("increase");
+    assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs", "[{refusal: coconot_original, answer: xstest}]")))
+        .hasMessageContaining("'sweep.frontier_pairs[0]'").hasMessageContaining("'xstest', which is not configured")
+        .hasMessageContaining("coconot_contrast");
+    assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs", "[{refusal: coconot_original, to: x}]")))
+        .hasMessageContaining("Unknown config key 'sweep.frontier_pairs[0].to'");
+    assertThatThrownBy(() -> load("", Map.of("report.interval", "jackknife")))
+        .hasMessageContaining("'report.interval' = 'jackknife'").hasMessageContaining("wilson (default) or bootstrap");
+    assertThatThrownBy(() -> load("", Map.of("report.bootstrap_replicates", "10")))
+        .hasMessageContaining("'report.bootstrap_replicates' = '10'");
+    // the full grid in rates: checked against the model's number of refusal tokens before any work
+    EvalConfig grid = ConfigLoader.load(null, Map.of("sweep.full_grid_rates_max_points", "1000"), CLOCK);
+    grid.sweep().checkFullGridRates(2); // 21² = 441 points
+    assertThatThrownBy(() -> grid.sweep().checkFullGridRates(5))
+        .hasMessageContaining("'sweep.full_grid_rates_max_points' = '1000'").hasMessageContaining("4084101 points");
   }
 
   @Test

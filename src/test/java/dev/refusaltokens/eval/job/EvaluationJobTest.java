@@ -4,6 +4,7 @@ import static dev.refusaltokens.eval.testing.TestData.duckdb;
 import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.refusaltokens.eval.config.ConfigLoader;
@@ -90,8 +91,9 @@ class EvaluationJobTest {
         Clock.systemUTC());
     assertThat(outcome.run().refusalTokens()).containsExactly("[refuse]");
     String rates = table(output, "rates");
-    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates
-        + " WHERE run_id = 'r-single'")).isEqualTo(2 + 21);
+    // greedy, argmax, 21 thresholds and the 5 biases of the default logit-bias grid
+    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds, logit_biases)) FROM " + rates
+        + " WHERE run_id = 'r-single'")).isEqualTo(2 + 21 + 5);
     assertThat(duckdb("SELECT DISTINCT map_keys(thresholds) FROM " + rates
         + " WHERE run_id = 'r-single' AND rule = 'threshold'").get(0)[0]).isEqualTo(new Object[] {"[refuse]"});
     double atHalfRefuse = ((Number) duckdb("SELECT sum(refused) / sum(n) FROM " + rates + " WHERE run_id = "
@@ -238,7 +240,7 @@ class EvaluationJobTest {
   @Test
   void allRowsAddUpTheCategories() {
     String rates = table(output, "rates");
-    assertThat(duckdb("SELECT run_id, benchmark, rule, temperature, thresholds, should_refuse, "
+    assertThat(duckdb("SELECT run_id, benchmark, rule, temperature, thresholds, logit_biases, should_refuse, "
         + "sum(n) FILTER (WHERE category <> 'ALL') AS parts, max(n) FILTER (WHERE category = 'ALL') AS whole "
         + "FROM " + rates + " GROUP BY ALL HAVING parts <> whole")).isEmpty();
     List<Object[]> rate = duckdb("SELECT max(abs(rate - refused / n)) FROM " + rates);
@@ -252,9 +254,10 @@ class EvaluationJobTest {
         ((Number) one[1]).longValue(), 0.95);
     assertThat((Double) one[2]).isCloseTo(ci[0], within(1e-12));
     assertThat((Double) one[3]).isCloseTo(ci[1], within(1e-12));
-    // 2 benchmarks × 2 temperatures × 128 points × (categories + ALL) rows, each should_refuse value once
-    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds)) FROM " + rates + " WHERE run_id = 'r1'"))
-        .isEqualTo(128);
+    // 128 threshold-sweep points (greedy, argmax, 21 shared τ, 5 × 21 per token) + the full 5^5 bias grid
+    assertThat(duckdbLong("SELECT count(DISTINCT (rule, thresholds, logit_biases)) FROM " + rates
+        + " WHERE run_id = 'r1'")).isEqualTo(128 + 3125);
+    assertThat(duckdbLong("SELECT count(*) FROM " + rates + " WHERE run_id = 'r1' AND interval <> 'wilson'")).isZero();
   }
 
   @Test
@@ -282,14 +285,48 @@ class EvaluationJobTest {
 
   @Test
   void frontierPointsAreNonDominatedAndReproducedFromTheScores() {
-    List<Object[]> frontier = duckdb("SELECT point, map_keys(thresholds), map_values(thresholds), n_refuse, "
-        + "refused, n_answer, false_refused, refusal_rate FROM " + table(output, "frontier")
-        + " WHERE run_id = 'r1' AND temperature = 1.0 ORDER BY point");
+    List<Object[]> frontier = frontier("scope = 'all'");
     assertThat(frontier).hasSizeGreaterThan(3);
+    assertFrontierReproduced(frontier, null);
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "frontier") + " WHERE NOT ("
+        + "refusal_rate_low <= refusal_rate AND refusal_rate <= refusal_rate_high AND "
+        + "false_refusal_rate_low <= false_refusal_rate AND false_refusal_rate <= false_refusal_rate_high)")).isZero();
+    // the frontier reaches refusing every should-refuse prompt (τ = 0 everywhere)
+    assertThat((Double) frontier.get(frontier.size() - 1)[7]).isEqualTo(1.0);
+  }
+
+  @Test
+  void frontierPerCategoryAndPerBenchmarkPairAreTheirOwnFrontiers() {
+    // one category: its should-refuse prompts against the should-answer prompts of the same category
+    List<Object[]> incomplete = frontier("scope = 'category' AND category = 'Incomplete requests' "
+        + "AND answer_category = 'Incomplete requests'");
+    assertThat(incomplete).hasSizeGreaterThan(1);
+    assertFrontierReproduced(incomplete, "Incomplete requests");
+    // a category with no should-answer prompts is measured against all of them
+    assertThat(duckdb("SELECT DISTINCT answer_category FROM " + table(output, "frontier") + " WHERE run_id = 'r1' "
+        + "AND scope = 'category' AND category = 'Humanizing requests'")).extracting(r -> r[0]).containsExactly("ALL");
+    // original (should refuse) × contrast (should answer) is the only default pair, and here it holds every prompt
+    List<Object[]> pair = frontier("scope = 'pair'");
+    assertThat(duckdb("SELECT DISTINCT refusal_benchmark, answer_benchmark FROM " + table(output, "frontier")
+        + " WHERE run_id = 'r1' AND scope = 'pair'")).containsExactly(new Object[] {"original", "contrast"});
+    assertThat(pair).usingRecursiveFieldByFieldElementComparator().isEqualTo(frontier("scope = 'all'"));
+    // no benchmark holds both kinds of prompt, so there is no per-benchmark frontier
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "frontier") + " WHERE scope = 'benchmark'")).isZero();
+  }
+
+  private List<Object[]> frontier(String where) {
+    return duckdb("SELECT point, map_keys(thresholds), map_values(thresholds), n_refuse, "
+        + "refused, n_answer, false_refused, refusal_rate FROM " + table(output, "frontier")
+        + " WHERE run_id = 'r1' AND temperature = 1.0 AND " + where + " ORDER BY point");
+  }
+
+  /** Each point strictly better than the previous, and its counts equal to the rule applied to the scores. */
+  private void assertFrontierReproduced(List<Object[]> frontier, String category) {
     long previousRefused = -1;
     long previousFalse = -1;
     List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob, "
-        + "should_refuse FROM " + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0");
+        + "should_refuse FROM " + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0"
+        + (category == null ? "" : " AND category = '" + category + "'"));
     for (Object[] f : frontier) {
       long refused = ((Number) f[4]).longValue();
       long falseRefused = ((Number) f[6]).longValue();
@@ -315,11 +352,65 @@ class EvaluationJobTest {
       assertThat(new long[] {((Number) f[3]).longValue(), refused, ((Number) f[5]).longValue(), falseRefused})
           .as("frontier point %s", f[0]).containsExactly(counts);
     }
-    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "frontier") + " WHERE NOT ("
-        + "refusal_rate_low <= refusal_rate AND refusal_rate <= refusal_rate_high AND "
-        + "false_refusal_rate_low <= false_refusal_rate AND false_refusal_rate <= false_refusal_rate_high)")).isZero();
-    // the frontier reaches refusing every should-refuse prompt (τ = 0 everywhere)
-    assertThat((Double) frontier.get(frontier.size() - 1)[7]).isEqualTo(1.0);
+  }
+
+  @Test
+  void aSecondSweepWritesTheFullGridToRatesWithBootstrapBounds() throws Exception {
+    Path warehouse = dir.resolve("grid-warehouse");
+    for (String t : List.of("runs", "scores")) { // r1's scores, swept again with other settings
+      org.apache.commons.io.FileUtils.copyDirectory(output.resolve(t).resolve("run_id=r1").toFile(),
+          warehouse.resolve(t).resolve("run_id=r1").toFile());
+    }
+    Map<String, String> settings = new HashMap<>(Map.of("output", "'" + warehouse + "'",
+        "scoring.temperatures", "[1.0, 2.0]", "sweep.grid.step", "0.25", "report.summary_thresholds", "[0.5]",
+        "report.interval", "bootstrap", "report.bootstrap_replicates", "200",
+        "sweep.full_grid_rates_max_points", "3124"));
+    EvalConfig tooSmall = config("r1", settings);
+    RunRecord run = EvaluationJob.scoredRun(spark, tooSmall);
+    assertThatThrownBy(() -> EvaluationJob.sweep(spark, tooSmall, run, Clock.systemUTC()))
+        .isInstanceOf(dev.refusaltokens.eval.config.ConfigException.class)
+        .hasMessageContaining("sweep.full_grid_rates_max_points").hasMessageContaining("3125 points");
+    settings.put("sweep.full_grid_rates_max_points", "3125");
+    EvalConfig grid = config("r1", settings);
+    EvaluationJob.sweep(spark, grid, run, Clock.systemUTC());
+
+    String rates = table(warehouse, "rates");
+    assertThat(duckdbLong("SELECT count(DISTINCT thresholds) FROM " + rates + " WHERE rule = 'threshold_grid'"))
+        .isEqualTo(3125);
+    // one row per grid point and group: as many groups as the greedy rule has rows
+    assertThat(duckdbLong("SELECT count(*) FROM " + rates + " WHERE rule = 'threshold_grid'"))
+        .isEqualTo(3125 * duckdbLong("SELECT count(*) FROM " + rates + " WHERE rule = 'greedy'"));
+    // random grid points re-evaluated from the scores with the rule itself
+    List<Object[]> sample = duckdb("SELECT map_keys(thresholds), map_values(thresholds), refused, n FROM " + rates
+        + " WHERE rule = 'threshold_grid' AND temperature = 1.0 AND benchmark = 'original' AND category = 'ALL' "
+        + "USING SAMPLE 25 ROWS (reservoir, 3)");
+    List<Object[]> scores = duckdb("SELECT map_keys(logprobs), map_values(logprobs), other_logprob FROM "
+        + table(warehouse, "scores") + " WHERE temperature = 1.0 AND benchmark = 'original'");
+    for (Object[] row : sample) {
+      double[] t = new double[5];
+      for (int i = 0; i < 5; i++) {
+        t[spec.refusalTokens().indexOf((String) ((Object[]) row[0])[i])] = (Double) ((Object[]) row[1])[i];
+      }
+      long refused = scores.stream().filter(r -> Rule.THRESHOLD.decide(stats(r[0], r[1], r[2]),
+          new Setting(t)).isRefusal()).count();
+      assertThat(((Number) row[2]).longValue()).as("grid point %s", java.util.Arrays.toString(t)).isEqualTo(refused);
+      assertThat(((Number) row[3]).longValue()).isEqualTo(scores.size());
+    }
+    // bootstrap bounds on the sweep, the frontier and the operating points; Wilson on the full grid
+    assertThat(duckdb("SELECT DISTINCT rule = 'threshold_grid', interval FROM " + rates + " ORDER BY 1"))
+        .containsExactly(new Object[] {false, "bootstrap"}, new Object[] {true, "wilson"});
+    assertThat(duckdb("SELECT DISTINCT interval FROM " + table(warehouse, "frontier") + " UNION ALL SELECT DISTINCT "
+        + "interval FROM " + table(warehouse, "operating_points"))).extracting(r -> r[0])
+        .containsExactly("bootstrap", "bootstrap");
+    List<Object[]> bounds = duckdb("SELECT n, refused, ci_low, ci_high FROM " + rates + " WHERE interval = "
+        + "'bootstrap' AND n >= 30 AND refused > 0 AND refused < n");
+    assertThat(bounds).hasSizeGreaterThan(100);
+    for (Object[] b : bounds) {
+      double[] wilson = dev.refusaltokens.eval.decide.RateInterval.wilson(((Number) b[0]).longValue(),
+          ((Number) b[1]).longValue(), 0.95);
+      assertThat((Double) b[2]).isCloseTo(wilson[0], within(0.07));
+      assertThat((Double) b[3]).isCloseTo(wilson[1], within(0.07));
+    }
   }
 
   @Test

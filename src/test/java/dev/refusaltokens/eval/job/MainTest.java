@@ -69,9 +69,9 @@ class MainTest {
 
   @Test
   void unknownRuleAndGridOutsideTheUnitInterval() {
-    Result r = run("run", "--set", "sweep.rules=[greedy, logit_bias]");
+    Result r = run("run", "--set", "sweep.rules=[greedy, bias]");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
-    assertThat(r.err()).contains("'sweep.rules'", "unknown rule 'logit_bias'");
+    assertThat(r.err()).contains("'sweep.rules'", "unknown rule 'bias'");
     r = run("run", "--set", "sweep.grid.start=-0.5");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'sweep.grid'", "start=-0.5");
