@@ -153,8 +153,10 @@ public final class EvaluationJob {
   private static void writeGridTables(SparkSession spark, EvalConfig config, RunRecord run,
       Dataset<Row> scores) {
     SweepConfig sweep = config.sweep();
-    Dataset<Row> rates = spark.createDataFrame(SweepStage.rates(scores, run.respondToken(), run.refusalTokens(),
-        sweep, config.runId()), Tables.RATES_SCHEMA);
+    List<Row> sweepRates = SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), sweep, config.runId());
+    // spread over several tasks: one local relation of ~10^5 rows would make one oversized task
+    Dataset<Row> rates = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+        .parallelize(sweepRates, Math.max(1, sweepRates.size() / 20_000)), Tables.RATES_SCHEMA);
     long points = Frontier.gridPoints(sweep.grid().values().size(), run.refusalTokens().size());
     boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
         && points <= sweep.frontierMaxPoints();

@@ -60,6 +60,14 @@ public final class ReportWriter {
     List<Map<String, Object>> calibration = new ArrayList<>();
     addChart(images, files, "reliability.png", "Reliability of the refusal probability p = Σ p(refusal tokens), "
         + "all prompts", reliabilityChart(spark, output, runId, temperature, calibration));
+    List<Map<String, Object>> crossRows = new ArrayList<>();
+    List<String> crossColumns = new ArrayList<>();
+    crossEffect(spark, output, runId, temperature, tokens, crossRows, crossColumns).forEach((token, png) ->
+        addChart(images, files, "threshold-" + (tokens.indexOf(token) + 1) + ".png", "Refusal rate of every "
+            + "category's should-refuse prompts as only the threshold of " + token + " moves (other tokens greedy)",
+            png));
+    context.put("cross_rows", crossRows);
+    context.put("cross_columns", crossColumns);
     context.put("images", images);
     context.put("aucs", aucs);
     context.put("operating_points", operatingPoints);
@@ -135,7 +143,8 @@ public final class ReportWriter {
       List<Map<String, Object>> operatingPoints) {
     List<double[]> frontier = new ArrayList<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.FRONTIER, Tables.FRONTIER_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t)).orderBy("point").collectAsList()) {
+        .where(col(Tables.TEMPERATURE).equalTo(t).and(col("scope").equalTo("all"))).orderBy("point")
+        .collectAsList()) {
       frontier.add(new double[] {r.getDouble(r.fieldIndex("false_refusal_rate")), r.getDouble(r.fieldIndex("refusal_rate"))});
     }
     List<Charts.Series> series = new ArrayList<>();
@@ -183,6 +192,63 @@ public final class ReportWriter {
     }
     return Charts.png("Reliability diagram (T=" + fmt(t) + ")", "mean refusal probability in the bin",
         "share of should-refuse prompts", List.of(new Charts.Series("all prompts", points, false, true)), true);
+  }
+
+  /**
+   * The paper's "control one category without affecting the others", measured: for each refusal token
+   * swept alone (the others left greedy), the refusal rate of every category's should-refuse prompts
+   * (pooled over benchmarks) against that token's threshold — one chart per token — and a matrix of how
+   * far each category's rate moves (max − min over the grid).
+   */
+  private static Map<String, byte[]> crossEffect(SparkSession spark, String output, String runId, double t,
+      List<String> tokens, List<Map<String, Object>> matrix, List<String> columns) {
+    Map<String, byte[]> charts = new LinkedHashMap<>();
+    if (tokens.size() < 2) {
+      return charts; // one token: nothing else to affect
+    }
+    // token → category → τ → [n, refused]
+    Map<String, Map<String, TreeMap<Double, long[]>>> curves = new LinkedHashMap<>();
+    for (Row r : TableWriter.readRun(spark, output, Tables.RATES, Tables.RATES_SCHEMA, runId)
+        .where(col(Tables.RULE).equalTo("threshold").and(col(Tables.TEMPERATURE).equalTo(t))
+            .and(org.apache.spark.sql.functions.size(col(Tables.THRESHOLDS)).equalTo(1))
+            .and(col(Tables.SHOULD_REFUSE)).and(col(Tables.CATEGORY).notEqual(Tables.ALL)))
+        .collectAsList()) {
+      Map.Entry<String, Double> moved = r.<String, Double>getJavaMap(r.fieldIndex(Tables.THRESHOLDS)).entrySet()
+          .iterator().next();
+      long[] c = curves.computeIfAbsent(moved.getKey(), x -> new TreeMap<>())
+          .computeIfAbsent(r.getString(r.fieldIndex(Tables.CATEGORY)), x -> new TreeMap<>())
+          .computeIfAbsent(moved.getValue(), x -> new long[2]);
+      c[0] += r.getLong(r.fieldIndex(Tables.N));
+      c[1] += r.getLong(r.fieldIndex(Tables.REFUSED));
+    }
+    TreeSet<String> categories = new TreeSet<>();
+    curves.values().forEach(byCategory -> categories.addAll(byCategory.keySet()));
+    columns.addAll(categories);
+    List<String> order = new ArrayList<>(categories);
+    for (String token : tokens) {
+      Map<String, TreeMap<Double, long[]>> byCategory = curves.getOrDefault(token, Map.of());
+      List<Charts.Series> series = new ArrayList<>();
+      List<String> cells = new ArrayList<>();
+      for (String category : categories) {
+        TreeMap<Double, long[]> curve = byCategory.get(category);
+        if (curve == null) {
+          cells.add("");
+          continue;
+        }
+        List<double[]> points = new ArrayList<>();
+        curve.forEach((tau, c) -> points.add(new double[] {tau, (double) c[1] / c[0]}));
+        double min = points.stream().mapToDouble(p -> p[1]).min().orElse(0);
+        double max = points.stream().mapToDouble(p -> p[1]).max().orElse(0);
+        cells.add(fmt(max - min));
+        series.add(new Charts.Series(category, points, false, false, order.indexOf(category)));
+      }
+      matrix.add(Map.of("token", token, "cells", cells));
+      if (!series.isEmpty()) {
+        charts.put(token, Charts.png("Moving only " + token + " (T=" + fmt(t) + ")", "threshold τ of " + token,
+            "refusal rate (should-refuse prompts)", series, false));
+      }
+    }
+    return charts;
   }
 
   private static void firstTokens(SparkSession spark, String output, String runId, double t,

@@ -543,13 +543,31 @@ class EvaluationJobTest {
     String html = java.nio.file.Files.readString(dir.resolve("report.html"));
     assertThat(html).contains("<title>Refusal-token evaluation r1</title>", "operating point", "safety", "loose",
         "AUC of the shared threshold", "Requests with safety concerns", "[Incomplete requests]");
-    assertThat(html.split("data:image/png;base64,", -1)).hasSize(5); // four embedded charts
-    for (String chart : List.of("rates.png", "roc.png", "frontier.png", "reliability.png")) {
+    // four charts, and one per refusal token moved alone
+    assertThat(html.split("data:image/png;base64,", -1)).hasSize(1 + 4 + 5);
+    for (String chart : List.of("rates.png", "roc.png", "frontier.png", "reliability.png", "threshold-1.png",
+        "threshold-5.png")) {
       java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(chart).toFile());
       assertThat(img.getWidth()).as(chart).isEqualTo(720);
       assertThat(img.getHeight()).as(chart).isEqualTo(440);
     }
     assertThat(first.summary()).contains("Report: " + output + "/reports/run_id=r1/report.html");
+    // the cross-effect matrix: moving [Incomplete requests] alone, the range of the Incomplete requests rate
+    java.util.regex.Matcher header = java.util.regex.Pattern.compile("<th>threshold moved</th>(.*?)</tr>")
+        .matcher(html);
+    assertThat(header.find()).isTrue();
+    List<String> columns = java.util.Arrays.stream(header.group(1).split("</th>"))
+        .map(c -> c.replace("<th>", "").trim()).filter(c -> !c.isEmpty()).toList();
+    java.util.regex.Matcher row = java.util.regex.Pattern.compile(
+        "<td>\\[Incomplete requests\\]</td>(.*?)</tr>").matcher(html);
+    assertThat(row.find()).isTrue();
+    List<String> cells = java.util.Arrays.stream(row.group(1).split("</td>"))
+        .map(c -> c.replaceAll("<td[^>]*>", "").trim()).filter(c -> !c.isEmpty()).toList();
+    double range = ((Number) duckdb("SELECT max(r) - min(r) FROM (SELECT sum(refused) / sum(n) AS r FROM "
+        + table(output, "rates") + " WHERE run_id = 'r1' AND rule = 'threshold' AND temperature = 1.0 "
+        + "AND should_refuse AND category = 'Incomplete requests' AND cardinality(thresholds) = 1 "
+        + "AND thresholds['[Incomplete requests]'] IS NOT NULL GROUP BY thresholds)").get(0)[0]).doubleValue();
+    assertThat(Double.parseDouble(cells.get(columns.indexOf("Incomplete requests")))).isCloseTo(range, within(5e-4));
   }
 
   @Test
