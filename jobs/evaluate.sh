@@ -16,16 +16,9 @@ has_config=false
 for a in "$@"; do [[ "$a" == "--config" || "$a" == --config=* ]] && has_config=true; done
 $has_config || args=(--config conf/evaluate.yaml "${args[@]}")
 
-stamp=target/.build-stamp
-if [[ ! -f "$stamp" || -n "$(find src pom.xml -newer "$stamp" -print -quit)" ]]; then
-  echo "Building (first run or sources changed)..." >&2
-  mvn -B -q -DskipTests package dependency:build-classpath \
-      -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile >&2
-  touch "$stamp"
-fi
-
-jvm_opts=$(tr '\n' ' ' < jobs/java17-spark.options)
-export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+# shellcheck source=jobs/common.sh
+source jobs/common.sh
+build_if_needed
 
 if [[ -n "${SPARK_HOME:-}" ]]; then
   jar=$(ls target/refusal-eval-*-cluster.jar)
@@ -42,8 +35,4 @@ if [[ -n "${SPARK_HOME:-}" ]]; then
     ${SPARK_SUBMIT_ARGS:-} "${extra[@]}" "$jar" "$command" "${args[@]}"
 fi
 
-threads=${DJL_THREADS:-1}
-# shellcheck disable=SC2086
-exec java $jvm_opts ${JAVA_OPTS:--Xmx4g} -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" \
-  -Dlog4j2.configurationFile=conf/log4j2.properties \
-  -cp "target/classes:$(cat target/classpath.txt)" dev.refusaltokens.eval.job.Main "$command" "${args[@]}"
+java_main "$command" "${args[@]}"

@@ -55,6 +55,7 @@ public final class ConfigLoader {
         r.doubleList("scoring.temperatures", ScoringConfig.DEFAULT_TEMPERATURES),
         r.integer("scoring.batch_tokens", ScoringConfig.DEFAULT_BATCH_TOKENS),
         r.integer("scoring.max_batch_size", ScoringConfig.DEFAULT_MAX_BATCH_SIZE),
+        r.integer("scoring.batch_overhead_tokens", ScoringConfig.DEFAULT_BATCH_OVERHEAD_TOKENS),
         r.integer("scoring.window_rows", ScoringConfig.DEFAULT_WINDOW_ROWS),
         r.integer("scoring.rows_per_partition", ScoringConfig.DEFAULT_ROWS_PER_PARTITION),
         r.integer("scoring.canary_prompts", ScoringConfig.DEFAULT_CANARY_PROMPTS),
@@ -255,6 +256,7 @@ public final class ConfigLoader {
     scoring.put("temperatures", s.temperatures());
     scoring.put("batch_tokens", s.batchTokens());
     scoring.put("max_batch_size", s.maxBatchSize());
+    scoring.put("batch_overhead_tokens", s.batchOverheadTokens());
     scoring.put("window_rows", s.windowRows());
     scoring.put("rows_per_partition", s.rowsPerPartition());
     scoring.put("canary_prompts", s.canaryPrompts());

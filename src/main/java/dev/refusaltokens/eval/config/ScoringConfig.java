@@ -9,6 +9,8 @@ import java.util.List;
  * @param temperatures softmax temperatures; every one is computed from the same forward pass
  * @param batchTokens a batch holds at most this many tokens, padding included (rows × longest row)
  * @param maxBatchSize and at most this many rows
+ * @param batchOverheadTokens the cost of one forward call in padded-token equivalents: batches are cut
+ *     to minimise padded tokens + this per batch (0: no padding at all, one length per batch)
  * @param windowRows prompts are length-sorted within windows of this many rows of a partition, so
  *     memory stays bounded however large the partition
  * @param rowsPerPartition input partitions ≈ rows / this (at least Spark's default parallelism)
@@ -19,6 +21,7 @@ public record ScoringConfig(
     List<Double> temperatures,
     int batchTokens,
     int maxBatchSize,
+    int batchOverheadTokens,
     int windowRows,
     int rowsPerPartition,
     int canaryPrompts,
@@ -27,6 +30,7 @@ public record ScoringConfig(
   public static final List<Double> DEFAULT_TEMPERATURES = List.of(1.0);
   public static final int DEFAULT_BATCH_TOKENS = 8192;
   public static final int DEFAULT_MAX_BATCH_SIZE = 64;
+  public static final int DEFAULT_BATCH_OVERHEAD_TOKENS = 128;
   public static final int DEFAULT_WINDOW_ROWS = 4096;
   public static final int DEFAULT_ROWS_PER_PARTITION = 2000;
   public static final int DEFAULT_CANARY_PROMPTS = 8;
@@ -51,6 +55,10 @@ public record ScoringConfig(
     positive("scoring.batch_tokens", batchTokens);
     positive("scoring.max_batch_size", maxBatchSize);
     positive("scoring.window_rows", windowRows);
+    if (batchOverheadTokens < 0) {
+      throw ConfigException.badValue("scoring.batch_overhead_tokens", batchOverheadTokens, "is negative",
+          "use 0 or more, e.g. " + DEFAULT_BATCH_OVERHEAD_TOKENS);
+    }
     positive("scoring.rows_per_partition", rowsPerPartition);
     if (canaryPrompts < 0) {
       throw ConfigException.badValue("scoring.canary_prompts", canaryPrompts, "is negative",

@@ -50,20 +50,27 @@ public final class Frontier {
     long[] bestRefused = new long[maxFalse + 1];
     int[][] bestIndex = new int[maxFalse + 1][];
     java.util.Arrays.fill(bestRefused, -1);
+    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner loop
+    int last = k - 1;
     int[] idx = new int[k];
-    for (long p = 0; p < points; p++) {
-      long refused = 0;
-      long falseRefused = 0;
-      for (int c = 0; c < k; c++) {
-        refused += a[c][idx[c]];
-        falseRefused += b[c][idx[c]];
+    for (long prefix = 0; prefix < points / g; prefix++) {
+      long refusedPrefix = 0;
+      long falsePrefix = 0;
+      for (int c = 0; c < last; c++) {
+        refusedPrefix += a[c][idx[c]];
+        falsePrefix += b[c][idx[c]];
       }
-      int f = (int) falseRefused;
-      if (refused > bestRefused[f]) {
-        bestRefused[f] = refused;
-        bestIndex[f] = idx.clone();
+      for (int j = 0; j < g; j++) {
+        long refused = refusedPrefix + a[last][j];
+        int f = (int) (falsePrefix + b[last][j]);
+        if (refused > bestRefused[f]) {
+          bestRefused[f] = refused;
+          idx[last] = j;
+          bestIndex[f] = idx.clone();
+        }
       }
-      for (int c = k - 1; c >= 0; c--) { // odometer: last token fastest
+      idx[last] = 0;
+      for (int c = last - 1; c >= 0; c--) { // odometer over the prefix: the later token faster
         if (++idx[c] < g) {
           break;
         }

@@ -57,34 +57,45 @@ public final class OperatingPoints {
     double bestShortfall = Double.POSITIVE_INFINITY;
     long bestFalse = Long.MAX_VALUE;
     long bestRefused = -1;
-    for (long p = 0; p < points; p++) {
-      double shortfall = 0;
+    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner loop
+    int last = k - 1;
+    long[] prefix = new long[m];
+    for (long p = 0; p < points / g; p++) {
       for (int j = 0; j < m; j++) {
-        long refused = 0;
-        for (int c = 0; c < k; c++) {
-          refused += a[j][c][idx[c]];
-        }
-        double rate = (double) refused / n[j];
-        if (rate < t[j] - 1e-12) {
-          shortfall += t[j] - rate;
+        prefix[j] = 0;
+        for (int c = 0; c < last; c++) {
+          prefix[j] += a[j][c][idx[c]];
         }
       }
-      long falseRefused = 0;
-      long refused = 0;
-      for (int c = 0; c < k; c++) {
-        falseRefused += b[c][idx[c]];
-        refused += all[c][idx[c]];
+      long falsePrefix = 0;
+      long refusedPrefix = 0;
+      for (int c = 0; c < last; c++) {
+        falsePrefix += b[c][idx[c]];
+        refusedPrefix += all[c][idx[c]];
       }
-      boolean better = shortfall < bestShortfall - 1e-12
-          || (Math.abs(shortfall - bestShortfall) <= 1e-12
-              && (falseRefused < bestFalse || (falseRefused == bestFalse && refused > bestRefused)));
-      if (better) {
-        best = idx.clone();
-        bestShortfall = shortfall;
-        bestFalse = falseRefused;
-        bestRefused = refused;
+      for (int i = 0; i < g; i++) {
+        double shortfall = 0;
+        for (int j = 0; j < m; j++) {
+          double rate = (double) (prefix[j] + a[j][last][i]) / n[j];
+          if (rate < t[j] - 1e-12) {
+            shortfall += t[j] - rate;
+          }
+        }
+        long falseRefused = falsePrefix + b[last][i];
+        long refused = refusedPrefix + all[last][i];
+        boolean better = shortfall < bestShortfall - 1e-12
+            || (Math.abs(shortfall - bestShortfall) <= 1e-12
+                && (falseRefused < bestFalse || (falseRefused == bestFalse && refused > bestRefused)));
+        if (better) {
+          idx[last] = i;
+          best = idx.clone();
+          bestShortfall = shortfall;
+          bestFalse = falseRefused;
+          bestRefused = refused;
+        }
       }
-      for (int c = k - 1; c >= 0; c--) {
+      idx[last] = 0;
+      for (int c = last - 1; c >= 0; c--) { // odometer over the prefix: the later token faster
         if (++idx[c] < g) {
           break;
         }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
     description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
         + "and threshold, write Parquet tables.",
-    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class})
+    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Benchmark.class, Cli.Synth.class})
 final class Cli {
 
   /** Options shared by every subcommand; precedence: these > --config file > defaults. */
@@ -137,6 +137,84 @@ final class Cli {
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
       RunRecord scored = EvaluationJob.scoredRun(spark, config);
       printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC()));
+    }
+  }
+
+  @Command(name = "benchmark", description = "performance benchmark (jobs/benchmark.sh): prints key: value "
+      + "figures, medians of --repeats runs, and writes them to --results")
+  static final class Benchmark implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "repetitions of every measurement (default 3)")
+    int repeats;
+
+    @Option(names = "--scale", defaultValue = "10", description = "size of the synthetic set, × the configured "
+        + "prompts (default 10)")
+    int scale;
+
+    @Option(names = "--slots", defaultValue = "2", description = "Spark task slots of the main runs: local[N] "
+        + "(default 2); raw forward uses as many threads")
+    int slots;
+
+    @Option(names = "--results", defaultValue = "target/benchmark/results.txt", description = "file for the "
+        + "figures (default target/benchmark/results.txt)")
+    Path results;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      if (repeats < 1 || scale < 1 || slots < 1) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--repeats, --scale and --slots must be ≥ 1");
+      }
+      EvalConfig config = options.load();
+      ModelSpec spec = ModelSpec.open(config.model());
+      PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+      Path work = java.nio.file.Files.createTempDirectory("refusal-eval-benchmark");
+      try {
+        Map<String, String> figures = new dev.refusaltokens.eval.perf.PerfBenchmark(config, spec, work)
+            .run(repeats, scale, slots);
+        StringBuilder text = new StringBuilder();
+        text.append("machine: ").append(dev.refusaltokens.eval.perf.Machine.describe()).append('\n');
+        text.append("model: ").append(spec.dir()).append('\n');
+        figures.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
+        System.out.print(text);
+        if (results.getParent() != null) {
+          java.nio.file.Files.createDirectories(results.getParent());
+        }
+        java.nio.file.Files.writeString(results, text);
+        System.out.println("Written to " + results);
+      } finally {
+        org.apache.commons.io.FileUtils.deleteQuietly(work.toFile());
+      }
+      return Main.EXIT_OK;
+    }
+  }
+
+  @Command(name = "synth", description = "write a synthetic prompt set of --rows rows recombined from a "
+      + "CoCoNot-style JSON Lines file, for scale tests")
+  static final class Synth implements Callable<Integer> {
+    @Option(names = "--source", required = true, paramLabel = "FILE", description = "JSON Lines prompt set")
+    Path source;
+
+    @Option(names = "--rows", required = true, paramLabel = "N", description = "rows to write")
+    long rows;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output JSON Lines file")
+    Path out;
+
+    @Override
+    public Integer call() {
+      if (rows < 1) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rows must be ≥ 1");
+      }
+      if (!java.nio.file.Files.isRegularFile(source)) {
+        throw new dev.refusaltokens.eval.config.ConfigException("--source '" + source
+            + "' does not exist; give a JSON Lines prompt set, e.g. data/coconot/coconot_eval.jsonl");
+      }
+      dev.refusaltokens.eval.bench.SyntheticPrompts.write(source, rows, out);
+      System.out.println("Wrote " + rows + " prompts to " + out);
+      return Main.EXIT_OK;
     }
   }
 }

@@ -48,6 +48,7 @@ public record RunRecord(
     Long rowsRejected,
     Integer canaryPrompts,
     Double canaryMaxAbsDiff,
+    Double paddingEfficiency,
     String error,
     String runId) {
 
@@ -63,20 +64,21 @@ public record RunRecord(
         sha256(dir.resolve(ModelSpec.TOKENIZER_FILE)), sha256(dir.resolve(ModelSpec.TOKENIZER_CONFIG_FILE)),
         spec.respondToken(), spec.refusalTokens(), spec.chatTemplate(), spec.systemPrompt(),
         config.source(), currentGitCommit(), sparkVersion, djlVersion, System.getProperty("java.version"),
-        null, null, null, null, null, null, config.runId());
+        null, null, null, null, null, null, null, config.runId());
   }
 
-  RunRecord scored(long in, long scored, long rejected, int canary, Double canaryDiff) {
+  RunRecord scored(long in, long scored, long rejected, int canary, Double canaryDiff, double padding) {
     return new RunRecord(SCORED, startedAt, null, modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit,
-        sparkVersion, djlVersion, javaVersion, in, scored, rejected, canary, canaryDiff, null, runId);
+        sparkVersion, djlVersion, javaVersion, in, scored, rejected, canary, canaryDiff,
+        Double.isNaN(padding) ? null : padding, null, runId);
   }
 
   RunRecord ended(String newStatus, Instant at, String failure) {
     return new RunRecord(newStatus, startedAt, at, modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit,
         sparkVersion, djlVersion, javaVersion, rowsIn, rowsScored, rowsRejected, canaryPrompts,
-        canaryMaxAbsDiff, failure, runId);
+        canaryMaxAbsDiff, paddingEfficiency, failure, runId);
   }
 
   Row toRow() {
@@ -84,7 +86,7 @@ public record RunRecord(
         endedAt == null ? null : Timestamp.from(endedAt), modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, CollectionConverters.asScala(refusalTokens).toSeq(),
         chatTemplate, systemPrompt, config, gitCommit, sparkVersion, djlVersion, javaVersion, rowsIn,
-        rowsScored, rowsRejected, canaryPrompts, canaryMaxAbsDiff, error, runId);
+        rowsScored, rowsRejected, canaryPrompts, canaryMaxAbsDiff, paddingEfficiency, error, runId);
   }
 
   static RunRecord fromRow(Row r) {
@@ -94,7 +96,7 @@ public record RunRecord(
         r.getString(6), r.getString(7), r.getList(8), r.getString(9), r.getString(10), r.getString(11),
         r.getString(12), r.getString(13), r.getString(14), r.getString(15),
         (Long) r.get(16), (Long) r.get(17), (Long) r.get(18), (Integer) r.get(19), (Double) r.get(20),
-        r.getString(21), r.getString(22));
+        (Double) r.get(21), r.getString(22), r.getString(23));
   }
 
   static String sha256(Path file) {

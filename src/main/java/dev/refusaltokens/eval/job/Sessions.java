@@ -18,8 +18,8 @@ final class Sessions {
       conf.setMaster(config.sparkMaster());
     }
     conf.setAppName("refusal-eval " + config.runId());
-    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     config.sparkConf().forEach(conf::set);
+    SparkDefaults.CONF.forEach(conf::setIfMissing);
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

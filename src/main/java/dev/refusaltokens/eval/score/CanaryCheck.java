@@ -30,7 +30,7 @@ final class CanaryCheck {
         .limit(sc.canaryPrompts());
     List<Row> batched = sample.collectAsList();
     List<Row> alone = sample.select(Tables.columns(Tables.PROMPTS)).coalesce(1)
-        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 1, null),
+        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 0, 1, null),
             Encoders.row(Tables.SCORED))
         .collectAsList();
     return maxAbsDiff(batched, alone);

@@ -22,7 +22,6 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.jdk.javaapi.CollectionConverters;
@@ -42,12 +41,14 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final List<Double> temperatures;
   private final int batchTokens;
   private final int maxBatchSize;
+  private final int overheadTokens;
   private final int windowRows;
-  private final LongAccumulator scoredPrompts; // null: no progress reporting
+  private final ScoreMetrics metrics; // null: no progress or padding reporting
 
   public ScorePartition(ModelSpec spec, List<Double> temperatures, int batchTokens, int maxBatchSize,
-      int windowRows, LongAccumulator scoredPrompts) {
-    this.scoredPrompts = scoredPrompts;
+      int overheadTokens, int windowRows, ScoreMetrics metrics) {
+    this.overheadTokens = overheadTokens;
+    this.metrics = metrics;
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
     this.batchTokens = batchTokens;
@@ -99,7 +100,16 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         fit.add(new Encoded(row, ids));
       }
     }
-    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize)) {
+    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize,
+        overheadTokens)) {
+      if (metrics != null) {
+        int longest = 0;
+        for (Encoded e : batch) {
+          metrics.realTokens().add(e.ids.length);
+          longest = Math.max(longest, e.ids.length);
+        }
+        metrics.paddedTokens().add((long) longest * batch.size());
+      }
       PromptScore[] scores = scorer.score(batch.stream().map(e -> e.ids).toList());
       for (int i = 0; i < batch.size(); i++) {
         Encoded e = batch.get(i);
@@ -199,8 +209,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         }
         current = scoreWindow(window, encoder, scorer).iterator();
         prompts += window.size();
-        if (scoredPrompts != null) {
-          scoredPrompts.add(window.size());
+        if (metrics != null) {
+          metrics.prompts().add(window.size());
         }
       }
       return true;

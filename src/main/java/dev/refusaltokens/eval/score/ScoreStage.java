@@ -17,7 +17,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +31,7 @@ public final class ScoreStage {
 
   /** Counts read back from the written tables, and the canary's largest |Δ log p| (null when off). */
   public record Result(long rowsIn, long rowsScored, long rowsRejected, int canaryPrompts,
-      Double canaryMaxAbsDiff) {}
+      Double canaryMaxAbsDiff, double paddingEfficiency) {}
 
   private static final java.time.Duration PROGRESS_EVERY = java.time.Duration.ofSeconds(30);
 
@@ -53,17 +52,19 @@ public final class ScoreStage {
     LOG.info("{} input rows, {} valid prompts, scoring in {} partitions", rowsIn, validCount, partitions);
 
     jsc.setJobGroup("score", "Scoring " + validCount + " prompts with " + spec.dir(), false);
-    LongAccumulator done = spark.sparkContext().longAccumulator("prompts scored");
+    ScoreMetrics metrics = ScoreMetrics.register(spark);
     Dataset<Row> scored = valid
         .repartition(partitions, col(Tables.BENCHMARK), col(Tables.PROMPT_ID))
         .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
-            sc.windowRows(), done), Encoders.row(Tables.SCORED))
+            sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      try (Progress progress = new Progress("score", validCount, done, PROGRESS_EVERY)) {
+      try (Progress progress = new Progress("score", validCount, metrics.prompts(), PROGRESS_EVERY)) {
         TableWriter.writeRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
             .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
       }
+      LOG.info("Padding efficiency of the scored batches: {} (real tokens / padded tokens)",
+          String.format(java.util.Locale.ROOT, "%.3f", metrics.paddingEfficiency()));
       jsc.setJobGroup("rejects", "Writing rejects", false);
       Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull())
           .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(Tables.columns(Tables.PROMPTS)))
@@ -98,7 +99,7 @@ public final class ScoreStage {
             + "see " + TableWriter.path(config.output(), Tables.REJECTS) + " (run_id=" + runId + ") for the reasons");
       }
       return new Result(rowsIn, scoredPrompts, rejected, Math.min(sc.canaryPrompts(), (int) scoredPrompts),
-          canary);
+          canary, metrics.paddingEfficiency());
     } finally {
       scored.unpersist();
       prompts.unpersist();

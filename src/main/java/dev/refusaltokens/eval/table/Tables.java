@@ -196,6 +196,7 @@ public final class Tables {
       field("rows_rejected", LongType, true),
       field("canary_prompts", IntegerType, true),
       field("canary_max_abs_diff", DoubleType, true),
+      field("padding_efficiency", DoubleType, true),
       field("error", StringType, true),
       field(RUN_ID, StringType, false)));
 

@@ -11,13 +11,13 @@ public final class SparkTestSession {
 
   public static synchronized SparkSession get() {
     if (spark == null || spark.sparkContext().isStopped()) { // a CLI test's Main stops its session
-      spark = SparkSession.builder()
+      SparkSession.Builder builder = SparkSession.builder()
           .master("local[2]")
           .appName("refusal-eval-tests")
           .config("spark.ui.enabled", "false")
-          .config("spark.ui.showConsoleProgress", "false")
-          .config("spark.sql.shuffle.partitions", "4")
-          .getOrCreate();
+          .config("spark.sql.shuffle.partitions", "4");
+      dev.refusaltokens.eval.job.SparkDefaults.CONF.forEach(builder::config);
+      spark = builder.getOrCreate();
       SparkSession session = spark;
       Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
     }

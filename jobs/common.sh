@@ -1,0 +1,24 @@
+# Shared by the jobs/*.sh scripts (sourced, from the repository root): builds the project when sources
+# changed since the last build, and sets the JVM flags Spark needs on Java 17.
+
+build_if_needed() {
+  local stamp=target/.build-stamp
+  if [[ ! -f "$stamp" || -n "$(find src pom.xml -newer "$stamp" -print -quit)" ]]; then
+    echo "Building (first run or sources changed)..." >&2
+    mvn -B -q -DskipTests package dependency:build-classpath \
+        -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=compile >&2
+    touch "$stamp"
+  fi
+}
+
+jvm_opts=$(tr '\n' ' ' < jobs/java17-spark.options)
+export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+
+# Runs the job's main class in a local JVM: java_main SUBCOMMAND ARGS...
+java_main() {
+  local threads=${DJL_THREADS:-1}
+  # shellcheck disable=SC2086
+  exec java $jvm_opts ${JAVA_OPTS:--Xmx4g} -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" \
+    -Dlog4j2.configurationFile=${LOG4J_CONF:-conf/log4j2.properties} \
+    -cp "target/classes:$(cat target/classpath.txt)" dev.refusaltokens.eval.job.Main "$@"
+}

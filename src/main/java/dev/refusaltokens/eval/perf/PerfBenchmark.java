@@ -1,0 +1,315 @@
+package dev.refusaltokens.eval.perf;
+
+import ai.djl.Device;
+import dev.refusaltokens.eval.bench.SyntheticPrompts;
+import dev.refusaltokens.eval.config.BenchmarkSpec;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.job.EvaluationJob;
+import dev.refusaltokens.eval.job.RunRecord;
+import dev.refusaltokens.eval.model.FirstTokenScorer;
+import dev.refusaltokens.eval.model.ModelCache;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.model.PromptEncoder;
+import dev.refusaltokens.eval.model.ScoringModel;
+import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.sweep.GridStage;
+import dev.refusaltokens.eval.sweep.SweepStage;
+import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Tables;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The performance benchmark behind {@code jobs/benchmark.sh}: in one JVM, repeated {@code repeats}
+ * times, it measures the raw forward throughput (the score stage's own batches through the model in a
+ * plain loop, one thread per Spark task slot), the score stage end to end in Spark (1× and
+ * {@code scale}× synthetic prompts, {@code local[2]} and {@code local[1]}), padding efficiency, and the
+ * sweep (default settings in {@code rates}; the full per-category grid with frontier and operating
+ * points; every table plus the report), and reports medians as {@code key: value} lines. One unrecorded
+ * warm-up round comes first, so the figures are those of a warm JVM.
+ */
+public final class PerfBenchmark {
+
+  private final EvalConfig config;
+  private final ModelSpec spec;
+  private final Path work;
+  private final Map<String, List<Double>> samples = new LinkedHashMap<>();
+
+  public PerfBenchmark(EvalConfig config, ModelSpec spec, Path work) {
+    this.config = config;
+    this.spec = spec;
+    this.work = work;
+  }
+
+  /** Runs every measurement {@code repeats} times; returns the figures (medians), in print order. */
+  public Map<String, String> run(int repeats, int scale, int slots) {
+    List<BenchmarkSpec> scaled = new ArrayList<>();
+    for (BenchmarkSpec b : config.benchmarks()) {
+      long rows = lines(Path.of(b.path())) * scale;
+      scaled.add(new BenchmarkSpec(b.name(), SyntheticPrompts.write(Path.of(b.path()), rows,
+          work.resolve(b.name() + "-x" + scale + ".jsonl")).toString(), b.shouldRefuse()));
+    }
+    List<String> prompts = prompts(config.benchmarks());
+    // warm-up, not recorded: JIT, Spark's first jobs and code generation, the model's first calls
+    System.err.println("warm-up");
+    rawForward(prompts, slots, "warmup_raw");
+    try (Session s = new Session("local[" + slots + "]")) {
+      timeScore(s.spark, variant("perf-warmup", config.benchmarks()), "warmup");
+    }
+    samples.clear();
+    for (int r = 1; r <= repeats; r++) {
+      System.err.printf(Locale.ROOT, "repeat %d/%d%n", r, repeats);
+      rawForward(prompts, slots, "raw_forward_s");
+      rawForward(prompts, 1, "raw_forward_s_1thread");
+      try (Session s = new Session("local[" + slots + "]")) {
+        double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
+        sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score);
+        timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
+      }
+      try (Session s = new Session("local[1]")) {
+        timeScore(s.spark, variant("perf-" + scale + "x-1slot-" + r, scaled), "score_scaled_local1");
+      }
+    }
+    long promptCount = prompts.size();
+    Map<String, String> out = new LinkedHashMap<>();
+    double raw = median("raw_forward_s");
+    double score = median("score_1x");
+    double scaledScore = median("score_scaled");
+    out.put("prompts", String.valueOf(promptCount));
+    out.put("raw_forward_prompts_per_s", fmt(promptCount / raw));
+    out.put("raw_forward_parallel_speedup", fmt(median("raw_forward_s_1thread") / raw));
+    out.put("score_prompts_per_s", fmt(promptCount / score));
+    out.put("score_vs_raw", fmt(raw / score));
+    out.put("score_scaled_prompts_per_s", fmt(promptCount * scale / scaledScore));
+    out.put("score_scaled_vs_raw", fmt((raw * scale) / scaledScore));
+    out.put("padding_efficiency", fmt(median("padding_efficiency")));
+    out.put("raw_padding_efficiency", fmt(median("raw_padding_efficiency")));
+    out.put("score_s", fmt(score));
+    out.put("sweep_default_s", fmt(median("sweep_default_s")));
+    out.put("sweep_full_grid_s", fmt(median("sweep_full_grid_s")));
+    out.put("sweep_full_vs_score", fmt(median("sweep_full_grid_s") / score));
+    out.put("sweep_all_tables_and_report_s", fmt(median("sweep_all_s")));
+    out.put("scale_factor", String.valueOf(scale));
+    out.put("scale_10x_time_ratio", fmt(scaledScore / score));
+    out.put("local2_vs_local1", fmt(median("score_scaled_local1") / scaledScore));
+    out.put("peak_executor_mb", fmt(peakRssMb()));
+    out.put("peak_driver_heap_mb", fmt(peakHeapMb()));
+    out.put("repeats", String.valueOf(repeats));
+    return out;
+  }
+
+  /** The score stage's batches (length-sorted windows, token budget) through the model, no Spark. */
+  private void rawForward(List<String> prompts, int slots, String key) {
+    ScoringConfig sc = config.scoring();
+    List<long[]> encoded = new ArrayList<>();
+    try (PromptEncoder encoder = spec.newEncoder()) {
+      for (String p : prompts) {
+        long[] ids = encoder.encode(p);
+        if (ids.length <= spec.maxLength()) {
+          encoded.add(ids);
+        }
+      }
+    }
+    // as in the score stage: one share of the prompts per slot, each cut into windows then batches
+    List<List<List<long[]>>> perSlot = new ArrayList<>();
+    long real = 0;
+    long padded = 0;
+    for (int s = 0; s < slots; s++) {
+      List<long[]> share = new ArrayList<>();
+      for (int i = s; i < encoded.size(); i += slots) {
+        share.add(encoded.get(i));
+      }
+      List<List<long[]>> batches = new ArrayList<>();
+      for (int from = 0; from < share.size(); from += sc.windowRows()) {
+        batches.addAll(TokenBatcher.batches(share.subList(from, Math.min(share.size(), from + sc.windowRows())),
+            ids -> ids.length, sc.batchTokens(), sc.maxBatchSize(), sc.batchOverheadTokens()));
+      }
+      for (List<long[]> b : batches) {
+        int longest = b.stream().mapToInt(ids -> ids.length).max().orElse(0);
+        real += b.stream().mapToInt(ids -> ids.length).sum();
+        padded += (long) longest * b.size();
+      }
+      perSlot.add(batches);
+    }
+    ScoringModel model = ModelCache.get(spec, Device.cpu());
+    List<FirstTokenScorer> scorers = new ArrayList<>();
+    for (int s = 0; s < slots; s++) {
+      scorers.add(model.newScorer(spec, sc.temperatures()));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(slots);
+    try {
+      forward(pool, scorers, perSlot.subList(0, 1)); // warm-up: first-call costs of the model
+      long t0 = System.nanoTime();
+      forward(pool, scorers, perSlot);
+      record(key, (System.nanoTime() - t0) / 1e9);
+      record("raw_padding_efficiency", (double) real / padded);
+    } finally {
+      pool.shutdownNow();
+      scorers.forEach(FirstTokenScorer::close);
+    }
+  }
+
+  private static void forward(ExecutorService pool, List<FirstTokenScorer> scorers,
+      List<List<List<long[]>>> perSlot) {
+    List<Future<?>> running = new ArrayList<>();
+    for (int s = 0; s < perSlot.size(); s++) {
+      FirstTokenScorer scorer = scorers.get(s);
+      List<List<long[]>> batches = perSlot.get(s);
+      running.add(pool.submit(() -> batches.forEach(scorer::score)));
+    }
+    for (Future<?> f : running) {
+      try {
+        f.get();
+      } catch (Exception e) {
+        throw new IllegalStateException("raw forward pass failed", e);
+      }
+    }
+  }
+
+  /** Times {@link EvaluationJob#score}; records the time under {@code key} and the padding efficiency. */
+  private double timeScore(SparkSession spark, EvalConfig c, String key) {
+    long t0 = System.nanoTime();
+    RunRecord run = EvaluationJob.score(spark, c, spec, Clock.systemUTC());
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    record(key, seconds);
+    if (key.equals("score_1x")) {
+      record("padding_efficiency", run.paddingEfficiency());
+    }
+    System.err.printf(Locale.ROOT, "  %s: %d prompts in %.2f s%n", key, run.rowsScored(), seconds);
+    return seconds;
+  }
+
+  /** The sweep's parts on the persisted scores of a scored run, then the whole sweep with the report. */
+  private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds) {
+    RunRecord run = EvaluationJob.scoredRun(spark, c);
+    Dataset<Row> scores = TableWriter.readRun(spark, c.output(), Tables.SCORES, Tables.SCORES_SCHEMA, c.runId())
+        .drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    try {
+      scores.count(); // cached before the timed parts, as in the sweep stage
+      long t0 = System.nanoTime();
+      SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), c.sweep(), c.runId());
+      record("sweep_default_s", (System.nanoTime() - t0) / 1e9);
+      long t1 = System.nanoTime();
+      GridStage grid = new GridStage(run.refusalTokens(), c.sweep(), c.runId());
+      long points = dev.refusaltokens.eval.decide.Frontier.gridPoints(c.sweep().grid().values().size(),
+          run.refusalTokens().size());
+      Map<Double, GridStage.Counts> counts = grid.counts(scores, run.respondToken());
+      grid.frontier(scores, run.respondToken(), counts, points);
+      grid.operatingPoints(scores, run.respondToken(), counts, c.sweep().operatingPoints(), points);
+      record("sweep_full_grid_s", (System.nanoTime() - t1) / 1e9);
+    } finally {
+      scores.unpersist();
+    }
+    long t2 = System.nanoTime();
+    EvaluationJob.sweep(spark, c, run, Clock.systemUTC());
+    double all = (System.nanoTime() - t2) / 1e9;
+    record("sweep_all_s", all);
+    System.err.printf(Locale.ROOT, "  sweep: all tables and report in %.2f s (score %.2f s)%n", all, scoreSeconds);
+  }
+
+  private EvalConfig variant(String runId, List<BenchmarkSpec> benchmarks) {
+    return new EvalConfig(runId, work.resolve("warehouse").toString(), config.model(), benchmarks,
+        config.scoring(), config.sweep(), config.sparkMaster(), config.sparkConf(), config.source());
+  }
+
+  private List<String> prompts(List<BenchmarkSpec> benchmarks) {
+    List<String> out = new ArrayList<>();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (BenchmarkSpec b : benchmarks) {
+      try {
+        for (String line : Files.readAllLines(Path.of(b.path()), StandardCharsets.UTF_8)) {
+          if (!line.isBlank()) {
+            out.add(json.readTree(line).path("prompt").asText());
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
+  }
+
+  private static long lines(Path file) {
+    try (var s = Files.lines(file, StandardCharsets.UTF_8)) {
+      return s.filter(l -> !l.isBlank()).count();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void record(String key, double value) {
+    samples.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+  }
+
+  private double median(String key) {
+    List<Double> v = new ArrayList<>(samples.get(key));
+    v.sort(Double::compare);
+    int n = v.size();
+    return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
+  }
+
+  /** Peak resident memory of this process (driver and executor share it in local mode), from /proc. */
+  private static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux: fall through
+    }
+    return Double.NaN;
+  }
+
+  /** Sum of the heap pools' peak usage since the JVM started. */
+  private static double peakHeapMb() {
+    long bytes = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        bytes += pool.getPeakUsage().getUsed();
+      }
+    }
+    return bytes / 1024.0 / 1024.0;
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  /** A local Spark session with the given master, stopped on close. */
+  private static final class Session implements AutoCloseable {
+    final SparkSession spark;
+
+    Session(String master) {
+      SparkSession.Builder builder = SparkSession.builder().master(master)
+          .appName("refusal-eval benchmark " + master).config("spark.ui.enabled", "false");
+      dev.refusaltokens.eval.job.SparkDefaults.CONF.forEach(builder::config);
+      spark = builder.getOrCreate();
+    }
+
+    @Override
+    public void close() {
+      spark.stop();
+    }
+  }
+}
