@@ -10,11 +10,8 @@
 # target/benchmark/results.txt. Takes about 10 minutes on 2 cores with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-args=("$@")
-has_config=false
-for a in "$@"; do [[ "$a" == "--config" || "$a" == --config=* ]] && has_config=true; done
-$has_config || args=(--config conf/evaluate.yaml "${args[@]}")
 # shellcheck source=jobs/common.sh
 source jobs/common.sh
+default_config_args "$@"
 build_if_needed
-java_main benchmark "${args[@]}"
+java_main benchmark "${ARGS[@]}"

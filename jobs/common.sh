@@ -14,6 +14,14 @@ build_if_needed() {
 jvm_opts=$(tr '\n' ' ' < jobs/java17-spark.options)
 export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
 
+# Sets ARGS to the arguments, with "--config conf/evaluate.yaml" first unless they give a --config.
+default_config_args() {
+  ARGS=("$@")
+  local a
+  for a in "$@"; do [[ "$a" == "--config" || "$a" == --config=* ]] && return 0; done
+  ARGS=(--config conf/evaluate.yaml "$@")
+}
+
 # Runs the job's main class in a local JVM: java_main SUBCOMMAND ARGS...
 java_main() {
   local threads=${DJL_THREADS:-1}

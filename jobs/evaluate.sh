@@ -11,13 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command=${REFUSAL_EVAL_COMMAND:-run}
-args=("$@")
-has_config=false
-for a in "$@"; do [[ "$a" == "--config" || "$a" == --config=* ]] && has_config=true; done
-$has_config || args=(--config conf/evaluate.yaml "${args[@]}")
 
 # shellcheck source=jobs/common.sh
 source jobs/common.sh
+default_config_args "$@"
+args=("${ARGS[@]}")
 build_if_needed
 
 if [[ -n "${SPARK_HOME:-}" ]]; then

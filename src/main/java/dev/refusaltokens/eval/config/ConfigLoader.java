@@ -74,6 +74,13 @@ public final class ConfigLoader {
         r.integer("report.bootstrap_replicates", SweepConfig.DEFAULT_BOOTSTRAP_REPLICATES),
         r.longValue("report.bootstrap_seed", SweepConfig.DEFAULT_BOOTSTRAP_SEED),
         r.has("operating_points") ? operatingPoints(r) : SweepConfig.DEFAULT_OPERATING_POINTS);
+    RegressConfig regress = new RegressConfig(
+        r.number("regress.tolerance", RegressConfig.DEFAULT_TOLERANCE),
+        r.numberMap("regress.category_tolerance"),
+        r.number("regress.auc_tolerance", RegressConfig.DEFAULT_AUC_TOLERANCE),
+        r.number("regress.alpha", RegressConfig.DEFAULT_ALPHA),
+        r.string("regress.correction", RegressConfig.HOLM),
+        r.stringList("regress.operating_points", null));
     String runId = r.string("run_id", null);
     if (runId == null) {
       runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-"
@@ -84,9 +91,9 @@ public final class ConfigLoader {
     Map<String, String> sparkConf = r.stringMap("spark.conf");
     r.rejectUnknownKeys();
 
-    EvalConfig partial = new EvalConfig(runId, output, model, benchmarks, scoring, sweep, master,
+    EvalConfig partial = new EvalConfig(runId, output, model, benchmarks, scoring, sweep, regress, master,
         sparkConf, "");
-    return new EvalConfig(runId, output, model, benchmarks, scoring, sweep, master, sparkConf,
+    return new EvalConfig(runId, output, model, benchmarks, scoring, sweep, regress, master, sparkConf,
         toYaml(partial));
   }
 
@@ -164,11 +171,16 @@ public final class ConfigLoader {
   private static LogitBiasGrid logitBias(ConfigReader r) {
     List<Double> values = r.doubleList("sweep.logit_bias.values", LogitBiasGrid.DEFAULT.values());
     long max = r.longValue("sweep.logit_bias.full_grid_max_points", LogitBiasGrid.DEFAULT.fullGridMaxPoints());
+    if (max < 0 || max > 1_000_000) {
+      throw ConfigException.badValue("sweep.logit_bias.full_grid_max_points", max, "is outside [0, 1e6]",
+          "each point decides every prompt: keep the full bias grid moderate, e.g. "
+              + LogitBiasGrid.DEFAULT.fullGridMaxPoints());
+    }
     try {
       return new LogitBiasGrid(values, max);
     } catch (IllegalArgumentException e) {
-      throw ConfigException.badValue("sweep.logit_bias", "values=" + values + ", full_grid_max_points=" + max,
-          "is invalid (" + e.getMessage() + ")", "list finite biases in increasing order, e.g. [-4, -2, 0, 2, 4]");
+      throw ConfigException.badValue("sweep.logit_bias.values", values, "is invalid (" + e.getMessage() + ")",
+          "list finite biases in increasing order, e.g. [-4, -2, 0, 2, 4]");
     }
   }
 
@@ -184,11 +196,20 @@ public final class ConfigLoader {
       ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "sweep.frontier_pairs[" + i + "].");
       FrontierPair pair = new FrontierPair(item.string("refusal", null), item.string("answer", null));
       item.rejectUnknownKeys();
-      for (String name : new String[] {pair.refusal(), pair.answer()}) {
-        if (benchmarks.stream().noneMatch(b -> b.name().equals(name))) {
-          throw ConfigException.badValue("sweep.frontier_pairs[" + i + "]", pair.refusal() + " / " + pair.answer(),
-              "names the benchmark '" + name + "', which is not configured",
-              "use names from benchmarks: " + benchmarks.stream().map(BenchmarkSpec::name).toList());
+      String key = "sweep.frontier_pairs[" + i + "]";
+      for (boolean refusal : new boolean[] {true, false}) {
+        String side = refusal ? "refusal" : "answer";
+        String name = refusal ? pair.refusal() : pair.answer();
+        if (name == null) {
+          throw ConfigException.badValue(key + "." + side, null, "is missing",
+              "give both refusal (a should-refuse benchmark) and answer (a should-answer benchmark)");
+        }
+        BenchmarkSpec b = benchmarks.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() ->
+            ConfigException.badValue(key + "." + side, name, "names a benchmark which is not configured",
+                "use names from benchmarks: " + benchmarks.stream().map(BenchmarkSpec::name).toList()));
+        if (b.shouldRefuse() != refusal) {
+          throw ConfigException.badValue(key + "." + side, name, "is a should-" + (refusal ? "answer" : "refuse")
+              + " benchmark", "refusal names a should-refuse benchmark, answer a should-answer one");
         }
       }
       pairs.add(pair);
@@ -294,6 +315,14 @@ public final class ConfigLoader {
       points.add(pm);
     }
     m.put("operating_points", points);
+    Map<String, Object> regress = new LinkedHashMap<>();
+    regress.put("tolerance", c.regress().tolerance());
+    regress.put("category_tolerance", new java.util.TreeMap<>(c.regress().categoryTolerance()));
+    regress.put("auc_tolerance", c.regress().aucTolerance());
+    regress.put("alpha", c.regress().alpha());
+    regress.put("correction", c.regress().correction());
+    regress.put("operating_points", c.regress().operatingPoints());
+    m.put("regress", regress);
     Map<String, Object> spark = new LinkedHashMap<>();
     spark.put("master", c.sparkMaster());
     spark.put("conf", c.sparkConf());

@@ -22,6 +22,7 @@ public record EvalConfig(
     List<BenchmarkSpec> benchmarks,
     ScoringConfig scoring,
     SweepConfig sweep,
+    RegressConfig regress,
     String sparkMaster,
     Map<String, String> sparkConf,
     String source) implements Serializable {

@@ -65,9 +65,9 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
       throw ConfigException.badValue("sweep.frontier_max_points", frontierMaxPoints, "is outside [0, 1e9]",
           "use 0 to turn the frontier off, or a limit such as " + DEFAULT_FRONTIER_MAX_POINTS);
     }
-    if (fullGridRatesMaxPoints < 0 || fullGridRatesMaxPoints > 100_000_000L) {
+    if (fullGridRatesMaxPoints < 0 || fullGridRatesMaxPoints > 10_000_000L) {
       throw ConfigException.badValue("sweep.full_grid_rates_max_points", fullGridRatesMaxPoints,
-          "is outside [0, 1e8]", "use 0 (off) or the largest full grid to write to rates, e.g. 200000");
+          "is outside [0, 1e7]", "use 0 (off) or the largest full grid to write to rates, e.g. 200000");
     }
     if (!interval.equals(WILSON) && !interval.equals(BOOTSTRAP)) {
       throw ConfigException.badValue("report.interval", interval, "is not an interval method",

@@ -14,10 +14,12 @@ import java.util.Locale;
  *       probable refusal token, emit {@code c*} iff {@code p_T(c*) ≥ τ(c*)}, else {@code [respond]};
  *       when {@code c*} has no threshold it is left greedy. One τ over a selected set S is the official
  *       category rule B; a single {@code [refuse]} token is rule A.</li>
- *   <li>{@code logit_bias}: add a bias {@code b(c)} to each refusal token's logit and take the greedy
- *       argmax over the whole vocabulary. Adding {@code b} to a logit adds {@code b} to its log-softmax
- *       before renormalisation, and renormalisation does not change the argmax, so the decision is exact
- *       on the stored log-probabilities. Not separable: the winning token depends on every bias.</li>
+ *   <li>{@code logit_bias}: add a bias {@code b(c)} to each refusal token's tempered logit {@code z/T}
+ *       and take the greedy argmax over the whole vocabulary. Adding {@code b} to a tempered logit adds
+ *       {@code b} to its log-softmax before renormalisation, which does not change the argmax, so the
+ *       decision is exact on the stored log-probabilities. At {@code T = 1} the bias is on the logit
+ *       itself; at other temperatures it equals a bias of {@code b·T} on the raw logit. Not separable:
+ *       the winning token depends on every bias.</li>
  * </ul>
  */
 public enum Rule {

@@ -71,7 +71,9 @@ public final class SweepPlan {
     }
     for (int c = 0; c < refusalTokens; c++) {
       for (double b : values) {
-        points.add(new SweepPoint(Rule.LOGIT_BIAS, Setting.shared(refusalTokens, b, c)));
+        if (b != 0.0) { // one token at bias 0 is the shared bias 0: greedy, listed once
+          points.add(new SweepPoint(Rule.LOGIT_BIAS, Setting.shared(refusalTokens, b, c)));
+        }
       }
     }
     return points;

@@ -4,6 +4,7 @@ import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.table.Tables;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
     description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
         + "and threshold, write Parquet tables.",
-    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Benchmark.class, Cli.Synth.class})
+    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Regress.class, Cli.Sql.class,
+        Cli.Benchmark.class, Cli.Synth.class})
 final class Cli {
 
   /** Options shared by every subcommand; precedence: these > --config file > defaults. */
@@ -137,6 +139,74 @@ final class Cli {
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
       RunRecord scored = EvaluationJob.scoredRun(spark, config);
       printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC()));
+    }
+  }
+
+  @Command(name = "regress", description = "compare a candidate run with a baseline run; exit 0: no regression, "
+      + "3: a regression, 4: the runs could not be compared")
+  static final class Regress implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Option(names = "--baseline", paramLabel = "RUN_ID", description = "default: the latest succeeded run before "
+        + "the candidate on the same benchmarks")
+    String baseline;
+
+    @Option(names = "--candidate", paramLabel = "RUN_ID", description = "default: the latest succeeded run")
+    String candidate;
+
+    @Override
+    public Integer call() {
+      EvalConfig config = options.load();
+      SparkSession spark = Sessions.build(config);
+      try {
+        dev.refusaltokens.eval.regress.RegressStage.Outcome outcome = dev.refusaltokens.eval.regress.RegressStage
+            .run(spark, config.output(), baseline, candidate, config.regress());
+        System.out.print(outcome.verdict());
+        System.out.println("Rows in " + config.output() + "/" + Tables.REGRESSIONS + " (partition run_id="
+            + outcome.candidate() + ")");
+        return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  @Command(name = "sql", description = "run a Spark SQL query over the tables of --output (each table is a view "
+      + "of the same name, every run in it)")
+  static final class Sql implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Option(names = "--format", defaultValue = "table", description = "table (default) or csv")
+    String format;
+
+    @Option(names = "--max-rows", defaultValue = "10000", description = "rows printed at most (default 10000)")
+    int maxRows;
+
+    @picocli.CommandLine.Parameters(arity = "1", paramLabel = "QUERY", description = "the SQL query")
+    String query;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      if (!format.equals("table") && !format.equals("csv")) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--format must be table or csv, not '" + format + "'");
+      }
+      EvalConfig config = options.load();
+      SparkSession spark = Sessions.build(config);
+      try {
+        SqlViews.register(spark, config.output());
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> result = spark.sql(query);
+        if (format.equals("table")) {
+          result.show(maxRows, false);
+        } else {
+          SqlViews.printCsv(result, maxRows, System.out);
+        }
+        return Main.EXIT_OK;
+      } finally {
+        spark.stop();
+      }
     }
   }
 

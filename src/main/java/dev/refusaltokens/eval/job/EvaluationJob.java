@@ -156,7 +156,7 @@ public final class EvaluationJob {
     List<Row> sweepRates = SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), sweep, config.runId());
     // spread over several tasks: one local relation of ~10^5 rows would make one oversized task
     Dataset<Row> rates = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .parallelize(sweepRates, Math.max(1, sweepRates.size() / 20_000)), Tables.RATES_SCHEMA);
+        .parallelize(sweepRates, Math.max(1, sweepRates.size() / 2_000)), Tables.RATES_SCHEMA);
     long points = Frontier.gridPoints(sweep.grid().values().size(), run.refusalTokens().size());
     boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
         && points <= sweep.frontierMaxPoints();

@@ -37,7 +37,7 @@ public final class TokenBatcher {
           break;
         }
         long cost = best[j - k] + overheadTokens + longest * k;
-        if (cost < best[j]) { // strict: among equal costs the fewest rows, i.e. the cut found first
+        if (cost <= best[j]) { // among equal costs the larger last batch: fewer forward calls
           best[j] = cost;
           rows[j] = k;
         }

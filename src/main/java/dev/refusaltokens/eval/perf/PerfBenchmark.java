@@ -72,7 +72,7 @@ public final class PerfBenchmark {
     // warm-up, not recorded: JIT, Spark's first jobs and code generation, the model's first calls
     System.err.println("warm-up");
     rawForward(prompts, slots, "warmup_raw");
-    try (Session s = new Session("local[" + slots + "]")) {
+    try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
       timeScore(s.spark, variant("perf-warmup", config.benchmarks()), "warmup");
     }
     samples.clear();
@@ -80,12 +80,12 @@ public final class PerfBenchmark {
       System.err.printf(Locale.ROOT, "repeat %d/%d%n", r, repeats);
       rawForward(prompts, slots, "raw_forward_s");
       rawForward(prompts, 1, "raw_forward_s_1thread");
-      try (Session s = new Session("local[" + slots + "]")) {
+      try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
         sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score);
         timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
       }
-      try (Session s = new Session("local[1]")) {
+      try (Session s = new Session("local[1]", config.sparkConf())) {
         timeScore(s.spark, variant("perf-" + scale + "x-1slot-" + r, scaled), "score_scaled_local1");
       }
     }
@@ -161,7 +161,9 @@ public final class PerfBenchmark {
       long t0 = System.nanoTime();
       forward(pool, scorers, perSlot);
       record(key, (System.nanoTime() - t0) / 1e9);
-      record("raw_padding_efficiency", (double) real / padded);
+      if (key.equals("raw_forward_s")) {
+        record("raw_padding_efficiency", (double) real / padded);
+      }
     } finally {
       pool.shutdownNow();
       scorers.forEach(FirstTokenScorer::close);
@@ -192,7 +194,9 @@ public final class PerfBenchmark {
     double seconds = (System.nanoTime() - t0) / 1e9;
     record(key, seconds);
     if (key.equals("score_1x")) {
-      record("padding_efficiency", run.paddingEfficiency());
+      if (run.paddingEfficiency() != null) {
+        record("padding_efficiency", run.paddingEfficiency());
+      }
     }
     System.err.printf(Locale.ROOT, "  %s: %d prompts in %.2f s%n", key, run.rowsScored(), seconds);
     return seconds;
@@ -228,7 +232,8 @@ public final class PerfBenchmark {
 
   private EvalConfig variant(String runId, List<BenchmarkSpec> benchmarks) {
     return new EvalConfig(runId, work.resolve("warehouse").toString(), config.model(), benchmarks,
-        config.scoring(), config.sweep(), config.sparkMaster(), config.sparkConf(), config.source());
+        config.scoring(), config.sweep(), config.regress(), config.sparkMaster(), config.sparkConf(),
+        config.source());
   }
 
   private List<String> prompts(List<BenchmarkSpec> benchmarks) {
@@ -300,9 +305,10 @@ public final class PerfBenchmark {
   private static final class Session implements AutoCloseable {
     final SparkSession spark;
 
-    Session(String master) {
+    Session(String master, Map<String, String> conf) {
       SparkSession.Builder builder = SparkSession.builder().master(master)
           .appName("refusal-eval benchmark " + master).config("spark.ui.enabled", "false");
+      conf.forEach(builder::config);
       dev.refusaltokens.eval.job.SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();
     }

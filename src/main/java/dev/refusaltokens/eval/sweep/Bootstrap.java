@@ -36,9 +36,13 @@ public final class Bootstrap {
   public record Measure(SweepPoint point, double temperature, String benchmark, String category,
       boolean shouldRefuse) implements Serializable {
 
-    boolean contains(double t, String b, String c, boolean sr) {
-      return temperature == t && shouldRefuse == sr && (benchmark == null || benchmark.equals(b))
-          && (category == null || category.equals(c));
+    /** The lookup key of the prompts it covers; {@code *} where any benchmark or category counts. */
+    String key() {
+      return key(temperature, benchmark == null ? "*" : benchmark, category == null ? "*" : category, shouldRefuse);
+    }
+
+    static String key(double temperature, String benchmark, String category, boolean shouldRefuse) {
+      return temperature + "\u0000" + benchmark + "\u0000" + category + "\u0000" + shouldRefuse;
     }
   }
 
@@ -74,7 +78,7 @@ public final class Bootstrap {
       h = 31 * h + x;
     }
     JDKRandomGenerator rng = new JDKRandomGenerator();
-    rng.setSeed(h ^ (h >>> 29) * 0x9E3779B97F4A7C15L);
+    rng.setSeed(new java.util.SplittableRandom(h).nextLong()); // SplitMix64: nearby ids, unrelated seeds
     PoissonDistribution poisson = new PoissonDistribution(rng, 1.0, PoissonDistribution.DEFAULT_EPSILON,
         PoissonDistribution.DEFAULT_MAX_ITERATIONS);
     int[] w = new int[replicates];
@@ -101,7 +105,12 @@ public final class Bootstrap {
 
     @Override
     public Iterator<Tuple2<Integer, long[]>> call(Iterator<Row> scores) {
+      Map<String, List<Integer>> byKey = new java.util.HashMap<>();
+      for (int m = 0; m < measures.size(); m++) {
+        byKey.computeIfAbsent(measures.get(m).key(), k -> new ArrayList<>()).add(m);
+      }
       long[][] counts = new long[measures.size()][];
+      Map<SweepPoint, Boolean> refusedAt = new java.util.HashMap<>();
       while (scores.hasNext()) {
         Row row = scores.next();
         String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
@@ -110,22 +119,24 @@ public final class Bootstrap {
         String category = ScoresRowReader.category(row);
         FirstTokenStats stats = null;
         int[] w = null;
-        for (int m = 0; m < counts.length; m++) {
-          Measure measure = measures.get(m);
-          if (!measure.contains(temperature, benchmark, category, shouldRefuse)) {
-            continue;
-          }
-          if (w == null) {
-            stats = reader.stats(row);
-            w = weights(seed, benchmark, row.getString(row.fieldIndex(Tables.PROMPT_ID)), replicates);
-          }
-          long[] c = Objects.requireNonNullElseGet(counts[m], () -> new long[2 * replicates]);
-          counts[m] = c;
-          boolean refused = measure.point().decide(stats).isRefusal();
-          for (int b = 0; b < replicates; b++) {
-            c[b] += w[b];
-            if (refused) {
-              c[replicates + b] += w[b];
+        refusedAt.clear(); // each point decides this prompt once, whatever the measures using it
+        for (String b : new String[] {benchmark, "*"}) {
+          for (String c : new String[] {category, "*"}) {
+            for (int m : byKey.getOrDefault(Measure.key(temperature, b, c, shouldRefuse), List.of())) {
+              if (w == null) {
+                stats = reader.stats(row);
+                w = weights(seed, benchmark, row.getString(row.fieldIndex(Tables.PROMPT_ID)), replicates);
+              }
+              FirstTokenStats s = stats;
+              boolean refused = refusedAt.computeIfAbsent(measures.get(m).point(), p -> p.decide(s).isRefusal());
+              long[] v = Objects.requireNonNullElseGet(counts[m], () -> new long[2 * replicates]);
+              counts[m] = v;
+              for (int r = 0; r < replicates; r++) {
+                v[r] += w[r];
+                if (refused) {
+                  v[replicates + r] += w[r];
+                }
+              }
             }
           }
         }

@@ -235,8 +235,9 @@ public final class GridStage {
       withAll.forEach((g, cc) -> groups.add(new FullGridRows.Slice(temperature, g, cc.n(), cc.atLeast())));
     });
     long points = Frontier.gridPoints(grid.size(), refusalTokens.size());
-    int slices = (int) Math.max(1, Math.min(1000, points * Math.max(1, groups.size()) / 200_000));
-    return spark.range(0, points, 1, slices)
+    // about 200,000 rows per task, each task's rows built in its memory
+    long slices = Math.max(1, points * Math.max(1, groups.size()) / 200_000);
+    return spark.range(0, points, 1, (int) Math.min(Integer.MAX_VALUE, slices))
         .mapPartitions(new FullGridRows(refusalTokens, grid, groups, config.confidence(), runId),
             Encoders.row(Tables.RATES_SCHEMA));
   }

@@ -49,19 +49,31 @@ public final class SweepStage {
         .agg(sum(Tables.N).as(Tables.N), sum(Tables.REFUSED).as(Tables.REFUSED))
         .orderBy("point", Tables.BENCHMARK, Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
         .collectAsList();
+    // bootstrap bounds for every rule but logit_bias, whose full bias grid (thousands of points) would
+    // cost points × replicates counters per group; those rows keep Wilson bounds, as their interval says
     double[][] bounds = new double[counts.size()][];
-    if (config.bootstrap()) {
-      List<Bootstrap.Measure> measures = new ArrayList<>();
-      for (Row c : counts) {
+    String[] interval = new String[counts.size()];
+    List<Bootstrap.Measure> measures = new ArrayList<>();
+    List<Integer> measured = new ArrayList<>();
+    for (int i = 0; i < counts.size(); i++) {
+      Row c = counts.get(i);
+      SweepPoint point = points.get(c.getInt(1));
+      if (config.bootstrap() && point.rule() != Rule.LOGIT_BIAS) {
         String category = c.getString(3);
-        measures.add(new Bootstrap.Measure(points.get(c.getInt(1)), c.getDouble(2), c.getString(0),
+        measures.add(new Bootstrap.Measure(point, c.getDouble(2), c.getString(0),
             category.equals(Tables.ALL) ? null : category, c.getBoolean(4)));
+        measured.add(i);
+      } else {
+        bounds[i] = RateInterval.wilson(c.getLong(5), c.getLong(6), config.confidence());
+        interval[i] = SweepConfig.WILSON;
       }
-      bounds = Bootstrap.bounds(scores, respondToken, refusalTokens, measures, config.bootstrapReplicates(),
+    }
+    if (!measures.isEmpty()) {
+      double[][] b = Bootstrap.bounds(scores, respondToken, refusalTokens, measures, config.bootstrapReplicates(),
           config.bootstrapSeed(), config.confidence());
-    } else {
-      for (int i = 0; i < bounds.length; i++) {
-        bounds[i] = RateInterval.wilson(counts.get(i).getLong(5), counts.get(i).getLong(6), config.confidence());
+      for (int m = 0; m < b.length; m++) {
+        bounds[measured.get(m)] = b[m];
+        interval[measured.get(m)] = SweepConfig.BOOTSTRAP;
       }
     }
     List<Object> thresholds = new ArrayList<>();
@@ -79,7 +91,7 @@ public final class SweepStage {
       long refused = c.getLong(6);
       rows.add(RowFactory.create(c.getString(0), points.get(p).rule().id(), c.getDouble(2), thresholds.get(p),
           biases.get(p), c.getString(3), c.getBoolean(4), n, refused, (double) refused / n, bounds[i][0],
-          bounds[i][1], config.interval(), runId));
+          bounds[i][1], interval[i], runId));
     }
     return rows;
   }

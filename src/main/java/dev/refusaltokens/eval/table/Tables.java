@@ -29,6 +29,7 @@ public final class Tables {
   public static final String ROC = "roc";
   public static final String CALIBRATION = "calibration";
   public static final String FIRST_TOKENS = "first_tokens";
+  public static final String REGRESSIONS = "regressions";
 
   public static final String RUN_ID = "run_id";
   public static final String BENCHMARK = "benchmark";
@@ -135,6 +136,32 @@ public final class Tables {
       field("targets", createMapType(StringType, DoubleType, false), false),
       field("achieved", createMapType(StringType, DoubleType, false), false));
 
+  public static final StructType REGRESSIONS_SCHEMA = createStructType(List.of(
+      field("baseline_run_id", StringType, false),
+      field("setting", StringType, false),
+      field(TEMPERATURE, DoubleType, false),
+      field(BENCHMARK, StringType, false),
+      field(CATEGORY, StringType, false),
+      field("metric", StringType, false),
+      field("baseline_thresholds", createMapType(StringType, DoubleType, false), false),
+      field("candidate_thresholds", createMapType(StringType, DoubleType, false), false),
+      field("n_baseline", LongType, false),
+      field("n_candidate", LongType, false),
+      field("n_paired", LongType, false),
+      field("baseline_value", DoubleType, false),
+      field("candidate_value", DoubleType, false),
+      field("delta", DoubleType, false),
+      field("worse_by", DoubleType, false),
+      field("tolerance", DoubleType, false),
+      field("test", StringType, false),
+      field("only_baseline", LongType, false),
+      field("only_candidate", LongType, false),
+      field("p_value", DoubleType, false),
+      field("p_adjusted", DoubleType, false),
+      field("significant", BooleanType, false),
+      field("regression", BooleanType, false),
+      field(RUN_ID, StringType, false)));
+
   public static final StructType ROC_SCHEMA = createStructType(List.of(
       field(TEMPERATURE, DoubleType, false),
       field(CATEGORY, StringType, false),
@@ -199,6 +226,13 @@ public final class Tables {
       field("padding_efficiency", DoubleType, true),
       field("error", StringType, true),
       field(RUN_ID, StringType, false)));
+
+  /** Every table the job writes, by name, with its schema (for readers such as jobs/sql.sh). */
+  public static final java.util.Map<String, StructType> ALL_TABLES = java.util.Collections.unmodifiableMap(
+      new java.util.LinkedHashMap<>(java.util.Map.of(RUNS, RUNS_SCHEMA, SCORES, SCORES_SCHEMA, RATES, RATES_SCHEMA,
+          REJECTS, REJECTS_SCHEMA, FRONTIER, FRONTIER_SCHEMA, OPERATING_POINTS, OPERATING_POINTS_SCHEMA, ROC,
+          ROC_SCHEMA, CALIBRATION, CALIBRATION_SCHEMA, FIRST_TOKENS, FIRST_TOKENS_SCHEMA, REGRESSIONS,
+          REGRESSIONS_SCHEMA)));
 
   private Tables() {}
 

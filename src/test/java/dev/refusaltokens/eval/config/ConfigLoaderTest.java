@@ -113,10 +113,18 @@ class ConfigLoaderTest {
     assertThat(c.sweep().bootstrapReplicates()).isEqualTo(500);
     assertThat(ConfigLoader.load(null, Map.of(), CLOCK).sweep().frontierPairs()).isNull();
     assertThatThrownBy(() -> load("", Map.of("sweep.logit_bias.values", "[2, 1]")))
-        .hasMessageContaining("'sweep.logit_bias'").hasMessageContaining("increase");
+        .hasMessageContaining("'sweep.logit_bias.values'").hasMessageContaining("increase");
+    assertThatThrownBy(() -> load("", Map.of("sweep.logit_bias.full_grid_max_points", "100000000")))
+        .hasMessageContaining("'sweep.logit_bias.full_grid_max_points' = '100000000'");
     assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs", "[{refusal: coconot_original, answer: xstest}]")))
-        .hasMessageContaining("'sweep.frontier_pairs[0]'").hasMessageContaining("'xstest', which is not configured")
+        .hasMessageContaining("'sweep.frontier_pairs[0].answer' = 'xstest'").hasMessageContaining("not configured")
         .hasMessageContaining("coconot_contrast");
+    assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs",
+        "[{refusal: coconot_contrast, answer: coconot_original}]")))
+        .hasMessageContaining("'sweep.frontier_pairs[0].refusal' = 'coconot_contrast'")
+        .hasMessageContaining("is a should-answer benchmark");
+    assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs", "[{refusal: coconot_original}]")))
+        .hasMessageContaining("'sweep.frontier_pairs[0].answer'").hasMessageContaining("is missing");
     assertThatThrownBy(() -> load("", Map.of("sweep.frontier_pairs", "[{refusal: coconot_original, to: x}]")))
         .hasMessageContaining("Unknown config key 'sweep.frontier_pairs[0].to'");
     assertThatThrownBy(() -> load("", Map.of("report.interval", "jackknife")))

@@ -1,0 +1,57 @@
+package dev.refusaltokens.eval.config;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How {@code regress} decides that a candidate run regressed against a baseline: a change counts only
+ * when it is worse than its tolerance and significant at {@code alpha} after the {@code correction}.
+ *
+ * @param tolerance largest absolute worsening of a rate that is not a regression
+ * @param categoryTolerance per prompt category, overrides {@code tolerance}
+ * @param aucTolerance largest drop of AUC that is not a regression
+ * @param alpha significance level
+ * @param correction {@code holm} (family-wise, across every comparison of the call) or {@code none}
+ * @param operatingPoints operating point names compared (each run at its own thresholds for that name);
+ *     null: every name both runs have
+ */
+public record RegressConfig(double tolerance, Map<String, Double> categoryTolerance, double aucTolerance,
+    double alpha, String correction, List<String> operatingPoints) implements Serializable {
+
+  public static final double DEFAULT_TOLERANCE = 0.02;
+  public static final double DEFAULT_AUC_TOLERANCE = 0.02;
+  public static final double DEFAULT_ALPHA = 0.05;
+  public static final String HOLM = "holm";
+  public static final String NONE = "none";
+  public static final RegressConfig DEFAULT = new RegressConfig(DEFAULT_TOLERANCE, Map.of(),
+      DEFAULT_AUC_TOLERANCE, DEFAULT_ALPHA, HOLM, null);
+
+  public RegressConfig {
+    unit("regress.tolerance", tolerance);
+    unit("regress.auc_tolerance", aucTolerance);
+    categoryTolerance = Map.copyOf(categoryTolerance);
+    categoryTolerance.forEach((c, t) -> unit("regress.category_tolerance." + c, t));
+    if (!(alpha > 0 && alpha < 1)) {
+      throw ConfigException.badValue("regress.alpha", alpha, "is not strictly between 0 and 1",
+          "use a significance level such as " + DEFAULT_ALPHA);
+    }
+    if (!correction.equals(HOLM) && !correction.equals(NONE)) {
+      throw ConfigException.badValue("regress.correction", correction, "is not a correction",
+          "use holm (default) or none");
+    }
+    operatingPoints = operatingPoints == null ? null : List.copyOf(operatingPoints);
+  }
+
+  /** The tolerance of one prompt category ({@code ALL} and unnamed ones get the default). */
+  public double toleranceFor(String category) {
+    return categoryTolerance.getOrDefault(category, tolerance);
+  }
+
+  private static void unit(String key, double value) {
+    if (!(value >= 0 && value <= 1)) {
+      throw ConfigException.badValue(key, value, "is not within [0, 1]",
+          "give the largest acceptable absolute change, e.g. " + DEFAULT_TOLERANCE);
+    }
+  }
+}

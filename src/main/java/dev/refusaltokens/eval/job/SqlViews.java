@@ -1,0 +1,71 @@
+package dev.refusaltokens.eval.job;
+
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Tables;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** {@code jobs/sql.sh}: the tables of an output folder as Spark SQL views, and results as CSV. */
+final class SqlViews {
+
+  private SqlViews() {}
+
+  /** One temporary view per table that exists under {@code output}, read with its declared schema. */
+  static List<String> register(SparkSession spark, String output) {
+    List<String> registered = new ArrayList<>();
+    Tables.ALL_TABLES.forEach((name, schema) -> {
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(TableWriter.path(output, name));
+      try {
+        if (dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
+          spark.read().schema(schema).parquet(dir.toString()).createOrReplaceTempView(name);
+          registered.add(name);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    if (registered.isEmpty()) {
+      throw new dev.refusaltokens.eval.config.ConfigException("No tables under output '" + output
+          + "': pass --output with the folder an evaluation wrote");
+    }
+    return registered;
+  }
+
+  /** The first {@code maxRows} rows as CSV with a header; maps, arrays and structs as JSON text. */
+  static void printCsv(Dataset<Row> result, int maxRows, OutputStream out) throws IOException {
+    List<Column> columns = new ArrayList<>();
+    for (StructField f : result.schema().fields()) {
+      boolean complex = f.dataType() instanceof MapType || f.dataType() instanceof ArrayType
+          || f.dataType() instanceof StructType;
+      columns.add(complex ? functions.to_json(functions.col(f.name())).as(f.name())
+          : functions.col(f.name()).cast("string").as(f.name()));
+    }
+    List<Row> rows = result.select(columns.toArray(Column[]::new)).limit(maxRows).collectAsList();
+    CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);
+    Arrays.stream(result.schema().fieldNames()).forEach(schema::addColumn);
+    List<List<String>> values = new ArrayList<>();
+    for (Row r : rows) {
+      List<String> v = new ArrayList<>();
+      for (int i = 0; i < r.size(); i++) {
+        v.add(r.isNullAt(i) ? "" : r.getString(i));
+      }
+      values.add(v);
+    }
+    new CsvMapper().writer(schema.build()).writeValues(out).writeAll(values).flush();
+  }
+}

@@ -1,0 +1,194 @@
+package dev.refusaltokens.eval.job;
+
+import static dev.refusaltokens.eval.testing.TestData.duckdb;
+import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
+import static dev.refusaltokens.eval.testing.TestData.table;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.refusaltokens.eval.config.ConfigLoader;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.testing.SparkTestSession;
+import dev.refusaltokens.eval.testing.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Scheduled regression checks and analyst access, on real demo runs: a baseline, a candidate whose
+ * operating point asks for more refusal (so it refuses more should-answer prompts), and a rerun of the
+ * baseline's configuration — the last two evaluated concurrently into the same output folder.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RegressTest {
+
+  @TempDir
+  static Path dir;
+
+  private Path output;
+  private Path original;
+  private Path contrast;
+
+  @BeforeAll
+  void evaluate() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    original = TestData.sample(TestData.ORIGINAL, 8, dir, "original.jsonl"); // 126 prompts
+    contrast = TestData.sample(TestData.CONTRAST, 3, dir, "contrast.jsonl"); // 127 prompts
+    output = dir.resolve("warehouse");
+    EvalConfig base = config("base", "0.6");
+    ModelSpec spec = ModelSpec.open(base.model());
+    EvaluationJob.run(spark, base, spec, Clock.systemUTC());
+    // two evaluations at once into one output folder, sharing the session
+    CompletableFuture<EvaluationJob.Outcome> candidate = CompletableFuture.supplyAsync(() ->
+        EvaluationJob.run(spark, config("cand", "0.95"), spec, Clock.systemUTC()));
+    CompletableFuture<EvaluationJob.Outcome> same = CompletableFuture.supplyAsync(() ->
+        EvaluationJob.run(spark, config("same", "0.6"), spec, Clock.systemUTC()));
+    CompletableFuture.allOf(candidate, same).get();
+  }
+
+  private EvalConfig config(String runId, String target) {
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("run_id", runId);
+    o.put("output", "'" + output + "'");
+    o.put("benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
+        + "{name: contrast, path: '" + contrast + "', should_refuse: false}]");
+    o.put("scoring.canary_prompts", "0");
+    o.put("sweep.rules", "[greedy, threshold]");
+    o.put("operating_points", "[{name: op, default_refusal_at_least: " + target + "}]");
+    return ConfigLoader.load(null, o, Clock.systemUTC());
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  private Result main(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.execute(args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void concurrentRunsIntoOneFolderBothCompleteIntact() {
+    String scores = table(output, "scores");
+    for (String run : List.of("cand", "same")) {
+      assertThat(duckdbLong("SELECT count(*) FROM " + scores + " WHERE run_id = '" + run + "'")).isEqualTo(253);
+      assertThat(duckdbLong("SELECT count(DISTINCT (benchmark, prompt_id)) FROM " + scores + " WHERE run_id = '"
+          + run + "'")).isEqualTo(253);
+      assertThat(duckdb("SELECT status, rows_in, rows_scored FROM " + table(output, "runs") + " WHERE run_id = '"
+          + run + "'")).containsExactly(new Object[] {"succeeded", 253L, 253L});
+      assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = '" + run + "'"))
+          .isEqualTo(duckdbLong("SELECT count(*) FROM " + table(output, "rates") + " WHERE run_id = 'base'"));
+    }
+    // identical configuration, identical scores: the concurrent run did not disturb the other's partition
+    assertThat(duckdbLong("SELECT count(*) FROM " + scores + " a JOIN " + scores + " b USING (benchmark, prompt_id, "
+        + "temperature) WHERE a.run_id = 'base' AND b.run_id = 'same' AND a.logprobs = b.logprobs")).isEqualTo(253);
+  }
+
+  @Test
+  void aCandidateThatRefusesMoreShouldAnswerPromptsIsARegression() {
+    Result r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "cand");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_REGRESSION);
+    assertThat(r.out()).contains("REGRESSION: candidate cand against baseline base",
+        "operating_point:op", "false_refusal_rate", "mcnemar_exact");
+    // the verdict names the category, and says what changed between the runs
+    List<Object[]> regressed = duckdb("SELECT category, metric, only_baseline, only_candidate, worse_by, tolerance, "
+        + "p_adjusted FROM " + table(output, "regressions") + " WHERE run_id = 'cand' AND regression");
+    assertThat(regressed).isNotEmpty();
+    for (Object[] row : regressed) {
+      assertThat(r.out()).contains((String) row[0]);
+      assertThat((Double) row[4]).isGreaterThan((Double) row[5]);
+      assertThat((Double) row[6]).isLessThan(0.05);
+    }
+    assertThat(regressed).anyMatch(row -> row[1].equals("false_refusal_rate") && row[0].equals("ALL"));
+    assertThat(r.out()).contains("config operating_points");
+    // greedy is the same model on the same prompts: no discordant prompt, no regression
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "regressions") + " WHERE run_id = 'cand' AND "
+        + "setting = 'greedy' AND (only_baseline > 0 OR only_candidate > 0 OR regression)")).isZero();
+  }
+
+  @Test
+  void identicalRunsAreNotARegression() {
+    Result r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "same");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
+    assertThat(r.out()).contains("NO REGRESSION: candidate same against baseline base");
+    assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "regressions") + " WHERE run_id = 'same' AND "
+        + "(regression OR delta <> 0)")).isZero();
+    assertThat(duckdbLong("SELECT count(DISTINCT metric) FROM " + table(output, "regressions")
+        + " WHERE run_id = 'same'")).isEqualTo(3); // refusal rate, false-refusal rate, AUC
+  }
+
+  @Test
+  void aMissingOrUnfinishedRunCannotBeCompared() {
+    Result r = main("regress", "--output", output.toString(), "--baseline", "nope", "--candidate", "same");
+    assertThat(r.code()).isEqualTo(Main.EXIT_NOT_COMPARABLE);
+    assertThat(r.err()).contains("No baseline run 'nope'");
+    r = main("regress", "--output", dir.resolve("empty").toString());
+    assertThat(r.code()).isEqualTo(Main.EXIT_NOT_COMPARABLE);
+    assertThat(r.err()).contains("No runs table");
+  }
+
+  @Test
+  void theDefaultBaselineIsTheLatestEarlierRunOnTheSameBenchmarks() {
+    Result r = main("regress", "--output", output.toString(), "--candidate", "base");
+    assertThat(r.code()).isEqualTo(Main.EXIT_NOT_COMPARABLE); // base was the first run
+    assertThat(r.err()).contains("No succeeded run before 'base'");
+    String latest = (String) duckdb("SELECT run_id FROM " + table(output, "runs")
+        + " WHERE run_id <> 'base' ORDER BY started_at DESC LIMIT 1").get(0)[0];
+    String earlier = latest.equals("same") ? "cand" : "same";
+    r = main("regress", "--output", output.toString());
+    assertThat(r.out()).contains("candidate " + latest + " against baseline " + earlier);
+  }
+
+  @Test
+  void sqlAnswersTheReadmeQueriesOverEveryRun() {
+    Result r = main("sql", "--output", output.toString(), "--format", "csv",
+        "SELECT run_id, count(*) AS n FROM scores GROUP BY run_id ORDER BY run_id");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
+    assertThat(r.out()).startsWith("run_id,n\n").contains("base,253\n", "cand,253\n", "same,253\n");
+    r = main("sql", "--output", output.toString(), "--format", "csv",
+        "SELECT name, thresholds FROM operating_points WHERE run_id = 'cand'");
+    assertThat(r.out()).contains("op,\"{\"\"[Humanizing requests]\"\":"); // maps as JSON, quoted
+    assertThat(main("sql", "--output", output.toString(), "--format", "xml", "SELECT 1").code())
+        .isEqualTo(Main.EXIT_CONFIG);
+    Result missing = main("sql", "--output", dir.resolve("none").toString(), "SELECT 1");
+    assertThat(missing.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(missing.err()).contains("No tables under output");
+  }
+
+  @Test
+  void theReadmeQueriesRunAndAnswer() throws java.io.IOException {
+    String readme = java.nio.file.Files.readString(Path.of("README.md"));
+    String examples = readme.substring(readme.indexOf("<!-- sql-examples"), readme.indexOf("On a cluster, register"));
+    java.util.regex.Matcher block = java.util.regex.Pattern.compile("```sql\n(.*?)```", java.util.regex.Pattern.DOTALL)
+        .matcher(examples);
+    int queries = 0;
+    while (block.find()) {
+      String sql = block.group(1).lines().filter(l -> !l.startsWith("--")).collect(java.util.stream.Collectors.joining("\n"));
+      Result r = main("sql", "--output", output.toString(), "--format", "csv", sql);
+      assertThat(r.code()).as("%s%n%s", sql, r.err()).isEqualTo(Main.EXIT_OK);
+      assertThat(r.out().lines().count()).as(sql).isGreaterThan(1); // a header and at least one row
+      queries++;
+    }
+    assertThat(queries).isEqualTo(3);
+  }
+}
