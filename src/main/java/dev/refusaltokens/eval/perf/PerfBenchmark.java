@@ -82,8 +82,9 @@ public final class PerfBenchmark {
       rawForward(prompts, 1, "raw_forward_s_1thread");
       try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
-        sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score);
-        timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
+        sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score, "", true);
+        double scaledScore = timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
+        sweep(s.spark, variant("perf-" + scale + "x-" + r, scaled), scaledScore, "_scaled", false);
       }
       try (Session s = new Session("local[1]", config.sparkConf())) {
         timeScore(s.spark, variant("perf-" + scale + "x-1slot-" + r, scaled), "score_scaled_local1");
@@ -107,6 +108,9 @@ public final class PerfBenchmark {
     out.put("sweep_default_s", fmt(median("sweep_default_s")));
     out.put("sweep_full_grid_s", fmt(median("sweep_full_grid_s")));
     out.put("sweep_full_vs_score", fmt(median("sweep_full_grid_s") / score));
+    out.put("sweep_default_scaled_s", fmt(median("sweep_default_scaled_s")));
+    out.put("sweep_full_grid_scaled_s", fmt(median("sweep_full_grid_scaled_s")));
+    out.put("sweep_full_vs_score_scaled", fmt(median("sweep_full_grid_scaled_s") / scaledScore));
     out.put("sweep_all_tables_and_report_s", fmt(median("sweep_all_s")));
     out.put("scale_factor", String.valueOf(scale));
     out.put("scale_10x_time_ratio", fmt(scaledScore / score));
@@ -202,8 +206,11 @@ public final class PerfBenchmark {
     return seconds;
   }
 
-  /** The sweep's parts on the persisted scores of a scored run, then the whole sweep with the report. */
-  private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds) {
+  /**
+   * The sweep's parts on the persisted scores of a scored run, recorded with {@code suffix}; then, when
+   * {@code whole}, the whole sweep with every table and the report.
+   */
+  private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds, String suffix, boolean whole) {
     RunRecord run = EvaluationJob.scoredRun(spark, c);
     Dataset<Row> scores = TableWriter.readRun(spark, c.output(), Tables.SCORES, Tables.SCORES_SCHEMA, c.runId())
         .drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
@@ -211,7 +218,7 @@ public final class PerfBenchmark {
       scores.count(); // cached before the timed parts, as in the sweep stage
       long t0 = System.nanoTime();
       SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), c.sweep(), c.runId());
-      record("sweep_default_s", (System.nanoTime() - t0) / 1e9);
+      record("sweep_default" + suffix + "_s", (System.nanoTime() - t0) / 1e9);
       long t1 = System.nanoTime();
       GridStage grid = new GridStage(run.refusalTokens(), c.sweep(), c.runId());
       long points = dev.refusaltokens.eval.decide.Frontier.gridPoints(c.sweep().grid().values().size(),
@@ -219,9 +226,12 @@ public final class PerfBenchmark {
       Map<Double, GridStage.Counts> counts = grid.counts(scores, run.respondToken());
       grid.frontier(scores, run.respondToken(), counts, points);
       grid.operatingPoints(scores, run.respondToken(), counts, c.sweep().operatingPoints(), points);
-      record("sweep_full_grid_s", (System.nanoTime() - t1) / 1e9);
+      record("sweep_full_grid" + suffix + "_s", (System.nanoTime() - t1) / 1e9);
     } finally {
       scores.unpersist();
+    }
+    if (!whole) {
+      return;
     }
     long t2 = System.nanoTime();
     EvaluationJob.sweep(spark, c, run, Clock.systemUTC());

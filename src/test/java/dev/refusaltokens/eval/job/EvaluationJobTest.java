@@ -396,9 +396,10 @@ class EvaluationJobTest {
       assertThat(((Number) row[2]).longValue()).as("grid point %s", java.util.Arrays.toString(t)).isEqualTo(refused);
       assertThat(((Number) row[3]).longValue()).isEqualTo(scores.size());
     }
-    // bootstrap bounds on the sweep, the frontier and the operating points; Wilson on the full grid
-    assertThat(duckdb("SELECT DISTINCT rule = 'threshold_grid', interval FROM " + rates + " ORDER BY 1"))
-        .containsExactly(new Object[] {false, "bootstrap"}, new Object[] {true, "wilson"});
+    // bootstrap bounds on the sweep, the frontier and the operating points; Wilson on the full grid and on
+    // the thousands of logit-bias points
+    assertThat(duckdb("SELECT DISTINCT rule IN ('threshold_grid', 'logit_bias'), interval FROM " + rates
+        + " ORDER BY 1")).containsExactly(new Object[] {false, "bootstrap"}, new Object[] {true, "wilson"});
     assertThat(duckdb("SELECT DISTINCT interval FROM " + table(warehouse, "frontier") + " UNION ALL SELECT DISTINCT "
         + "interval FROM " + table(warehouse, "operating_points"))).extracting(r -> r[0])
         .containsExactly("bootstrap", "bootstrap");
