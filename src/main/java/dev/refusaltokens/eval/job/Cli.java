@@ -72,13 +72,11 @@ final class Cli {
         spec = ModelSpec.open(config.model());
         PromptLoader.checkFiles(config.benchmarks(), hadoopConf(config));
       }
-      SparkSession spark = Sessions.build(config);
-      try {
-        run(spark, config, spec);
-      } finally {
-        spark.stop();
-      }
-      return Main.EXIT_OK;
+      ModelSpec model = spec;
+      return Sessions.within(config, spark -> {
+        run(spark, config, model);
+        return Main.EXIT_OK;
+      });
     }
 
     /** Hadoop settings from {@code spark.conf} ({@code spark.hadoop.*}: credentials, endpoints). */
@@ -158,17 +156,14 @@ final class Cli {
     @Override
     public Integer call() {
       EvalConfig config = options.load();
-      SparkSession spark = Sessions.build(config);
-      try {
+      return Sessions.within(config, spark -> {
         dev.refusaltokens.eval.regress.RegressStage.Outcome outcome = dev.refusaltokens.eval.regress.RegressStage
             .run(spark, config.output(), baseline, candidate, config.regress());
         System.out.print(outcome.verdict());
         System.out.println("Rows in " + config.output() + "/" + Tables.REGRESSIONS + " (partition run_id="
             + outcome.candidate() + ")");
         return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
-      } finally {
-        spark.stop();
-      }
+      });
     }
   }
 
@@ -188,14 +183,13 @@ final class Cli {
     String query;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() {
       if (!format.equals("table") && !format.equals("csv")) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "--format must be table or csv, not '" + format + "'");
       }
       EvalConfig config = options.load();
-      SparkSession spark = Sessions.build(config);
-      try {
+      return Sessions.within(config, spark -> {
         SqlViews.register(spark, config.output());
         org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> result = spark.sql(query);
         if (format.equals("table")) {
@@ -204,9 +198,7 @@ final class Cli {
           SqlViews.printCsv(result, maxRows, System.out);
         }
         return Main.EXIT_OK;
-      } finally {
-        spark.stop();
-      }
+      });
     }
   }
 

@@ -22,4 +22,14 @@ final class Sessions {
     SparkDefaults.CONF.forEach(conf::setIfMissing);
     return SparkSession.builder().config(conf).getOrCreate();
   }
+
+  /** Builds the session, runs {@code body} in it, and stops the session whatever happens. */
+  static <T> T within(EvalConfig config, java.util.function.Function<SparkSession, T> body) {
+    SparkSession spark = build(config);
+    try {
+      return body.apply(spark);
+    } finally {
+      spark.stop();
+    }
+  }
 }

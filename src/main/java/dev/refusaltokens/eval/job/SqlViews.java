@@ -47,7 +47,7 @@ final class SqlViews {
   }
 
   /** The first {@code maxRows} rows as CSV with a header; maps, arrays and structs as JSON text. */
-  static void printCsv(Dataset<Row> result, int maxRows, OutputStream out) throws IOException {
+  static void printCsv(Dataset<Row> result, int maxRows, OutputStream out) {
     List<Column> columns = new ArrayList<>();
     for (StructField f : result.schema().fields()) {
       boolean complex = f.dataType() instanceof MapType || f.dataType() instanceof ArrayType
@@ -66,6 +66,10 @@ final class SqlViews {
       }
       values.add(v);
     }
-    new CsvMapper().writer(schema.build()).writeValues(out).writeAll(values).flush();
+    try {
+      new CsvMapper().writer(schema.build()).writeValues(out).writeAll(values).flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
