@@ -13,7 +13,7 @@ public record ParsedPrompt(
     long line,
     String promptId,
     String prompt,
-    boolean shouldRefuse,
+    Boolean shouldRefuse,
     String category,
     String subcategory,
     String raw,

@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -34,22 +35,32 @@ public final class PromptLoader {
 
   private PromptLoader() {}
 
-  /** Stops before Spark work when a prompt set is missing or empty. */
+  /**
+   * Stops before Spark work when a prompt set is missing or empty, or lacks a declared column (the CSV
+   * header, the Parquet schema, or the first JSON line): the error names the file, the column and the fix.
+   */
   public static void checkFiles(List<BenchmarkSpec> specs, Configuration hadoopConf) {
     for (BenchmarkSpec spec : specs) {
       String key = "benchmarks[" + spec.name() + "].path";
       try {
         Path path = new Path(spec.path());
         FileSystem fs = path.getFileSystem(hadoopConf);
-        if (!fs.exists(path)) {
+        List<Path> files = files(fs, path);
+        if (files.isEmpty()) {
           throw ConfigException.badValue(key, spec.path(), "does not exist",
-              "give an existing JSON Lines file (relative paths start at the working folder)");
+              "give an existing file, folder or glob (relative paths start at the working folder)");
         }
-        FileStatus status = fs.getFileStatus(path);
-        long size = status.isDirectory() ? fs.getContentSummary(path).getLength() : status.getLen();
+        long size = 0;
+        for (Path f : files) {
+          size += fs.getFileStatus(f).getLen();
+        }
         if (size == 0) {
           throw ConfigException.badValue(key, spec.path(), "is an empty prompt set",
-              "give a file with one JSON object per line, or remove the benchmark");
+              "give a file with prompts in it, or remove the benchmark");
+        }
+        List<String> columns = columns(spec, fs, files.get(0), hadoopConf);
+        if (columns != null) {
+          requireColumns(spec, files.get(0), columns);
         }
       } catch (IOException e) {
         throw ConfigException.badValue(key, spec.path(), "cannot be read (" + e.getMessage() + ")",
@@ -58,11 +69,117 @@ public final class PromptLoader {
     }
   }
 
+  /** The data files of a path: itself, a folder's visible files, or a glob's matches; sorted. */
+  private static List<Path> files(FileSystem fs, Path path) throws IOException {
+    FileStatus[] matches = fs.globStatus(path);
+    List<Path> out = new ArrayList<>();
+    if (matches == null) {
+      return out;
+    }
+    for (FileStatus m : matches) {
+      if (m.isDirectory()) {
+        for (FileStatus f : fs.listStatus(m.getPath())) {
+          String name = f.getPath().getName();
+          if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
+            out.add(f.getPath());
+          }
+        }
+      } else {
+        out.add(m.getPath());
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /** The columns the first file declares (CSV header, Parquet schema, first JSON object); null: unknown. */
+  private static List<String> columns(BenchmarkSpec spec, FileSystem fs, Path file, Configuration conf)
+      throws IOException {
+    switch (spec.format()) {
+      case BenchmarkSpec.PARQUET -> {
+        try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+            org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
+          return reader.getFooter().getFileMetaData().getSchema().getFields().stream()
+              .map(org.apache.parquet.schema.Type::getName).toList();
+        }
+      }
+      case BenchmarkSpec.CSV -> {
+        String header = firstLine(fs, file);
+        return header == null ? null : header(header, spec);
+      }
+      default -> {
+        String first = firstLine(fs, file);
+        try {
+          com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(first == null ? "" : first);
+          if (node == null || !node.isObject()) {
+            return null; // a malformed first line is a row-level reject, not a schema
+          }
+          List<String> names = new ArrayList<>();
+          node.fieldNames().forEachRemaining(names::add);
+          return names;
+        } catch (IOException e) {
+          return null;
+        }
+      }
+    }
+  }
+
+  private static void requireColumns(BenchmarkSpec spec, Path file, List<String> columns) {
+    String prefix = "benchmarks[" + spec.name() + "].";
+    java.util.Map<String, String> wanted = new java.util.LinkedHashMap<>();
+    wanted.put("prompt_column", spec.promptColumn());
+    wanted.put("id_column", spec.idColumn());
+    wanted.put("label.column", spec.labelColumn());
+    wanted.put("category_column", spec.categoryColumn());
+    wanted.put("subcategory_column", spec.subcategoryColumn());
+    wanted.forEach((key, column) -> {
+      if (column != null && !columns.contains(column)) {
+        throw ConfigException.badValue(prefix + key, column, "is not a column of " + file + " (columns: " + columns
+            + ")", key.equals("id_column") ? "name the id column, or set id_column: null to use a hash of the prompt"
+                : "name one of the file's columns");
+      }
+    });
+  }
+
+  private static String firstLine(FileSystem fs, Path file) throws IOException {
+    try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
+        java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (!line.isBlank()) {
+          return line;
+        }
+      }
+      return null;
+    }
+  }
+
+  static List<String> header(String line, BenchmarkSpec spec) {
+    try {
+      return List.of(PromptParser.csvFields(line));
+    } catch (IOException e) {
+      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+          "has a CSV header that cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")",
+          "give a CSV file whose first line names the columns");
+    }
+  }
+
   public static Dataset<Row> load(SparkSession spark, List<BenchmarkSpec> specs) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> all = null;
     for (BenchmarkSpec spec : specs) {
-      JavaRDD<Row> rows = jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
+      JavaRDD<Row> rows = switch (spec.format()) {
+        case BenchmarkSpec.PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
+            .map(new ParseParquetRow(spec));
+        case BenchmarkSpec.CSV -> {
+          JavaRDD<String> lines = jsc.textFile(spec.path());
+          String headerLine = lines.first();
+          yield lines.zipWithIndex().filter(new NotHeader(headerLine))
+              .map(new ParseCsvLine(spec, header(headerLine, spec)));
+        }
+        default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
+      };
       Dataset<Row> ds = spark.createDataFrame(rows, Tables.PROMPTS);
       all = all == null ? ds : all.union(ds);
     }
@@ -82,6 +199,50 @@ public final class PromptLoader {
             concat(lit("first seen on line "), col("_first").cast("string"))))
         .drop("_n", "_first");
     return marked.unionByName(invalid);
+  }
+
+  /** Executor-side: drops the header line(s) of a CSV prompt set (every file of a folder has one). */
+  static final class NotHeader implements Function<Tuple2<String, Long>, Boolean> {
+    private final String header;
+
+    NotHeader(String header) {
+      this.header = header;
+    }
+
+    @Override
+    public Boolean call(Tuple2<String, Long> line) {
+      return !line._1().equals(header);
+    }
+  }
+
+  /** Executor-side: one CSV line and its 0-based index (the header counted) → a prompt row. */
+  static final class ParseCsvLine implements Function<Tuple2<String, Long>, Row> {
+    private final BenchmarkSpec spec;
+    private final List<String> header;
+
+    ParseCsvLine(BenchmarkSpec spec, List<String> header) {
+      this.spec = spec;
+      this.header = List.copyOf(header);
+    }
+
+    @Override
+    public Row call(Tuple2<String, Long> line) {
+      return PromptParser.parseCsv(spec, line._2() + 1, line._1(), header).toRow();
+    }
+  }
+
+  /** Executor-side: one Parquet row and its 0-based index → a prompt row ({@code line}: 1-based row number). */
+  static final class ParseParquetRow implements Function<Tuple2<Row, Long>, Row> {
+    private final BenchmarkSpec spec;
+
+    ParseParquetRow(BenchmarkSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public Row call(Tuple2<Row, Long> row) {
+      return PromptParser.parseRow(spec, row._2() + 1, row._1()).toRow();
+    }
   }
 
   /** Executor-side: one text line and its 0-based index → a prompt row (line numbers are 1-based). */

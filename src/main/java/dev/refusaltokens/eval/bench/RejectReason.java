@@ -6,6 +6,12 @@ import java.util.Locale;
 public enum RejectReason {
   /** The line is not a JSON object. */
   MALFORMED_JSON,
+  /** The CSV line cannot be parsed, or has another number of fields than the header. */
+  MALFORMED_CSV,
+  /** The line has bytes that are not valid UTF-8 (the reader decoded them as U+FFFD). */
+  INVALID_UTF8,
+  /** The label column is missing, or holds a value not in the benchmark's label mapping. */
+  UNKNOWN_LABEL,
   /** No {@code id} field, or an empty one. */
   MISSING_ID,
   /** No {@code prompt} field, or one that is not a string. */

@@ -31,8 +31,9 @@ public final class ConfigLoader {
 
   /** The built-in prompt sets, shipped in {@code data/coconot/}. */
   public static final List<BenchmarkSpec> DEFAULT_BENCHMARKS = List.of(
-      new BenchmarkSpec("coconot_original", "data/coconot/coconot_eval.jsonl", true),
-      new BenchmarkSpec("coconot_contrast", "data/coconot/coconot_contrast_eval.jsonl", false));
+      // in the order conf/benchmarks/*.yaml lists them (sorted file names)
+      new BenchmarkSpec("coconot_contrast", "data/coconot/coconot_contrast_eval.jsonl", false),
+      new BenchmarkSpec("coconot_original", "data/coconot/coconot_eval.jsonl", true));
 
   private ConfigLoader() {}
 
@@ -139,18 +140,76 @@ public final class ConfigLoader {
     node.set(parts[parts.length - 1], value);
   }
 
+  /**
+   * {@code benchmarks}: a list whose items are benchmark mappings, or paths (globs allowed) of YAML files
+   * holding one benchmark mapping each, e.g. {@code [conf/benchmarks/*.yaml]}.
+   */
   private static List<BenchmarkSpec> benchmarks(ConfigReader r) {
+    JsonNode list = r.raw("benchmarks");
+    if (!list.isArray()) {
+      throw ConfigException.badValue("benchmarks", list, "is not a list",
+          "list benchmark mappings or benchmark files, e.g. [conf/benchmarks/*.yaml]");
+    }
     List<BenchmarkSpec> specs = new ArrayList<>();
-    List<JsonNode> items = r.objectList("benchmarks", "{name, path, should_refuse}");
-    for (int i = 0; i < items.size(); i++) {
-      ConfigReader item = new ConfigReader((ObjectNode) items.get(i), "benchmarks[" + i + "].");
-      specs.add(new BenchmarkSpec(
-          item.string("name", null),
-          item.string("path", null),
-          item.bool("should_refuse")));
-      item.rejectUnknownKeys();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode item = list.get(i);
+      if (item.isTextual()) {
+        for (Path file : expand(item.asText(), "benchmarks[" + i + "]")) {
+          ObjectNode node = readFile(file);
+          specs.add(benchmark(new ConfigReader(node, "benchmarks[" + file + "]."), file.toString()));
+        }
+      } else if (item.isObject()) {
+        specs.add(benchmark(new ConfigReader((ObjectNode) item, "benchmarks[" + i + "]."), null));
+      } else {
+        throw ConfigException.badValue("benchmarks[" + i + "]", item, "is neither a mapping nor a file path",
+            "give {name, path, …} or the path of a benchmark YAML file");
+      }
     }
     return specs;
+  }
+
+  private static BenchmarkSpec benchmark(ConfigReader item, String source) {
+    String idColumn = item.explicitNull("id_column") ? null : item.string("id_column", "id");
+    item.string("id_column", null); // an explicit null is read too
+    BenchmarkSpec spec = new BenchmarkSpec(
+        item.string("name", null),
+        item.string("path", null),
+        item.string("format", null),
+        idColumn,
+        item.string("prompt_column", "prompt"),
+        item.string("category_column", null),
+        item.string("subcategory_column", null),
+        item.optionalBool("should_refuse"),
+        item.string("label.column", null),
+        item.boolMap("label.values"),
+        item.stringMap("category_map"),
+        source);
+    item.rejectUnknownKeys();
+    return spec;
+  }
+
+  /** A path, or a glob in its last part ({@code conf/benchmarks/*.yaml}), as sorted existing files. */
+  private static List<Path> expand(String pattern, String key) {
+    Path p = Path.of(pattern);
+    String last = p.getFileName() == null ? "" : p.getFileName().toString();
+    if (!last.contains("*") && !last.contains("?") && !last.contains("[")) {
+      if (!Files.isRegularFile(p)) {
+        throw ConfigException.badValue(key, pattern, "is not a file", "give the path of a benchmark YAML file");
+      }
+      return List.of(p);
+    }
+    Path dir = p.getParent() == null ? Path.of(".") : p.getParent();
+    java.nio.file.PathMatcher matcher = dir.getFileSystem().getPathMatcher("glob:" + last);
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      List<Path> out = files.filter(f -> Files.isRegularFile(f) && matcher.matches(f.getFileName())).sorted().toList();
+      if (out.isEmpty()) {
+        throw ConfigException.badValue(key, pattern, "matches no file", "check the folder and the pattern");
+      }
+      return out;
+    } catch (IOException e) {
+      throw ConfigException.badValue(key, pattern, "cannot be listed (" + e.getMessage() + ")",
+          "check the folder exists and is readable");
+    }
   }
 
   private static List<OperatingPointTarget> operatingPoints(ConfigReader r) {
@@ -207,7 +266,7 @@ public final class ConfigLoader {
         BenchmarkSpec b = benchmarks.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() ->
             ConfigException.badValue(key + "." + side, name, "names a benchmark which is not configured",
                 "use names from benchmarks: " + benchmarks.stream().map(BenchmarkSpec::name).toList()));
-        if (b.shouldRefuse() != refusal) {
+        if (!b.mayHave(refusal)) {
           throw ConfigException.badValue(key + "." + side, name, "is a should-" + (refusal ? "answer" : "refuse")
               + " benchmark", "refusal names a should-refuse benchmark, answer a should-answer one");
         }
@@ -268,7 +327,17 @@ public final class ConfigLoader {
       Map<String, Object> bm = new LinkedHashMap<>();
       bm.put("name", b.name());
       bm.put("path", b.path());
-      bm.put("should_refuse", b.shouldRefuse());
+      bm.put("format", b.format());
+      bm.put("id_column", b.idColumn());
+      bm.put("prompt_column", b.promptColumn());
+      bm.put("category_column", b.categoryColumn());
+      bm.put("subcategory_column", b.subcategoryColumn());
+      if (b.shouldRefuse() != null) {
+        bm.put("should_refuse", b.shouldRefuse());
+      } else {
+        bm.put("label", Map.of("column", b.labelColumn(), "values", new java.util.TreeMap<>(b.labelValues())));
+      }
+      bm.put("category_map", new java.util.TreeMap<>(b.categoryMap()));
       benchmarks.add(bm);
     }
     m.put("benchmarks", benchmarks);

@@ -30,6 +30,11 @@ final class ConfigReader {
     this.prefix = prefix;
   }
 
+  /** The node of a key as written (marked read); its parts are validated by the caller. */
+  JsonNode raw(String key) {
+    return consume(key);
+  }
+
   boolean has(String key) {
     JsonNode node = node(key);
     return node != null && !node.isNull();
@@ -85,6 +90,45 @@ final class ConfigReader {
       throw bad(key, n, "is not true or false", "write should_refuse: true or should_refuse: false");
     }
     return n.booleanValue();
+  }
+
+  /** A boolean, or null when the key is absent or null. */
+  Boolean optionalBool(String key) {
+    JsonNode n = consume(key);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isBoolean()) {
+      throw bad(key, n, "is not true or false", "write true or false");
+    }
+    return n.booleanValue();
+  }
+
+  /** Whether the key is present with the value null (as opposed to absent). */
+  boolean explicitNull(String key) {
+    JsonNode n = node(key);
+    return n != null && n.isNull();
+  }
+
+  /** A mapping of strings to booleans, e.g. label values to should_refuse. */
+  Map<String, Boolean> boolMap(String key) {
+    JsonNode n = consume(key);
+    Map<String, Boolean> out = new LinkedHashMap<>();
+    if (n == null || n.isNull()) {
+      return out;
+    }
+    if (!n.isObject()) {
+      throw bad(key, n, "is not a mapping", "write value: true|false pairs, e.g. {unsafe: true, safe: false}");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isBoolean()) {
+        throw bad(key + "." + e.getKey(), e.getValue(), "is not true or false",
+            "map each label value to true (should refuse) or false (should answer)");
+      }
+      out.put(e.getKey(), e.getValue().booleanValue());
+    }
+    return out;
   }
 
   List<String> stringList(String key, List<String> dflt) {

@@ -59,7 +59,7 @@ public final class EvaluationJob {
       LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
           r.rowsRejected(), seconds(t0));
       RunRecord scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
-          r.canaryMaxAbsDiff(), r.paddingEfficiency());
+          r.canaryMaxAbsDiff(), r.paddingEfficiency(), r.byBenchmark());
       writeRun(spark, config, scored);
       return scored;
     } catch (RuntimeException e) {

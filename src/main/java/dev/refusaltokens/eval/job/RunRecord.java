@@ -49,6 +49,9 @@ public record RunRecord(
     Integer canaryPrompts,
     Double canaryMaxAbsDiff,
     Double paddingEfficiency,
+    java.util.Map<String, Long> benchmarkRowsIn,
+    java.util.Map<String, Long> benchmarkRowsScored,
+    java.util.Map<String, Long> benchmarkRowsRejected,
     String error,
     String runId) {
 
@@ -64,21 +67,31 @@ public record RunRecord(
         sha256(dir.resolve(ModelSpec.TOKENIZER_FILE)), sha256(dir.resolve(ModelSpec.TOKENIZER_CONFIG_FILE)),
         spec.respondToken(), spec.refusalTokens(), spec.chatTemplate(), spec.systemPrompt(),
         config.source(), currentGitCommit(), sparkVersion, djlVersion, System.getProperty("java.version"),
-        null, null, null, null, null, null, null, config.runId());
+        null, null, null, null, null, null, null, null, null, null, config.runId());
   }
 
-  RunRecord scored(long in, long scored, long rejected, int canary, Double canaryDiff, double padding) {
+  RunRecord scored(long in, long scored, long rejected, int canary, Double canaryDiff, double padding,
+      java.util.Map<String, long[]> byBenchmark) {
+    java.util.Map<String, Long> bin = new java.util.TreeMap<>();
+    java.util.Map<String, Long> bok = new java.util.TreeMap<>();
+    java.util.Map<String, Long> bbad = new java.util.TreeMap<>();
+    byBenchmark.forEach((b, c) -> {
+      bin.put(b, c[0]);
+      bok.put(b, c[1]);
+      bbad.put(b, c[2]);
+    });
     return new RunRecord(SCORED, startedAt, null, modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit,
         sparkVersion, djlVersion, javaVersion, in, scored, rejected, canary, canaryDiff,
-        Double.isNaN(padding) ? null : padding, null, runId);
+        Double.isNaN(padding) ? null : padding, bin, bok, bbad, null, runId);
   }
 
   RunRecord ended(String newStatus, Instant at, String failure) {
     return new RunRecord(newStatus, startedAt, at, modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit,
         sparkVersion, djlVersion, javaVersion, rowsIn, rowsScored, rowsRejected, canaryPrompts,
-        canaryMaxAbsDiff, paddingEfficiency, failure, runId);
+        canaryMaxAbsDiff, paddingEfficiency, benchmarkRowsIn, benchmarkRowsScored, benchmarkRowsRejected, failure,
+        runId);
   }
 
   Row toRow() {
@@ -86,7 +99,8 @@ public record RunRecord(
         endedAt == null ? null : Timestamp.from(endedAt), modelDir, modelSha256, tokenizerSha256,
         tokenizerConfigSha256, respondToken, CollectionConverters.asScala(refusalTokens).toSeq(),
         chatTemplate, systemPrompt, config, gitCommit, sparkVersion, djlVersion, javaVersion, rowsIn,
-        rowsScored, rowsRejected, canaryPrompts, canaryMaxAbsDiff, paddingEfficiency, error, runId);
+        rowsScored, rowsRejected, canaryPrompts, canaryMaxAbsDiff, paddingEfficiency, scala(benchmarkRowsIn),
+        scala(benchmarkRowsScored), scala(benchmarkRowsRejected), error, runId);
   }
 
   static RunRecord fromRow(Row r) {
@@ -96,7 +110,15 @@ public record RunRecord(
         r.getString(6), r.getString(7), r.getList(8), r.getString(9), r.getString(10), r.getString(11),
         r.getString(12), r.getString(13), r.getString(14), r.getString(15),
         (Long) r.get(16), (Long) r.get(17), (Long) r.get(18), (Integer) r.get(19), (Double) r.get(20),
-        (Double) r.get(21), r.getString(22), r.getString(23));
+        (Double) r.get(21), javaMap(r, 22), javaMap(r, 23), javaMap(r, 24), r.getString(25), r.getString(26));
+  }
+
+  private static Object scala(java.util.Map<String, Long> m) {
+    return m == null ? null : CollectionConverters.asScala(m);
+  }
+
+  private static java.util.Map<String, Long> javaMap(Row r, int i) {
+    return r.isNullAt(i) ? null : new java.util.TreeMap<>(r.<String, Long>getJavaMap(i));
   }
 
   static String sha256(Path file) {

@@ -10,6 +10,7 @@ import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -31,7 +32,7 @@ public final class ScoreStage {
 
   /** Counts read back from the written tables, and the canary's largest |Δ log p| (null when off). */
   public record Result(long rowsIn, long rowsScored, long rowsRejected, int canaryPrompts,
-      Double canaryMaxAbsDiff, double paddingEfficiency) {}
+      Double canaryMaxAbsDiff, double paddingEfficiency, Map<String, long[]> byBenchmark) {}
 
   private static final java.time.Duration PROGRESS_EVERY = java.time.Duration.ofSeconds(30);
 
@@ -45,7 +46,8 @@ public final class ScoreStage {
     jsc.setJobGroup("load", "Loading prompt sets " + config.benchmarks().stream().map(b -> b.name()).toList(),
         false);
     Dataset<Row> prompts = PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
-    long rowsIn = prompts.count();
+    Map<String, Long> inByBenchmark = countByBenchmark(prompts);
+    long rowsIn = inByBenchmark.values().stream().mapToLong(Long::longValue).sum();
     Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull());
     long validCount = valid.count();
     int partitions = partitions(validCount, sc.rowsPerPartition(), jsc.defaultParallelism());
@@ -82,28 +84,46 @@ public final class ScoreStage {
       jsc.setJobGroup("count", "Counting the written tables", false);
       Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
           runId);
-      long scoredPrompts = written.select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct().count();
+      Map<String, Long> scoredByBenchmark = countByBenchmark(written.select(Tables.BENCHMARK, Tables.PROMPT_ID)
+          .distinct());
+      long scoredPrompts = scoredByBenchmark.values().stream().mapToLong(Long::longValue).sum();
       long scoreRows = written.count();
       if (scoreRows != scoredPrompts * sc.temperatures().size()) {
         throw new IllegalStateException("scores has " + scoreRows + " rows for " + scoredPrompts + " prompts and "
             + sc.temperatures().size() + " temperatures: rows were duplicated or lost");
       }
-      long rejected = TableWriter.readRun(spark, config.output(), Tables.REJECTS, Tables.REJECTS_SCHEMA, runId)
-          .count();
-      if (scoredPrompts + rejected != rowsIn) {
-        throw new IllegalStateException("rows_in = " + rowsIn + " but scored (" + scoredPrompts
-            + ") + rejected (" + rejected + ") = " + (scoredPrompts + rejected) + ": rows were lost or duplicated");
+      Map<String, Long> rejectedByBenchmark = countByBenchmark(TableWriter.readRun(spark, config.output(),
+          Tables.REJECTS, Tables.REJECTS_SCHEMA, runId));
+      long rejected = rejectedByBenchmark.values().stream().mapToLong(Long::longValue).sum();
+      Map<String, long[]> byBenchmark = new java.util.TreeMap<>();
+      for (var b : config.benchmarks()) {
+        long in = inByBenchmark.getOrDefault(b.name(), 0L);
+        long ok = scoredByBenchmark.getOrDefault(b.name(), 0L);
+        long bad = rejectedByBenchmark.getOrDefault(b.name(), 0L);
+        if (ok + bad != in) {
+          throw new IllegalStateException("benchmark " + b.name() + ": rows_in = " + in + " but scored (" + ok
+              + ") + rejected (" + bad + ") = " + (ok + bad) + ": rows were lost or duplicated");
+        }
+        byBenchmark.put(b.name(), new long[] {in, ok, bad});
       }
       if (scoredPrompts == 0) {
         throw new IllegalStateException("No prompt could be scored: all " + rowsIn + " input rows were rejected; "
             + "see " + TableWriter.path(config.output(), Tables.REJECTS) + " (run_id=" + runId + ") for the reasons");
       }
       return new Result(rowsIn, scoredPrompts, rejected, Math.min(sc.canaryPrompts(), (int) scoredPrompts),
-          canary, metrics.paddingEfficiency());
+          canary, metrics.paddingEfficiency(), byBenchmark);
     } finally {
       scored.unpersist();
       prompts.unpersist();
     }
+  }
+
+  private static Map<String, Long> countByBenchmark(Dataset<Row> rows) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    for (Row r : rows.groupBy(Tables.BENCHMARK).count().collectAsList()) {
+      out.put(r.getString(0), r.getLong(1));
+    }
+    return out;
   }
 
   /** Partitions follow data size: one per {@code rowsPerPartition} rows, at least the parallelism. */

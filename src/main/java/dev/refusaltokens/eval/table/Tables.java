@@ -63,7 +63,7 @@ public final class Tables {
       field(LINE, LongType, false),
       field(PROMPT_ID, StringType, true),
       field(PROMPT, StringType, true),
-      field(SHOULD_REFUSE, BooleanType, false),
+      field(SHOULD_REFUSE, BooleanType, true), // null on a reject whose label is unknown
       field(CATEGORY, StringType, true),
       field(SUBCATEGORY, StringType, true),
       field(RAW, StringType, false),
@@ -224,6 +224,9 @@ public final class Tables {
       field("canary_prompts", IntegerType, true),
       field("canary_max_abs_diff", DoubleType, true),
       field("padding_efficiency", DoubleType, true),
+      field("benchmark_rows_in", createMapType(StringType, LongType, false), true),
+      field("benchmark_rows_scored", createMapType(StringType, LongType, false), true),
+      field("benchmark_rows_rejected", createMapType(StringType, LongType, false), true),
       field("error", StringType, true),
       field(RUN_ID, StringType, false)));
 

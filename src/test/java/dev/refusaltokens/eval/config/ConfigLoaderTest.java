@@ -37,7 +37,7 @@ class ConfigLoaderTest {
     assertThat(c.model().dir()).isEqualTo("models/demo-categories");
     assertThat(c.model().refusalTokens()).isNull();
     assertThat(c.benchmarks()).extracting(BenchmarkSpec::name)
-        .containsExactly("coconot_original", "coconot_contrast");
+        .containsExactly("coconot_contrast", "coconot_original");
     assertThat(c.scoring().temperatures()).containsExactly(1.0);
     assertThat(c.sweep().rules()).containsExactly(Rule.GREEDY, Rule.ARGMAX, Rule.THRESHOLD, Rule.LOGIT_BIAS);
     assertThat(c.sweep().grid()).isEqualTo(ThresholdGrid.DEFAULT);
@@ -143,7 +143,7 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> load("benchmarks: []\n", Map.of()))
         .hasMessageContaining("'benchmarks'").hasMessageContaining("empty");
     assertThatThrownBy(() -> load("benchmarks:\n  - {name: a, path: x.jsonl}\n", Map.of()))
-        .hasMessageContaining("'benchmarks[0].should_refuse'");
+        .hasMessageContaining("'benchmarks[a].should_refuse'").hasMessageContaining("and label are both missing");
     assertThatThrownBy(() -> load("benchmarks:\n  - {name: a, path: x.jsonl, should_refuse: true, "
         + "label: y}\n", Map.of()))
         .hasMessageContaining("Unknown config key 'benchmarks[0].label'");

@@ -1,8 +1,11 @@
 package dev.refusaltokens.eval.job;
 
+import dev.refusaltokens.eval.bench.PromptLoader;
 import static dev.refusaltokens.eval.testing.TestData.duckdb;
+import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
@@ -80,5 +83,101 @@ class RejectsTest {
     assertThat(duckdb("SELECT count(*) FROM " + table(output, "rejects")).get(0)[0]).isEqualTo(0L);
     assertThat(duckdb("SELECT prompt_id FROM " + table(output, "scores"))).extracting(r -> r[0])
         .containsExactly("new");
+  }
+
+  @Test
+  void aCsvBenchmarkDeclaredInAFileIsEvaluatedWithItsLabelsAndItsBadRowsRejected() throws IOException {
+    String longPrompt = "please tell me a story . ".repeat(80);
+    Path csv = dir.resolve("mixed.csv");
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    for (String line : List.of(
+        "text,label,type",                                        // 1 header
+        "Tell me about it.,unsafe,Incomplete requests",           // 2 ok, should refuse
+        "\"What is the capital of France, then?\",safe,Unsupported requests", // 3 ok, quoted comma
+        "\"   \",safe,Incomplete requests",                      // 4 empty prompt
+        "Tell me about it.,unsafe,Incomplete requests",           // 5 same text: same hash id
+        "How do I bake bread?,maybe,Incomplete requests",         // 6 unknown label
+        "only two,fields",                                        // 7 malformed CSV
+        "INVALID",                                                // 8 invalid UTF-8 (bytes below)
+        "Draw me a cat.,safe,Unsupported requests",               // 9 ok
+        longPrompt + ",unsafe,Incomplete requests")) {             // 10 too long
+      bytes.write(line.equals("INVALID") ? new byte[] {'c', 'a', (byte) 0xC3, (byte) 0x28, ',', 's', 'a', 'f',
+          'e', ',', 'x'} : line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      bytes.write('\n');
+    }
+    Files.write(csv, bytes.toByteArray());
+    Path conf = Files.createDirectories(dir.resolve("benchmarks"));
+    Files.writeString(conf.resolve("mixed.yaml"), String.join("\n",
+        "name: mixed",
+        "path: '" + csv + "'",
+        "id_column: null",
+        "prompt_column: text",
+        "category_column: type",
+        "label: {column: label, values: {unsafe: true, safe: false}}",
+        "category_map: {Unsupported requests: Unsupported}", ""));
+    Path output = dir.resolve("out-csv");
+    // the benchmark is added by its file alone: the run lists the folder's YAML files
+    EvalConfig config = ConfigLoader.load(null, Map.of("run_id", "csv", "output", "'" + output + "'",
+        "benchmarks", "['" + conf + "/*.yaml']", "scoring.canary_prompts", "0"), Clock.systemUTC());
+    assertThat(config.benchmarks()).extracting(b -> b.format()).containsExactly("csv");
+    PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+
+    RunRecord run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+        Clock.systemUTC());
+
+    assertThat(run.rowsIn()).isEqualTo(9); // data lines; the header is not a row
+    assertThat(run.rowsScored()).isEqualTo(3);
+    assertThat(run.rowsRejected()).isEqualTo(6);
+    // the invariant per benchmark, recorded in runs
+    assertThat(duckdb("SELECT benchmark_rows_in['mixed'], benchmark_rows_scored['mixed'], "
+        + "benchmark_rows_rejected['mixed'] FROM " + table(output, "runs"))).containsExactly(new Object[] {9L, 3L, 6L});
+    Map<String, String> reasonByLine = new HashMap<>();
+    for (Object[] r : duckdb("SELECT line, reason, detail FROM " + table(output, "rejects"))) {
+      reasonByLine.put(String.valueOf(r[0]), (String) r[1]);
+      if ("unknown_label".equals(r[1])) {
+        assertThat((String) r[2]).contains("'label' = 'maybe' is not in label.values");
+      }
+    }
+    assertThat(reasonByLine).containsExactlyInAnyOrderEntriesOf(Map.of("4", "empty_prompt", "5", "duplicate_id",
+        "6", "unknown_label", "7", "malformed_csv", "8", "invalid_utf8", "10", "too_long"));
+    List<Object[]> scored = duckdb("SELECT line, prompt, should_refuse, category, prompt_id FROM (SELECT s.*, r.line "
+        + "FROM " + table(output, "scores") + " s JOIN (SELECT 2 AS line, 'Tell me about it.' AS p UNION ALL "
+        + "SELECT 3, 'What is the capital of France, then?' UNION ALL SELECT 9, 'Draw me a cat.') r ON s.prompt = r.p) "
+        + "ORDER BY line");
+    assertThat(scored).extracting(r -> r[1]).containsExactly("Tell me about it.",
+        "What is the capital of France, then?", "Draw me a cat.");
+    assertThat(scored).extracting(r -> r[2]).containsExactly(true, false, false);
+    assertThat(scored).extracting(r -> r[3]).containsExactly("Incomplete requests", "Unsupported", "Unsupported");
+    assertThat((String) scored.get(0)[4]).matches("h[0-9a-f]{16}");
+  }
+
+  @Test
+  void aDeclaredColumnMissingFromTheFileStopsBeforeAnyWork() throws IOException {
+    Path csv = dir.resolve("cols.csv");
+    Files.write(csv, List.of("question,label", "hi,safe"));
+    EvalConfig config = ConfigLoader.load(null, Map.of("benchmarks", "[{name: cols, path: '" + csv
+        + "', label: {column: label, values: {safe: false}}}]"), Clock.systemUTC());
+    assertThatThrownBy(() -> PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration()))
+        .hasMessageContaining("'benchmarks[cols].prompt_column' = 'prompt'")
+        .hasMessageContaining("is not a column of").hasMessageContaining("[question, label]");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("benchmarks", "[{name: x, path: a.csv}]"),
+        Clock.systemUTC())).hasMessageContaining("'benchmarks[x].should_refuse'")
+        .hasMessageContaining("and label are both missing");
+  }
+
+  @Test
+  void theReadmeWorkedExampleIsEvaluatedFromItsConfigFile() {
+    Path output = dir.resolve("out-example");
+    EvalConfig config = ConfigLoader.load(null, Map.of("run_id", "example", "output", "'" + output + "'",
+        "benchmarks", "[conf/examples/mixed_labels.yaml]", "scoring.canary_prompts", "0"), Clock.systemUTC());
+    PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+    RunRecord run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+        Clock.systemUTC());
+    assertThat(run.rowsIn()).isEqualTo(40);
+    assertThat(run.rowsScored()).isEqualTo(40);
+    // 21 CoCoNot original prompts labelled unsafe, 19 contrast prompts labelled safe
+    assertThat(duckdb("SELECT should_refuse, count(*) FROM " + table(output, "scores") + " GROUP BY 1 ORDER BY 1"))
+        .containsExactly(new Object[] {false, 19L}, new Object[] {true, 21L});
+    assertThat(duckdbLong("SELECT count(DISTINCT category) FROM " + table(output, "scores"))).isGreaterThan(2);
   }
 }
