@@ -59,6 +59,7 @@ public final class ConfigLoader {
         r.integer("scoring.batch_overhead_tokens", ScoringConfig.DEFAULT_BATCH_OVERHEAD_TOKENS),
         r.integer("scoring.window_rows", ScoringConfig.DEFAULT_WINDOW_ROWS),
         r.integer("scoring.rows_per_partition", ScoringConfig.DEFAULT_ROWS_PER_PARTITION),
+        r.integer("scoring.checkpoint_rows", ScoringConfig.DEFAULT_CHECKPOINT_ROWS),
         r.integer("scoring.canary_prompts", ScoringConfig.DEFAULT_CANARY_PROMPTS),
         r.number("scoring.canary_tolerance", ScoringConfig.DEFAULT_CANARY_TOLERANCE));
     ThresholdGrid grid = grid(r);
@@ -349,6 +350,7 @@ public final class ConfigLoader {
     scoring.put("batch_overhead_tokens", s.batchOverheadTokens());
     scoring.put("window_rows", s.windowRows());
     scoring.put("rows_per_partition", s.rowsPerPartition());
+    scoring.put("checkpoint_rows", s.checkpointRows());
     scoring.put("canary_prompts", s.canaryPrompts());
     scoring.put("canary_tolerance", s.canaryTolerance());
     m.put("scoring", scoring);

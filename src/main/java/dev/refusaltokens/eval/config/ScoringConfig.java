@@ -14,6 +14,8 @@ import java.util.List;
  * @param windowRows prompts are length-sorted within windows of this many rows of a partition, so
  *     memory stays bounded however large the partition
  * @param rowsPerPartition input partitions ≈ rows / this (at least Spark's default parallelism)
+ * @param checkpointRows prompts are scored in chunks of about this many, each committed to {@code scores}
+ *     when done, so a run that dies loses at most one chunk and {@code --resume} continues it
  * @param canaryPrompts prompts re-scored one at a time to check batching; 0 turns the check off
  * @param canaryTolerance largest |Δ log p| between canary and batched scores before a warning
  */
@@ -24,6 +26,7 @@ public record ScoringConfig(
     int batchOverheadTokens,
     int windowRows,
     int rowsPerPartition,
+    int checkpointRows,
     int canaryPrompts,
     double canaryTolerance) implements Serializable {
 
@@ -33,6 +36,7 @@ public record ScoringConfig(
   public static final int DEFAULT_BATCH_OVERHEAD_TOKENS = 128;
   public static final int DEFAULT_WINDOW_ROWS = 4096;
   public static final int DEFAULT_ROWS_PER_PARTITION = 2000;
+  public static final int DEFAULT_CHECKPOINT_ROWS = 200_000;
   public static final int DEFAULT_CANARY_PROMPTS = 8;
   public static final double DEFAULT_CANARY_TOLERANCE = 1e-4;
 
@@ -60,6 +64,7 @@ public record ScoringConfig(
           "use 0 or more, e.g. " + DEFAULT_BATCH_OVERHEAD_TOKENS);
     }
     positive("scoring.rows_per_partition", rowsPerPartition);
+    positive("scoring.checkpoint_rows", checkpointRows);
     if (canaryPrompts < 0) {
       throw ConfigException.badValue("scoring.canary_prompts", canaryPrompts, "is negative",
           "use 0 to turn the canary off, or a small count such as " + DEFAULT_CANARY_PROMPTS);

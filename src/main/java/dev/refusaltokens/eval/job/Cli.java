@@ -110,17 +110,25 @@ final class Cli {
 
   @Command(name = "run", description = "score + sweep, then print the summary")
   static final class Run extends Stage {
+    @Option(names = "--resume", description = "keep the run's committed scores of unchanged prompts and score "
+        + "only the others (same model and settings required)")
+    boolean resume;
+
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      printSummary(config, EvaluationJob.run(spark, config, spec, Clock.systemUTC()));
+      printSummary(config, EvaluationJob.run(spark, config, spec, Clock.systemUTC(), resume));
     }
   }
 
   @Command(name = "score", description = "score the prompt sets: tables scores, rejects, runs")
   static final class Score extends Stage {
+    @Option(names = "--resume", description = "keep the run's committed scores of unchanged prompts and score "
+        + "only the others (same model and settings required)")
+    boolean resume;
+
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      RunRecord r = EvaluationJob.score(spark, config, spec, Clock.systemUTC());
+      RunRecord r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume);
       System.out.println("Run " + r.runId() + " scored: " + r.rowsScored() + " prompts, " + r.rowsRejected()
           + " rejected. Next: sweep --run-id " + r.runId());
     }

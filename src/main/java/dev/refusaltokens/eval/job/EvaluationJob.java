@@ -40,14 +40,32 @@ public final class EvaluationJob {
 
   /** score + sweep. */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+    return run(spark, config, spec, clock, false);
+  }
+
+  /** score (resuming the run's earlier scores when {@code resume}) + sweep. */
+  public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
     config.sweep().checkFullGridRates(spec.refusalTokens().size());
-    RunRecord scored = score(spark, config, spec, clock);
+    RunRecord scored = score(spark, config, spec, clock, resume);
     return sweep(spark, config, scored, clock);
   }
 
   /** Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row. */
   public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+    return score(spark, config, spec, clock, false);
+  }
+
+  /**
+   * Scores the prompt sets. With {@code resume}, the run's earlier scores are kept for the prompts whose
+   * text is unchanged, provided the earlier attempt scored with the same model, tokenizer, chat template,
+   * system prompt, control tokens and temperatures (otherwise a configuration error says what differs).
+   */
+  public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock,
+      boolean resume) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
+    if (resume) {
+      checkResumable(spark, config, run);
+    }
     writeRun(spark, config, run);
     for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC,
         Tables.CALIBRATION, Tables.FIRST_TOKENS, ReportWriter.REPORTS)) { // nothing derived from old scores
@@ -55,7 +73,7 @@ public final class EvaluationJob {
     }
     try {
       long t0 = System.nanoTime();
-      ScoreStage.Result r = ScoreStage.run(spark, config, spec);
+      ScoreStage.Result r = ScoreStage.run(spark, config, spec, resume);
       LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
           r.rowsRejected(), seconds(t0));
       RunRecord scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
@@ -65,6 +83,41 @@ public final class EvaluationJob {
     } catch (RuntimeException e) {
       writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));
       throw e;
+    }
+  }
+
+  /** The earlier attempt of a resumed run must have scored with the same model and settings. */
+  private static void checkResumable(SparkSession spark, EvalConfig config, RunRecord now) {
+    Dataset<Row> previous = TableWriter.readRunIfPresent(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
+        config.runId());
+    List<Row> rows = previous == null ? List.of() : previous.collectAsList();
+    if (rows.isEmpty()) {
+      LOG.info("Resume: run {} has no earlier attempt; scoring everything", config.runId());
+      return;
+    }
+    RunRecord before = RunRecord.fromRow(rows.get(0));
+    Map<String, Object[]> fields = new java.util.LinkedHashMap<>();
+    fields.put("model file (sha256)", new Object[] {before.modelSha256(), now.modelSha256()});
+    fields.put("tokenizer.json (sha256)", new Object[] {before.tokenizerSha256(), now.tokenizerSha256()});
+    fields.put("chat template", new Object[] {before.chatTemplate(), now.chatTemplate()});
+    fields.put("system prompt", new Object[] {before.systemPrompt(), now.systemPrompt()});
+    fields.put("respond token", new Object[] {before.respondToken(), now.respondToken()});
+    fields.put("refusal tokens", new Object[] {before.refusalTokens(), now.refusalTokens()});
+    fields.put("scoring.temperatures", new Object[] {temperatures(before.config()), temperatures(now.config())});
+    fields.forEach((what, v) -> {
+      if (!java.util.Objects.equals(v[0], v[1])) {
+        throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
+            + what + " was " + v[0] + " and is now " + v[1] + "; rerun without --resume, or use another --run-id");
+      }
+    });
+  }
+
+  private static String temperatures(String yaml) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+          .readTree(yaml).path("scoring").path("temperatures").toString();
+    } catch (java.io.IOException e) {
+      return "(unreadable config)";
     }
   }
 

@@ -10,6 +10,8 @@ import java.util.List;
  */
 public final class FirstTokenScorer implements AutoCloseable {
 
+  private static final java.util.concurrent.atomic.AtomicLong ROWS = new java.util.concurrent.atomic.AtomicLong();
+
   private final Predictor<long[][], PromptScore[]> predictor;
   private final int maxLength;
 
@@ -26,11 +28,17 @@ public final class FirstTokenScorer implements AutoCloseable {
             + maxLength);
       }
     }
+    ROWS.addAndGet(rows.size());
     try {
       return predictor.predict(rows.toArray(new long[0][]));
     } catch (TranslateException e) {
       throw new IllegalStateException("Forward pass failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Prompts this JVM has put through a forward pass: the resume test counts the model's work with it. */
+  public static long rowsScored() {
+    return ROWS.get();
   }
 
   @Override

@@ -2,6 +2,9 @@ package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
@@ -9,6 +12,7 @@ import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Tables;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -38,7 +42,18 @@ public final class ScoreStage {
 
   private ScoreStage() {}
 
-  public static Result run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+  /** JVM property for fault-injection tests: fail the stage after committing this many chunks. */
+  public static final String FAIL_AFTER_CHUNKS = "refusal_eval.fault.fail_after_chunks";
+
+  /**
+   * Scores the run's prompt sets. The prompts to score are cut into chunks of about
+   * {@code scoring.checkpoint_rows}; each chunk's scores are committed (appended) to the run's
+   * {@code scores} partition as soon as it is scored, so a run that dies loses at most the chunk in
+   * flight. With {@code resume}, prompts already in the run's {@code scores} with the same prompt text
+   * (SHA-256) are not scored again, and rows of prompts no longer in the input are dropped; without it
+   * the partition starts empty.
+   */
+  public static Result run(SparkSession spark, EvalConfig config, ModelSpec spec, boolean resume) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     ScoringConfig sc = config.scoring();
     String runId = config.runId();
@@ -48,38 +63,62 @@ public final class ScoreStage {
     Dataset<Row> prompts = PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
     Map<String, Long> inByBenchmark = countByBenchmark(prompts);
     long rowsIn = inByBenchmark.values().stream().mapToLong(Long::longValue).sum();
-    Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull());
+    Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull())
+        .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256));
     long validCount = valid.count();
-    int partitions = partitions(validCount, sc.rowsPerPartition(), jsc.defaultParallelism());
-    LOG.info("{} input rows, {} valid prompts, scoring in {} partitions", rowsIn, validCount, partitions);
+    Dataset<Row> todo = resume ? keepScoredAndFindTodo(spark, config, valid) : startEmpty(spark, config, valid);
+    long todoCount = resume ? todo.count() : validCount;
+    long chunks = Math.max(1, (todoCount + sc.checkpointRows() - 1) / sc.checkpointRows());
+    LOG.info("{} input rows, {} valid prompts, {} to score{} in {} chunk(s)", rowsIn, validCount, todoCount,
+        resume ? " (resumed: " + (validCount - todoCount) + " already scored)" : "", chunks);
 
-    jsc.setJobGroup("score", "Scoring " + validCount + " prompts with " + spec.dir(), false);
     ScoreMetrics metrics = ScoreMetrics.register(spark);
-    Dataset<Row> scored = valid
-        .repartition(partitions, col(Tables.BENCHMARK), col(Tables.PROMPT_ID))
-        .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
-            sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    List<Dataset<Row>> scoredChunks = new ArrayList<>();
+    Double canary = null;
+    long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
     try {
-      try (Progress progress = new Progress("score", validCount, metrics.prompts(), PROGRESS_EVERY)) {
-        TableWriter.writeRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
-            .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
+      try (Progress progress = new Progress("score", todoCount, metrics.prompts(), PROGRESS_EVERY)) {
+        for (long k = 0; k < chunks && todoCount > 0; k++) {
+          Dataset<Row> chunk = chunks == 1 ? todo
+              : todo.where(pmod(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)), lit(chunks)).equalTo(k));
+          long chunkRows = chunks == 1 ? todoCount : todoCount / chunks;
+          int partitions = partitions(chunkRows, sc.rowsPerPartition(), jsc.defaultParallelism());
+          jsc.setJobGroup("score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
+          Dataset<Row> scored = chunk
+              .repartition(partitions, col(Tables.BENCHMARK), col(Tables.PROMPT_ID))
+              .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
+                  sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
+              .persist(StorageLevel.MEMORY_AND_DISK());
+          scoredChunks.add(scored);
+          TableWriter.appendRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
+              .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256))
+              .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
+          if (k == 0 && sc.canaryPrompts() > 0) {
+            jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
+            canary = CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
+          }
+          if (failAfter >= 0 && k + 1 >= failAfter) {
+            throw new IllegalStateException("fault injection (" + FAIL_AFTER_CHUNKS + "=" + failAfter
+                + "): the stage stops after " + (k + 1) + " committed chunk(s)");
+          }
+        }
       }
       LOG.info("Padding efficiency of the scored batches: {} (real tokens / padded tokens)",
           String.format(java.util.Locale.ROOT, "%.3f", metrics.paddingEfficiency()));
-      jsc.setJobGroup("rejects", "Writing rejects", false);
-      Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull())
-          .unionByName(scored.where(col(Tables.REASON).isNotNull()).select(Tables.columns(Tables.PROMPTS)))
-          .withColumn(Tables.RUN_ID, lit(runId));
-      TableWriter.writeRun(rejects.select(Tables.columns(Tables.REJECTS_SCHEMA)), config.output(), Tables.REJECTS, runId);
-
-      jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
-      Double canary = sc.canaryPrompts() == 0 ? null
-          : CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
       if (canary != null && !(canary <= sc.canaryTolerance())) {
         LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
             + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
       }
+
+      jsc.setJobGroup("rejects", "Writing rejects", false);
+      Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull());
+      for (Dataset<Row> scored : scoredChunks) {
+        rejects = rejects.unionByName(scored.where(col(Tables.REASON).isNotNull())
+            .select(Tables.columns(Tables.PROMPTS)));
+      }
+      // (prompts the model rejected in an earlier attempt are not in scores: they were in todo again)
+      TableWriter.writeRun(rejects.withColumn(Tables.RUN_ID, lit(runId)).select(Tables.columns(Tables.REJECTS_SCHEMA)),
+          config.output(), Tables.REJECTS, runId);
 
       jsc.setJobGroup("count", "Counting the written tables", false);
       Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
@@ -110,12 +149,45 @@ public final class ScoreStage {
         throw new IllegalStateException("No prompt could be scored: all " + rowsIn + " input rows were rejected; "
             + "see " + TableWriter.path(config.output(), Tables.REJECTS) + " (run_id=" + runId + ") for the reasons");
       }
-      return new Result(rowsIn, scoredPrompts, rejected, Math.min(sc.canaryPrompts(), (int) scoredPrompts),
-          canary, metrics.paddingEfficiency(), byBenchmark);
+      return new Result(rowsIn, scoredPrompts, rejected, canary == null ? 0 : Math.min(sc.canaryPrompts(),
+          (int) scoredPrompts), canary, metrics.paddingEfficiency(), byBenchmark);
     } finally {
-      scored.unpersist();
+      scoredChunks.forEach(Dataset::unpersist);
       prompts.unpersist();
     }
+  }
+
+  /** Without resume: the run's scores partition starts empty, and every valid prompt is to score. */
+  private static Dataset<Row> startEmpty(SparkSession spark, EvalConfig config, Dataset<Row> valid) {
+    TableWriter.deleteRun(spark, config.output(), Tables.SCORES, config.runId());
+    return valid;
+  }
+
+  /**
+   * With resume: keeps the run's existing scores of prompts still in the input with the same text
+   * (rewriting the partition without the others, so it ends as an uninterrupted run's would), and
+   * returns the valid prompts not scored yet.
+   */
+  private static Dataset<Row> keepScoredAndFindTodo(SparkSession spark, EvalConfig config, Dataset<Row> valid) {
+    String output = config.output();
+    String runId = config.runId();
+    Dataset<Row> existing = TableWriter.readRunIfPresent(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId);
+    if (existing == null) {
+      return valid;
+    }
+    scala.collection.immutable.Seq<String> key = scala.jdk.javaapi.CollectionConverters.asScala(
+        List.of(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256)).toSeq();
+    Dataset<Row> kept = existing.join(valid.select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256), key,
+        "left_semi");
+    long existingRows = existing.count();
+    long keptRows = kept.count();
+    if (keptRows != existingRows) {
+      LOG.info("Resume: dropping {} score rows of prompts no longer in the input (or changed)", existingRows - keptRows);
+      TableWriter.replaceRun(spark, kept, output, Tables.SCORES, runId);
+    }
+    Dataset<Row> done = TableWriter.readRun(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId)
+        .select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256).distinct();
+    return valid.join(done, key, "left_anti");
   }
 
   private static Map<String, Long> countByBenchmark(Dataset<Row> rows) {

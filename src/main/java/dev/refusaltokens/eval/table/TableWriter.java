@@ -31,6 +31,44 @@ public final class TableWriter {
     rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
   }
 
+  /** Adds rows to a run's partition (one committed Spark write: a retried task never duplicates rows). */
+  public static void appendRun(Dataset<Row> rows, String output, String table, String runId) {
+    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Append).parquet(partitionPath(output, table, runId));
+  }
+
+  /**
+   * Replaces a run's partition with {@code rows}, which may be read from that partition: they are written
+   * to a side folder first (its name starts with '_', so readers skip it), then swapped in.
+   */
+  public static void replaceRun(SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
+    String side = path(output, table) + "/_replace-" + runId;
+    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    try {
+      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      fs.delete(target, true);
+      if (!fs.rename(new org.apache.hadoop.fs.Path(side), target)) {
+        throw new java.io.IOException("rename of " + side + " to " + target + " failed");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot replace " + target, e);
+    }
+  }
+
+  /** One run's rows of a table, or null when the table or the run's partition does not exist. */
+  public static Dataset<Row> readRunIfPresent(SparkSession spark, String output, String table, StructType schema,
+      String runId) {
+    org.apache.hadoop.fs.Path partition = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    try {
+      if (!partition.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(partition)) {
+        return null;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return readRun(spark, output, table, schema, runId);
+  }
+
   /** Removes a run's partition of a table, if there is one. */
   public static void deleteRun(SparkSession spark, String output, String table, String runId) {
     org.apache.hadoop.fs.Path partition = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));

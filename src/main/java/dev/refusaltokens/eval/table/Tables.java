@@ -35,6 +35,7 @@ public final class Tables {
   public static final String BENCHMARK = "benchmark";
   public static final String PROMPT_ID = "prompt_id";
   public static final String PROMPT = "prompt";
+  public static final String PROMPT_SHA256 = "prompt_sha256";
   public static final String SHOULD_REFUSE = "should_refuse";
   public static final String CATEGORY = "category";
   public static final String SUBCATEGORY = "subcategory";
@@ -82,6 +83,7 @@ public final class Tables {
       field(BENCHMARK, StringType, false),
       field(PROMPT_ID, StringType, false),
       field(PROMPT, StringType, false),
+      field(PROMPT_SHA256, StringType, false),
       field(SHOULD_REFUSE, BooleanType, false),
       field(CATEGORY, StringType, true),
       field(SUBCATEGORY, StringType, true),
