@@ -38,7 +38,7 @@ class BootstrapTest {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       double refuse = i < 100 ? 0.9 : 0.1;
-      rows.add(RowFactory.create("b", "p" + i, "prompt " + i, true, "c", null, 1.0, 5,
+      rows.add(RowFactory.create("b", "p" + i, "prompt " + i, "sha" + i, true, "c", null, 1.0, 5,
           CollectionConverters.asScala(Map.of("[refuse]", Math.log(refuse), "[respond]", Math.log(0.95 - refuse))),
           Math.log(0.05), "x", "run"));
     }
