@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
         + "and threshold, write Parquet tables.",
     subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Regress.class, Cli.Sql.class,
-        Cli.Benchmark.class, Cli.Synth.class})
+        Cli.Inspect.class, Cli.Benchmark.class, Cli.Synth.class})
 final class Cli {
 
   /** Options shared by every subcommand; precedence: these > --config file > defaults. */
@@ -207,6 +207,50 @@ final class Cli {
         }
         return Main.EXIT_OK;
       });
+    }
+  }
+
+  @Command(name = "inspect", description = "print the text and token ids the model sees for one prompt, and the "
+      + "ids of the control tokens (jobs/inspect-prompt.sh)")
+  static final class Inspect implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "system prompt (config key model.system_prompt)")
+    String system;
+
+    @picocli.CommandLine.Parameters(arity = "1", paramLabel = "PROMPT", description = "the user prompt")
+    String prompt;
+
+    @Override
+    public Integer call() {
+      EvalConfig config = options.load();
+      dev.refusaltokens.eval.config.ModelConfig m = config.model();
+      ModelSpec spec = ModelSpec.open(new dev.refusaltokens.eval.config.ModelConfig(m.dir(), m.respondToken(),
+          m.refusalTokens(), system != null ? system : m.systemPrompt()));
+      try (dev.refusaltokens.eval.model.PromptEncoder encoder = spec.newEncoder()) {
+        String text = encoder.render(prompt);
+        long[] ids = encoder.encodeText(text);
+        String[] pieces = encoder.tokens(text);
+        StringBuilder out = new StringBuilder();
+        out.append("model: ").append(spec.dir()).append('\n');
+        out.append("system prompt: ").append(spec.systemPrompt() == null ? "(none)" : spec.systemPrompt()).append('\n');
+        out.append("rendered text (between the markers, exactly):\n>>>").append(text).append("<<<\n");
+        out.append("tokens: ").append(ids.length).append(" (model window ").append(spec.maxLength())
+            .append(ids.length > spec.maxLength() ? ": TOO LONG, this prompt would be rejected" : "").append(")\n");
+        for (int i = 0; i < ids.length; i++) {
+          out.append(String.format(java.util.Locale.ROOT, "  %4d  %8d  %s%n", i, ids[i],
+              i < pieces.length ? pieces[i] : ""));
+        }
+        out.append("control tokens scored at the next position:\n");
+        out.append(String.format(java.util.Locale.ROOT, "  respond  %8d  %s%n", spec.respondId(), spec.respondToken()));
+        for (int c = 0; c < spec.refusalTokens().size(); c++) {
+          out.append(String.format(java.util.Locale.ROOT, "  refusal  %8d  %s%n", spec.refusalIds()[c],
+              spec.refusalTokens().get(c)));
+        }
+        System.out.print(out);
+      }
+      return Main.EXIT_OK;
     }
   }
 

@@ -50,6 +50,11 @@ public final class PromptEncoder implements AutoCloseable {
     return encoding.getIds();
   }
 
+  /** The tokenizer's token strings for a text (what {@code encodeText} returns the ids of). */
+  public String[] tokens(String text) {
+    return tokenizer.encode(text, false, false).getTokens();
+  }
+
   public String decode(long id) {
     return tokenizer.decode(new long[] {id}, false);
   }

@@ -92,4 +92,27 @@ class MainTest {
     assertThat(run("evaluate").code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(run("run", "--frobnicate").code()).isEqualTo(Main.EXIT_CONFIG);
   }
+
+  @Test
+  void inspectShowsTheRenderedTextTheTokenIdsAndTheControlTokens() {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.execute("inspect", "--model", "models/demo-single", "--system", "Be brief.", "Can you help me?");
+    } finally {
+      System.setOut(oldOut);
+    }
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).isEqualTo(Main.EXIT_OK);
+    assertThat(text).contains("system prompt: Be brief.", "Can you help me?", "<|assistant|>\n<<<",
+        "respond", "[respond]", "refusal", "[refuse]");
+    // one line per token, numbered from 0, as many as the count says
+    java.util.regex.Matcher count = java.util.regex.Pattern.compile("tokens: (\\d+)").matcher(text);
+    assertThat(count.find()).isTrue();
+    int n = Integer.parseInt(count.group(1));
+    assertThat(text).contains(String.format("  %4d  ", n - 1)).doesNotContain(String.format("  %4d  ", n) + " ");
+    assertThat(run("inspect", "--model", "models/nope", "hi").code()).isEqualTo(Main.EXIT_CONFIG);
+  }
 }
