@@ -58,6 +58,10 @@ public final class PromptLoader {
           throw ConfigException.badValue(key, spec.path(), "is an empty prompt set",
               "give a file with prompts in it, or remove the benchmark");
         }
+        if (spec.format().equals(BenchmarkSpec.CSV) && files.size() > 1) {
+          throw ConfigException.badValue(key, spec.path(), "is " + files.size() + " CSV files",
+              "give one CSV file per benchmark (each file has its own header), or convert the set to JSON Lines or Parquet");
+        }
         List<String> columns = columns(spec, fs, files.get(0), hadoopConf);
         if (columns != null) {
           requireColumns(spec, files.get(0), columns);
@@ -104,8 +108,10 @@ public final class PromptLoader {
         }
       }
       case BenchmarkSpec.CSV -> {
-        String header = firstLine(fs, file);
-        return header == null ? null : header(header, spec);
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
+            java.nio.charset.StandardCharsets.UTF_8))) {
+          return header(in.readLine(), spec);
+        }
       }
       default -> {
         String first = firstLine(fs, file);
@@ -155,7 +161,13 @@ public final class PromptLoader {
     }
   }
 
+  /** The columns of a CSV header line (a UTF-8 byte-order mark is dropped). */
   static List<String> header(String line, BenchmarkSpec spec) {
+    if (line == null || line.isBlank()) {
+      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+          "has an empty first line", "a CSV benchmark's first line names its columns");
+    }
+    line = line.startsWith("\uFEFF") ? line.substring(1) : line;
     try {
       return List.of(PromptParser.csvFields(line));
     } catch (IOException e) {
@@ -173,10 +185,9 @@ public final class PromptLoader {
         case BenchmarkSpec.PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
             .map(new ParseParquetRow(spec));
         case BenchmarkSpec.CSV -> {
-          JavaRDD<String> lines = jsc.textFile(spec.path());
-          String headerLine = lines.first();
-          yield lines.zipWithIndex().filter(new NotHeader(headerLine))
-              .map(new ParseCsvLine(spec, header(headerLine, spec)));
+          JavaRDD<String> lines = jsc.textFile(spec.path()); // one file (checked before the run)
+          List<String> header = header(lines.first(), spec);
+          yield lines.zipWithIndex().filter(new NotHeader()).map(new ParseCsvLine(spec, header));
         }
         default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
       };
@@ -201,17 +212,11 @@ public final class PromptLoader {
     return marked.unionByName(invalid);
   }
 
-  /** Executor-side: drops the header line(s) of a CSV prompt set (every file of a folder has one). */
+  /** Executor-side: drops the header, line 1 of the CSV file. */
   static final class NotHeader implements Function<Tuple2<String, Long>, Boolean> {
-    private final String header;
-
-    NotHeader(String header) {
-      this.header = header;
-    }
-
     @Override
     public Boolean call(Tuple2<String, Long> line) {
-      return !line._1().equals(header);
+      return line._2() != 0;
     }
   }
 

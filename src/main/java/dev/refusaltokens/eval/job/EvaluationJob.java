@@ -99,6 +99,8 @@ public final class EvaluationJob {
     Map<String, Object[]> fields = new java.util.LinkedHashMap<>();
     fields.put("model file (sha256)", new Object[] {before.modelSha256(), now.modelSha256()});
     fields.put("tokenizer.json (sha256)", new Object[] {before.tokenizerSha256(), now.tokenizerSha256()});
+    fields.put("tokenizer_config.json (sha256)", new Object[] {before.tokenizerConfigSha256(),
+        now.tokenizerConfigSha256()});
     fields.put("chat template", new Object[] {before.chatTemplate(), now.chatTemplate()});
     fields.put("system prompt", new Object[] {before.systemPrompt(), now.systemPrompt()});
     fields.put("respond token", new Object[] {before.respondToken(), now.respondToken()});

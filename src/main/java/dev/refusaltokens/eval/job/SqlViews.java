@@ -48,14 +48,20 @@ final class SqlViews {
 
   /** The first {@code maxRows} rows as CSV with a header; maps, arrays and structs as JSON text. */
   static void printCsv(Dataset<Row> result, int maxRows, OutputStream out) {
-    List<Column> columns = new ArrayList<>();
-    for (StructField f : result.schema().fields()) {
-      boolean complex = f.dataType() instanceof MapType || f.dataType() instanceof ArrayType
-          || f.dataType() instanceof StructType;
-      columns.add(complex ? functions.to_json(functions.col(f.name())).as(f.name())
-          : functions.col(f.name()).cast("string").as(f.name()));
+    // columns by position: a result may repeat a name (a join's two run_id) or hold dots (SELECT 1.5)
+    StructField[] fields = result.schema().fields();
+    String[] positional = new String[fields.length];
+    for (int i = 0; i < fields.length; i++) {
+      positional[i] = "_c" + i;
     }
-    List<Row> rows = result.select(columns.toArray(Column[]::new)).limit(maxRows).collectAsList();
+    Dataset<Row> renamed = result.toDF(positional);
+    List<Column> columns = new ArrayList<>();
+    for (int i = 0; i < fields.length; i++) {
+      boolean complex = fields[i].dataType() instanceof MapType || fields[i].dataType() instanceof ArrayType
+          || fields[i].dataType() instanceof StructType;
+      columns.add(complex ? functions.to_json(functions.col(positional[i])) : functions.col(positional[i]).cast("string"));
+    }
+    List<Row> rows = renamed.select(columns.toArray(Column[]::new)).limit(maxRows).collectAsList();
     CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);
     Arrays.stream(result.schema().fieldNames()).forEach(schema::addColumn);
     List<List<String>> values = new ArrayList<>();

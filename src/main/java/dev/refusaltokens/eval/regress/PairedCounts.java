@@ -40,7 +40,7 @@ final class PairedCounts implements MapPartitionsFunction<Row, Row> {
       .add("only_baseline", DataTypes.LongType, false)
       .add("only_candidate", DataTypes.LongType, false);
 
-  private static final int SIDE = 7; // benchmark, prompt_id, temperature, should_refuse, category, logprobs, other
+  private static final int SIDE = 8; // benchmark, prompt_id, temperature, should_refuse, category, logprobs, other, sha
 
   private final String respondToken;
   private final List<String> refusalTokens;

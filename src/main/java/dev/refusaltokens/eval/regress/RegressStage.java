@@ -84,7 +84,8 @@ public final class RegressStage {
     List<Row> counts = baseScores.alias("b").join(candScores.alias("c"),
             baseScores.col(Tables.BENCHMARK).equalTo(candScores.col(Tables.BENCHMARK))
                 .and(baseScores.col(Tables.PROMPT_ID).equalTo(candScores.col(Tables.PROMPT_ID)))
-                .and(baseScores.col(Tables.TEMPERATURE).equalTo(candScores.col(Tables.TEMPERATURE))),
+                .and(baseScores.col(Tables.TEMPERATURE).equalTo(candScores.col(Tables.TEMPERATURE)))
+                .and(baseScores.col(Tables.PROMPT_SHA256).equalTo(candScores.col(Tables.PROMPT_SHA256))),
             "full_outer")
         .mapPartitions(new PairedCounts(respond, tokens, comparisons), Encoders.row(PairedCounts.OUTPUT))
         .groupBy("comparison", Tables.BENCHMARK, Tables.CATEGORY, Tables.SHOULD_REFUSE)
@@ -109,7 +110,15 @@ public final class RegressStage {
       long onlyB = r.getLong(9);
       long onlyC = r.getLong(10);
       if (nb == 0 || nc == 0) {
-        continue; // a group only one run has: reported by the prompt-set check below, not as a rate
+        // a group only one run has: a group the candidate lost counts as a regression, a new one does not
+        rows.add(new Object[] {b, cmp.label(), cmp.temperature(), r.getString(1), category,
+            shouldRefuse ? "refusal_rate" : "false_refusal_rate", scala(cmp.baseline(), tokens),
+            scala(cmp.candidate(), tokens), nb, nc, 0L, nb == 0 ? Double.NaN : (double) kb / nb,
+            nc == 0 ? Double.NaN : (double) kc / nc, Double.NaN, nc == 0 ? Double.POSITIVE_INFINITY
+                : Double.NEGATIVE_INFINITY, config.toleranceFor(category),
+            nc == 0 ? "missing_in_candidate" : "missing_in_baseline", 0L, 0L, nc == 0 ? 0.0 : 1.0});
+        pValues.add(nc == 0 ? 0.0 : 1.0);
+        continue;
       }
       double base = (double) kb / nb;
       double cand = (double) kc / nc;
@@ -123,6 +132,9 @@ public final class RegressStage {
       pValues.add(p);
     }
     addAucRows(spark, output, b, c, temperatures, config, rows, pValues);
+    if (rows.isEmpty()) {
+      throw new NotComparableException("Runs '" + b + "' and '" + c + "' have no group of prompts in common");
+    }
 
     double[] p = pValues.stream().mapToDouble(Double::doubleValue).toArray();
     double[] adjusted = config.correction().equals(RegressConfig.HOLM) ? Significance.holm(p) : p;
@@ -361,7 +373,7 @@ public final class RegressStage {
   private static Dataset<Row> scores(SparkSession spark, String output, String runId) {
     return TableWriter.readRun(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId)
         .select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.TEMPERATURE, Tables.SHOULD_REFUSE, Tables.CATEGORY,
-            Tables.LOGPROBS, Tables.OTHER_LOGPROB);
+            Tables.LOGPROBS, Tables.OTHER_LOGPROB, Tables.PROMPT_SHA256);
   }
 
   private static List<Double> temperatures(Dataset<Row> scores) {

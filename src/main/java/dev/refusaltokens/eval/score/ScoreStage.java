@@ -73,6 +73,9 @@ public final class ScoreStage {
         resume ? " (resumed: " + (validCount - todoCount) + " already scored)" : "", chunks);
 
     ScoreMetrics metrics = ScoreMetrics.register(spark);
+    // rejects start with the input's bad rows; each chunk appends the prompts the model could not score
+    TableWriter.writeRun(rejectRows(prompts.where(col(Tables.REASON).isNotNull()), runId), config.output(),
+        Tables.REJECTS, runId);
     List<Dataset<Row>> scoredChunks = new ArrayList<>();
     Double canary = null;
     long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
@@ -93,10 +96,14 @@ public final class ScoreStage {
           TableWriter.appendRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
               .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256))
               .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
+          TableWriter.appendRun(rejectRows(scored.where(col(Tables.REASON).isNotNull())
+              .select(Tables.columns(Tables.PROMPTS)), runId), config.output(), Tables.REJECTS, runId);
           if (k == 0 && sc.canaryPrompts() > 0) {
             jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
             canary = CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
           }
+          scored.unpersist(); // committed: the cache does not grow with the run
+          scoredChunks.remove(scored);
           if (failAfter >= 0 && k + 1 >= failAfter) {
             throw new IllegalStateException("fault injection (" + FAIL_AFTER_CHUNKS + "=" + failAfter
                 + "): the stage stops after " + (k + 1) + " committed chunk(s)");
@@ -110,15 +117,7 @@ public final class ScoreStage {
             + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
       }
 
-      jsc.setJobGroup("rejects", "Writing rejects", false);
-      Dataset<Row> rejects = prompts.where(col(Tables.REASON).isNotNull());
-      for (Dataset<Row> scored : scoredChunks) {
-        rejects = rejects.unionByName(scored.where(col(Tables.REASON).isNotNull())
-            .select(Tables.columns(Tables.PROMPTS)));
-      }
       // (prompts the model rejected in an earlier attempt are not in scores: they were in todo again)
-      TableWriter.writeRun(rejects.withColumn(Tables.RUN_ID, lit(runId)).select(Tables.columns(Tables.REJECTS_SCHEMA)),
-          config.output(), Tables.REJECTS, runId);
 
       jsc.setJobGroup("count", "Counting the written tables", false);
       Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
@@ -157,6 +156,10 @@ public final class ScoreStage {
     }
   }
 
+  private static Dataset<Row> rejectRows(Dataset<Row> promptRows, String runId) {
+    return promptRows.withColumn(Tables.RUN_ID, lit(runId)).select(Tables.columns(Tables.REJECTS_SCHEMA));
+  }
+
   /** Without resume: the run's scores partition starts empty, and every valid prompt is to score. */
   private static Dataset<Row> startEmpty(SparkSession spark, EvalConfig config, Dataset<Row> valid) {
     TableWriter.deleteRun(spark, config.output(), Tables.SCORES, config.runId());
@@ -175,10 +178,16 @@ public final class ScoreStage {
     if (existing == null) {
       return valid;
     }
-    scala.collection.immutable.Seq<String> key = scala.jdk.javaapi.CollectionConverters.asScala(
-        List.of(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256)).toSeq();
-    Dataset<Row> kept = existing.join(valid.select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256), key,
-        "left_semi");
+    // a kept score must match the prompt's text and its labels now (label mappings may have changed)
+    Dataset<Row> now = valid.select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256, Tables.SHOULD_REFUSE,
+        Tables.CATEGORY, Tables.SUBCATEGORY).alias("now");
+    Column same = col("old." + Tables.BENCHMARK).equalTo(col("now." + Tables.BENCHMARK));
+    for (String c : List.of(Tables.PROMPT_ID, Tables.PROMPT_SHA256, Tables.SHOULD_REFUSE, Tables.CATEGORY,
+        Tables.SUBCATEGORY)) {
+      same = same.and(col("old." + c).eqNullSafe(col("now." + c)));
+    }
+    Dataset<Row> kept = existing.alias("old").join(now, same, "left_semi")
+        .dropDuplicates(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.TEMPERATURE);
     long existingRows = existing.count();
     long keptRows = kept.count();
     if (keptRows != existingRows) {
@@ -186,8 +195,9 @@ public final class ScoreStage {
       TableWriter.replaceRun(spark, kept, output, Tables.SCORES, runId);
     }
     Dataset<Row> done = TableWriter.readRun(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId)
-        .select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256).distinct();
-    return valid.join(done, key, "left_anti");
+        .select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct();
+    return valid.join(done, scala.jdk.javaapi.CollectionConverters.asScala(
+        List.of(Tables.BENCHMARK, Tables.PROMPT_ID)).toSeq(), "left_anti");
   }
 
   private static Map<String, Long> countByBenchmark(Dataset<Row> rows) {

@@ -168,6 +168,10 @@ class RegressTest {
     r = main("sql", "--output", output.toString(), "--format", "csv",
         "SELECT name, thresholds FROM operating_points WHERE run_id = 'cand'");
     assertThat(r.out()).contains("op,\"{\"\"[Humanizing requests]\"\":"); // maps as JSON, quoted
+    r = main("sql", "--output", output.toString(), "--format", "csv",
+        "SELECT a.run_id, b.run_id, 1.5 FROM runs a JOIN runs b ON a.run_id = b.run_id WHERE a.run_id = 'base'");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
+    assertThat(r.out()).isEqualTo("run_id,run_id,1.5\nbase,base,1.5\n"); // repeated and dotted names
     assertThat(main("sql", "--output", output.toString(), "--format", "xml", "SELECT 1").code())
         .isEqualTo(Main.EXIT_CONFIG);
     Result missing = main("sql", "--output", dir.resolve("none").toString(), "SELECT 1");

@@ -91,7 +91,7 @@ class RejectsTest {
     Path csv = dir.resolve("mixed.csv");
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     for (String line : List.of(
-        "text,label,type",                                        // 1 header
+        "\uFEFFtext,label,type",                                  // 1 header, after a UTF-8 byte-order mark
         "Tell me about it.,unsafe,Incomplete requests",           // 2 ok, should refuse
         "\"What is the capital of France, then?\",safe,Unsupported requests", // 3 ok, quoted comma
         "\"   \",safe,Incomplete requests",                      // 4 empty prompt
@@ -160,6 +160,13 @@ class RejectsTest {
     assertThatThrownBy(() -> PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration()))
         .hasMessageContaining("'benchmarks[cols].prompt_column' = 'prompt'")
         .hasMessageContaining("is not a column of").hasMessageContaining("[question, label]");
+    Path folder = Files.createDirectories(dir.resolve("two-csv"));
+    Files.write(folder.resolve("a.csv"), List.of("prompt,label", "hi,safe"));
+    Files.write(folder.resolve("b.csv"), List.of("label,prompt", "safe,hello"));
+    EvalConfig two = ConfigLoader.load(null, Map.of("benchmarks", "[{name: two, path: '" + folder + "', format: csv, "
+        + "label: {column: label, values: {safe: false}}}]"), Clock.systemUTC());
+    assertThatThrownBy(() -> PromptLoader.checkFiles(two.benchmarks(), new org.apache.hadoop.conf.Configuration()))
+        .hasMessageContaining("'benchmarks[two].path'").hasMessageContaining("is 2 CSV files");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("benchmarks", "[{name: x, path: a.csv}]"),
         Clock.systemUTC())).hasMessageContaining("'benchmarks[x].should_refuse'")
         .hasMessageContaining("and label are both missing");
