@@ -103,8 +103,16 @@ public final class PromptLoader {
       case BenchmarkSpec.PARQUET -> {
         try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
             org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
-          return reader.getFooter().getFileMetaData().getSchema().getFields().stream()
-              .map(org.apache.parquet.schema.Type::getName).toList();
+          List<org.apache.parquet.schema.Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
+          for (org.apache.parquet.schema.Type f : fields) {
+            boolean text = f.isPrimitive() && f.getLogicalTypeAnnotation()
+                instanceof org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+            if (f.getName().equals(spec.promptColumn()) && !text) {
+              throw ConfigException.badValue("benchmarks[" + spec.name() + "].prompt_column", spec.promptColumn(),
+                  "is not a string column of " + file + " (it is " + f + ")", "name the column holding the prompt text");
+            }
+          }
+          return fields.stream().map(org.apache.parquet.schema.Type::getName).toList();
         }
       }
       case BenchmarkSpec.CSV -> {

@@ -21,8 +21,11 @@ final class CanaryCheck {
 
   private CanaryCheck() {}
 
-  /** Largest |Δ log p| over {@code scoring.canary_prompts} prompts (chosen by hash) at the first temperature. */
-  static double run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
+  /** How many prompts were re-scored alone, and their largest |Δ log p| (NaN when none). */
+  record Result(int prompts, double maxAbsDiff) {}
+
+  /** Re-scores up to {@code scoring.canary_prompts} prompts (chosen by hash) alone, at the first temperature. */
+  static Result run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
     double firstTemperature = sc.temperatures().get(0);
     Dataset<Row> sample = scoredRows
         .where(col(Tables.TEMPERATURE).equalTo(firstTemperature))
@@ -33,7 +36,7 @@ final class CanaryCheck {
         .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 0, 1, null),
             Encoders.row(Tables.SCORED))
         .collectAsList();
-    return maxAbsDiff(batched, alone);
+    return new Result(batched.size(), batched.isEmpty() ? Double.NaN : maxAbsDiff(batched, alone));
   }
 
   /** Largest |Δ log p| between two scorings of the same prompts (matched by benchmark and id). */

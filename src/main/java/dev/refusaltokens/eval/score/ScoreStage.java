@@ -78,6 +78,7 @@ public final class ScoreStage {
         Tables.REJECTS, runId);
     List<Dataset<Row>> scoredChunks = new ArrayList<>();
     Double canary = null;
+    int canaryPrompts = 0;
     long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
     try {
       try (Progress progress = new Progress("score", todoCount, metrics.prompts(), PROGRESS_EVERY)) {
@@ -100,7 +101,9 @@ public final class ScoreStage {
               .select(Tables.columns(Tables.PROMPTS)), runId), config.output(), Tables.REJECTS, runId);
           if (k == 0 && sc.canaryPrompts() > 0) {
             jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
-            canary = CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
+            CanaryCheck.Result c = CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
+            canaryPrompts = c.prompts();
+            canary = c.prompts() == 0 ? null : c.maxAbsDiff();
           }
           scored.unpersist(); // committed: the cache does not grow with the run
           scoredChunks.remove(scored);
@@ -148,8 +151,8 @@ public final class ScoreStage {
         throw new IllegalStateException("No prompt could be scored: all " + rowsIn + " input rows were rejected; "
             + "see " + TableWriter.path(config.output(), Tables.REJECTS) + " (run_id=" + runId + ") for the reasons");
       }
-      return new Result(rowsIn, scoredPrompts, rejected, canary == null ? 0 : Math.min(sc.canaryPrompts(),
-          (int) scoredPrompts), canary, metrics.paddingEfficiency(), byBenchmark);
+      return new Result(rowsIn, scoredPrompts, rejected, canaryPrompts, canary, metrics.paddingEfficiency(),
+          byBenchmark);
     } finally {
       scoredChunks.forEach(Dataset::unpersist);
       prompts.unpersist();

@@ -187,4 +187,34 @@ class RejectsTest {
         .containsExactly(new Object[] {false, 19L}, new Object[] {true, 21L});
     assertThat(duckdbLong("SELECT count(DISTINCT category) FROM " + table(output, "scores"))).isGreaterThan(2);
   }
+
+  @Test
+  void aParquetBenchmarkIsReadThroughItsDeclaredColumns() throws IOException {
+    org.apache.spark.sql.SparkSession spark = SparkTestSession.get();
+    Path parquet = dir.resolve("set.parquet");
+    spark.createDataFrame(List.of(
+            org.apache.spark.sql.RowFactory.create(1L, "Tell me about it.", "unsafe"),
+            org.apache.spark.sql.RowFactory.create(2L, "What is the capital of France?", "safe"),
+            org.apache.spark.sql.RowFactory.create(3L, "", "safe")),
+        new org.apache.spark.sql.types.StructType().add("num", "long").add("question", "string").add("label", "string"))
+        .coalesce(1).write().parquet(parquet.toString());
+    Path output = dir.resolve("out-parquet");
+    EvalConfig config = ConfigLoader.load(null, Map.of("run_id", "pq", "output", "'" + output + "'",
+        "benchmarks", "[{name: pq, path: '" + parquet + "', id_column: num, prompt_column: question, "
+            + "label: {column: label, values: {unsafe: true, safe: false}}}]", "scoring.canary_prompts", "0"),
+        Clock.systemUTC());
+    assertThat(config.benchmarks().get(0).format()).isEqualTo("parquet");
+    PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
+    RunRecord run = EvaluationJob.score(spark, config, ModelSpec.open(config.model()), Clock.systemUTC());
+    assertThat(new long[] {run.rowsIn(), run.rowsScored(), run.rowsRejected()}).containsExactly(3, 2, 1);
+    assertThat(duckdb("SELECT prompt_id, should_refuse FROM " + table(output, "scores") + " ORDER BY 1"))
+        .containsExactly(new Object[] {"1", true}, new Object[] {"2", false});
+    assertThat(duckdb("SELECT line, reason, raw FROM " + table(output, "rejects")).get(0))
+        .containsExactly(3L, "empty_prompt", "{\"num\":3,\"question\":\"\",\"label\":\"safe\"}");
+    // a prompt column that is not text stops before any work
+    EvalConfig numeric = ConfigLoader.load(null, Map.of("benchmarks", "[{name: pq, path: '" + parquet
+        + "', prompt_column: num, id_column: null, should_refuse: true}]"), Clock.systemUTC());
+    assertThatThrownBy(() -> PromptLoader.checkFiles(numeric.benchmarks(), new org.apache.hadoop.conf.Configuration()))
+        .hasMessageContaining("'benchmarks[pq].prompt_column' = 'num'").hasMessageContaining("is not a string column");
+  }
 }
