@@ -135,8 +135,7 @@ public final class PerfBenchmark {
     }
     // as in the score stage: one share of the prompts per slot, each cut into windows then batches
     List<List<List<long[]>>> perSlot = new ArrayList<>();
-    long real = 0;
-    long padded = 0;
+    List<List<long[]>> allBatches = new ArrayList<>();
     for (int s = 0; s < slots; s++) {
       List<long[]> share = new ArrayList<>();
       for (int i = s; i < encoded.size(); i += slots) {
@@ -147,11 +146,7 @@ public final class PerfBenchmark {
         batches.addAll(TokenBatcher.batches(share.subList(from, Math.min(share.size(), from + sc.windowRows())),
             ids -> ids.length, sc.batchTokens(), sc.maxBatchSize(), sc.batchOverheadTokens()));
       }
-      for (List<long[]> b : batches) {
-        int longest = b.stream().mapToInt(ids -> ids.length).max().orElse(0);
-        real += b.stream().mapToInt(ids -> ids.length).sum();
-        padded += (long) longest * b.size();
-      }
+      allBatches.addAll(batches);
       perSlot.add(batches);
     }
     ScoringModel model = ModelCache.get(spec, Device.cpu());
@@ -166,7 +161,7 @@ public final class PerfBenchmark {
       forward(pool, scorers, perSlot);
       record(key, (System.nanoTime() - t0) / 1e9);
       if (key.equals("raw_forward_s")) {
-        record("raw_padding_efficiency", (double) real / padded);
+        record("raw_padding_efficiency", TokenBatcher.paddingEfficiency(allBatches, ids -> ids.length));
       }
     } finally {
       pool.shutdownNow();

@@ -12,7 +12,6 @@ import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Tables;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -76,7 +75,7 @@ public final class ScoreStage {
     // rejects start with the input's bad rows; each chunk appends the prompts the model could not score
     TableWriter.writeRun(rejectRows(prompts.where(col(Tables.REASON).isNotNull()), runId), config.output(),
         Tables.REJECTS, runId);
-    List<Dataset<Row>> scoredChunks = new ArrayList<>();
+    Dataset<Row> inFlight = null; // the chunk being scored, unpersisted once committed (or on failure)
     Double canary = null;
     int canaryPrompts = 0;
     long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
@@ -93,7 +92,7 @@ public final class ScoreStage {
               .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
                   sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
               .persist(StorageLevel.MEMORY_AND_DISK());
-          scoredChunks.add(scored);
+          inFlight = scored;
           TableWriter.appendRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
               .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256))
               .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
@@ -106,7 +105,7 @@ public final class ScoreStage {
             canary = c.prompts() == 0 ? null : c.maxAbsDiff();
           }
           scored.unpersist(); // committed: the cache does not grow with the run
-          scoredChunks.remove(scored);
+          inFlight = null;
           if (failAfter >= 0 && k + 1 >= failAfter) {
             throw new IllegalStateException("fault injection (" + FAIL_AFTER_CHUNKS + "=" + failAfter
                 + "): the stage stops after " + (k + 1) + " committed chunk(s)");
@@ -119,8 +118,6 @@ public final class ScoreStage {
         LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
             + "(tolerance {}): batching or padding changes the model's output", canary, sc.canaryTolerance());
       }
-
-      // (prompts the model rejected in an earlier attempt are not in scores: they were in todo again)
 
       jsc.setJobGroup("count", "Counting the written tables", false);
       Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
@@ -154,7 +151,9 @@ public final class ScoreStage {
       return new Result(rowsIn, scoredPrompts, rejected, canaryPrompts, canary, metrics.paddingEfficiency(),
           byBenchmark);
     } finally {
-      scoredChunks.forEach(Dataset::unpersist);
+      if (inFlight != null) {
+        inFlight.unpersist();
+      }
       prompts.unpersist();
     }
   }
@@ -172,7 +171,8 @@ public final class ScoreStage {
   /**
    * With resume: keeps the run's existing scores of prompts still in the input with the same text
    * (rewriting the partition without the others, so it ends as an uninterrupted run's would), and
-   * returns the valid prompts not scored yet.
+   * returns the valid prompts not scored yet. Prompts the model rejected in an earlier attempt (too
+   * long, non-finite) have no scores, so they are among those and land in {@code rejects} again.
    */
   private static Dataset<Row> keepScoredAndFindTodo(SparkSession spark, EvalConfig config, Dataset<Row> valid) {
     String output = config.output();
