@@ -1,8 +1,6 @@
 package dev.refusaltokens.eval.model;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.interpret.RenderResult;
+import dev.refusaltokens.eval.template.JinjaTemplate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -10,29 +8,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face chat template ({@code tokenizer_config.json} → {@code chat_template}), rendered with
- * Jinjava configured as Hugging Face configures jinja2 ({@code trim_blocks}, {@code lstrip_blocks}) and
- * {@code add_generation_prompt = true}, so the text ends where the first response token goes.
- * An error Jinjava reports fails the render. Jinjava is not jinja2: undefined variables render empty and
- * some Python-isms (string methods, {@code raise_exception}) are missing, so templates beyond simple ones
- * need the byte-for-byte checks of the real-models work (see the README's limitations).
+ * A model's chat template rendered as {@code tokenizer.apply_chat_template(messages,
+ * add_generation_prompt=True)} renders it: jinja2 semantics and sandbox ({@link JinjaTemplate}), the
+ * tokenizer's special tokens ({@code bos_token}, {@code eos_token}, …) as variables, {@code tools} and
+ * {@code documents} set to None. The text ends where the first response token goes.
  */
 public final class ChatTemplate {
 
-  private final String source;
-  private final String bosToken;
-  private final String eosToken;
-  private final Jinjava jinjava;
+  private final JinjaTemplate template;
+  private final Map<String, Object> specialTokens;
 
-  public ChatTemplate(String source, String bosToken, String eosToken) {
-    this.source = source;
-    this.bosToken = bosToken == null ? "" : bosToken;
-    this.eosToken = eosToken == null ? "" : eosToken;
-    this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
-        .withTrimBlocks(true)
-        .withLstripBlocks(true)
-        .withFailOnUnknownTokens(false)
-        .build());
+  /**
+   * Parses the template; a syntax error or a jinja2 feature the renderer does not implement exactly is a
+   * {@link dev.refusaltokens.eval.template.TemplateException} here, before any prompt is rendered.
+   */
+  public ChatTemplate(String source, Map<String, Object> specialTokens) {
+    this.template = JinjaTemplate.parse(source);
+    this.specialTokens = specialTokens == null ? Map.of() : Map.copyOf(specialTokens);
   }
 
   /** The text the model sees for one user prompt, with an optional system message first. */
@@ -42,17 +34,12 @@ public final class ChatTemplate {
       messages.add(message("system", systemPrompt));
     }
     messages.add(message("user", userPrompt));
-    Map<String, Object> context = new HashMap<>();
-    context.put("messages", messages);
-    context.put("add_generation_prompt", true);
-    context.put("bos_token", bosToken);
-    context.put("eos_token", eosToken);
-    RenderResult result = jinjava.renderForResult(source, context);
-    if (!result.getErrors().isEmpty()) {
-      throw new IllegalStateException("The chat template failed to render: " + result.getErrors().get(0)
-          .getMessage());
-    }
-    return result.getOutput();
+    Map<String, Object> variables = new HashMap<>(specialTokens);
+    variables.put("messages", messages);
+    variables.put("tools", null);
+    variables.put("documents", null);
+    variables.put("add_generation_prompt", true);
+    return template.render(variables);
   }
 
   private static Map<String, Object> message(String role, String content) {

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ModelConfig;
+import dev.refusaltokens.eval.template.TemplateException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A validated model folder: Hugging Face tokenizer files, a TorchScript file and the resolved control
@@ -32,13 +35,17 @@ public record ModelSpec(
     long padId,
     int maxLength,
     String chatTemplate,
-    String bosToken,
-    String eosToken,
+    Map<String, Object> specialTokens,
     String systemPrompt) implements Serializable {
 
   public static final String TOKENIZER_FILE = "tokenizer.json";
   public static final String TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
   public static final String MANIFEST_FILE = "refusal_tokens.json";
+  /** Where transformers 4.43+ may save the template instead of tokenizer_config.json. */
+  public static final String CHAT_TEMPLATE_FILE = "chat_template.jinja";
+  /** transformers' {@code SPECIAL_TOKENS_ATTRIBUTES}: the special tokens a chat template sees by name. */
+  static final List<String> SPECIAL_TOKEN_NAMES = List.of("bos_token", "eos_token", "unk_token", "sep_token",
+      "pad_token", "cls_token", "mask_token", "additional_special_tokens");
   public static final String DEFAULT_MODEL_FILE = "model.pt";
   public static final String DEFAULT_RESPOND_TOKEN = "[respond]";
   /** The paper's category variant: one token per CoCoNot category. */
@@ -52,6 +59,7 @@ public record ModelSpec(
   public ModelSpec {
     refusalTokens = List.copyOf(refusalTokens);
     refusalIds = refusalIds.clone();
+    specialTokens = Map.copyOf(specialTokens);
   }
 
   public Path tokenizerPath() {
@@ -70,8 +78,11 @@ public record ModelSpec(
     return all;
   }
 
-  /** Reads and checks the folder; every problem is a {@link ConfigException} naming key, value, fix. */
-  public static ModelSpec open(ModelConfig config) {
+  /** The Hugging Face part of a model folder: tokenizer files and a chat template that parses. */
+  private record TokenizerFolder(Path dir, JsonNode manifest, JsonNode tokenizerConfig, String template,
+      Map<String, Object> specialTokens) {}
+
+  private static TokenizerFolder tokenizerFolder(ModelConfig config) {
     Path dir = Path.of(config.dir()).toAbsolutePath().normalize();
     if (!Files.isDirectory(dir)) {
       throw ConfigException.badValue("model.dir", config.dir(), "is not a folder",
@@ -80,15 +91,39 @@ public record ModelSpec(
     JsonNode manifest = readJson(dir.resolve(MANIFEST_FILE), false);
     JsonNode tokenizerConfig = readJson(dir.resolve(TOKENIZER_CONFIG_FILE), true);
     requireFile(dir.resolve(TOKENIZER_FILE), "the Hugging Face tokenizer");
+    String template = chatTemplate(dir, tokenizerConfig, config.dir());
+    Map<String, Object> specialTokens = specialTokens(tokenizerConfig);
+    try {
+      new ChatTemplate(template, specialTokens);
+    } catch (TemplateException e) {
+      throw ConfigException.badValue("model.dir", config.dir(), "has a chat template this job cannot render "
+          + "exactly as Hugging Face does (" + e.getMessage() + ")", "fix chat_template in "
+          + TOKENIZER_CONFIG_FILE + ", or report the jinja2 feature it needs (see the README, \"Chat "
+          + "templates\")");
+    }
+    return new TokenizerFolder(dir, manifest, tokenizerConfig, template, specialTokens);
+  }
 
+  /**
+   * An encoder for a bare Hugging Face tokenizer folder (no TorchScript file, no refusal tokens needed):
+   * what {@code inspect} uses to show the prompt a model would see.
+   */
+  public static PromptEncoder openTokenizerFolder(ModelConfig config) {
+    TokenizerFolder f = tokenizerFolder(config);
+    return PromptEncoder.open(f.dir().resolve(TOKENIZER_FILE), new ChatTemplate(f.template(), f.specialTokens()),
+        config.systemPrompt());
+  }
+
+  /** Reads and checks the folder; every problem is a {@link ConfigException} naming key, value, fix. */
+  public static ModelSpec open(ModelConfig config) {
+    TokenizerFolder folder = tokenizerFolder(config);
+    Path dir = folder.dir();
+    JsonNode manifest = folder.manifest();
+    JsonNode tokenizerConfig = folder.tokenizerConfig();
+    String template = folder.template();
+    Map<String, Object> specialTokens = folder.specialTokens();
     String modelFile = text(manifest, "model_file", DEFAULT_MODEL_FILE);
     requireFile(dir.resolve(modelFile), "the TorchScript model");
-    String template = text(tokenizerConfig, "chat_template", null);
-    if (template == null) {
-      throw ConfigException.badValue("model.dir", config.dir(),
-          "has a " + TOKENIZER_CONFIG_FILE + " without 'chat_template'",
-          "add the model's chat template to " + TOKENIZER_CONFIG_FILE);
-    }
     String respond = config.respondToken() != null ? config.respondToken()
         : text(manifest, "respond_token", DEFAULT_RESPOND_TOKEN);
     List<String> refusal = config.refusalTokens() != null ? config.refusalTokens()
@@ -104,7 +139,7 @@ public record ModelSpec(
     }
 
     try (PromptEncoder encoder = PromptEncoder.open(dir.resolve(TOKENIZER_FILE),
-        new ChatTemplate(template, null, null), null)) {
+        new ChatTemplate(template, specialTokens), null)) {
       long respondId = encoder.singleTokenId("model.respond_token", respond);
       long[] refusalIds = new long[refusal.size()];
       for (int i = 0; i < refusal.size(); i++) {
@@ -116,19 +151,19 @@ public record ModelSpec(
         throw ConfigException.badValue("model.refusal_tokens", refusal, "maps two control tokens to the same "
             + "vocabulary id", "give each control token its own special token");
       }
-      String pad = text(tokenizerConfig, "pad_token", null);
+      String pad = (String) specialTokens.get("pad_token");
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
       ModelSpec spec = new ModelSpec(dir.toString(), modelFile, respond, refusal, respondId, refusalIds,
-          padId, maxLength, template, specialToken(tokenizerConfig, "bos_token"),
-          specialToken(tokenizerConfig, "eos_token"), config.systemPrompt());
+          padId, maxLength, template, specialTokens, config.systemPrompt());
       try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
           throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that renders "
               + "no tokens", "check chat_template in " + TOKENIZER_CONFIG_FILE);
         }
-      } catch (IllegalStateException e) {
+      } catch (TemplateException e) {
         throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that fails to "
-            + "render (" + e.getMessage() + ")", "fix chat_template in " + TOKENIZER_CONFIG_FILE);
+            + "render one user message (" + e.getMessage() + ")", "fix chat_template in "
+            + TOKENIZER_CONFIG_FILE);
       }
       return spec;
     }
@@ -136,7 +171,7 @@ public record ModelSpec(
 
   /** A new encoder for this model (one per thread: the native tokenizer is not shared across tasks). */
   public PromptEncoder newEncoder() {
-    return PromptEncoder.open(tokenizerPath(), new ChatTemplate(chatTemplate, bosToken, eosToken),
+    return PromptEncoder.open(tokenizerPath(), new ChatTemplate(chatTemplate, specialTokens),
         systemPrompt);
   }
 
@@ -193,12 +228,66 @@ public record ModelSpec(
     return out;
   }
 
-  /** {@code bos_token} is either a string or {@code {"content": …}} in tokenizer_config.json. */
-  private static String specialToken(JsonNode config, String field) {
-    JsonNode n = config.get(field);
-    if (n == null || n.isNull()) {
-      return null;
+  /**
+   * The template as transformers finds it: {@code chat_template} of tokenizer_config.json (a string, or a
+   * list of named templates of which {@code apply_chat_template} uses "default"), else
+   * {@code chat_template.jinja} in the folder.
+   */
+  private static String chatTemplate(Path dir, JsonNode tokenizerConfig, String configured) {
+    JsonNode node = tokenizerConfig.get("chat_template");
+    if (node != null && node.isTextual()) {
+      return node.asText();
     }
-    return n.isObject() ? n.path("content").asText(null) : n.asText();
+    if (node != null && node.isArray()) {
+      List<String> names = new ArrayList<>();
+      for (JsonNode t : node) {
+        names.add(t.path("name").asText());
+        if ("default".equals(t.path("name").asText())) {
+          return t.path("template").asText();
+        }
+      }
+      throw ConfigException.badValue("model.dir", configured, "has named chat templates " + names
+          + " but none named 'default'", "name the template for plain chat 'default' in " + TOKENIZER_CONFIG_FILE);
+    }
+    Path file = dir.resolve(CHAT_TEMPLATE_FILE);
+    if (Files.isRegularFile(file)) {
+      try {
+        return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw ConfigException.badValue("model.dir", configured, "has an unreadable " + CHAT_TEMPLATE_FILE
+            + " (" + e.getMessage() + ")", "fix or regenerate that file");
+      }
+    }
+    throw ConfigException.badValue("model.dir", configured, "has no chat template (no 'chat_template' in "
+        + TOKENIZER_CONFIG_FILE + " and no " + CHAT_TEMPLATE_FILE + ")",
+        "add the model's chat template to " + TOKENIZER_CONFIG_FILE);
+  }
+
+  /**
+   * transformers' {@code special_tokens_map}: each special token of tokenizer_config.json that is set
+   * (a string or an {@code {"content": …}} object), and {@code additional_special_tokens} as a list.
+   */
+  static Map<String, Object> specialTokens(JsonNode config) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String name : SPECIAL_TOKEN_NAMES) {
+      JsonNode n = config.get(name);
+      if (n == null || n.isNull()) {
+        continue;
+      }
+      if (name.equals("additional_special_tokens")) {
+        List<String> tokens = new ArrayList<>();
+        n.forEach(t -> tokens.add(content(t)));
+        if (!tokens.isEmpty()) {
+          out.put(name, List.copyOf(tokens));
+        }
+      } else if (content(n) != null && !content(n).isEmpty()) {
+        out.put(name, content(n));
+      }
+    }
+    return out;
+  }
+
+  private static String content(JsonNode n) {
+    return n.isObject() ? n.path("content").asText(null) : n.asText(null);
   }
 }

@@ -63,7 +63,7 @@ public final class PromptEncoder implements AutoCloseable {
    * The one vocabulary id of a control token. A string the tokenizer splits is an error, not its last
    * piece (the official code's {@code encode(" [refuse]")[-1]}).
    */
-  long singleTokenId(String key, String token) {
+  public long singleTokenId(String key, String token) {
     long[] ids = encodeText(token);
     if (ids.length != 1) {
       String[] pieces = tokenizer.encode(token, false, false).getTokens();

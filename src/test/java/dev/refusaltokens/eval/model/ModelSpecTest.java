@@ -59,11 +59,55 @@ class ModelSpecTest {
         "{\"chat_template\": \"{% for m in messages %}{{ m['content'] | nosuchfilter }}{% endfor %}\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("has a chat template that"); // Jinjava drops an unknown filter silently: the probe render catches the empty prompt
+        .hasMessageContaining("cannot render exactly as Hugging Face does (No filter named 'nosuchfilter'");
+    // valid jinja2 that the renderer does not implement: refused, never rendered differently
+    Files.writeString(dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": \"{% for m in messages %}{{ m['content'] | wordwrap(5) }}{% endfor %}\"}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("the 'wordwrap' filter is not supported");
+    // a template that raises for a plain user message stops the job at the probe render
+    Files.writeString(dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": \"{{ raise_exception('System role not supported') }}\"}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("fails to render one user message")
+        .hasMessageContaining("System role not supported");
+    // a template that loads another file is refused as the sandbox refuses it
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% include 'x' %}\"}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("would load another template");
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|end|>\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("without 'chat_template'");
+        .hasMessageContaining("has no chat template (no 'chat_template' in tokenizer_config.json and no "
+            + "chat_template.jinja)");
+  }
+
+  @Test
+  void theTemplateComesFromANamedListOrFromChatTemplateJinja(@TempDir Path dir) throws IOException {
+    for (String f : List.of("tokenizer.json", "model.pt", "refusal_tokens.json")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    String real = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").asText();
+    String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(real);
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", "
+        + "\"template\": \"TOOLS\"}, {\"name\": \"default\", \"template\": " + json + "}], "
+        + "\"bos_token\": {\"content\": \"<s>\", \"lstrip\": false}, \"pad_token\": null}");
+    ModelSpec spec = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
+    assertThat(spec.chatTemplate()).isEqualTo(real);
+    assertThat(spec.specialTokens()).containsEntry("bos_token", "<s>").doesNotContainKey("pad_token");
+
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", "
+        + "\"template\": \"TOOLS\"}]}");
+    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("none named 'default'");
+
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
+    Files.writeString(dir.resolve("chat_template.jinja"), real);
+    assertThat(ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)).chatTemplate()).isEqualTo(real);
   }
 
   @Test
