@@ -32,8 +32,8 @@ What OUT_DIR gets (the layout of the README, "Model folder layout"):
                          add_generation_prompt=True, then encoded without added special tokens, as the job
                          does): the rendered text, the token ids, and the log-softmax at temperature 1 of
                          every control token and of the best other token, from model.pt run on each prompt
-                         alone. The job's tests (ExportCheck) compare the Java side with it: same text, same
-                         ids, same log-probabilities.
+                         alone. jobs/check-export.sh --model OUT_DIR compares the Java side with it: same
+                         text, same ids, same log-probabilities.
 
 How the file is made (validated on a GPU machine, see the notes below):
 

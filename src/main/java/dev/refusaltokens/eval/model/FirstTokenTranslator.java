@@ -16,9 +16,9 @@ import java.util.List;
  * into {@code [B, T]}; the model returns the logits at each row's last real token, {@code [B, V]}, or at
  * every position, {@code [B, T, V]}, of which each row's last real token (its length − 1) is taken here,
  * before the conversion to fp32. Any other shape, or fewer logits than the tokenizer has ids, stops with
- * a message naming the file ({@link LogitsLayout}). The reduction to the sufficient statistic runs on the model's device, so only {@code B × (K + 2)}
- * numbers per temperature leave it: the log-softmax over the whole vocabulary at each temperature,
- * gathered at the control-token ids, and the best other token.
+ * a message naming the file ({@link LogitsLayout}). The reduction to the sufficient statistic runs on the
+ * model's device, so only {@code B × (K + 2)} numbers per temperature leave it: the log-softmax over the
+ * whole vocabulary at each temperature, gathered at the control-token ids, and the best other token.
  */
 final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], PromptScore[]> {
 
