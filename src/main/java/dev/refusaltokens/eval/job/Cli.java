@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
         + "and threshold, write Parquet tables.",
     subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Regress.class, Cli.Sql.class,
-        Cli.Inspect.class, Cli.Benchmark.class, Cli.Synth.class})
+        Cli.Inspect.class, Cli.CheckExport.class, Cli.Benchmark.class, Cli.Synth.class})
 final class Cli {
 
   /** Options shared by every subcommand; precedence: these > --config file > defaults. */
@@ -276,6 +276,33 @@ final class Cli {
         System.out.print(out);
       }
       return Main.EXIT_OK;
+    }
+  }
+
+  @Command(name = "check-export", description = "compare the Java side with the model folder's "
+      + "expected_logprobs.json from tools/export_torchscript.py: rendered text, token ids and first-token "
+      + "log-probabilities (jobs/check-export.sh); exit 0 when they agree, 1 when not")
+  static final class CheckExport implements Callable<Integer> {
+    @Mixin
+    Options options;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu (default), or "
+        + "gpu0, gpu1, …: the kind of device the file was traced on (export.device in refusal_tokens.json)")
+    String device;
+
+    @Override
+    public Integer call() {
+      dev.refusaltokens.eval.config.ModelConfig m = options.load().model();
+      ModelSpec spec = ModelSpec.open(new dev.refusaltokens.eval.config.ModelConfig(m.dir(), m.respondToken(),
+          m.refusalTokens(), null)); // the exporter's prompts have no system prompt
+      dev.refusaltokens.eval.model.ExportCheck.Result r = dev.refusaltokens.eval.model.ExportCheck.run(spec,
+          ai.djl.Device.fromName(device));
+      System.out.printf(java.util.Locale.ROOT, "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
+          + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n", spec.dir(), r.prompts(),
+          r.maxAbsDiff(), r.tolerance(), r.otherIdMismatches());
+      r.problems().forEach(p -> System.out.println("PROBLEM: " + p));
+      System.out.println(r.passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED");
+      return r.passed() ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
   }
 

@@ -32,6 +32,9 @@ public final class FirstTokenScorer implements AutoCloseable {
     try {
       return predictor.predict(rows.toArray(new long[0][]));
     } catch (TranslateException e) {
+      if (e.getCause() instanceof IllegalStateException badOutput) {
+        throw badOutput; // the translator's message names the file, the shape and the fix
+      }
       throw new IllegalStateException("Forward pass failed: " + e.getMessage(), e);
     }
   }

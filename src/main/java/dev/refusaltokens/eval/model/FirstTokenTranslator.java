@@ -13,18 +13,24 @@ import java.util.List;
 
 /**
  * One forward pass over a batch of token-id rows → each row's {@link PromptScore}. Rows are right-padded
- * into {@code [B, T]}; the model returns the logits at each row's last real token, {@code [B, V]}.
- * The reduction to the sufficient statistic runs on the model's device, so only {@code B × (K + 2)}
- * numbers per temperature leave it: the log-softmax over the whole vocabulary at each temperature,
- * gathered at the control-token ids, and the best other token.
+ * into {@code [B, T]}; the model returns the logits at each row's last real token, {@code [B, V]}, or at
+ * every position, {@code [B, T, V]}, of which each row's last real token (its length − 1) is taken here,
+ * before the conversion to fp32. Any other shape, or fewer logits than the tokenizer has ids, stops with
+ * a message naming the file ({@link LogitsLayout}). The reduction to the sufficient statistic runs on the
+ * model's device, so only {@code B × (K + 2)} numbers per temperature leave it: the log-softmax over the
+ * whole vocabulary at each temperature, gathered at the control-token ids, and the best other token.
  */
 final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], PromptScore[]> {
 
+  private static final String ROW_LENGTHS = "rowLengths";
+
+  private final ModelSpec spec;
   private final long[] controlIds; // [respond] first, then the refusal tokens
   private final long padId;
   private final double[] temperatures;
 
   FirstTokenTranslator(ModelSpec spec, List<Double> temperatures) {
+    this.spec = spec;
     this.controlIds = new long[spec.refusalIds().length + 1];
     controlIds[0] = spec.respondId();
     System.arraycopy(spec.refusalIds(), 0, controlIds, 1, spec.refusalIds().length);
@@ -43,6 +49,7 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
       System.arraycopy(rows[i], 0, ids, i * t, rows[i].length);
       Arrays.fill(mask, i * t, i * t + rows[i].length, 1L);
     }
+    ctx.setAttachment(ROW_LENGTHS, Arrays.stream(rows).mapToInt(r -> r.length).toArray());
     NDManager m = ctx.getNDManager();
     return new NDList(m.create(ids, new Shape(b, t)), m.create(mask, new Shape(b, t)));
   }
@@ -50,16 +57,18 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
   @Override
   public PromptScore[] processOutput(TranslatorContext ctx, NDList output) {
     NDManager m = ctx.getNDManager();
-    NDArray logits = output.get(0).toType(DataType.FLOAT32, false);
-    int b = (int) logits.getShape().get(0);
+    int[] lengths = (int[]) ctx.getAttachment(ROW_LENGTHS);
+    if (output.size() != 1) {
+      throw LogitsLayout.notOneOutput(spec, output.size());
+    }
+    NDArray raw = output.get(0);
+    int t = Arrays.stream(lengths).max().orElse(0);
+    LogitsLayout layout = LogitsLayout.of(raw.getShape(), lengths.length, t, spec);
+    NDArray logits = (layout == LogitsLayout.FULL ? lastRealTokens(m, raw, lengths) : raw)
+        .toType(DataType.FLOAT32, false);
+    int b = lengths.length;
     int v = (int) logits.getShape().get(1);
     int k = controlIds.length;
-    for (long id : controlIds) {
-      if (id >= v) {
-        throw new IllegalStateException("control-token id " + id + " is outside the model's output of " + v
-            + " logits: the TorchScript file does not belong to this tokenizer, or does not return [B, V]");
-      }
-    }
 
     long[] gatherIdx = new long[b * k];
     for (int i = 0; i < b; i++) {
@@ -90,5 +99,14 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
       }
     }
     return scores;
+  }
+
+  /** {@code [B, T, V]} → {@code [B, V]}: row i at position {@code lengths[i] - 1} (right padding). */
+  private static NDArray lastRealTokens(NDManager m, NDArray full, int[] lengths) {
+    long[] last = Arrays.stream(lengths).mapToLong(len -> len - 1L).toArray();
+    Shape shape = full.getShape();
+    NDArray index = m.create(last, new Shape(lengths.length, 1, 1)).toDevice(full.getDevice(), false)
+        .broadcast(shape.get(0), 1, shape.get(2));
+    return full.gather(index, 1).squeeze(1);
   }
 }

@@ -23,7 +23,14 @@ import java.util.Map;
  * <p>Folder layout: {@code tokenizer.json}, {@code tokenizer_config.json} (with {@code chat_template}),
  * the TorchScript file ({@code model.pt} unless the manifest names another) and the optional manifest
  * {@code refusal_tokens.json} ({@code respond_token}, {@code refusal_tokens}, {@code max_length},
- * {@code model_file}). Config keys win over the manifest.
+ * {@code model_file}; {@code output} and {@code vocab_size} as {@code tools/export_torchscript.py} writes
+ * them). Config keys win over the manifest.
+ *
+ * <p>{@code vocabSize} is the number of ids the tokenizer can produce (added tokens included): the model
+ * must return at least that many logits per row. The model file itself is not opened here: loading it on
+ * the driver would cost the model's whole memory (and a file traced on a GPU does not run on a CPU-only
+ * driver). What the exporter's manifest declares is checked here; the model's real output is checked by a
+ * probe forward pass when an executor loads it ({@link ScoringModel}) and on every batch.
  */
 public record ModelSpec(
     String dir,
@@ -33,6 +40,7 @@ public record ModelSpec(
     long respondId,
     long[] refusalIds,
     long padId,
+    int vocabSize,
     int maxLength,
     String chatTemplate,
     Map<String, Object> specialTokens,
@@ -53,6 +61,8 @@ public record ModelSpec(
       "[Humanizing requests]", "[Incomplete requests]", "[Indeterminate requests]",
       "[Requests with safety concerns]", "[Unsupported requests]");
   public static final int DEFAULT_MAX_LENGTH = 4096;
+  /** The manifest's {@code output}: the model returns {@code [B, V]} or {@code [B, T, V]} logits. */
+  public static final List<String> OUTPUT_LAYOUTS = List.of("last", "full");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -129,6 +139,8 @@ public record ModelSpec(
     List<String> refusal = config.refusalTokens() != null ? config.refusalTokens()
         : textList(manifest, "refusal_tokens", DEFAULT_REFUSAL_TOKENS);
     int maxLength = maxLength(manifest, tokenizerConfig);
+    int vocabSize = vocabSize(dir.resolve(TOKENIZER_FILE));
+    checkDeclaredOutput(manifest, dir.resolve(modelFile), vocabSize);
     if (refusal.isEmpty()) {
       throw ConfigException.badValue("model.refusal_tokens", refusal, "is empty",
           "list the model's refusal tokens in config or in " + MANIFEST_FILE);
@@ -154,7 +166,7 @@ public record ModelSpec(
       String pad = (String) specialTokens.get("pad_token");
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
       ModelSpec spec = new ModelSpec(dir.toString(), modelFile, respond, refusal, respondId, refusalIds,
-          padId, maxLength, template, specialTokens, config.systemPrompt());
+          padId, vocabSize, maxLength, template, specialTokens, config.systemPrompt());
       try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
           throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that renders "
@@ -213,6 +225,35 @@ public record ModelSpec(
           "fix max_length in " + MANIFEST_FILE + " or model_max_length in " + TOKENIZER_CONFIG_FILE);
     }
     return n.intValue();
+  }
+
+  private static int vocabSize(Path tokenizerJson) {
+    try {
+      return TokenizerVocabulary.size(tokenizerJson);
+    } catch (IOException | RuntimeException e) {
+      throw ConfigException.badValue("model.dir", tokenizerJson.getParent(), "has an unreadable " + TOKENIZER_FILE
+          + " (" + e.getMessage() + ")", "put the model's Hugging Face " + TOKENIZER_FILE + " there");
+    }
+  }
+
+  /** {@code output} and {@code vocab_size} of the manifest, when the exporter wrote them. */
+  private static void checkDeclaredOutput(JsonNode manifest, Path modelFile, int tokenizerIds) {
+    if (manifest == null) {
+      return;
+    }
+    String output = text(manifest, "output", null);
+    if (output != null && !OUTPUT_LAYOUTS.contains(output)) {
+      throw ConfigException.badValue("model.dir", "output = " + output, "in " + MANIFEST_FILE + " is not one of "
+          + OUTPUT_LAYOUTS, "re-export the model with tools/export_torchscript.py, or fix output in " + MANIFEST_FILE);
+    }
+    JsonNode v = manifest.get("vocab_size");
+    if (v != null && v.isNumber() && v.longValue() < tokenizerIds) {
+      throw ConfigException.badValue("model.dir", modelFile, "returns " + v.longValue() + " logits per row ("
+          + MANIFEST_FILE + " vocab_size), fewer than the " + tokenizerIds + " ids of its " + TOKENIZER_FILE
+          + " (added tokens included): the model does not belong to this tokenizer, or its embeddings were "
+          + "not resized after tokens were added", "put the model's own tokenizer files in the folder, or "
+          + "re-export the matching model with tools/export_torchscript.py");
+    }
   }
 
   private static String text(JsonNode node, String field, String dflt) {
