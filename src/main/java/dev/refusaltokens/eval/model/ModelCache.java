@@ -8,7 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded model per executor JVM and device (so one per GPU of a multi-GPU executor), reused by every task (never one per partition). The key
+ * One loaded model per executor JVM and device, reused by every task (never one per partition): the
+ * tasks of a multi-GPU executor that share a GPU share its model, and each GPU gets its own. The key
  * includes the file's size and modification time, so a file replaced at the same path is loaded anew.
  * Models live as long as the executor JVM; its exit releases them (closing them from a shutdown hook
  * could free native memory under a task still running).
