@@ -30,3 +30,15 @@ java_main() {
     -Dlog4j2.configurationFile=${LOG4J_CONF:-conf/log4j2.properties} \
     -cp "target/classes:$(cat target/classpath.txt)" dev.refusaltokens.eval.job.Main "$@"
 }
+
+# Whether the executors are given a libtorch of their own: PYTORCH_FLAVOR or PYTORCH_LIBRARY_PATH in this
+# shell, or spark.executorEnv.PYTORCH_FLAVOR / PYTORCH_LIBRARY_PATH in SPARK_SUBMIT_ARGS or in the
+# --properties-file it names (conf/examples/gpu-*.conf).
+executors_bring_libtorch() {
+  [[ -n "${PYTORCH_LIBRARY_PATH:-}" || -n "${PYTORCH_FLAVOR:-}" ]] && return 0
+  local args=" ${SPARK_SUBMIT_ARGS:-} " pattern='spark\.executorEnv\.PYTORCH_(FLAVOR|LIBRARY_PATH)'
+  grep -Eq "$pattern" <<<"$args" && return 0
+  local file
+  file=$(sed -nE 's/.*--properties-file[= ]+([^ ]+).*/\1/p' <<<"$args")
+  [[ -n "$file" && -f "$file" ]] && grep -Eq "^[[:space:]]*$pattern" "$file"
+}

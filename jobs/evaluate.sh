@@ -21,8 +21,9 @@ build_if_needed
 if [[ -n "${SPARK_HOME:-}" ]]; then
   jar=$(ls target/refusal-eval-*-cluster.jar)
   extra=()
-  # The cluster jar carries no libtorch. Unless the user points DJL at one, ship the CPU build.
-  if [[ -z "${PYTORCH_LIBRARY_PATH:-}" && -z "${PYTORCH_FLAVOR:-}" ]]; then
+  # The cluster jar carries no libtorch. Unless the executors get one of their own, ship the CPU build
+  # (on the classpath it would win over PYTORCH_FLAVOR: DJL downloads a flavor only when none is bundled).
+  if ! executors_bring_libtorch; then
     extra+=(--jars "$(tr ':' '\n' < target/classpath.txt | grep pytorch-native-cpu)")
   fi
   # shellcheck disable=SC2086

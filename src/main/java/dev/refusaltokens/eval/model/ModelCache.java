@@ -8,7 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded model per executor JVM and device, reused by every task (never one per partition). The key
+ * One loaded model per executor JVM and device, reused by every task (never one per partition): the
+ * tasks of a multi-GPU executor that share a GPU share its model, and each GPU gets its own. The key
  * includes the file's size and modification time, so a file replaced at the same path is loaded anew.
  * Models live as long as the executor JVM; its exit releases them (closing them from a shutdown hook
  * could free native memory under a task still running).
@@ -20,10 +21,7 @@ public final class ModelCache {
   private static final AtomicInteger LOADS = new AtomicInteger();
 
   static {
-    // Offline unless the user asked otherwise: libtorch comes from the classpath or PYTORCH_LIBRARY_PATH.
-    if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
-      System.setProperty("ai.djl.offline", "true");
-    }
+    Libtorch.defaultOffline();
   }
 
   private ModelCache() {}

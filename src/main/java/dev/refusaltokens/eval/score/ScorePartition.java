@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
+import dev.refusaltokens.eval.model.Libtorch;
 import dev.refusaltokens.eval.model.ModelCache;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptEncoder;
@@ -79,9 +80,12 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     if (!input.hasNext()) {
       return Collections.emptyIterator(); // an empty partition loads nothing
     }
+    TaskContext ctx = TaskContext.get();
+    if (ctx != null) {
+      Libtorch.configureThreads(ctx.cpus()); // once per JVM, before anything starts the engine
+    }
     Device device = TaskDevice.current();
     ScoringModel model = ModelCache.get(spec, device);
-    TaskContext ctx = TaskContext.get();
     PromptEncoder encoder = spec.newEncoder();
     closeWithTask(ctx, encoder);
     FirstTokenScorer scorer = model.newScorer(spec, temperatures);
