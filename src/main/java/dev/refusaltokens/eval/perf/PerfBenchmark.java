@@ -102,6 +102,8 @@ public final class PerfBenchmark {
     out.put("score_vs_raw", fmt(raw / score));
     out.put("score_scaled_prompts_per_s", fmt(promptCount * scale / scaledScore));
     out.put("score_scaled_vs_raw", fmt((raw * scale) / scaledScore));
+    out.put("chat_template_render_us_per_prompt", fmt(median("render_us_per_prompt")));
+    out.put("tokenize_us_per_prompt", fmt(median("tokenize_us_per_prompt")));
     out.put("padding_efficiency", fmt(median("padding_efficiency")));
     out.put("raw_padding_efficiency", fmt(median("raw_padding_efficiency")));
     out.put("score_s", fmt(score));
@@ -125,13 +127,24 @@ public final class PerfBenchmark {
   private void rawForward(List<String> prompts, int slots, String key) {
     ScoringConfig sc = config.scoring();
     List<long[]> encoded = new ArrayList<>();
-    try (PromptEncoder encoder = spec.newEncoder()) {
+    long renderNanos = 0;
+    long tokenizeNanos = 0;
+    try (PromptEncoder encoder = spec.newEncoder()) { // one thread, as one task does it
       for (String p : prompts) {
-        long[] ids = encoder.encode(p);
+        long t0 = System.nanoTime();
+        String text = encoder.render(p);
+        long t1 = System.nanoTime();
+        long[] ids = encoder.encodeText(text);
+        tokenizeNanos += System.nanoTime() - t1;
+        renderNanos += t1 - t0;
         if (ids.length <= spec.maxLength()) {
           encoded.add(ids);
         }
       }
+    }
+    if (key.equals("raw_forward_s")) {
+      record("render_us_per_prompt", renderNanos / 1e3 / prompts.size());
+      record("tokenize_us_per_prompt", tokenizeNanos / 1e3 / prompts.size());
     }
     // as in the score stage: one share of the prompts per slot, each cut into windows then batches
     List<List<List<long[]>>> perSlot = new ArrayList<>();

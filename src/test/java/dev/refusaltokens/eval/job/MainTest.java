@@ -115,4 +115,27 @@ class MainTest {
     assertThat(text).contains(String.format("  %4d  ", n - 1)).doesNotContain(String.format("  %4d  ", n) + " ");
     assertThat(run("inspect", "--model", "models/nope", "hi").code()).isEqualTo(Main.EXIT_CONFIG);
   }
+
+  @Test
+  void inspectWorksOnABareHuggingFaceTokenizerFolder() {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = Main.execute("inspect", "--model", "src/test/resources/tokenizers/qwen3", "--system",
+          "You are a helpful assistant.", "Name three primary colors.");
+    } finally {
+      System.setOut(oldOut);
+    }
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).isEqualTo(Main.EXIT_OK);
+    // the Qwen3 template's text, byte for byte as Python jinja2 renders it (the corpus file)
+    assertThat(text).contains(">>><|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+        + "Name three primary colors.<|im_end|>\n<|im_start|>assistant\n<<<");
+    assertThat(text).contains("151644  <|im_start|>");
+    // no refusal tokens in this vocabulary and no model file: said, not hidden
+    assertThat(text).contains("NOT ONE TOKEN  [respond]", "this folder cannot be scored as it is",
+        "has no model.pt");
+  }
 }
