@@ -22,6 +22,21 @@ class MainTest {
 
   private record Result(int code, String err) {}
 
+  private record Printed(int code, String out) {}
+
+  /** Runs Main capturing standard output (what inspect prints). */
+  private static Printed printed(String... args) {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.execute(args);
+      return new Printed(code, out.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+    }
+  }
+
   private Result run(String... args) {
     PrintStream oldErr = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -95,17 +110,9 @@ class MainTest {
 
   @Test
   void inspectShowsTheRenderedTextTheTokenIdsAndTheControlTokens() {
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.execute("inspect", "--model", "models/demo-single", "--system", "Be brief.", "Can you help me?");
-    } finally {
-      System.setOut(oldOut);
-    }
-    String text = out.toString(StandardCharsets.UTF_8);
-    assertThat(code).isEqualTo(Main.EXIT_OK);
+    Printed p = printed("inspect", "--model", "models/demo-single", "--system", "Be brief.", "Can you help me?");
+    String text = p.out();
+    assertThat(p.code()).isEqualTo(Main.EXIT_OK);
     assertThat(text).contains("system prompt: Be brief.", "Can you help me?", "<|assistant|>\n<<<",
         "respond", "[respond]", "refusal", "[refuse]");
     // one line per token, numbered from 0, as many as the count says
@@ -118,18 +125,10 @@ class MainTest {
 
   @Test
   void inspectWorksOnABareHuggingFaceTokenizerFolder() {
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.execute("inspect", "--model", "src/test/resources/tokenizers/qwen3", "--system",
-          "You are a helpful assistant.", "Name three primary colors.");
-    } finally {
-      System.setOut(oldOut);
-    }
-    String text = out.toString(StandardCharsets.UTF_8);
-    assertThat(code).isEqualTo(Main.EXIT_OK);
+    Printed p = printed("inspect", "--model", "src/test/resources/tokenizers/qwen3", "--system",
+        "You are a helpful assistant.", "Name three primary colors.");
+    String text = p.out();
+    assertThat(p.code()).isEqualTo(Main.EXIT_OK);
     // the Qwen3 template's text, byte for byte as Python jinja2 renders it (the corpus file)
     assertThat(text).contains(">>><|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
         + "Name three primary colors.<|im_end|>\n<|im_start|>assistant\n<<<");
