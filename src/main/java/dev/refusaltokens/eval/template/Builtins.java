@@ -74,20 +74,16 @@ final class Builtins {
     }
     if (obj instanceof Py.Undefined u) {
       throw u.error();
-    } else if (obj instanceof String s) {
-      if (STR_METHODS.contains(name)) {
-        return new Method(s, name);
-      }
-    } else if (obj instanceof Map<?, ?> m) {
-      if (DICT_METHODS.contains(name)) {
-        return new Method(m, name);
-      }
+    } else if (obj instanceof Py.Markup || obj instanceof Py.Gen || obj instanceof Nodes.Macro) {
+      throw TemplateException.unsupported("the attribute '" + name + "' of a " + Py.typeName(obj));
+    }
+    Object method = method(obj, name);
+    if (method != null) {
+      return method;
+    }
+    if (obj instanceof Map<?, ?> m) {
       if (m.containsKey(name)) {
         return m.get(name);
-      }
-    } else if (obj instanceof List<?> l && !(obj instanceof Py.View)) {
-      if (LIST_METHODS.contains(name) && !(obj instanceof Py.Tuple && !Set.of("count", "index").contains(name))) {
-        return new Method(l, name);
       }
     } else if (obj instanceof Py.Namespace ns) {
       if (ns.attrs.containsKey(name)) {
@@ -99,14 +95,53 @@ final class Builtins {
     return new Py.Undefined("'" + describe(obj) + "' has no attribute '" + name + "'");
   }
 
+  /**
+   * The str, dict, list or tuple method {@code name} of {@code obj}, or null. A method that mutates is the
+   * sandbox's unsafe Undefined: printing it gives "", calling it is a SecurityError, as in jinja2.
+   */
+  private static Object method(Object obj, String name) {
+    boolean has = obj instanceof String && STR_METHODS.contains(name)
+        || obj instanceof Map && DICT_METHODS.contains(name)
+        || obj instanceof Py.Tuple && Set.of("count", "index").contains(name)
+        || obj instanceof List && !(obj instanceof Py.Tuple) && !(obj instanceof Py.View)
+            && LIST_METHODS.contains(name);
+    if (!has) {
+      return null;
+    }
+    if (MUTATING.contains(name)) {
+      return Py.Undefined.unsafe("access to attribute '" + name + "' of '" + Py.typeName(obj)
+          + "' object is unsafe.");
+    }
+    return new Method(obj, name);
+  }
+
+  /** jinja2's attr filter: an attribute only (a method here), never an item. */
+  private static Object attrFilter(Object obj, String name) {
+    if (name.startsWith("_")) {
+      return getattr(obj, name);
+    }
+    if (obj instanceof Py.Namespace || obj instanceof Builtins.Loop || obj instanceof Py.Undefined) {
+      return getattr(obj, name);
+    }
+    Object method = method(obj, name);
+    return method != null ? method : new Py.Undefined("'" + describe(obj) + "' has no attribute '" + name + "'");
+  }
+
   static Object getitem(Object obj, Object key) {
     if (obj instanceof Py.Undefined u) {
       throw u.error();
     }
+    if (obj instanceof Py.Markup m) {
+      Object c = getitem(m.text(), key);
+      return c instanceof String s ? new Py.Markup(s) : c;
+    }
     if (obj instanceof Map<?, ?> m) {
-      if (m.containsKey(key)) {
-        return m.get(key);
+      Object k = Py.dictKey(m, key);
+      if (m.containsKey(k)) {
+        return m.get(k);
       }
+    } else if (obj instanceof Py.View v && !v.isRange()) {
+      // dict views are not subscriptable: jinja2 falls back to an attribute, then Undefined
     } else if (obj instanceof List<?> l && (key instanceof Long || key instanceof Boolean)) {
       long i = Py.toLong(key);
       long idx = i < 0 ? i + l.size() : i;
@@ -164,6 +199,9 @@ final class Builtins {
     if (Py.isNumber(a) && Py.isNumber(b)) {
       return arithmetic(op, a, b);
     }
+    if (a instanceof Py.Markup || b instanceof Py.Markup) {
+      return markupOp(r, op, a, b);
+    }
     switch (op) {
       case "+":
         if (a instanceof String sa && b instanceof String sb) {
@@ -185,7 +223,7 @@ final class Builtins {
         break;
       case "%":
         if (a instanceof String fmt) {
-          return Format.percent(r, fmt, b);
+          return Format.percent(r, fmt, b, false);
         }
         break;
       default:
@@ -193,6 +231,26 @@ final class Builtins {
     }
     throw TemplateException.runtime("unsupported operand type(s) for " + op + ": '" + Py.typeName(a)
         + "' and '" + Py.typeName(b) + "'");
+  }
+
+  /** markupsafe: what is added to a Markup, or formatted into it, is HTML-escaped first. */
+  private static Object markupOp(Render r, String op, Object a, Object b) {
+    boolean strs = (a instanceof String || a instanceof Py.Markup) && (b instanceof String || b instanceof Py.Markup);
+    if (op.equals("+") && strs) {
+      return new Py.Markup((String) binary(r, "+", escape(a).text(), escape(b).text()));
+    } else if (op.equals("*") && (Py.isNumber(a) || Py.isNumber(b))) {
+      return new Py.Markup((String) repeat(r, a instanceof Py.Markup m ? m.text() : a,
+          b instanceof Py.Markup m ? m.text() : b));
+    } else if (op.equals("%") && a instanceof Py.Markup fmt) {
+      return new Py.Markup(Format.percent(r, fmt.text(), b, true));
+    }
+    throw TemplateException.runtime("unsupported operand type(s) for " + op + ": '" + Py.typeName(a)
+        + "' and '" + Py.typeName(b) + "'");
+  }
+
+  /** markupsafe's escape(): a Markup stays as it is, anything else is str() then HTML-escaped. */
+  static Py.Markup escape(Object v) {
+    return v instanceof Py.Markup m ? m : new Py.Markup(Strings.escapeHtml(Py.str(v)));
   }
 
   private static Object repeat(Render r, Object a, Object b) {
@@ -231,7 +289,7 @@ final class Builtins {
         case "+": return x + y;
         case "-": return x - y;
         case "*": return x * y;
-        case "**": return Math.pow(x, y);
+        case "**": return power(x, y);
         case "//":
           checkZero(y);
           return Math.floor(x / y);
@@ -257,11 +315,17 @@ final class Builtins {
             return Math.floorMod(x, y);
           case "**":
             if (y < 0) {
-              return Math.pow(x, y);
+              return power(x, y);
             }
             long result = 1;
-            for (long i = 0; i < y; i++) {
-              result = Math.multiplyExact(result, x);
+            long base = x;
+            for (long e = y; e > 0; e >>= 1) { // by squaring: 1 ** 10**18 must not loop 10**18 times
+              if ((e & 1) == 1) {
+                result = Math.multiplyExact(result, base);
+              }
+              if (e > 1) {
+                base = Math.multiplyExact(base, base);
+              }
             }
             return result;
           default: break;
@@ -271,6 +335,20 @@ final class Builtins {
       }
     }
     throw TemplateException.runtime("unknown operator " + op);
+  }
+
+  /** Python's float power: errors where C's pow() overflows or divides by zero, complex results refused. */
+  private static double power(double x, double y) {
+    if (x == 0 && y < 0) {
+      throw TemplateException.runtime("0.0 cannot be raised to a negative power");
+    } else if (x < 0 && y != Math.rint(y) && Double.isFinite(y)) {
+      throw TemplateException.unsupported("a negative number to a fractional power (a complex number)");
+    }
+    double p = Math.pow(x, y);
+    if (Double.isInfinite(p) && Double.isFinite(x) && Double.isFinite(y)) {
+      throw new TemplateException(TemplateException.Kind.LIMIT, "(34, 'Numerical result out of range')");
+    }
+    return p;
   }
 
   private static void checkZero(double y) {
@@ -315,17 +393,19 @@ final class Builtins {
       case "integer": return v instanceof Long;
       case "float": return v instanceof Double;
       case "number": return Py.isNumber(v);
-      case "string": return v instanceof String;
+      case "string": return v instanceof String || v instanceof Py.Markup;
       case "mapping": return v instanceof Map;
-      case "sequence": return v instanceof String || v instanceof List || v instanceof Map;
-      case "iterable": return v instanceof String || v instanceof List || v instanceof Map
-          || v instanceof Py.Undefined;
+      // jinja2: anything with len() and [] (Undefined has both; dict views have no [])
+      case "sequence": return v instanceof String || v instanceof Py.Markup || v instanceof Map
+          || v instanceof Py.Undefined || v instanceof List && !(v instanceof Py.View view && !view.isRange());
+      case "iterable": return v instanceof String || v instanceof Py.Markup || v instanceof List
+          || v instanceof Map || v instanceof Py.Undefined || v instanceof Py.Gen;
       case "callable": return v instanceof Py.Callable;
-      case "odd": return Math.floorMod(intArg(v, name), 2) == 1;
-      case "even": return Math.floorMod(intArg(v, name), 2) == 0;
-      case "divisibleby": return Math.floorMod(intArg(v, name), intArg(arg(args, 0, name), name)) == 0;
-      case "lower": return v instanceof String s && Strings.isLower(s);
-      case "upper": return v instanceof String s && Strings.isUpper(s);
+      case "odd": return Py.eq(modulo(v, 2L), 1L);
+      case "even": return Py.eq(modulo(v, 2L), 0L);
+      case "divisibleby": return Py.eq(modulo(v, arg(args, 0, name)), 0L);
+      case "lower": return Strings.isLower(Py.str(v)); // jinja2: str(value).islower()
+      case "upper": return Strings.isUpper(Py.str(v));
       case "sameas": return sameAs(v, arg(args, 0, name));
       case "in": return Py.contains(arg(args, 0, name), v);
       case "filter": return v instanceof String s && FILTERS.contains(s);
@@ -340,11 +420,35 @@ final class Builtins {
     }
   }
 
+  /**
+   * Python's {@code is}: exact for None and booleans (singletons) and for containers (identity); for
+   * numbers and strings it depends on CPython's caching and interning, so those are refused.
+   */
   private static boolean sameAs(Object a, Object b) {
     if (a == null || b == null || a instanceof Boolean || b instanceof Boolean) {
       return a == null ? b == null : a.equals(b) && (a instanceof Boolean) == (b instanceof Boolean);
     }
+    if (a instanceof String || a instanceof Long || a instanceof Double || a instanceof Py.Markup
+        || a instanceof Py.Tuple) {
+      if (!(b instanceof String || b instanceof Long || b instanceof Double || b instanceof Py.Markup
+          || b instanceof Py.Tuple)) {
+        return false;
+      }
+      throw TemplateException.unsupported("'is sameas' between numbers, strings or tuples (CPython interning)");
+    }
     return a == b;
+  }
+
+  /** {@code v % n} for the odd, even and divisibleby tests (floats too, as in Python). */
+  private static Object modulo(Object v, Object n) {
+    if (v instanceof Py.Undefined u) {
+      throw u.error();
+    }
+    if (!Py.isNumber(v) || !Py.isNumber(n)) {
+      throw TemplateException.runtime("unsupported operand type(s) for %: '" + Py.typeName(v) + "' and '"
+          + Py.typeName(n) + "'");
+    }
+    return arithmetic("%", v, n);
   }
 
   private static Object arg(List<Object> args, int i, String what) {
@@ -354,19 +458,44 @@ final class Builtins {
     return args.get(i);
   }
 
-  private static long intArg(Object v, String what) {
-    if (v instanceof Py.Undefined u) {
-      throw u.error();
-    }
-    if (!(v instanceof Long || v instanceof Boolean)) {
-      throw TemplateException.runtime("'" + what + "' needs an integer, not " + Py.typeName(v));
-    }
-    return Py.toLong(v);
-  }
-
   // ---- filters ----
 
+  private static final Set<String> MARKUP_KEEPING_FILTERS = Set.of("upper", "lower", "capitalize", "title",
+      "center", "indent", "reverse", "trim");
+  private static final Set<String> GENERATOR_FILTERS = Set.of("map", "select", "reject", "selectattr",
+      "rejectattr", "unique", "items");
+
   static Object filter(Render r, String name, Object v, List<Object> args, Map<String, Object> kw) {
+    if (v instanceof Py.Markup m) {
+      return markupFilter(r, name, m, args, kw);
+    }
+    if (GENERATOR_FILTERS.contains(name)) {
+      // jinja2 returns a generator here: lazy, one-shot, always true (see Py.Gen)
+      return new Py.Gen("generator", () -> Py.iterate(filterNow(r, name, v, args, kw)), v);
+    }
+    return filterNow(r, name, v, args, kw);
+  }
+
+  /** A filter applied to a Markup: as on its str, but some filters keep it a Markup (markupsafe's methods). */
+  private static Object markupFilter(Render r, String name, Py.Markup m, List<Object> args, Map<String, Object> kw) {
+    switch (name) {
+      case "safe": case "e": case "escape": case "string": case "default": case "d": case "format":
+        return filterNow(r, name, m, args, kw);
+      case "attr":
+        throw TemplateException.unsupported("the attr filter on a Markup");
+      default:
+        break;
+    }
+    if (MARKUP_KEEPING_FILTERS.contains(name)) {
+      if (name.equals("trim") && !(args.isEmpty() && kw.isEmpty())) {
+        throw TemplateException.unsupported("trim(chars) on a Markup");
+      }
+      return new Py.Markup(Py.str(filter(r, name, m.text(), args, kw)));
+    }
+    return filter(r, name, m.text(), args, kw);
+  }
+
+  private static Object filterNow(Render r, String name, Object v, List<Object> args, Map<String, Object> kw) {
     Args a = new Args(name, args, kw);
     switch (name) {
       case "default": case "d": {
@@ -375,13 +504,13 @@ final class Builtins {
         return v instanceof Py.Undefined || (bool && !Py.truthy(v)) ? dflt : v;
       }
       case "length": case "count": return Py.len(v);
-      case "string": return Py.str(v);
-      case "safe": return v instanceof Py.Undefined ? "" : v;
-      case "e": case "escape": return Strings.escapeHtml(Py.str(v));
+      case "string": return v instanceof Py.Markup ? v : Py.str(v);
+      case "safe": return v instanceof Py.Markup ? v : new Py.Markup(Py.str(v));
+      case "e": case "escape": return escape(v);
       case "upper": return Py.str(v).toUpperCase(java.util.Locale.ROOT);
       case "lower": return Py.str(v).toLowerCase(java.util.Locale.ROOT);
       case "capitalize": return Strings.capitalize(Py.str(v));
-      case "title": return Strings.title(Py.str(v));
+      case "title": return Strings.titleFilter(Py.str(v));
       case "trim": {
         Object chars = a.get(0, "chars", null);
         return Strings.strip(Py.str(v), chars == null ? null : (String) chars, true, true);
@@ -389,17 +518,23 @@ final class Builtins {
       case "replace": {
         Object count = a.get(2, "count", null);
         return Strings.replace(r, Py.str(v), Py.str(a.get(0, "old", null)), Py.str(a.get(1, "new", null)),
-            count == null ? -1 : Py.toLong(count));
+            count == null ? -1 : Py.index(count));
       }
-      case "center": return Strings.pad(Py.str(v), (int) Py.toLong(a.get(0, "width", 80L)), " ", 0);
-      case "indent": return Strings.indent(r, Py.str(v), a.get(0, "width", 4L),
+      case "center": return Strings.pad(r, Py.str(v), Py.index(a.get(0, "width", 80L)), " ", 0);
+      case "indent": return Strings.indent(r, undefinedFails(v), a.get(0, "width", 4L),
           Py.truthy(a.get(1, "first", false)), Py.truthy(a.get(2, "blank", false)));
       case "join": return join(r, v, Py.str(a.get(0, "d", "")), a.get(1, "attribute", null));
       case "first": {
-        List<Object> items = Py.iterate(v);
+        List<Object> items = v instanceof Py.Gen g ? g.begin() : Py.iterate(v);
+        if (v instanceof Py.Gen g) {
+          g.end(items.size() <= 1); // next() takes one item; the rest is left in the generator
+        }
         return items.isEmpty() ? new Py.Undefined("No first item, sequence was empty.") : items.get(0);
       }
       case "last": {
+        if (v instanceof Py.Gen g) {
+          throw TemplateException.runtime("'" + g.type + "' object is not reversible");
+        }
         List<Object> items = Py.iterate(v);
         return items.isEmpty() ? new Py.Undefined("No last item, sequence was empty.")
             : items.get(items.size() - 1);
@@ -409,9 +544,11 @@ final class Builtins {
         if (v instanceof String s) {
           return new StringBuilder(s).reverse().toString();
         }
+        boolean iterator = !(v instanceof Py.Gen);
         List<Object> items = Py.iterate(v);
         java.util.Collections.reverse(items);
-        return items;
+        // reversed(seq) is an iterator; a generator is not reversible, so jinja2 makes a list of it
+        return iterator ? new Py.Gen("reverse iterator", () -> items, null) : items;
       }
       case "items": {
         if (v instanceof Py.Undefined) {
@@ -424,12 +561,19 @@ final class Builtins {
       }
       case "dictsort": return dictsort(v, a);
       case "tojson": return Json.dumps(r, v, args, kw);
-      case "int": return toInt(v, a.get(0, "default", 0L));
+      case "int": return toInt(v, a.get(0, "default", 0L), a.get(1, "base", 10L));
       case "float": return toFloat(v, a.get(0, "default", 0.0));
       case "abs": return Py.isNumber(v) && Py.compare(v, 0L) < 0 ? unary("-", v) : unary("+", v);
       case "round": return round(v, a);
-      case "attr": return getattr(v, Py.str(a.get(0, "name", null)));
-      case "format": return Format.percent(r, Py.str(v), args.size() == 1 ? args.get(0) : new Py.Tuple(args));
+      case "attr": return attrFilter(v, Py.str(a.get(0, "name", null)));
+      case "format": {
+        if (!kw.isEmpty()) {
+          throw TemplateException.unsupported("the format filter with keyword arguments");
+        }
+        String out = Format.percent(r, Py.str(v), args.size() == 1 ? args.get(0) : new Py.Tuple(args),
+            v instanceof Py.Markup);
+        return v instanceof Py.Markup ? new Py.Markup(out) : out;
+      }
       case "map": return map(r, v, args, kw);
       case "select": case "reject": return select(v, args, name.equals("select"), null);
       case "selectattr": case "rejectattr": {
@@ -444,6 +588,14 @@ final class Builtins {
       case "sum": return sum(r, v, a);
       default: throw TemplateException.unsupported("the '" + name + "' filter");
     }
+  }
+
+  /** The string value of {@code v}, failing as jinja2 does where the filter does arithmetic on an Undefined. */
+  private static String undefinedFails(Object v) {
+    if (v instanceof Py.Undefined u) {
+      throw u.error();
+    }
+    return Py.str(v);
   }
 
   /** Positional-or-keyword arguments of a filter, by position and name. */
@@ -494,53 +646,117 @@ final class Builtins {
     return !caseSensitive && x instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : x;
   }
 
-  private static Object toInt(Object v, Object dflt) {
+  /** jinja2's int filter: int(value, base), else int(float(value)), else the default. */
+  private static Object toInt(Object v, Object dflt, Object base) {
+    if (v instanceof Py.Undefined u) {
+      throw u.error(); // Undefined.__int__ raises
+    }
+    if (v instanceof Py.Markup m) {
+      v = m.text();
+    }
+    if (v instanceof String s && !Py.eq(base, 10L)) {
+      throw TemplateException.unsupported("the int filter with base " + Py.str(base));
+    }
     if (v instanceof Long || v instanceof Boolean) {
       return Py.toLong(v);
     } else if (v instanceof Double d) {
-      return (long) d.doubleValue();
+      return truncate(d, dflt);
     } else if (v instanceof String s) {
-      try {
-        return Long.parseLong(s.strip().replace("_", ""));
-      } catch (NumberFormatException e) {
+      String t = Strings.strip(s, null, true, true);
+      if (t.matches("[+-]?\\p{Nd}(_?\\p{Nd})*")) {
         try {
-          return (long) Double.parseDouble(s.strip());
-        } catch (NumberFormatException e2) {
-          return dflt;
+          return Long.parseLong(t.replace("_", ""));
+        } catch (NumberFormatException e) {
+          throw TemplateException.unsupported("an integer beyond 64 bits");
         }
       }
+      Double d = parseFloat(s);
+      return d == null ? dflt : truncate(d, dflt);
     }
     return dflt;
   }
 
+  /** int(float): NaN is a ValueError (so the default), infinity an OverflowError. */
+  private static Object truncate(double d, Object dflt) {
+    if (Double.isNaN(d)) {
+      return dflt;
+    } else if (Double.isInfinite(d)) {
+      throw new TemplateException(TemplateException.Kind.LIMIT, "cannot convert float infinity to integer");
+    } else if (Math.abs(d) >= 0x1p63) {
+      throw TemplateException.unsupported("an integer beyond 64 bits");
+    }
+    return (long) d;
+  }
+
+  /** jinja2's float filter: float(value), else the default. */
   private static Object toFloat(Object v, Object dflt) {
+    if (v instanceof Py.Undefined u) {
+      throw u.error(); // Undefined.__float__ raises
+    }
     if (Py.isNumber(v)) {
       return Py.toDouble(v);
-    } else if (v instanceof String s) {
-      try {
-        return Double.parseDouble(s.strip());
-      } catch (NumberFormatException e) {
-        return dflt;
-      }
+    } else if (v instanceof String || v instanceof Py.Markup) {
+      Double d = parseFloat(Py.str(v));
+      return d == null ? dflt : d;
     }
     return dflt;
   }
 
-  /** jinja2's round: Python's round() (exact binary value, ties to even) or math.ceil/floor scaled. */
+  /** Python's float(str): surrounding whitespace, '_' between digits, inf/infinity/nan in any case; else null. */
+  private static Double parseFloat(String s) {
+    String t = Strings.strip(s, null, true, true);
+    String digits = "\\p{Nd}(_?\\p{Nd})*";
+    if (t.matches("(?i)[+-]?(inf|infinity|nan)")) {
+      double d = t.toLowerCase(java.util.Locale.ROOT).contains("n") && !t.toLowerCase(java.util.Locale.ROOT)
+          .contains("inf") ? Double.NaN : Double.POSITIVE_INFINITY;
+      return t.startsWith("-") ? -d : d;
+    }
+    if (!t.matches("[+-]?(" + digits + "(\\.(" + digits + ")?)?|\\." + digits + ")([eE][+-]?" + digits + ")?")) {
+      return null;
+    }
+    StringBuilder ascii = new StringBuilder();
+    t.codePoints().filter(cp -> cp != '_').forEach(cp -> ascii.append(Character.isDigit(cp)
+        ? (char) ('0' + Character.digit(cp, 10)) : (char) cp));
+    return Double.parseDouble(ascii.toString());
+  }
+
+  /**
+   * jinja2's round: Python's round() (exact binary value, ties to even; an int stays an int) or
+   * math.ceil/floor scaled (always a float).
+   */
   private static Object round(Object v, Args a) {
-    int precision = (int) Py.toLong(a.get(0, "precision", 0L));
+    long precision = Py.index(a.get(0, "precision", 0L));
     String method = Py.str(a.get(1, "method", "common"));
+    if (!Set.of("common", "ceil", "floor").contains(method)) {
+      throw TemplateException.runtime("method must be common, ceil or floor");
+    }
+    if (v instanceof Py.Undefined u) {
+      throw u.error();
+    }
     if (!Py.isNumber(v)) {
-      throw TemplateException.runtime("round needs a number, not " + Py.typeName(v));
+      throw TemplateException.runtime("type " + Py.typeName(v) + " doesn't define __round__ method");
+    }
+    if (Math.abs(precision) > 300) {
+      throw TemplateException.unsupported("round() with a precision of " + precision);
     }
     double x = Py.toDouble(v);
+    if (method.equals("common")) {
+      if (!(v instanceof Double)) {
+        long l = Py.toLong(v);
+        return precision >= 0 ? l : new BigDecimal(l).setScale((int) precision, RoundingMode.HALF_EVEN).longValue();
+      }
+      if (Double.isNaN(x) || Double.isInfinite(x)) {
+        return x;
+      }
+      double rounded = new BigDecimal(x).setScale((int) precision, RoundingMode.HALF_EVEN).doubleValue();
+      return Math.copySign(rounded, x); // Python keeps the sign of a result that rounds to zero
+    }
+    if (Double.isNaN(x) || Double.isInfinite(x)) {
+      throw TemplateException.runtime("cannot convert float " + Py.floatRepr(x) + " to integer");
+    }
     double scale = Math.pow(10, precision);
-    return switch (method) {
-      case "common" -> new BigDecimal(x).setScale(precision, RoundingMode.HALF_EVEN).doubleValue();
-      case "ceil" -> Math.ceil(x * scale) / scale;
-      case "floor" -> Math.floor(x * scale) / scale;
-      default -> throw TemplateException.runtime("method must be common, ceil or floor");
-    };
+    // + 0.0: math.ceil/floor return a Python int, which has no negative zero
+    return ((method.equals("ceil") ? Math.ceil(x * scale) : Math.floor(x * scale)) + 0.0) / scale;
   }
 
   private static Object map(Render r, Object v, List<Object> args, Map<String, Object> kw) {
@@ -569,6 +785,9 @@ final class Builtins {
 
   /** jinja2's attribute lookup for filters: dotted paths and integer parts ({@code "a.0.b"}). */
   private static Object attrPath(Object item, String path) {
+    if (path.contains(",")) {
+      throw TemplateException.unsupported("several comma-separated attributes");
+    }
     Object x = item;
     for (String part : path.split("\\.")) {
       if (x instanceof Py.Undefined) {
@@ -665,13 +884,11 @@ final class Builtins {
         return Strings.method(r, s, name, a.args(), a.kwargs());
       } else if (self instanceof Map<?, ?> m) {
         switch (name) {
-          case "items": return new Py.View(itemPairs(m), "dict_items(" + Py.repr(itemPairs(m)) + ")");
-          case "keys": return new Py.View(new ArrayList<>(m.keySet()), "dict_keys("
-              + Py.repr(new ArrayList<>(m.keySet())) + ")");
-          case "values": return new Py.View(new ArrayList<>(m.values()), "dict_values("
-              + Py.repr(new ArrayList<>(m.values())) + ")");
+          case "items": return new Py.View(itemPairs(m), null, "dict_items");
+          case "keys": return new Py.View(new ArrayList<>(m.keySet()), null, "dict_keys");
+          case "values": return new Py.View(new ArrayList<>(m.values()), null, "dict_values");
           case "get": {
-            Object key = a.get(0, "key", null);
+            Object key = Py.dictKey(m, a.get(0, "key", null));
             return m.containsKey(key) ? m.get(key) : a.get(1, "default", null);
           }
           case "copy": return new LinkedHashMap<>(m);

@@ -1,7 +1,8 @@
 package dev.refusaltokens.eval.template;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** Python's {@code '%s' % x} and {@code '{}'.format(x)}, for the conversions chat templates use. */
@@ -9,7 +10,8 @@ final class Format {
 
   private Format() {}
 
-  static String percent(Render r, String fmt, Object args) {
+  /** {@code fmt % args}; {@code escapeArgs} for a Markup format, which HTML-escapes what %s and %r insert. */
+  static String percent(Render r, String fmt, Object args, boolean escapeArgs) {
     List<?> values = args instanceof Py.Tuple t ? t : List.of(args == null ? NONE : args);
     StringBuilder sb = new StringBuilder();
     int next = 0;
@@ -38,7 +40,9 @@ final class Format {
       }
       Object v = values.get(next++);
       v = v == NONE ? null : v;
-      sb.append(convert(conv, spec, v));
+      String piece = convert(conv, spec, v);
+      sb.append(escapeArgs && (conv == 's' && !(v instanceof Py.Markup) || conv == 'r') ? Strings.escapeHtml(piece)
+          : piece);
       r.checkSize(sb.length());
       i = j;
     }
@@ -62,16 +66,32 @@ final class Format {
           throw TemplateException.runtime("%" + conv + " format: a real number is required, not "
               + Py.typeName(v));
         }
+        if (v instanceof Double d && !(Math.abs(d) < 0x1p63)) {
+          throw Double.isNaN(d) ? TemplateException.runtime("cannot convert float NaN to integer")
+              : TemplateException.unsupported("%d of the float " + Py.floatRepr(d));
+        }
         return Long.toString(v instanceof Double d ? (long) d.doubleValue() : Py.toLong(v));
       case 'f':
         if (!Py.isNumber(v)) {
           throw TemplateException.runtime("must be real number, not " + Py.typeName(v));
         }
-        int digits = spec.isEmpty() ? 6 : Integer.parseInt(spec.substring(1));
-        return String.format(Locale.ROOT, "%." + digits + "f", Py.toDouble(v));
+        return fixed(Py.toDouble(v), spec.isEmpty() ? 6 : Integer.parseInt(spec.substring(1)));
       default:
         throw TemplateException.unsupported("the format conversion %" + conv);
     }
+  }
+
+  /** Python's {@code '%.Nf'}: the exact binary value rounded half to even (Java's Formatter rounds the shortest decimal half up). */
+  private static String fixed(double d, int digits) {
+    if (Double.isNaN(d)) {
+      return "nan";
+    } else if (Double.isInfinite(d)) {
+      return d > 0 ? "inf" : "-inf";
+    } else if (digits > 100) {
+      throw TemplateException.unsupported("the format spec %." + digits + "f");
+    }
+    String plain = new BigDecimal(d).setScale(digits, RoundingMode.HALF_EVEN).abs().toPlainString();
+    return (d < 0 || (d == 0 && 1 / d < 0) ? "-" : "") + plain;
   }
 
   /** {@code str.format} with {@code {}}, {@code {0}} and {@code {name}} fields and no format specs. */

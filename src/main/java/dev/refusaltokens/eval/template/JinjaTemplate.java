@@ -36,7 +36,11 @@ public final class JinjaTemplate {
 
   /** Parses a template; syntax errors and unsupported tags, filters and tests fail here. */
   public static JinjaTemplate parse(String source) {
-    return new JinjaTemplate(Parser.parse(source), Render.Limits.DEFAULT, Clock.systemDefaultZone());
+    try {
+      return new JinjaTemplate(Parser.parse(source), Render.Limits.DEFAULT, Clock.systemDefaultZone());
+    } catch (StackOverflowError e) { // jinja2's recursive parser gives up too (RecursionError)
+      throw new TemplateException(TemplateException.Kind.LIMIT, "The chat template nests too deeply");
+    }
   }
 
   /** The same template with another clock for {@code strftime_now} (tests pin the date). */
@@ -142,6 +146,6 @@ public final class JinjaTemplate {
       items.add(start + i * step);
     }
     String printed = "range(" + start + ", " + stop + (a.length == 3 && step != 1 ? ", " + step : "") + ")";
-    return new Py.View(items, printed);
+    return new Py.View(items, printed, "range");
   }
 }

@@ -30,11 +30,19 @@ final class Json {
 
   /** Arguments in HF's order: {@code ensure_ascii, indent, separators, sort_keys}. */
   static String dumps(Render r, Object value, List<Object> args, Map<String, Object> kw) {
+    if (args.size() > 4) {
+      throw TemplateException.runtime("tojson() takes from 1 to 5 positional arguments");
+    }
+    for (String k : kw.keySet()) {
+      if (!List.of("ensure_ascii", "indent", "separators", "sort_keys").contains(k)) {
+        throw TemplateException.runtime("tojson() got an unexpected keyword argument '" + k + "'");
+      }
+    }
     Object ascii = args.size() > 0 ? args.get(0) : kw.getOrDefault("ensure_ascii", false);
     Object ind = args.size() > 1 ? args.get(1) : kw.get("indent");
     Object seps = args.size() > 2 ? args.get(2) : kw.get("separators");
     Object sort = args.size() > 3 ? args.get(3) : kw.getOrDefault("sort_keys", false);
-    String indent = ind == null ? null : ind instanceof String s ? s : " ".repeat((int) Py.toLong(ind));
+    String indent = ind == null ? null : ind instanceof String s ? s : spaces(r, Py.index(ind));
     String itemSep = indent == null ? ", " : ",";
     String keySep = ": ";
     if (seps != null) {
@@ -47,6 +55,12 @@ final class Json {
     Json json = new Json(r, Py.truthy(ascii), indent, itemSep, keySep, Py.truthy(sort));
     json.write(value, 0);
     return json.out.toString();
+  }
+
+  /** json.dumps' {@code ' ' * indent}: a negative indent is no indent (newlines only). */
+  private static String spaces(Render r, long n) {
+    r.checkSize(n);
+    return " ".repeat((int) Math.max(0, n));
   }
 
   private void write(Object v, int level) {
@@ -63,7 +77,9 @@ final class Json {
           : Py.floatRepr(d));
     } else if (v instanceof String s) {
       string(s);
-    } else if (v instanceof List<?> l) {
+    } else if (v instanceof Py.Markup m) {
+      string(m.text());
+    } else if (v instanceof List<?> l && !(v instanceof Py.View)) {
       if (l.isEmpty()) {
         out.append("[]");
         return;
@@ -117,6 +133,7 @@ final class Json {
 
   private void newline(int level) {
     if (indent != null) {
+      render.checkSize(out.length() + 1L + (long) indent.length() * level);
       out.append('\n').append(indent.repeat(level));
     }
   }

@@ -222,6 +222,9 @@ final class Lexer {
   }
 
   private int number(int i, List<Tok> toks) {
+    if (src.charAt(i) == '0' && i + 2 < src.length() && "xXoObB".indexOf(src.charAt(i + 1)) >= 0) {
+      return prefixedInt(i, toks);
+    }
     int j = digits(i);
     boolean isFloat = false;
     boolean afterDot = i > 0 && src.charAt(i - 1) == '.';
@@ -240,11 +243,46 @@ final class Lexer {
       }
     }
     String text = src.substring(i, j).replace("_", "");
+    if (!isFloat && text.length() > 1 && text.charAt(0) == '0' && !text.matches("0+")) {
+      // jinja2 reads "012" as the integer 0 followed by 12: a syntax error in every position
+      throw syntax("unexpected integer after 0", i);
+    }
     try {
       toks.add(isFloat ? new Tok(Type.FLOAT, text, Double.parseDouble(text), line(i))
           : new Tok(Type.INT, text, Long.parseLong(text), line(i)));
     } catch (NumberFormatException e) {
       throw TemplateException.unsupported("the number literal " + text);
+    }
+    return j;
+  }
+
+  /** 0x1A, 0o17, 0b101 (with '_' between digits), as jinja2's integer_re reads them. */
+  private int prefixedInt(int i, List<Tok> toks) {
+    int radix = switch (Character.toLowerCase(src.charAt(i + 1))) {
+      case 'x' -> 16;
+      case 'o' -> 8;
+      default -> 2;
+    };
+    int j = i + 2;
+    StringBuilder digits = new StringBuilder();
+    while (j < src.length()) {
+      char c = src.charAt(j);
+      boolean underscore = c == '_' && j + 1 < src.length() && Character.digit(src.charAt(j + 1), radix) >= 0;
+      if (!underscore && (c > 0x7f || Character.digit(c, radix) < 0)) {
+        break;
+      }
+      if (!underscore) {
+        digits.append(c);
+      }
+      j++;
+    }
+    if (digits.length() == 0) {
+      throw syntax("invalid integer literal", i);
+    }
+    try {
+      toks.add(new Tok(Type.INT, src.substring(i, j), Long.parseLong(digits.toString(), radix), line(i)));
+    } catch (NumberFormatException e) {
+      throw TemplateException.unsupported("the number literal " + src.substring(i, j));
     }
     return j;
   }

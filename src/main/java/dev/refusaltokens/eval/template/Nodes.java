@@ -98,28 +98,41 @@ final class Nodes {
       implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
+      List<Object> all;
       List<Object> items;
+      List<Boolean> kept = new ArrayList<>();
+      Py.Gen gen = null;
       try {
-        items = Py.iterate(iter.eval(r, s));
-        if (filter != null) {
-          List<Object> kept = new ArrayList<>();
-          for (Object item : items) {
-            Scope probe = new Scope(s);
-            bind(probe, item);
-            if (Py.truthy(filter.eval(r, probe))) {
-              kept.add(item);
-            }
+        Object it = iter.eval(r, s);
+        gen = it instanceof Py.Gen g ? g : null;
+        all = gen != null ? gen.begin() : Py.iterate(it);
+        items = new ArrayList<>();
+        for (Object item : all) {
+          kept.add(filter == null || passes(r, s, item));
+          if (kept.get(kept.size() - 1)) {
+            items.add(item);
           }
-          items = kept;
         }
       } catch (TemplateException e) {
         throw atLine(e, line);
       }
       if (items.isEmpty()) {
+        if (gen != null) {
+          gen.end(true);
+        }
         renderAll(orElse, r, s, out);
         return;
       }
-      for (int i = 0; i < items.size(); i++) {
+      boolean toTheEnd = true;
+      int i = 0;
+      for (int k = 0; k < all.size(); k++) {
+        if (filter != null && k > 0 && passesNow(r, s, all.get(k)) != kept.get(k)) {
+          // jinja2 tests each item when the loop reaches it, after the body ran for the previous ones
+          throw atLine(TemplateException.unsupported("a loop filter whose result the loop body changes"), line);
+        }
+        if (!kept.get(k)) {
+          continue;
+        }
         r.step();
         Scope iteration = new Scope(s);
         bind(iteration, items.get(i));
@@ -128,9 +141,28 @@ final class Nodes {
           renderAll(body, r, iteration, out);
         } catch (LoopControl c) {
           if (c.isBreak) {
+            toTheEnd = k == all.size() - 1;
             break;
           }
         }
+        i++;
+      }
+      if (gen != null) {
+        gen.end(toTheEnd);
+      }
+    }
+
+    private boolean passes(Render r, Scope s, Object item) {
+      Scope probe = new Scope(s);
+      bind(probe, item);
+      return Py.truthy(filter.eval(r, probe));
+    }
+
+    private boolean passesNow(Render r, Scope s, Object item) {
+      try {
+        return passes(r, s, item);
+      } catch (TemplateException e) {
+        throw atLine(e, line);
       }
     }
 
@@ -144,6 +176,10 @@ final class Nodes {
   }
 
   static void unpack(List<String> targets, Object value, Scope scope) {
+    if (value instanceof String || value instanceof Py.Markup || value instanceof Map || value instanceof Py.Gen) {
+      throw TemplateException.unsupported("unpacking a " + Py.typeName(value) + " into " + targets.size()
+          + " names");
+    }
     if (!(value instanceof List<?> l) || l.size() != targets.size()) {
       throw TemplateException.runtime("cannot unpack " + Py.typeName(value) + " into " + targets.size()
           + " names");
@@ -249,19 +285,20 @@ final class Nodes {
       r.enter();
       try {
         Scope scope = new Scope(closure);
+        scope.vars.put("varargs", new Py.Tuple(List.of())); // what jinja2 binds when none are passed
+        scope.vars.put("kwargs", new LinkedHashMap<>());
+        // every parameter is bound before any default is evaluated: a default that names a later,
+        // not passed parameter sees it undefined, as in jinja2
         for (int i = 0; i < def.params.size(); i++) {
           String p = def.params.get(i);
-          Object v;
-          if (i < args.size()) {
-            v = args.get(i);
-          } else if (kwargs.containsKey(p)) {
-            v = kwargs.get(p);
-          } else if (def.defaults.get(i) != null) {
-            v = def.defaults.get(i).eval(r, scope);
-          } else {
-            v = new Py.Undefined("parameter '" + p + "' was not provided");
+          scope.vars.put(p, i < args.size() ? args.get(i) : kwargs.containsKey(p) ? kwargs.get(p)
+              : new Py.Undefined("parameter '" + p + "' was not provided"));
+        }
+        for (int i = args.size(); i < def.params.size(); i++) {
+          String p = def.params.get(i);
+          if (!kwargs.containsKey(p) && def.defaults.get(i) != null) {
+            scope.vars.put(p, def.defaults.get(i).eval(r, scope));
           }
-          scope.vars.put(p, v);
         }
         StringBuilder buf = new StringBuilder();
         renderAll(def.body, r, scope, buf);
@@ -309,33 +346,34 @@ final class Nodes {
     public Object eval(Render r, Scope s) {
       r.step();
       Object t = target.eval(r, s);
-      Long a = index(start, r, s);
-      Long b = index(stop, r, s);
-      Long c = index(step, r, s);
-      if (t instanceof String str) {
+      Object a0 = start == null ? null : start.eval(r, s);
+      Object b0 = stop == null ? null : stop.eval(r, s);
+      Object c0 = step == null ? null : step.eval(r, s);
+      if (t instanceof Py.Undefined u) {
+        throw u.error();
+      } else if (t instanceof Py.View v && v.isRange()) {
+        throw TemplateException.unsupported("slicing a range");
+      } else if (!(t instanceof String || t instanceof Py.Markup || t instanceof List) || t instanceof Py.View) {
+        // jinja2 compiles a slice to obj[a:b:c] directly (not through getitem): a TypeError, not Undefined
+        throw TemplateException.runtime("'" + Py.typeName(t) + "' object is not subscriptable");
+      } else if (!isIndex(a0) || !isIndex(b0) || !isIndex(c0)) {
+        throw TemplateException.runtime("slice indices must be integers or None or have an __index__ method");
+      }
+      Long a = a0 == null ? null : Py.toLong(a0);
+      Long b = b0 == null ? null : Py.toLong(b0);
+      Long c = c0 == null ? null : Py.toLong(c0);
+      if (t instanceof Py.Markup m) {
+        return new Py.Markup(Py.join(Py.sliceList(Py.codePoints(m.text()), a, b, c)));
+      } else if (t instanceof String str) {
         return Py.join(Py.sliceList(Py.codePoints(str), a, b, c));
       } else if (t instanceof Py.Tuple tuple) {
         return new Py.Tuple(Py.sliceList(tuple, a, b, c));
-      } else if (t instanceof List<?> l) {
-        return Py.sliceList(l, a, b, c);
-      } else if (t instanceof Py.Undefined u) {
-        throw u.error();
       }
-      throw TemplateException.runtime("'" + Py.typeName(t) + "' object is not subscriptable");
+      return Py.sliceList((List<?>) t, a, b, c);
     }
 
-    private static Long index(Expr e, Render r, Scope s) {
-      if (e == null) {
-        return null;
-      }
-      Object v = e.eval(r, s);
-      if (v == null) {
-        return null;
-      }
-      if (!(v instanceof Long || v instanceof Boolean)) {
-        throw TemplateException.runtime("slice indices must be integers or None");
-      }
-      return Py.toLong(v);
+    private static boolean isIndex(Object v) {
+      return v == null || v instanceof Long || v instanceof Boolean;
     }
   }
 
@@ -473,7 +511,7 @@ final class Nodes {
         if (k instanceof List<?> && !(k instanceof Py.Tuple) || k instanceof Map) {
           throw TemplateException.runtime("unhashable type: '" + Py.typeName(k) + "'");
         }
-        out.put(k, values.get(i).eval(r, s));
+        out.put(Py.dictKey(out, k), values.get(i).eval(r, s));
       }
       return out;
     }

@@ -22,13 +22,24 @@ final class Py {
   /** jinja2's default {@code Undefined}: prints empty, is false, iterates empty, fails on any other use. */
   static final class Undefined {
     final String hint;
+    private final boolean unsafe;
 
     Undefined(String hint) {
+      this(hint, false);
+    }
+
+    private Undefined(String hint, boolean unsafe) {
       this.hint = hint;
+      this.unsafe = unsafe;
+    }
+
+    /** The sandbox's answer to an unsafe attribute: an Undefined whose use is a SecurityError. */
+    static Undefined unsafe(String hint) {
+      return new Undefined(hint, true);
     }
 
     TemplateException error() {
-      return TemplateException.runtime(hint);
+      return unsafe ? TemplateException.security(hint) : TemplateException.runtime(hint);
     }
 
     @Override
@@ -63,15 +74,22 @@ final class Py {
 
   /**
    * A read-only sequence that Python prints under another name: {@code dict.items()} prints as
-   * {@code dict_items([...])}, {@code range(3)} as {@code range(0, 3)}.
+   * {@code dict_items([...])} ({@code printed} null: the type name and the list), {@code range(3)} as
+   * {@code range(0, 3)}. Only a range can be indexed.
    */
   static final class View extends AbstractList<Object> {
     private final List<Object> items;
     final String printed;
+    final String type;
 
-    View(List<Object> items, String printed) {
+    View(List<Object> items, String printed, String type) {
       this.items = items;
       this.printed = printed;
+      this.type = type;
+    }
+
+    boolean isRange() {
+      return type.equals("range");
     }
 
     @Override
@@ -82,6 +100,62 @@ final class Py {
     @Override
     public int size() {
       return items.size();
+    }
+  }
+
+  /** markupsafe's Markup, what {@code |safe} and {@code |escape} return: a str that escapes what is added to it. */
+  record Markup(String text) {}
+
+  /**
+   * A one-shot Python iterator: the generators that map, select, reject, selectattr, rejectattr, unique
+   * and items return, and the iterator reverse returns for a list. Unlike a list it is always true, has no
+   * len(), prints as an address and is empty once consumed. After a partial use (first, in, a loop left by
+   * break) what is left depends on how far Python advanced it, so a later use is refused.
+   */
+  static final class Gen {
+    private static final int FRESH = 0;
+    private static final int PARTIAL = 1;
+    private static final int EXHAUSTED = 2;
+    final String type;
+    private final java.util.function.Supplier<List<Object>> items;
+    private final Gen source;
+    private int state = FRESH;
+
+    Gen(String type, java.util.function.Supplier<List<Object>> items, Object source) {
+      this.type = type;
+      this.items = items;
+      this.source = source instanceof Gen g ? g : null;
+    }
+
+    /** Consumes every item (list(), join, sort, a loop run to its end). */
+    List<Object> consumeAll() {
+      List<Object> out = begin();
+      end(true);
+      return out;
+    }
+
+    /** Starts a consumption that may stop early; {@link #end} says whether it reached the end. */
+    List<Object> begin() {
+      if (state == PARTIAL) {
+        throw TemplateException.unsupported("using a " + type + " (from map, select, reject, selectattr, "
+            + "rejectattr, unique, items or reverse) again after a partial use");
+      }
+      if (state == EXHAUSTED) {
+        return new ArrayList<>();
+      }
+      List<Object> out = new ArrayList<>(items.get());
+      mark(PARTIAL);
+      return out;
+    }
+
+    void end(boolean exhausted) {
+      mark(exhausted ? EXHAUSTED : PARTIAL);
+    }
+
+    private void mark(int newState) {
+      for (Gen g = this; g != null; g = g.source) {
+        g.state = newState;
+      }
     }
   }
 
@@ -114,6 +188,12 @@ final class Py {
       return "list";
     } else if (o instanceof Map) {
       return "dict";
+    } else if (o instanceof View v) {
+      return v.type;
+    } else if (o instanceof Markup) {
+      return "Markup";
+    } else if (o instanceof Gen g) {
+      return g.type;
     } else if (o instanceof Undefined) {
       return "Undefined";
     } else if (o instanceof Namespace) {
@@ -143,8 +223,10 @@ final class Py {
       return !l.isEmpty();
     } else if (o instanceof Map<?, ?> m) {
       return !m.isEmpty();
+    } else if (o instanceof Markup m) {
+      return !m.text().isEmpty();
     }
-    return true;
+    return true; // a generator too, even an empty one
   }
 
   /** Normalizes values handed in by Java callers (Integer, arrays, other maps) to the Python model. */
@@ -173,6 +255,8 @@ final class Py {
   static String str(Object o) {
     if (o instanceof String s) {
       return s;
+    } else if (o instanceof Markup m) {
+      return m.text();
     } else if (o instanceof Undefined) {
       return "";
     }
@@ -191,7 +275,11 @@ final class Py {
     } else if (o instanceof String s) {
       return stringRepr(s);
     } else if (o instanceof View v) {
-      return v.printed;
+      return v.printed != null ? v.printed : v.type + "(" + repr(new ArrayList<>(v)) + ")";
+    } else if (o instanceof Markup m) {
+      return "Markup(" + stringRepr(m.text()) + ")";
+    } else if (o instanceof Gen g) {
+      throw TemplateException.unsupported("printing a " + g.type + " (Python prints its memory address)");
     } else if (o instanceof Tuple t) {
       StringBuilder sb = new StringBuilder("(");
       for (int i = 0; i < t.size(); i++) {
@@ -292,6 +380,11 @@ final class Py {
   // ---- equality and ordering ----
 
   static boolean eq(Object a, Object b) {
+    if (a instanceof Markup m) {
+      return eq(m.text(), b);
+    } else if (b instanceof Markup m) {
+      return eq(a, m.text());
+    }
     if (a == null || b == null) {
       return a == b;
     }
@@ -327,6 +420,11 @@ final class Py {
   }
 
   static int compare(Object a, Object b) {
+    if (a instanceof Markup m) {
+      return compare(m.text(), b);
+    } else if (b instanceof Markup m) {
+      return compare(a, m.text());
+    }
     if (isNumber(a) && isNumber(b)) {
       if (a instanceof Double || b instanceof Double) {
         return Double.compare(toDouble(a), toDouble(b));
@@ -363,21 +461,66 @@ final class Py {
   static long toLong(Object o) {
     if (o instanceof Boolean b) {
       return b ? 1 : 0;
+    } else if (o instanceof Number n) {
+      return n.longValue();
     }
-    return ((Number) o).longValue();
+    throw notNumber(o);
   }
 
   static double toDouble(Object o) {
     if (o instanceof Boolean b) {
       return b ? 1 : 0;
+    } else if (o instanceof Number n) {
+      return n.doubleValue();
     }
-    return ((Number) o).doubleValue();
+    throw notNumber(o);
+  }
+
+  private static TemplateException notNumber(Object o) {
+    if (o instanceof Undefined u) {
+      return u.error();
+    }
+    return TemplateException.runtime("must be real number, not " + typeName(o));
+  }
+
+  /** An argument Python requires to be an int ({@code __index__}): a width, a count, a precision. */
+  static long index(Object o) {
+    if (o instanceof Long || o instanceof Boolean) {
+      return toLong(o);
+    } else if (o instanceof Undefined u) {
+      throw u.error();
+    }
+    throw TemplateException.runtime("'" + typeName(o) + "' object cannot be interpreted as an integer");
   }
 
   // ---- containers ----
 
+  /**
+   * The key of {@code m} that Python would find for {@code key}: 1, 1.0 and True are one dict key, and a
+   * Markup finds its str.
+   */
+  static Object dictKey(Map<?, ?> m, Object key) {
+    if (key instanceof Markup mk && !m.containsKey(key)) {
+      return mk.text();
+    }
+    if (!isNumber(key) || m.containsKey(key)) {
+      return key;
+    }
+    for (Object k : m.keySet()) {
+      if (isNumber(k) && eq(k, key)) {
+        return k;
+      }
+    }
+    return key;
+  }
+
   /** Python iteration: lists, tuples, dict keys, string characters; Undefined iterates empty. */
   static List<Object> iterate(Object o) {
+    if (o instanceof Gen g) {
+      return g.consumeAll();
+    } else if (o instanceof Markup m) {
+      return iterate(m.text());
+    }
     if (o instanceof List<?> l) {
       return new ArrayList<>(l);
     } else if (o instanceof Map<?, ?> m) {
@@ -391,6 +534,9 @@ final class Py {
   }
 
   static long len(Object o) {
+    if (o instanceof Markup m) {
+      return len(m.text());
+    }
     if (o instanceof String s) {
       return s.codePointCount(0, s.length());
     } else if (o instanceof List<?> l) {
@@ -404,18 +550,29 @@ final class Py {
   }
 
   static boolean contains(Object container, Object item) {
+    if (container instanceof Markup m) {
+      return contains(m.text(), item instanceof Markup i ? i.text() : item);
+    } else if (container instanceof String && item instanceof Markup i) {
+      return contains(container, i.text());
+    } else if (container instanceof Gen g) {
+      List<Object> items = g.begin();
+      int at = -1;
+      for (int i = 0; i < items.size() && at < 0; i++) {
+        at = eq(items.get(i), item) ? i : -1;
+      }
+      g.end(at < 0 || at == items.size() - 1); // Python stops consuming at the match
+      return at >= 0;
+    }
     if (container instanceof String s) {
       if (!(item instanceof String sub)) {
         throw TemplateException.runtime("'in <string>' requires string as left operand, not " + typeName(item));
       }
       return s.contains(sub);
     } else if (container instanceof Map<?, ?> m) {
-      for (Object k : m.keySet()) {
-        if (eq(k, item)) {
-          return true;
-        }
+      if (item instanceof List<?> && !(item instanceof Tuple) || item instanceof Map) {
+        throw TemplateException.runtime("unhashable type: '" + typeName(item) + "'");
       }
-      return false;
+      return m.containsKey(dictKey(m, item));
     }
     for (Object x : iterate(container)) {
       if (eq(x, item)) {

@@ -10,13 +10,33 @@ final class Strings {
 
   private Strings() {}
 
+  /** How many positional arguments each implemented method takes here; more (start/end, keepends) is refused. */
+  private static final Map<String, Integer> ARITY = Map.ofEntries(Map.entry("strip", 1), Map.entry("lstrip", 1),
+      Map.entry("rstrip", 1), Map.entry("upper", 0), Map.entry("lower", 0), Map.entry("casefold", 0),
+      Map.entry("title", 0), Map.entry("capitalize", 0), Map.entry("startswith", 1), Map.entry("endswith", 1),
+      Map.entry("split", 2), Map.entry("rsplit", 2), Map.entry("splitlines", 0), Map.entry("replace", 3),
+      Map.entry("find", 1), Map.entry("rfind", 1), Map.entry("index", 1), Map.entry("rindex", 1),
+      Map.entry("count", 1), Map.entry("join", 1), Map.entry("isdigit", 0), Map.entry("isdecimal", 0),
+      Map.entry("isnumeric", 0), Map.entry("isalpha", 0), Map.entry("isalnum", 0), Map.entry("isspace", 0),
+      Map.entry("islower", 0), Map.entry("isupper", 0), Map.entry("removeprefix", 1),
+      Map.entry("removesuffix", 1), Map.entry("center", 2), Map.entry("ljust", 2), Map.entry("rjust", 2),
+      Map.entry("partition", 1), Map.entry("rpartition", 1), Map.entry("zfill", 1));
+
   static Object method(Render r, String s, String name, List<Object> args, Map<String, Object> kw) {
+    Integer arity = ARITY.get(name);
+    boolean splitKw = (name.equals("split") || name.equals("rsplit"))
+        && List.of("sep", "maxsplit").containsAll(kw.keySet());
+    if (arity != null && (args.size() > arity || !kw.isEmpty() && !splitKw)) {
+      throw TemplateException.unsupported("str." + name + "() with " + args.size() + " positional and "
+          + kw.size() + " keyword arguments");
+    }
     switch (name) {
       case "strip": return strip(s, optStr(args, 0), true, true);
       case "lstrip": return strip(s, optStr(args, 0), true, false);
       case "rstrip": return strip(s, optStr(args, 0), false, true);
       case "upper": return s.toUpperCase(Locale.ROOT);
-      case "lower": case "casefold": return s.toLowerCase(Locale.ROOT);
+      case "lower": return s.toLowerCase(Locale.ROOT);
+      case "casefold": return casefold(s);
       case "title": return title(s);
       case "capitalize": return capitalize(s);
       case "startswith": return affix(s, arg(args, 0, name), true);
@@ -25,7 +45,7 @@ final class Strings {
       case "rsplit": return split(s, optStr(args, 0, kw, "sep"), maxsplit(args, kw), true);
       case "splitlines": return splitlines(s);
       case "replace": return replace(r, s, str(args, 0, name), str(args, 1, name),
-          args.size() > 2 ? Py.toLong(args.get(2)) : -1);
+          args.size() > 2 ? Py.index(args.get(2)) : -1);
       case "find": return (long) codePointIndex(s, s.indexOf(str(args, 0, name)));
       case "rfind": return (long) codePointIndex(s, s.lastIndexOf(str(args, 0, name)));
       case "index": case "rindex": {
@@ -50,10 +70,33 @@ final class Strings {
         }
         return sb.toString();
       }
-      case "isdigit": case "isdecimal": case "isnumeric":
-        return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+      case "isdecimal": return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+      case "isdigit": case "isnumeric": return !s.isEmpty() && s.codePoints().allMatch(cp -> isNumeric(cp, name));
       case "isalpha": return !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
-      case "isalnum": return !s.isEmpty() && s.codePoints().allMatch(Character::isLetterOrDigit);
+      case "isalnum": return !s.isEmpty() && s.codePoints().allMatch(cp -> Character.isLetter(cp)
+          || isNumberCategory(cp));
+      case "partition": case "rpartition": {
+        String sep = str(args, 0, name);
+        if (sep.isEmpty()) {
+          throw TemplateException.runtime("empty separator");
+        }
+        int i = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
+        if (i < 0) {
+          return new Py.Tuple(name.equals("partition") ? List.of(s, "", "") : List.of("", "", s));
+        }
+        return new Py.Tuple(List.of(s.substring(0, i), sep, s.substring(i + sep.length())));
+      }
+      case "zfill": {
+        long width = Py.index(arg(args, 0, name));
+        int len = s.codePointCount(0, s.length());
+        if (width <= len) {
+          return s;
+        }
+        r.checkSize(width);
+        boolean sign = !s.isEmpty() && (s.charAt(0) == '+' || s.charAt(0) == '-');
+        String zeros = "0".repeat((int) width - len);
+        return sign ? s.charAt(0) + zeros + s.substring(1) : zeros + s;
+      }
       case "isspace": return !s.isEmpty() && s.codePoints().allMatch(Py::isSpace);
       case "islower": return isLower(s);
       case "isupper": return isUpper(s);
@@ -65,12 +108,42 @@ final class Strings {
         String p = str(args, 0, name);
         return s.endsWith(p) && !p.isEmpty() ? s.substring(0, s.length() - p.length()) : s;
       }
-      case "center": return pad(s, (int) Py.toLong(arg(args, 0, name)), fill(args), 0);
-      case "ljust": return pad(s, (int) Py.toLong(arg(args, 0, name)), fill(args), -1);
-      case "rjust": return pad(s, (int) Py.toLong(arg(args, 0, name)), fill(args), 1);
+      case "center": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 0);
+      case "ljust": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), -1);
+      case "rjust": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 1);
       case "format": return Format.braces(r, s, args, kw);
       default: throw TemplateException.unsupported("the method str." + name + "()");
     }
+  }
+
+  private static boolean isNumberCategory(int cp) {
+    int t = Character.getType(cp);
+    return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+  }
+
+  /**
+   * str.isdigit / isnumeric for one code point: decimal digits are both; other numbers (superscripts,
+   * fractions, roman numerals) and CJK numerals depend on Unicode's Numeric_Type, which Java does not
+   * expose, so they are refused.
+   */
+  private static boolean isNumeric(int cp, String fn) {
+    if (Character.isDigit(cp)) {
+      return true;
+    }
+    int t = Character.getType(cp);
+    if (t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER
+        || t == Character.OTHER_LETTER && Character.isIdeographic(cp)) {
+      throw TemplateException.unsupported("str." + fn + "() of " + new String(Character.toChars(cp)));
+    }
+    return false;
+  }
+
+  /** Python's casefold: lower(upper(s)) gives the full folding but for final sigma and Cherokee. */
+  static String casefold(String s) {
+    if (s.codePoints().anyMatch(cp -> cp >= 0x13a0 && cp <= 0x13ff || cp >= 0xab70 && cp <= 0xabbf)) {
+      throw TemplateException.unsupported("str.casefold() of Cherokee letters");
+    }
+    return s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT).replace('\u03c2', '\u03c3');
   }
 
   private static Object arg(List<Object> args, int i, String fn) {
@@ -103,11 +176,17 @@ final class Strings {
 
   private static long maxsplit(List<Object> args, Map<String, Object> kw) {
     Object v = args.size() > 1 ? args.get(1) : kw.get("maxsplit");
-    return v == null ? -1 : Py.toLong(v);
+    return v == null ? -1 : Py.index(v);
   }
 
   private static String fill(List<Object> args) {
-    return args.size() > 1 ? Py.str(args.get(1)) : " ";
+    if (args.size() < 2) {
+      return " ";
+    }
+    if (!(args.get(1) instanceof String f) || f.codePointCount(0, f.length()) != 1) {
+      throw TemplateException.runtime("The fill character must be exactly one character long");
+    }
+    return f;
   }
 
   private static int codePointIndex(String s, int charIndex) {
@@ -164,10 +243,10 @@ final class Strings {
           words.add(new int[] {start, i});
         }
       }
-      if (maxsplit >= 0 && words.size() > maxsplit + 1) {
+      if (maxsplit >= 0 && words.size() > maxsplit) { // the last piece is the rest, spaces and all
         if (fromRight) {
           int cut = words.size() - (int) maxsplit - 1;
-          out.add(strip(new String(cps, 0, words.get(cut)[1]), null, true, false));
+          out.add(new String(cps, 0, words.get(cut)[1])); // the rest keeps its leading whitespace
           for (int w = cut + 1; w < words.size(); w++) {
             out.add(new String(cps, words.get(w)[0], words.get(w)[1] - words.get(w)[0]));
           }
@@ -176,7 +255,7 @@ final class Strings {
             out.add(new String(cps, words.get(w)[0], words.get(w)[1] - words.get(w)[0]));
           }
           int start = words.get((int) maxsplit)[0];
-          out.add(strip(new String(cps, start, cps.length - start), null, false, true));
+          out.add(new String(cps, start, cps.length - start)); // the rest keeps its trailing whitespace
         }
         return out;
       }
@@ -241,8 +320,19 @@ final class Strings {
   }
 
   static String replace(Render r, String s, String old, String replacement, long count) {
-    if (old.isEmpty()) {
-      throw TemplateException.unsupported("replace() with an empty string to find");
+    if (old.isEmpty()) { // Python inserts the replacement before every code point and at the end
+      int[] cps = s.codePoints().toArray();
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i <= cps.length; i++) {
+        if (count < 0 || i < count) {
+          r.checkSize(sb.length() + (long) replacement.length());
+          sb.append(replacement);
+        }
+        if (i < cps.length) {
+          sb.appendCodePoint(cps[i]);
+        }
+      }
+      return sb.toString();
     }
     StringBuilder sb = new StringBuilder();
     int from = 0;
@@ -273,17 +363,20 @@ final class Strings {
     return n;
   }
 
+  /** Python's str.capitalize: the first code point title-cased, the rest lower-cased. */
   static String capitalize(String s) {
     if (s.isEmpty()) {
       return s;
     }
     int first = s.codePointAt(0);
     int n = Character.charCount(first);
+    checkSimpleCase(s);
     return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
   }
 
-  /** Python's str.title: a letter after a non-letter is upper-cased, other letters lower-cased. */
+  /** Python's str.title: a cased letter after an uncased one is title-cased, other letters lower-cased. */
   static String title(String s) {
+    checkSimpleCase(s);
     StringBuilder sb = new StringBuilder();
     boolean prevCased = false;
     for (int cp : s.codePoints().toArray()) {
@@ -292,6 +385,44 @@ final class Strings {
       prevCased = cased;
     }
     return sb.toString();
+  }
+
+  /**
+   * Java's per-code-point case mappings are Python's full ones except where a letter expands (ß → Ss,
+   * ligatures), İ lower-cases to two code points, or Σ takes its final form: refused, never guessed.
+   */
+  private static void checkSimpleCase(String s) {
+    for (int cp : s.codePoints().toArray()) {
+      if (cp == 0x130 || cp == 0x3a3 || new String(Character.toChars(cp)).toUpperCase(Locale.ROOT)
+          .codePointCount(0, new String(Character.toChars(cp)).toUpperCase(Locale.ROOT).length()) > 1) {
+        throw TemplateException.unsupported("title-casing " + new String(Character.toChars(cp)));
+      }
+    }
+  }
+
+  /**
+   * jinja2's title filter (not str.title): each run after a '-', whitespace, '(', '{', '[' or '<' gets its
+   * first code point upper-cased and the rest lower-cased ("o'neil" → "O'neil", "tool_call" → "Tool_call").
+   */
+  static String titleFilter(String s) {
+    StringBuilder sb = new StringBuilder();
+    int[] cps = s.codePoints().toArray();
+    int i = 0;
+    while (i < cps.length) {
+      int start = i;
+      boolean delim = isTitleDelimiter(cps[i]);
+      while (i < cps.length && isTitleDelimiter(cps[i]) == delim) {
+        i++;
+      }
+      String first = new String(cps, start, 1);
+      String rest = new String(cps, start + 1, i - start - 1);
+      sb.append(first.toUpperCase(Locale.ROOT)).append(rest.toLowerCase(Locale.ROOT));
+    }
+    return sb.toString();
+  }
+
+  private static boolean isTitleDelimiter(int cp) {
+    return cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || Py.isSpace(cp);
   }
 
   static boolean isLower(String s) {
@@ -317,13 +448,14 @@ final class Strings {
   }
 
   /** center (side 0), ljust (-1), rjust (1) with Python's split of odd padding. */
-  static String pad(String s, int width, String fill, int side) {
+  static String pad(Render r, String s, long width, String fill, int side) {
     int len = s.codePointCount(0, s.length());
     if (width <= len) {
       return s;
     }
-    int total = width - len;
-    int left = side < 0 ? 0 : side > 0 ? total : total / 2 + (total & width & 1);
+    r.checkSize(s.length() + (width - len) * fill.length());
+    int total = (int) width - len;
+    int left = side < 0 ? 0 : side > 0 ? total : total / 2 + (total & (int) width & 1);
     return fill.repeat(left) + s + fill.repeat(total - left);
   }
 
@@ -334,17 +466,21 @@ final class Strings {
 
   /** jinja2 3.1's indent filter, including its quirk of adding a newline before splitting lines. */
   static String indent(Render r, String s, Object width, boolean first, boolean blank) {
-    String indention = width instanceof String w ? w : " ".repeat((int) Py.toLong(width));
+    String indention = width instanceof String w ? w : " ".repeat((int) Math.max(0, Math.min(
+        Py.index(width), r.limits.maxStringChars() + 1L)));
     List<Object> lines = splitlines(s + "\n");
     StringBuilder rv = new StringBuilder();
     if (blank) {
       for (int i = 0; i < lines.size(); i++) {
-        rv.append(i > 0 ? "\n" + indention : "").append((String) lines.get(i));
+        String line = (String) lines.get(i);
+        r.checkSize(rv.length() + 1L + indention.length() + line.length());
+        rv.append(i > 0 ? "\n" + indention : "").append(line);
       }
     } else {
       rv.append((String) lines.get(0));
       for (int i = 1; i < lines.size(); i++) {
         String line = (String) lines.get(i);
+        r.checkSize(rv.length() + 1L + indention.length() + line.length());
         rv.append('\n').append(line.isEmpty() ? "" : indention + line);
       }
     }

@@ -99,11 +99,37 @@ class ChatTemplateSandboxTest {
       "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
       "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
       "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s | replace('a', 'aa') %}{% endfor %}",
-      "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}"})
+      "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}",
+      "{{ 'a' | center(2000000000) }}",
+      "{{ 'a'.zfill(2000000000) }}",
+      "{{ 'a'.ljust(2000000000, '.') }}",
+      "{{ 'a\\nb' | indent(2000000000) }}",
+      "{{ ('a\\n' * 1000000) | indent(100) }}",
+      "{{ [[[1]]] | tojson(indent=2000000000) }}"})
   void aGiganticStringHitsTheSizeBoundBeforeItIsBuilt(String source) {
     TemplateException e = failure(source);
     assertThat(e.kind()).as(e.getMessage()).isEqualTo(Kind.LIMIT);
     assertThat(e.getMessage()).contains("characters");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{{ ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+          + "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+          + "1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))"
+          + "))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) }}"})
+  void deepNestingIsALimitNotAStackOverflow(String shallow) {
+    String deep = "{{ " + "(".repeat(50_000) + "1" + ")".repeat(50_000) + " }}";
+    TemplateException e = failure(deep);
+    assertThat(e.kind()).as(e.getMessage()).isEqualTo(Kind.LIMIT);
+    assertThat(JinjaTemplate.parse(shallow).render(VARS)).isEqualTo("1");
+  }
+
+  @Test
+  void aHugeIntegerPowerOfOneIsComputedBySquaring() {
+    long start = System.nanoTime();
+    assertThat(JinjaTemplate.parse("{{ 1 ** 999999999999999999 }}").render(VARS)).isEqualTo("1");
+    assertThat((System.nanoTime() - start) / 1e9).isLessThan(5.0);
   }
 
   @Test
