@@ -407,7 +407,7 @@ final class Nodes {
       }
       Map<String, Object> k = new LinkedHashMap<>();
       kwargs.forEach((n, e) -> k.put(n, e.eval(r, s)));
-      return Builtins.filter(r, name, value, a, k);
+      return Filters.filter(r, name, value, a, k);
     }
   }
 
@@ -437,7 +437,7 @@ final class Nodes {
       if (op.equals("not")) {
         return !Py.truthy(v);
       }
-      return Builtins.unary(op, v);
+      return Operators.unary(op, v);
     }
   }
 
@@ -445,7 +445,7 @@ final class Nodes {
     @Override
     public Object eval(Render r, Scope s) {
       r.step();
-      return Builtins.binary(r, op, left.eval(r, s), right.eval(r, s));
+      return Operators.binary(r, op, left.eval(r, s), right.eval(r, s));
     }
   }
 
@@ -469,7 +469,7 @@ final class Nodes {
       Object left = first.eval(r, s);
       for (int i = 0; i < ops.size(); i++) {
         Object right = rest.get(i).eval(r, s);
-        if (!Builtins.compare(ops.get(i), left, right)) {
+        if (!Operators.compare(ops.get(i), left, right)) {
           return false;
         }
         left = right;
