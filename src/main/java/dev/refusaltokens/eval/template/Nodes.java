@@ -221,13 +221,8 @@ final class Nodes {
       implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
-      StringBuilder buf = new StringBuilder();
-      renderAll(body, r, s, buf);
+      Object value = renderFiltered(body, filters, line, r, s);
       try {
-        Object value = buf.toString();
-        for (FilterCall f : filters) {
-          value = f.apply(r, s, value);
-        }
         assign(r, s, targets, attr, value);
       } catch (TemplateException e) {
         throw atLine(e, line);
@@ -235,21 +230,26 @@ final class Nodes {
     }
   }
 
+  /** A block's body rendered to a string, then passed through its filters (set and filter blocks). */
+  static Object renderFiltered(List<Stmt> body, List<FilterCall> filters, int line, Render r, Scope s) {
+    StringBuilder buf = new StringBuilder();
+    renderAll(body, r, s, buf);
+    try {
+      Object value = buf.toString();
+      for (FilterCall f : filters) {
+        value = f.apply(r, s, value);
+      }
+      return value;
+    } catch (TemplateException e) {
+      throw atLine(e, line);
+    }
+  }
+
   /** {@code {% filter f %}…{% endfilter %}}. */
   record FilterBlock(List<FilterCall> filters, List<Stmt> body, int line) implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
-      StringBuilder buf = new StringBuilder();
-      renderAll(body, r, s, buf);
-      try {
-        Object value = buf.toString();
-        for (FilterCall f : filters) {
-          value = f.apply(r, s, value);
-        }
-        append(r, out, Py.str(value));
-      } catch (TemplateException e) {
-        throw atLine(e, line);
-      }
+      append(r, out, Py.str(renderFiltered(body, filters, line, r, s)));
     }
   }
 
