@@ -7,7 +7,7 @@
 #                     [--results FILE] [--set KEY=VALUE ...]
 #
 # Defaults: conf/evaluate.yaml (demo model, CoCoNot), 3 repeats, 10x synthetic prompts, local[2],
-# target/benchmark/results.txt. Takes about 10 minutes on 2 cores with the defaults.
+# target/benchmark/results.txt. Takes about 2.5 minutes on 2 cores with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=jobs/common.sh
