@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -229,52 +228,7 @@ final class Cli {
       dev.refusaltokens.eval.config.ModelConfig m = config.model();
       dev.refusaltokens.eval.config.ModelConfig withSystem = new dev.refusaltokens.eval.config.ModelConfig(
           m.dir(), m.respondToken(), m.refusalTokens(), system != null ? system : m.systemPrompt());
-      // A bare Hugging Face tokenizer folder is inspected too; what would stop a job is said at the end.
-      ModelSpec spec = null;
-      String jobProblem = null;
-      try {
-        spec = ModelSpec.open(withSystem);
-      } catch (dev.refusaltokens.eval.config.ConfigException e) {
-        jobProblem = e.getMessage();
-      }
-      try (dev.refusaltokens.eval.model.PromptEncoder encoder = spec != null ? spec.newEncoder()
-          : ModelSpec.openTokenizerFolder(withSystem)) {
-        String text = encoder.render(prompt);
-        long[] ids = encoder.encodeText(text);
-        String[] pieces = encoder.tokens(text);
-        int window = spec != null ? spec.maxLength() : ModelSpec.DEFAULT_MAX_LENGTH;
-        StringBuilder out = new StringBuilder();
-        out.append("model: ").append(java.nio.file.Path.of(m.dir()).toAbsolutePath().normalize()).append('\n');
-        out.append("system prompt: ").append(withSystem.systemPrompt() == null ? "(none)"
-            : withSystem.systemPrompt()).append('\n');
-        out.append("rendered text (between the markers, exactly):\n>>>").append(text).append("<<<\n");
-        out.append("tokens: ").append(ids.length).append(" (model window ").append(window)
-            .append(ids.length > window ? ": TOO LONG, this prompt would be rejected" : "").append(")\n");
-        for (int i = 0; i < ids.length; i++) {
-          out.append(String.format(java.util.Locale.ROOT, "  %4d  %8d  %s%n", i, ids[i],
-              i < pieces.length ? pieces[i] : ""));
-        }
-        out.append("control tokens scored at the next position:\n");
-        List<String> respond = List.of(spec != null ? spec.respondToken()
-            : m.respondToken() != null ? m.respondToken() : ModelSpec.DEFAULT_RESPOND_TOKEN);
-        List<String> refusal = spec != null ? spec.refusalTokens()
-            : m.refusalTokens() != null ? m.refusalTokens() : ModelSpec.DEFAULT_REFUSAL_TOKENS;
-        for (String kind : List.of("respond", "refusal")) {
-          for (String token : kind.equals("respond") ? respond : refusal) {
-            String id;
-            try {
-              id = Long.toString(encoder.singleTokenId("model." + kind + "_token", token));
-            } catch (dev.refusaltokens.eval.config.ConfigException e) {
-              id = "NOT ONE TOKEN";
-            }
-            out.append(String.format(java.util.Locale.ROOT, "  %-7s  %8s  %s%n", kind, id, token));
-          }
-        }
-        if (jobProblem != null) {
-          out.append("\nthis folder cannot be scored as it is: ").append(jobProblem).append('\n');
-        }
-        System.out.print(out);
-      }
+      System.out.print(dev.refusaltokens.eval.model.PromptInspection.describe(withSystem, prompt));
       return Main.EXIT_OK;
     }
   }
