@@ -50,7 +50,10 @@ public final class ConfigLoader {
         r.string("model.dir", ModelConfig.DEFAULT_DIR),
         r.string("model.respond_token", null),
         r.stringList("model.refusal_tokens", null),
-        r.string("model.system_prompt", null));
+        r.string("model.system_prompt", null),
+        // one time for the whole run, recorded in runs.config: what strftime_now in a chat template reads
+        r.string("model.chat_template_time", java.time.LocalDateTime.now(clock)
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
     List<BenchmarkSpec> benchmarks = r.has("benchmarks") ? benchmarks(r) : DEFAULT_BENCHMARKS;
     ScoringConfig scoring = new ScoringConfig(
         r.doubleList("scoring.temperatures", ScoringConfig.DEFAULT_TEMPERATURES),
@@ -322,6 +325,7 @@ public final class ConfigLoader {
     model.put("respond_token", c.model().respondToken());
     model.put("refusal_tokens", c.model().refusalTokens());
     model.put("system_prompt", c.model().systemPrompt());
+    model.put("chat_template_time", c.model().chatTemplateTime());
     m.put("model", model);
     List<Map<String, Object>> benchmarks = new ArrayList<>();
     for (BenchmarkSpec b : c.benchmarks()) {

@@ -1,17 +1,37 @@
 package dev.refusaltokens.eval.config;
 
 import java.io.Serializable;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
  * Which model to evaluate. {@code respondToken} and {@code refusalTokens} are null when the config
  * leaves them to the model folder's {@code refusal_tokens.json}; {@code systemPrompt} is null for no
- * system message.
+ * system message. {@code chatTemplateTime} is the time a chat template's {@code strftime_now} reads
+ * (ISO-8601 local date-time, e.g. {@code 2026-11-27T10:00:00}, or a date): the config loader sets it
+ * to the run's start when the config leaves it out, so every executor renders the same prompt text;
+ * null here means "now" where the model folder is opened.
  */
-public record ModelConfig(String dir, String respondToken, List<String> refusalTokens, String systemPrompt)
-    implements Serializable {
+public record ModelConfig(String dir, String respondToken, List<String> refusalTokens, String systemPrompt,
+    String chatTemplateTime) implements Serializable {
 
   public static final String DEFAULT_DIR = "models/demo-categories";
+
+  public ModelConfig(String dir, String respondToken, List<String> refusalTokens, String systemPrompt) {
+    this(dir, respondToken, refusalTokens, systemPrompt, null);
+  }
+
+  /** {@code 2026-11-27T10:00:00}, {@code 2026-11-27T10:00} or {@code 2026-11-27} (midnight). */
+  public static LocalDateTime parseTemplateTime(String value) {
+    try {
+      return value.length() == 10 ? LocalDate.parse(value).atStartOfDay() : LocalDateTime.parse(value);
+    } catch (DateTimeParseException e) {
+      throw ConfigException.badValue("model.chat_template_time", value, "is not an ISO-8601 local date-time",
+          "write it as 2026-11-27T10:00:00 or 2026-11-27, or remove the key for the run's start time");
+    }
+  }
 
   public ModelConfig {
     if (dir == null || dir.isBlank()) {
@@ -31,6 +51,9 @@ public record ModelConfig(String dir, String respondToken, List<String> refusalT
             "contains the respond token " + respondToken, "remove it from the refusal tokens");
       }
       refusalTokens = List.copyOf(refusalTokens);
+    }
+    if (chatTemplateTime != null) {
+      parseTemplateTime(chatTemplateTime);
     }
   }
 }

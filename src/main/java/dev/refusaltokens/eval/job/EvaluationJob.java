@@ -64,7 +64,7 @@ public final class EvaluationJob {
       boolean resume) {
     RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     if (resume) {
-      checkResumable(spark, config, run);
+      checkResumable(spark, config, spec, run);
     }
     writeRun(spark, config, run);
     for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC,
@@ -87,7 +87,7 @@ public final class EvaluationJob {
   }
 
   /** The earlier attempt of a resumed run must have scored with the same model and settings. */
-  private static void checkResumable(SparkSession spark, EvalConfig config, RunRecord now) {
+  private static void checkResumable(SparkSession spark, EvalConfig config, ModelSpec spec, RunRecord now) {
     Dataset<Row> previous = TableWriter.readRunIfPresent(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
         config.runId());
     List<Row> rows = previous == null ? List.of() : previous.collectAsList();
@@ -112,6 +112,32 @@ public final class EvaluationJob {
             + what + " was " + v[0] + " and is now " + v[1] + "; rerun without --resume, or use another --run-id");
       }
     });
+    String beforeTime = modelKey(before.config(), "chat_template_time");
+    if (beforeTime != null && !renderedAlike(spec, beforeTime, spec.chatTemplateTime())) {
+      throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
+          + "chat template prints the date or time (strftime_now), and the prompts rendered at " + beforeTime
+          + " (the earlier attempt) differ from those rendered at " + spec.chatTemplateTime() + "; resume with "
+          + "--set model.chat_template_time=" + beforeTime);
+    }
+  }
+
+  /** Whether the chat template renders the same text at both times (a template without strftime_now does). */
+  static boolean renderedAlike(ModelSpec spec, String before, java.time.LocalDateTime now) {
+    String prompt = "Hello";
+    return new dev.refusaltokens.eval.model.ChatTemplate(spec.chatTemplate(), spec.specialTokens(),
+        dev.refusaltokens.eval.config.ModelConfig.parseTemplateTime(before)).render(spec.systemPrompt(), prompt)
+        .equals(new dev.refusaltokens.eval.model.ChatTemplate(spec.chatTemplate(), spec.specialTokens(), now)
+            .render(spec.systemPrompt(), prompt));
+  }
+
+  private static String modelKey(String yaml, String key) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper(
+          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml).path("model").path(key);
+      return n.isNull() || n.isMissingNode() ? null : n.asText();
+    } catch (java.io.IOException e) {
+      return null;
+    }
   }
 
   private static String temperatures(String yaml) {

@@ -1,6 +1,9 @@
 package dev.refusaltokens.eval.model;
 
 import dev.refusaltokens.eval.template.JinjaTemplate;
+import java.time.Clock;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,9 +24,13 @@ public final class ChatTemplate {
   /**
    * Parses the template; a syntax error or a jinja2 feature the renderer does not implement exactly is a
    * {@link dev.refusaltokens.eval.template.TemplateException} here, before any prompt is rendered.
+   *
+   * @param now what {@code strftime_now} reads (Hugging Face reads the Python process's local clock; a
+   *     run fixes one time for all its executors, see {@code model.chat_template_time})
    */
-  public ChatTemplate(String source, Map<String, Object> specialTokens) {
-    this.template = JinjaTemplate.parse(source);
+  public ChatTemplate(String source, Map<String, Object> specialTokens, LocalDateTime now) {
+    ZoneId zone = ZoneId.systemDefault();
+    this.template = JinjaTemplate.parse(source).withClock(Clock.fixed(now.atZone(zone).toInstant(), zone));
     this.specialTokens = specialTokens == null ? Map.of() : Map.copyOf(specialTokens);
   }
 

@@ -10,6 +10,8 @@ import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.LocalDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,8 @@ public record ModelSpec(
     int maxLength,
     String chatTemplate,
     Map<String, Object> specialTokens,
-    String systemPrompt) implements Serializable {
+    String systemPrompt,
+    LocalDateTime chatTemplateTime) implements Serializable {
 
   public static final String TOKENIZER_FILE = "tokenizer.json";
   public static final String TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
@@ -104,7 +107,7 @@ public record ModelSpec(
     String template = chatTemplate(dir, tokenizerConfig, config.dir());
     Map<String, Object> specialTokens = specialTokens(tokenizerConfig);
     try {
-      new ChatTemplate(template, specialTokens);
+      new ChatTemplate(template, specialTokens, templateTime(config));
     } catch (TemplateException e) {
       throw ConfigException.badValue("model.dir", config.dir(), "has a chat template this job cannot render "
           + "exactly as Hugging Face does (" + e.getMessage() + ")", "fix chat_template in "
@@ -120,7 +123,8 @@ public record ModelSpec(
    */
   public static PromptEncoder openTokenizerFolder(ModelConfig config) {
     TokenizerFolder f = tokenizerFolder(config);
-    return PromptEncoder.open(f.dir().resolve(TOKENIZER_FILE), new ChatTemplate(f.template(), f.specialTokens()),
+    return PromptEncoder.open(f.dir().resolve(TOKENIZER_FILE), new ChatTemplate(f.template(), f.specialTokens(),
+        templateTime(config)),
         config.systemPrompt());
   }
 
@@ -151,7 +155,7 @@ public record ModelSpec(
     }
 
     try (PromptEncoder encoder = PromptEncoder.open(dir.resolve(TOKENIZER_FILE),
-        new ChatTemplate(template, specialTokens), null)) {
+        new ChatTemplate(template, specialTokens, templateTime(config)), null)) {
       long respondId = encoder.singleTokenId("model.respond_token", respond);
       long[] refusalIds = new long[refusal.size()];
       for (int i = 0; i < refusal.size(); i++) {
@@ -166,7 +170,7 @@ public record ModelSpec(
       String pad = (String) specialTokens.get("pad_token");
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
       ModelSpec spec = new ModelSpec(dir.toString(), modelFile, respond, refusal, respondId, refusalIds,
-          padId, vocabSize, maxLength, template, specialTokens, config.systemPrompt());
+          padId, vocabSize, maxLength, template, specialTokens, config.systemPrompt(), templateTime(config));
       try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
           throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that renders "
@@ -183,7 +187,7 @@ public record ModelSpec(
 
   /** A new encoder for this model (one per thread: the native tokenizer is not shared across tasks). */
   public PromptEncoder newEncoder() {
-    return PromptEncoder.open(tokenizerPath(), new ChatTemplate(chatTemplate, specialTokens),
+    return PromptEncoder.open(tokenizerPath(), new ChatTemplate(chatTemplate, specialTokens, chatTemplateTime),
         systemPrompt);
   }
 
@@ -267,6 +271,12 @@ public record ModelSpec(
     List<String> out = new ArrayList<>();
     node.get(field).forEach(n -> out.add(n.asText()));
     return out;
+  }
+
+  /** The configured {@code model.chat_template_time}, else now (local time, as Python's datetime.now()). */
+  private static LocalDateTime templateTime(ModelConfig config) {
+    return config.chatTemplateTime() != null ? ModelConfig.parseTemplateTime(config.chatTemplateTime())
+        : LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS);
   }
 
   /**

@@ -194,4 +194,17 @@ class ConfigLoaderTest {
     assertThat(c.sparkConf()).containsExactly(Map.entry("spark.sql.shuffle.partitions", "8"));
     assertThat(c.benchmarks()).isEqualTo(List.copyOf(ConfigLoader.DEFAULT_BENCHMARKS));
   }
+
+  @Test
+  void theChatTemplateTimeIsTheRunsStartUnlessPinned() {
+    EvalConfig c = ConfigLoader.load(null, Map.of(), CLOCK);
+    assertThat(c.model().chatTemplateTime()).isEqualTo("2026-11-27T10:15:30");
+    assertThat(c.source()).contains("chat_template_time: \"2026-11-27T10:15:30\"");
+    EvalConfig pinned = ConfigLoader.load(null, Map.of("model.chat_template_time", "2025-01-02"), CLOCK);
+    assertThat(pinned.model().chatTemplateTime()).isEqualTo("2025-01-02");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("model.chat_template_time", "yesterday"), CLOCK))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'model.chat_template_time' = 'yesterday'")
+        .hasMessageContaining("2026-11-27T10:00:00");
+  }
 }
