@@ -227,7 +227,8 @@ final class Cli {
       EvalConfig config = options.load();
       dev.refusaltokens.eval.config.ModelConfig m = config.model();
       dev.refusaltokens.eval.config.ModelConfig withSystem = new dev.refusaltokens.eval.config.ModelConfig(
-          m.dir(), m.respondToken(), m.refusalTokens(), system != null ? system : m.systemPrompt());
+          m.dir(), m.respondToken(), m.refusalTokens(), system != null ? system : m.systemPrompt(),
+          m.chatTemplateTime());
       System.out.print(dev.refusaltokens.eval.model.PromptInspection.describe(withSystem, prompt));
       return Main.EXIT_OK;
     }
@@ -248,7 +249,7 @@ final class Cli {
     public Integer call() {
       dev.refusaltokens.eval.config.ModelConfig m = options.load().model();
       ModelSpec spec = ModelSpec.open(new dev.refusaltokens.eval.config.ModelConfig(m.dir(), m.respondToken(),
-          m.refusalTokens(), null)); // the exporter's prompts have no system prompt
+          m.refusalTokens(), null, m.chatTemplateTime())); // the exporter's prompts have no system prompt
       dev.refusaltokens.eval.model.ExportCheck.Result r = dev.refusaltokens.eval.model.ExportCheck.run(spec,
           ai.djl.Device.fromName(device));
       System.out.printf(java.util.Locale.ROOT, "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
