@@ -25,6 +25,15 @@ final class Nodes {
     }
   }
 
+  /** Evaluates expressions left to right (arguments, list items), as Python does. */
+  static List<Object> evalAll(List<Expr> exprs, Render r, Scope s) {
+    List<Object> out = new ArrayList<>(exprs.size());
+    for (Expr e : exprs) {
+      out.add(e.eval(r, s));
+    }
+    return out;
+  }
+
   static void append(Render r, StringBuilder out, String text) {
     r.checkSize((long) out.length() + text.length());
     out.append(text);
@@ -382,10 +391,7 @@ final class Nodes {
     public Object eval(Render r, Scope s) {
       r.step();
       Object f = fn.eval(r, s);
-      List<Object> a = new ArrayList<>();
-      for (Expr e : args) {
-        a.add(e.eval(r, s));
-      }
+      List<Object> a = evalAll(args, r, s);
       Map<String, Object> k = new LinkedHashMap<>();
       kwargs.forEach((name, e) -> k.put(name, e.eval(r, s)));
       if (f instanceof Py.Callable c) {
@@ -401,10 +407,7 @@ final class Nodes {
   record FilterCall(String name, List<Expr> args, Map<String, Expr> kwargs) {
     Object apply(Render r, Scope s, Object value) {
       r.step();
-      List<Object> a = new ArrayList<>();
-      for (Expr e : args) {
-        a.add(e.eval(r, s));
-      }
+      List<Object> a = evalAll(args, r, s);
       Map<String, Object> k = new LinkedHashMap<>();
       kwargs.forEach((n, e) -> k.put(n, e.eval(r, s)));
       return Filters.filter(r, name, value, a, k);
@@ -422,10 +425,7 @@ final class Nodes {
     @Override
     public Object eval(Render r, Scope s) {
       r.step();
-      List<Object> a = new ArrayList<>();
-      for (Expr e : args) {
-        a.add(e.eval(r, s));
-      }
+      List<Object> a = evalAll(args, r, s);
       return Builtins.test(name, value.eval(r, s), a) != negated;
     }
   }
@@ -493,10 +493,7 @@ final class Nodes {
     @Override
     public Object eval(Render r, Scope s) {
       r.step();
-      List<Object> out = new ArrayList<>();
-      for (Expr e : items) {
-        out.add(e.eval(r, s));
-      }
+      List<Object> out = evalAll(items, r, s);
       return tuple ? new Py.Tuple(out) : out;
     }
   }
