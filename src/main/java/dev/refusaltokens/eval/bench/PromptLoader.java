@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -207,14 +208,14 @@ public final class PromptLoader {
 
   /** Of the valid rows sharing a benchmark and id, the first line is kept, the others rejected. */
   static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
-    WindowSpec byId = Window.partitionBy(Tables.BENCHMARK, Tables.PROMPT_ID);
-    Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull());
-    Dataset<Row> invalid = prompts.where(col(Tables.REASON).isNotNull());
+    WindowSpec byId = Window.partitionBy(Columns.BENCHMARK, Columns.PROMPT_ID);
+    Dataset<Row> valid = prompts.where(col(Columns.REASON).isNull());
+    Dataset<Row> invalid = prompts.where(col(Columns.REASON).isNotNull());
     Dataset<Row> marked = valid
-        .withColumn("_n", row_number().over(byId.orderBy(Tables.LINE)))
-        .withColumn("_first", min(Tables.LINE).over(byId))
-        .withColumn(Tables.REASON, when(col("_n").gt(1), lit(RejectReason.DUPLICATE_ID.id())))
-        .withColumn(Tables.DETAIL, when(col("_n").gt(1),
+        .withColumn("_n", row_number().over(byId.orderBy(Columns.LINE)))
+        .withColumn("_first", min(Columns.LINE).over(byId))
+        .withColumn(Columns.REASON, when(col("_n").gt(1), lit(RejectReason.DUPLICATE_ID.id())))
+        .withColumn(Columns.DETAIL, when(col("_n").gt(1),
             concat(lit("first seen on line "), col("_first").cast("string"))))
         .drop("_n", "_first");
     return marked.unionByName(invalid);

@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.job;
 
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
@@ -98,7 +99,7 @@ final class Cli {
     }
 
     static void printSummary(EvalConfig config, EvaluationJob.Outcome outcome) {
-      RunRecord r = outcome.run();
+      RunRow r = outcome.run();
       System.out.println();
       System.out.println("Run " + r.runId() + " " + r.status() + ": " + r.rowsIn() + " rows in, "
           + r.rowsScored() + " scored, " + r.rowsRejected() + " rejected; canary max |d log p| = "
@@ -128,7 +129,7 @@ final class Cli {
 
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      RunRecord r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume);
+      RunRow r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume);
       System.out.println("Run " + r.runId() + " scored: " + r.rowsScored() + " prompts, " + r.rowsRejected()
           + " rejected. Next: sweep --run-id " + r.runId());
     }
@@ -143,7 +144,7 @@ final class Cli {
 
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      RunRecord scored = EvaluationJob.scoredRun(spark, config);
+      RunRow scored = EvaluationJob.scoredRun(spark, config);
       printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC()));
     }
   }

@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.job;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.refusaltokens.eval.table.RunRow;
 import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.SweepConfig;
@@ -17,6 +18,7 @@ import dev.refusaltokens.eval.score.ScoreStage;
 import dev.refusaltokens.eval.sweep.RateSummary;
 import dev.refusaltokens.eval.sweep.SweepStage;
 import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.time.Clock;
 import java.util.List;
@@ -34,7 +36,7 @@ public final class EvaluationJob {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EvaluationJob.class);
 
   /** What a run leaves: its {@code runs} row and the printable summary (null after score only). */
-  public record Outcome(RunRecord run, String summary) {}
+  public record Outcome(RunRow run, String summary) {}
 
   private EvaluationJob() {}
 
@@ -46,12 +48,12 @@ public final class EvaluationJob {
   /** score (resuming the run's earlier scores when {@code resume}) + sweep. */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
     config.sweep().checkFullGridRates(spec.refusalTokens().size());
-    RunRecord scored = score(spark, config, spec, clock, resume);
+    RunRow scored = score(spark, config, spec, clock, resume);
     return sweep(spark, config, scored, clock);
   }
 
   /** Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row. */
-  public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
+  public static RunRow score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     return score(spark, config, spec, clock, false);
   }
 
@@ -60,9 +62,9 @@ public final class EvaluationJob {
    * text is unchanged, provided the earlier attempt scored with the same model, tokenizer, chat template,
    * system prompt, control tokens and temperatures (otherwise a configuration error says what differs).
    */
-  public static RunRecord score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock,
+  public static RunRow score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock,
       boolean resume) {
-    RunRecord run = RunRecord.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
+    RunRow run = RunProvenance.start(config, spec, spark.version(), Engine.getDjlVersion(), clock.instant());
     if (resume) {
       checkResumable(spark, config, spec, run);
     }
@@ -76,18 +78,18 @@ public final class EvaluationJob {
       ScoreStage.Result r = ScoreStage.run(spark, config, spec, resume);
       LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
           r.rowsRejected(), seconds(t0));
-      RunRecord scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
+      RunRow scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
           r.canaryMaxAbsDiff(), r.paddingEfficiency(), r.byBenchmark());
       writeRun(spark, config, scored);
       return scored;
     } catch (RuntimeException e) {
-      writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));
+      writeRun(spark, config, run.ended(RunRow.FAILED, clock.instant(), String.valueOf(e)));
       throw e;
     }
   }
 
   /** The earlier attempt of a resumed run must have scored with the same model and settings. */
-  private static void checkResumable(SparkSession spark, EvalConfig config, ModelSpec spec, RunRecord now) {
+  private static void checkResumable(SparkSession spark, EvalConfig config, ModelSpec spec, RunRow now) {
     Dataset<Row> previous = TableWriter.readRunIfPresent(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
         config.runId());
     List<Row> rows = previous == null ? List.of() : previous.collectAsList();
@@ -95,7 +97,7 @@ public final class EvaluationJob {
       LOG.info("Resume: run {} has no earlier attempt; scoring everything", config.runId());
       return;
     }
-    RunRecord before = RunRecord.fromRow(rows.get(0));
+    RunRow before = RunRow.fromRow(rows.get(0));
     Map<String, Object[]> fields = new java.util.LinkedHashMap<>();
     fields.put("model file (sha256)", new Object[] {before.modelSha256(), now.modelSha256()});
     fields.put("tokenizer.json (sha256)", new Object[] {before.tokenizerSha256(), now.tokenizerSha256()});
@@ -153,7 +155,7 @@ public final class EvaluationJob {
    * Sweeps the scores of the run recorded in {@code run}: writes the sweep tables and the report, and
    * marks the run succeeded.
    */
-  public static Outcome sweep(SparkSession spark, EvalConfig config, RunRecord run, Clock clock) {
+  public static Outcome sweep(SparkSession spark, EvalConfig config, RunRow run, Clock clock) {
     config.sweep().checkFullGridRates(run.refusalTokens().size());
     try {
       long t0 = System.nanoTime();
@@ -163,18 +165,18 @@ public final class EvaluationJob {
       LOG.info("Sweep stage: tables of run {} written in {} s", config.runId(), seconds(t0));
       List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
               config.runId())
-          .where(col(Tables.RULE).isin("greedy", "threshold"))
+          .where(col(Columns.RULE).isin("greedy", "threshold"))
           .collectAsList();
       // the configured first temperature, or the lowest scored one when the scores were made with others
       double wanted = config.scoring().temperatures().get(0);
-      double temperature = summaryRows.stream().anyMatch(r -> r.getDouble(r.fieldIndex(Tables.TEMPERATURE)) == wanted)
-          ? wanted : summaryRows.stream().mapToDouble(r -> r.getDouble(r.fieldIndex(Tables.TEMPERATURE))).min()
+      double temperature = summaryRows.stream().anyMatch(r -> r.getDouble(r.fieldIndex(Columns.TEMPERATURE)) == wanted)
+          ? wanted : summaryRows.stream().mapToDouble(r -> r.getDouble(r.fieldIndex(Columns.TEMPERATURE))).min()
               .orElse(wanted);
       String summary = RateSummary.format(summaryRows, run.refusalTokens().size(),
           config.sweep().summaryThresholds(), temperature)
           + RateSummary.formatOperatingPoints(TableWriter.readRun(spark, config.output(), Tables.OPERATING_POINTS,
-              Tables.OPERATING_POINTS_SCHEMA, config.runId()).orderBy("name", Tables.TEMPERATURE).collectAsList());
-      RunRecord done = run.ended(RunRecord.SUCCEEDED, clock.instant(), null);
+              Tables.OPERATING_POINTS_SCHEMA, config.runId()).orderBy("name", Columns.TEMPERATURE).collectAsList());
+      RunRow done = run.ended(RunRow.SUCCEEDED, clock.instant(), null);
       writeRun(spark, config, done);
       // the report reads the runs row, so it comes last; if it fails, the catch below marks the run failed
       String report = ReportWriter.write(spark, config.output(), config.runId(), temperature);
@@ -182,7 +184,7 @@ public final class EvaluationJob {
       summary += "Report: " + report + "\n";
       return new Outcome(done, summary);
     } catch (RuntimeException e) {
-      writeRun(spark, config, run.ended(RunRecord.FAILED, clock.instant(), String.valueOf(e)));
+      writeRun(spark, config, run.ended(RunRow.FAILED, clock.instant(), String.valueOf(e)));
       throw e;
     }
   }
@@ -191,14 +193,14 @@ public final class EvaluationJob {
    * The runs row of an earlier {@code score}; fails when there is none or it did not finish scoring. A
    * run whose sweep failed after scoring can be swept again.
    */
-  public static RunRecord scoredRun(SparkSession spark, EvalConfig config) {
+  public static RunRow scoredRun(SparkSession spark, EvalConfig config) {
     List<Row> rows = TableWriter.readRun(spark, config.output(), Tables.RUNS, Tables.RUNS_SCHEMA,
         config.runId()).collectAsList();
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("No run '" + config.runId() + "' in " + config.output()
           + "/runs: score it first (subcommand score or run)");
     }
-    RunRecord run = RunRecord.fromRow(rows.get(0));
+    RunRow run = RunRow.fromRow(rows.get(0));
     if (run.rowsScored() == null) {
       throw new IllegalArgumentException("Run '" + config.runId() + "' has status '" + run.status()
           + "', not scored: score it again");
@@ -207,10 +209,10 @@ public final class EvaluationJob {
   }
 
   /** {@code rates}, {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration}, {@code first_tokens}. */
-  private static void writeSweepTables(SparkSession spark, EvalConfig config, RunRecord run) {
+  private static void writeSweepTables(SparkSession spark, EvalConfig config, RunRow run) {
     // read by every table below: kept in memory for the sweep
     Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
-        config.runId()).drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        config.runId()).drop(Columns.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     try {
       writeGridTables(spark, config, run, scores);
       TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
@@ -231,7 +233,7 @@ public final class EvaluationJob {
    * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points,
    * and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points} asks for it.
    */
-  private static void writeGridTables(SparkSession spark, EvalConfig config, RunRecord run,
+  private static void writeGridTables(SparkSession spark, EvalConfig config, RunRow run,
       Dataset<Row> scores) {
     SweepConfig sweep = config.sweep();
     List<Row> sweepRates = SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), sweep, config.runId());
@@ -269,7 +271,7 @@ public final class EvaluationJob {
     return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
   }
 
-  private static void writeRun(SparkSession spark, EvalConfig config, RunRecord run) {
+  private static void writeRun(SparkSession spark, EvalConfig config, RunRow run) {
     TableWriter.writeRun(spark.createDataFrame(List.of(run.toRow()), Tables.RUNS_SCHEMA), config.output(),
         Tables.RUNS, config.runId());
   }

@@ -6,7 +6,7 @@ import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.job.EvaluationJob;
-import dev.refusaltokens.eval.job.RunRecord;
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelCache;
 import dev.refusaltokens.eval.model.ModelSpec;
@@ -16,6 +16,7 @@ import dev.refusaltokens.eval.model.TokenBatcher;
 import dev.refusaltokens.eval.sweep.GridStage;
 import dev.refusaltokens.eval.sweep.SweepStage;
 import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -202,7 +203,7 @@ public final class PerfBenchmark {
   /** Times {@link EvaluationJob#score}; records the time under {@code key} and the padding efficiency. */
   private double timeScore(SparkSession spark, EvalConfig c, String key) {
     long t0 = System.nanoTime();
-    RunRecord run = EvaluationJob.score(spark, c, spec, Clock.systemUTC());
+    RunRow run = EvaluationJob.score(spark, c, spec, Clock.systemUTC());
     double seconds = (System.nanoTime() - t0) / 1e9;
     record(key, seconds);
     if (key.equals("score_1x")) {
@@ -219,9 +220,9 @@ public final class PerfBenchmark {
    * {@code whole}, the whole sweep with every table and the report.
    */
   private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds, String suffix, boolean whole) {
-    RunRecord run = EvaluationJob.scoredRun(spark, c);
+    RunRow run = EvaluationJob.scoredRun(spark, c);
     Dataset<Row> scores = TableWriter.readRun(spark, c.output(), Tables.SCORES, Tables.SCORES_SCHEMA, c.runId())
-        .drop(Tables.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        .drop(Columns.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     try {
       scores.count(); // cached before the timed parts, as in the sweep stage
       long t0 = System.nanoTime();

@@ -2,7 +2,7 @@ package dev.refusaltokens.eval.regress;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -29,9 +29,9 @@ final class PairedCounts implements MapPartitionsFunction<Row, Row> {
 
   static final StructType OUTPUT = new StructType()
       .add("comparison", DataTypes.IntegerType, false)
-      .add(Tables.BENCHMARK, DataTypes.StringType, false)
-      .add(Tables.CATEGORY, DataTypes.StringType, false)
-      .add(Tables.SHOULD_REFUSE, DataTypes.BooleanType, false)
+      .add(Columns.BENCHMARK, DataTypes.StringType, false)
+      .add(Columns.CATEGORY, DataTypes.StringType, false)
+      .add(Columns.SHOULD_REFUSE, DataTypes.BooleanType, false)
       .add("n_baseline", DataTypes.LongType, false)
       .add("k_baseline", DataTypes.LongType, false)
       .add("n_candidate", DataTypes.LongType, false)
@@ -75,7 +75,7 @@ final class PairedCounts implements MapPartitionsFunction<Row, Row> {
         }
         boolean refusedBase = base != null && cmp.baseline().decide(base).isRefusal();
         boolean refusedCand = cand != null && cmp.candidate().decide(cand).isRefusal();
-        for (String c : new String[] {category, Tables.ALL}) {
+        for (String c : new String[] {category, Columns.ALL}) {
           long[] v = counts.computeIfAbsent(new Key(i, benchmark, c, shouldRefuse), k -> new long[7]);
           if (base != null) {
             v[0]++;

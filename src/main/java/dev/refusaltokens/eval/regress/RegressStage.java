@@ -12,6 +12,7 @@ import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.Significance;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -82,18 +83,18 @@ public final class RegressStage {
     }
     List<PairedCounts.Comparison> comparisons = settings(spark, output, b, c, tokens, temperatures, config);
     List<Row> counts = baseScores.alias("b").join(candScores.alias("c"),
-            baseScores.col(Tables.BENCHMARK).equalTo(candScores.col(Tables.BENCHMARK))
-                .and(baseScores.col(Tables.PROMPT_ID).equalTo(candScores.col(Tables.PROMPT_ID)))
-                .and(baseScores.col(Tables.TEMPERATURE).equalTo(candScores.col(Tables.TEMPERATURE)))
-                .and(baseScores.col(Tables.PROMPT_SHA256).equalTo(candScores.col(Tables.PROMPT_SHA256))),
+            baseScores.col(Columns.BENCHMARK).equalTo(candScores.col(Columns.BENCHMARK))
+                .and(baseScores.col(Columns.PROMPT_ID).equalTo(candScores.col(Columns.PROMPT_ID)))
+                .and(baseScores.col(Columns.TEMPERATURE).equalTo(candScores.col(Columns.TEMPERATURE)))
+                .and(baseScores.col(Columns.PROMPT_SHA256).equalTo(candScores.col(Columns.PROMPT_SHA256))),
             "full_outer")
         .mapPartitions(new PairedCounts(respond, tokens, comparisons), Encoders.row(PairedCounts.OUTPUT))
-        .groupBy("comparison", Tables.BENCHMARK, Tables.CATEGORY, Tables.SHOULD_REFUSE)
+        .groupBy("comparison", Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE)
         .agg(sum("n_baseline").as("n_baseline"), sum("k_baseline").as("k_baseline"),
             sum("n_candidate").as("n_candidate"), sum("k_candidate").as("k_candidate"),
             sum("n_paired").as("n_paired"), sum("only_baseline").as("only_baseline"),
             sum("only_candidate").as("only_candidate"))
-        .orderBy("comparison", Tables.BENCHMARK, Tables.CATEGORY, Tables.SHOULD_REFUSE)
+        .orderBy("comparison", Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE)
         .collectAsList();
 
     List<Object[]> rows = new ArrayList<>();
@@ -200,13 +201,13 @@ public final class RegressStage {
     Map<String, Map<Double, double[]>> out = new TreeMap<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.OPERATING_POINTS, Tables.OPERATING_POINTS_SCHEMA, runId)
         .collectAsList()) {
-      Map<String, Double> m = r.getJavaMap(r.fieldIndex(Tables.THRESHOLDS));
+      Map<String, Double> m = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
       double[] t = new double[tokens.size()];
       for (int i = 0; i < t.length; i++) {
         t[i] = m.getOrDefault(tokens.get(i), Double.NaN);
       }
       out.computeIfAbsent(r.getString(r.fieldIndex("name")), k -> new TreeMap<>())
-          .put(r.getDouble(r.fieldIndex(Tables.TEMPERATURE)), t);
+          .put(r.getDouble(r.fieldIndex(Columns.TEMPERATURE)), t);
     }
     return out;
   }
@@ -228,7 +229,7 @@ public final class RegressStage {
         continue;
       }
       double p = Significance.aucChange(ab, rb.getLong(3), rb.getLong(4), ac, rc.getLong(3), rc.getLong(4));
-      rows.add(new Object[] {b, "shared_threshold", rb.getDouble(0), Tables.ALL, rb.getString(1), "auc", empty,
+      rows.add(new Object[] {b, "shared_threshold", rb.getDouble(0), Columns.ALL, rb.getString(1), "auc", empty,
           empty, rb.getLong(3) + rb.getLong(4), rc.getLong(3) + rc.getLong(4), 0L, ab, ac, ac - ab, ab - ac,
           config.aucTolerance(), "hanley_mcneil_z", 0L, 0L, p});
       pValues.add(p);
@@ -239,7 +240,7 @@ public final class RegressStage {
   private static Map<String, Row> aucs(SparkSession spark, String output, String runId) {
     Map<String, Row> out = new TreeMap<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.ROC, Tables.ROC_SCHEMA, runId)
-        .select(Tables.TEMPERATURE, Tables.CATEGORY, "auc", "n_refuse", "n_answer").distinct().collectAsList()) {
+        .select(Columns.TEMPERATURE, Columns.CATEGORY, "auc", "n_refuse", "n_answer").distinct().collectAsList()) {
       out.put(r.getDouble(0) + "|" + r.getString(1), r);
     }
     return out;
@@ -308,7 +309,7 @@ public final class RegressStage {
 
   private static void writeVerdict(SparkSession spark, String output, String candidate, String verdict) {
     org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(TableWriter.path(output, "reports") + "/"
-        + Tables.RUN_ID + "=" + candidate + "/regress.txt");
+        + Columns.RUN_ID + "=" + candidate + "/regress.txt");
     try (OutputStream o = file.getFileSystem(spark.sparkContext().hadoopConfiguration()).create(file, true)) {
       o.write(verdict.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
@@ -367,17 +368,17 @@ public final class RegressStage {
   }
 
   private static String runId(Row run) {
-    return run.getString(run.fieldIndex(Tables.RUN_ID));
+    return run.getString(run.fieldIndex(Columns.RUN_ID));
   }
 
   private static Dataset<Row> scores(SparkSession spark, String output, String runId) {
     return TableWriter.readRun(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId)
-        .select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.TEMPERATURE, Tables.SHOULD_REFUSE, Tables.CATEGORY,
-            Tables.LOGPROBS, Tables.OTHER_LOGPROB, Tables.PROMPT_SHA256);
+        .select(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.TEMPERATURE, Columns.SHOULD_REFUSE, Columns.CATEGORY,
+            Columns.LOGPROBS, Columns.OTHER_LOGPROB, Columns.PROMPT_SHA256);
   }
 
   private static List<Double> temperatures(Dataset<Row> scores) {
-    return scores.select(Tables.TEMPERATURE).distinct().collectAsList().stream().map(r -> r.getDouble(0)).toList();
+    return scores.select(Columns.TEMPERATURE).distinct().collectAsList().stream().map(r -> r.getDouble(0)).toList();
   }
 
   private static Object scala(SweepPoint point, List<String> tokens) {

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,7 +76,7 @@ public final class ReportWriter {
     firstTokens(spark, output, runId, temperature, context);
 
     String html = render(context);
-    String dir = TableWriter.path(output, REPORTS) + "/" + Tables.RUN_ID + "=" + runId;
+    String dir = TableWriter.path(output, REPORTS) + "/" + Columns.RUN_ID + "=" + runId;
     files.put("report.html", html.getBytes(StandardCharsets.UTF_8));
     writeFiles(spark, dir, files);
     return dir + "/report.html";
@@ -94,18 +95,18 @@ public final class ReportWriter {
 
   private static byte[] rateChart(SparkSession spark, String output, String runId, double t, int k) {
     List<Row> rows = TableWriter.readRun(spark, output, Tables.RATES, Tables.RATES_SCHEMA, runId)
-        .where(col(Tables.RULE).equalTo("threshold").and(col(Tables.TEMPERATURE).equalTo(t))
-            .and(org.apache.spark.sql.functions.size(col(Tables.THRESHOLDS)).equalTo(k)))
+        .where(col(Columns.RULE).equalTo("threshold").and(col(Columns.TEMPERATURE).equalTo(t))
+            .and(org.apache.spark.sql.functions.size(col(Columns.THRESHOLDS)).equalTo(k)))
         .collectAsList();
     // category → should_refuse → τ → [n, refused], pooled over benchmarks
     Map<String, Map<Boolean, TreeMap<Double, long[]>>> pooled = new TreeMap<>();
     for (Row r : rows) {
-      double tau = r.<String, Double>getJavaMap(r.fieldIndex(Tables.THRESHOLDS)).values().iterator().next();
-      long[] c = pooled.computeIfAbsent(r.getString(r.fieldIndex(Tables.CATEGORY)), x -> new HashMap<>())
-          .computeIfAbsent(r.getBoolean(r.fieldIndex(Tables.SHOULD_REFUSE)), x -> new TreeMap<>())
+      double tau = r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS)).values().iterator().next();
+      long[] c = pooled.computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new HashMap<>())
+          .computeIfAbsent(r.getBoolean(r.fieldIndex(Columns.SHOULD_REFUSE)), x -> new TreeMap<>())
           .computeIfAbsent(tau, x -> new long[2]);
-      c[0] += r.getLong(r.fieldIndex(Tables.N));
-      c[1] += r.getLong(r.fieldIndex(Tables.REFUSED));
+      c[0] += r.getLong(r.fieldIndex(Columns.N));
+      c[1] += r.getLong(r.fieldIndex(Columns.REFUSED));
     }
     List<Charts.Series> series = new ArrayList<>();
     List<String> categories = new ArrayList<>(pooled.keySet());
@@ -122,11 +123,11 @@ public final class ReportWriter {
   private static byte[] rocChart(SparkSession spark, String output, String runId, double t,
       List<Map<String, Object>> aucs) {
     List<Row> rows = TableWriter.readRun(spark, output, Tables.ROC, Tables.ROC_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t)).orderBy(Tables.CATEGORY, "point").collectAsList();
+        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy(Columns.CATEGORY, "point").collectAsList();
     Map<String, List<double[]>> curves = new TreeMap<>();
     Map<String, Double> auc = new TreeMap<>();
     for (Row r : rows) {
-      String category = r.getString(r.fieldIndex(Tables.CATEGORY));
+      String category = r.getString(r.fieldIndex(Columns.CATEGORY));
       curves.computeIfAbsent(category, x -> new ArrayList<>(List.of(new double[] {0.0, 0.0})))
           .add(new double[] {r.getDouble(r.fieldIndex("false_refusal_rate")), r.getDouble(r.fieldIndex("refusal_rate"))});
       auc.put(category, r.getDouble(r.fieldIndex("auc")));
@@ -143,14 +144,14 @@ public final class ReportWriter {
       List<Map<String, Object>> operatingPoints) {
     List<double[]> frontier = new ArrayList<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.FRONTIER, Tables.FRONTIER_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t).and(col("scope").equalTo("all"))).orderBy("point")
+        .where(col(Columns.TEMPERATURE).equalTo(t).and(col("scope").equalTo("all"))).orderBy("point")
         .collectAsList()) {
       frontier.add(new double[] {r.getDouble(r.fieldIndex("false_refusal_rate")), r.getDouble(r.fieldIndex("refusal_rate"))});
     }
     List<Charts.Series> series = new ArrayList<>();
     series.add(new Charts.Series("frontier (full per-category grid)", frontier, false, false));
     for (Row r : TableWriter.readRun(spark, output, Tables.OPERATING_POINTS, Tables.OPERATING_POINTS_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t)).orderBy("name").collectAsList()) {
+        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy("name").collectAsList()) {
       String name = r.getString(r.fieldIndex("name"));
       double fr = r.getDouble(r.fieldIndex("false_refusal_rate"));
       double rr = r.getDouble(r.fieldIndex("refusal_rate"));
@@ -163,7 +164,7 @@ public final class ReportWriter {
           + fmt(r.getDouble(r.fieldIndex("refusal_rate_high"))) + "]");
       op.put("false_refusal", fmt(fr) + " [" + fmt(r.getDouble(r.fieldIndex("false_refusal_rate_low"))) + ", "
           + fmt(r.getDouble(r.fieldIndex("false_refusal_rate_high"))) + "]");
-      op.put("thresholds", new TreeMap<>(r.<String, Double>getJavaMap(r.fieldIndex(Tables.THRESHOLDS))).toString());
+      op.put("thresholds", new TreeMap<>(r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS))).toString());
       Map<String, String> achieved = new TreeMap<>();
       r.<String, Double>getJavaMap(r.fieldIndex("achieved")).forEach((c, v) -> achieved.put(c, fmt(v)));
       op.put("achieved", achieved.toString());
@@ -177,14 +178,14 @@ public final class ReportWriter {
       List<Map<String, Object>> table) {
     List<double[]> points = new ArrayList<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.CALIBRATION, Tables.CALIBRATION_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t)).orderBy(Tables.BENCHMARK, Tables.CATEGORY).collectAsList()) {
-      String benchmark = r.getString(r.fieldIndex(Tables.BENCHMARK));
-      String category = r.getString(r.fieldIndex(Tables.CATEGORY));
-      table.add(Map.of("benchmark", benchmark, "category", category, "n", r.getLong(r.fieldIndex(Tables.N)),
+        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy(Columns.BENCHMARK, Columns.CATEGORY).collectAsList()) {
+      String benchmark = r.getString(r.fieldIndex(Columns.BENCHMARK));
+      String category = r.getString(r.fieldIndex(Columns.CATEGORY));
+      table.add(Map.of("benchmark", benchmark, "category", category, "n", r.getLong(r.fieldIndex(Columns.N)),
           "brier", fmt(r.getDouble(r.fieldIndex("brier"))), "ece", fmt(r.getDouble(r.fieldIndex("ece"))),
           "mean_p", fmt(r.getDouble(r.fieldIndex("mean_p"))),
           "share", fmt(r.getDouble(r.fieldIndex("should_refuse_share")))));
-      if (benchmark.equals(Tables.ALL) && category.equals(Tables.ALL)) {
+      if (benchmark.equals(Columns.ALL) && category.equals(Columns.ALL)) {
         for (Row b : r.<Row>getList(r.fieldIndex("bins"))) {
           points.add(new double[] {b.getDouble(b.fieldIndex("mean_p")), b.getDouble(b.fieldIndex("observed"))});
         }
@@ -209,17 +210,17 @@ public final class ReportWriter {
     // token → category → τ → [n, refused]
     Map<String, Map<String, TreeMap<Double, long[]>>> curves = new LinkedHashMap<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.RATES, Tables.RATES_SCHEMA, runId)
-        .where(col(Tables.RULE).equalTo("threshold").and(col(Tables.TEMPERATURE).equalTo(t))
-            .and(org.apache.spark.sql.functions.size(col(Tables.THRESHOLDS)).equalTo(1))
-            .and(col(Tables.SHOULD_REFUSE)).and(col(Tables.CATEGORY).notEqual(Tables.ALL)))
+        .where(col(Columns.RULE).equalTo("threshold").and(col(Columns.TEMPERATURE).equalTo(t))
+            .and(org.apache.spark.sql.functions.size(col(Columns.THRESHOLDS)).equalTo(1))
+            .and(col(Columns.SHOULD_REFUSE)).and(col(Columns.CATEGORY).notEqual(Columns.ALL)))
         .collectAsList()) {
-      Map.Entry<String, Double> moved = r.<String, Double>getJavaMap(r.fieldIndex(Tables.THRESHOLDS)).entrySet()
+      Map.Entry<String, Double> moved = r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS)).entrySet()
           .iterator().next();
       long[] c = curves.computeIfAbsent(moved.getKey(), x -> new TreeMap<>())
-          .computeIfAbsent(r.getString(r.fieldIndex(Tables.CATEGORY)), x -> new TreeMap<>())
+          .computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new TreeMap<>())
           .computeIfAbsent(moved.getValue(), x -> new long[2]);
-      c[0] += r.getLong(r.fieldIndex(Tables.N));
-      c[1] += r.getLong(r.fieldIndex(Tables.REFUSED));
+      c[0] += r.getLong(r.fieldIndex(Columns.N));
+      c[1] += r.getLong(r.fieldIndex(Columns.REFUSED));
     }
     TreeSet<String> categories = new TreeSet<>();
     curves.values().forEach(byCategory -> categories.addAll(byCategory.keySet()));
@@ -256,12 +257,12 @@ public final class ReportWriter {
     Map<String, Map<String, String>> matrix = new TreeMap<>();
     TreeSet<String> tokens = new TreeSet<>();
     for (Row r : TableWriter.readRun(spark, output, Tables.FIRST_TOKENS, Tables.FIRST_TOKENS_SCHEMA, runId)
-        .where(col(Tables.TEMPERATURE).equalTo(t).and(col(Tables.BENCHMARK).notEqual(Tables.ALL)))
+        .where(col(Columns.TEMPERATURE).equalTo(t).and(col(Columns.BENCHMARK).notEqual(Columns.ALL)))
         .collectAsList()) {
       String token = r.getString(r.fieldIndex("first_token"));
       tokens.add(token);
-      matrix.computeIfAbsent(r.getString(r.fieldIndex(Tables.BENCHMARK)) + " / "
-          + r.getString(r.fieldIndex(Tables.CATEGORY)), x -> new HashMap<>())
+      matrix.computeIfAbsent(r.getString(r.fieldIndex(Columns.BENCHMARK)) + " / "
+          + r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new HashMap<>())
           .put(token, fmt(r.getDouble(r.fieldIndex("share"))));
     }
     List<Map<String, Object>> rows = new ArrayList<>();

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -28,8 +29,8 @@ final class CanaryCheck {
   static Result run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
     double firstTemperature = sc.temperatures().get(0);
     Dataset<Row> sample = scoredRows
-        .where(col(Tables.TEMPERATURE).equalTo(firstTemperature))
-        .orderBy(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)))
+        .where(col(Columns.TEMPERATURE).equalTo(firstTemperature))
+        .orderBy(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)))
         .limit(sc.canaryPrompts());
     List<Row> batched = sample.collectAsList();
     List<Row> alone = sample.select(Tables.columns(Tables.PROMPTS)).coalesce(1)
@@ -51,13 +52,13 @@ final class CanaryCheck {
       if (a == null) {
         throw new IllegalStateException("canary prompt " + key(b) + " was not re-scored");
       }
-      Map<String, Double> lb = b.getJavaMap(b.fieldIndex(Tables.LOGPROBS));
-      Map<String, Double> la = a.getJavaMap(a.fieldIndex(Tables.LOGPROBS));
+      Map<String, Double> lb = b.getJavaMap(b.fieldIndex(Columns.LOGPROBS));
+      Map<String, Double> la = a.getJavaMap(a.fieldIndex(Columns.LOGPROBS));
       for (Map.Entry<String, Double> e : lb.entrySet()) {
         max = Math.max(max, diff(e.getValue(), la.get(e.getKey())));
       }
-      max = Math.max(max, diff(b.getDouble(b.fieldIndex(Tables.OTHER_LOGPROB)),
-          a.getDouble(a.fieldIndex(Tables.OTHER_LOGPROB))));
+      max = Math.max(max, diff(b.getDouble(b.fieldIndex(Columns.OTHER_LOGPROB)),
+          a.getDouble(a.fieldIndex(Columns.OTHER_LOGPROB))));
     }
     return max;
   }
@@ -68,6 +69,6 @@ final class CanaryCheck {
   }
 
   private static String key(Row r) {
-    return r.getString(r.fieldIndex(Tables.BENCHMARK)) + "/" + r.getString(r.fieldIndex(Tables.PROMPT_ID));
+    return r.getString(r.fieldIndex(Columns.BENCHMARK)) + "/" + r.getString(r.fieldIndex(Columns.PROMPT_ID));
   }
 }

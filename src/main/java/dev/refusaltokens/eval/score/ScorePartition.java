@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.PromptScore;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -115,7 +116,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     List<Row> out = new ArrayList<>();
     List<Encoded> fit = new ArrayList<>();
     for (Row row : window) {
-      long[] ids = encoder.encode(row.getString(row.fieldIndex(Tables.PROMPT)));
+      long[] ids = encoder.encode(row.getString(row.fieldIndex(Columns.PROMPT)));
       if (ids.length > spec.maxLength()) {
         out.add(reject(row, ids.length));
       } else {
@@ -188,13 +189,13 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     for (String name : Tables.PROMPTS.fieldNames()) {
       values[Tables.SCORED.fieldIndex(name)] = p.get(p.fieldIndex(name));
     }
-    values[Tables.SCORED.fieldIndex(Tables.REASON)] = reason;
-    values[Tables.SCORED.fieldIndex(Tables.DETAIL)] = detail;
-    values[Tables.SCORED.fieldIndex(Tables.TEMPERATURE)] = temperature;
-    values[Tables.SCORED.fieldIndex(Tables.PROMPT_TOKENS)] = tokens;
-    values[Tables.SCORED.fieldIndex(Tables.LOGPROBS)] = logprobs;
-    values[Tables.SCORED.fieldIndex(Tables.OTHER_LOGPROB)] = otherLogprob;
-    values[Tables.SCORED.fieldIndex(Tables.OTHER_TOKEN)] = otherToken;
+    values[Tables.SCORED.fieldIndex(Columns.REASON)] = reason;
+    values[Tables.SCORED.fieldIndex(Columns.DETAIL)] = detail;
+    values[Tables.SCORED.fieldIndex(Columns.TEMPERATURE)] = temperature;
+    values[Tables.SCORED.fieldIndex(Columns.PROMPT_TOKENS)] = tokens;
+    values[Tables.SCORED.fieldIndex(Columns.LOGPROBS)] = logprobs;
+    values[Tables.SCORED.fieldIndex(Columns.OTHER_LOGPROB)] = otherLogprob;
+    values[Tables.SCORED.fieldIndex(Columns.OTHER_TOKEN)] = otherToken;
     return RowFactory.create(values);
   }
 

@@ -11,6 +11,8 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +37,7 @@ public final class ScoreStage {
 
   /** Counts read back from the written tables, and the canary's largest |Δ log p| (null when off). */
   public record Result(long rowsIn, long rowsScored, long rowsRejected, int canaryPrompts,
-      Double canaryMaxAbsDiff, double paddingEfficiency, Map<String, long[]> byBenchmark) {}
+      Double canaryMaxAbsDiff, double paddingEfficiency, Map<String, RunRow.BenchmarkCounts> byBenchmark) {}
 
   private static final java.time.Duration PROGRESS_EVERY = java.time.Duration.ofSeconds(30);
 
@@ -62,8 +64,8 @@ public final class ScoreStage {
     Dataset<Row> prompts = PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
     Map<String, Long> inByBenchmark = countByBenchmark(prompts);
     long rowsIn = inByBenchmark.values().stream().mapToLong(Long::longValue).sum();
-    Dataset<Row> valid = prompts.where(col(Tables.REASON).isNull())
-        .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256));
+    Dataset<Row> valid = prompts.where(col(Columns.REASON).isNull())
+        .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256));
     long validCount = valid.count();
     Dataset<Row> todo = resume ? keepScoredAndFindTodo(spark, config, valid) : startEmpty(spark, config, valid);
     long todoCount = resume ? todo.count() : validCount;
@@ -73,7 +75,7 @@ public final class ScoreStage {
 
     ScoreMetrics metrics = ScoreMetrics.register(spark);
     // rejects start with the input's bad rows; each chunk appends the prompts the model could not score
-    TableWriter.writeRun(rejectRows(prompts.where(col(Tables.REASON).isNotNull()), runId), config.output(),
+    TableWriter.writeRun(rejectRows(prompts.where(col(Columns.REASON).isNotNull()), runId), config.output(),
         Tables.REJECTS, runId);
     Dataset<Row> inFlight = null; // the chunk being scored, unpersisted once committed (or on failure)
     Double canary = null;
@@ -83,24 +85,24 @@ public final class ScoreStage {
       try (Progress progress = new Progress("score", todoCount, metrics.prompts(), PROGRESS_EVERY)) {
         for (long k = 0; k < chunks && todoCount > 0; k++) {
           Dataset<Row> chunk = chunks == 1 ? todo
-              : todo.where(pmod(xxhash64(col(Tables.BENCHMARK), col(Tables.PROMPT_ID)), lit(chunks)).equalTo(k));
+              : todo.where(pmod(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)), lit(chunks)).equalTo(k));
           long chunkRows = chunks == 1 ? todoCount : todoCount / chunks;
           int partitions = partitions(chunkRows, sc.rowsPerPartition(), jsc.defaultParallelism());
           jsc.setJobGroup("score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
           Dataset<Row> scored = chunk
-              .repartition(partitions, col(Tables.BENCHMARK), col(Tables.PROMPT_ID))
+              .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
               .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
                   sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
               .persist(StorageLevel.MEMORY_AND_DISK());
           inFlight = scored;
-          TableWriter.appendRun(scored.where(col(Tables.REASON).isNull()).withColumn(Tables.RUN_ID, lit(runId))
-              .withColumn(Tables.PROMPT_SHA256, sha2(col(Tables.PROMPT), 256))
+          TableWriter.appendRun(scored.where(col(Columns.REASON).isNull()).withColumn(Columns.RUN_ID, lit(runId))
+              .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256))
               .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
-          TableWriter.appendRun(rejectRows(scored.where(col(Tables.REASON).isNotNull())
+          TableWriter.appendRun(rejectRows(scored.where(col(Columns.REASON).isNotNull())
               .select(Tables.columns(Tables.PROMPTS)), runId), config.output(), Tables.REJECTS, runId);
           if (k == 0 && sc.canaryPrompts() > 0) {
             jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
-            CanaryCheck.Result c = CanaryCheck.run(scored.where(col(Tables.REASON).isNull()), spec, sc);
+            CanaryCheck.Result c = CanaryCheck.run(scored.where(col(Columns.REASON).isNull()), spec, sc);
             canaryPrompts = c.prompts();
             canary = c.prompts() == 0 ? null : c.maxAbsDiff();
           }
@@ -122,7 +124,7 @@ public final class ScoreStage {
       jsc.setJobGroup("count", "Counting the written tables", false);
       Dataset<Row> written = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
           runId);
-      Map<String, Long> scoredByBenchmark = countByBenchmark(written.select(Tables.BENCHMARK, Tables.PROMPT_ID)
+      Map<String, Long> scoredByBenchmark = countByBenchmark(written.select(Columns.BENCHMARK, Columns.PROMPT_ID)
           .distinct());
       long scoredPrompts = scoredByBenchmark.values().stream().mapToLong(Long::longValue).sum();
       long scoreRows = written.count();
@@ -133,7 +135,7 @@ public final class ScoreStage {
       Map<String, Long> rejectedByBenchmark = countByBenchmark(TableWriter.readRun(spark, config.output(),
           Tables.REJECTS, Tables.REJECTS_SCHEMA, runId));
       long rejected = rejectedByBenchmark.values().stream().mapToLong(Long::longValue).sum();
-      Map<String, long[]> byBenchmark = new java.util.TreeMap<>();
+      Map<String, RunRow.BenchmarkCounts> byBenchmark = new java.util.TreeMap<>();
       for (var b : config.benchmarks()) {
         long in = inByBenchmark.getOrDefault(b.name(), 0L);
         long ok = scoredByBenchmark.getOrDefault(b.name(), 0L);
@@ -142,7 +144,7 @@ public final class ScoreStage {
           throw new IllegalStateException("benchmark " + b.name() + ": rows_in = " + in + " but scored (" + ok
               + ") + rejected (" + bad + ") = " + (ok + bad) + ": rows were lost or duplicated");
         }
-        byBenchmark.put(b.name(), new long[] {in, ok, bad});
+        byBenchmark.put(b.name(), new RunRow.BenchmarkCounts(in, ok, bad));
       }
       if (scoredPrompts == 0) {
         throw new IllegalStateException("No prompt could be scored: all " + rowsIn + " input rows were rejected; "
@@ -159,7 +161,7 @@ public final class ScoreStage {
   }
 
   private static Dataset<Row> rejectRows(Dataset<Row> promptRows, String runId) {
-    return promptRows.withColumn(Tables.RUN_ID, lit(runId)).select(Tables.columns(Tables.REJECTS_SCHEMA));
+    return promptRows.withColumn(Columns.RUN_ID, lit(runId)).select(Tables.columns(Tables.REJECTS_SCHEMA));
   }
 
   /** Without resume: the run's scores partition starts empty, and every valid prompt is to score. */
@@ -182,15 +184,15 @@ public final class ScoreStage {
       return valid;
     }
     // a kept score must match the prompt's text and its labels now (label mappings may have changed)
-    Dataset<Row> now = valid.select(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.PROMPT_SHA256, Tables.SHOULD_REFUSE,
-        Tables.CATEGORY, Tables.SUBCATEGORY).alias("now");
-    Column same = col("old." + Tables.BENCHMARK).equalTo(col("now." + Tables.BENCHMARK));
-    for (String c : List.of(Tables.PROMPT_ID, Tables.PROMPT_SHA256, Tables.SHOULD_REFUSE, Tables.CATEGORY,
-        Tables.SUBCATEGORY)) {
+    Dataset<Row> now = valid.select(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.PROMPT_SHA256, Columns.SHOULD_REFUSE,
+        Columns.CATEGORY, Columns.SUBCATEGORY).alias("now");
+    Column same = col("old." + Columns.BENCHMARK).equalTo(col("now." + Columns.BENCHMARK));
+    for (String c : List.of(Columns.PROMPT_ID, Columns.PROMPT_SHA256, Columns.SHOULD_REFUSE, Columns.CATEGORY,
+        Columns.SUBCATEGORY)) {
       same = same.and(col("old." + c).eqNullSafe(col("now." + c)));
     }
     Dataset<Row> kept = existing.alias("old").join(now, same, "left_semi")
-        .dropDuplicates(Tables.BENCHMARK, Tables.PROMPT_ID, Tables.TEMPERATURE);
+        .dropDuplicates(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.TEMPERATURE);
     long existingRows = existing.count();
     long keptRows = kept.count();
     if (keptRows != existingRows) {
@@ -198,14 +200,14 @@ public final class ScoreStage {
       TableWriter.replaceRun(spark, kept, output, Tables.SCORES, runId);
     }
     Dataset<Row> done = TableWriter.readRun(spark, output, Tables.SCORES, Tables.SCORES_SCHEMA, runId)
-        .select(Tables.BENCHMARK, Tables.PROMPT_ID).distinct();
+        .select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct();
     return valid.join(done, scala.jdk.javaapi.CollectionConverters.asScala(
-        List.of(Tables.BENCHMARK, Tables.PROMPT_ID)).toSeq(), "left_anti");
+        List.of(Columns.BENCHMARK, Columns.PROMPT_ID)).toSeq(), "left_anti");
   }
 
   private static Map<String, Long> countByBenchmark(Dataset<Row> rows) {
     Map<String, Long> out = new java.util.TreeMap<>();
-    for (Row r : rows.groupBy(Tables.BENCHMARK).count().collectAsList()) {
+    for (Row r : rows.groupBy(Columns.BENCHMARK).count().collectAsList()) {
       out.put(r.getString(0), r.getLong(1));
     }
     return out;

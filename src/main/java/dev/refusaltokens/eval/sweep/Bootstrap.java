@@ -2,7 +2,7 @@ package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -113,9 +113,9 @@ public final class Bootstrap {
       Map<SweepPoint, Boolean> refusedAt = new java.util.HashMap<>();
       while (scores.hasNext()) {
         Row row = scores.next();
-        String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
-        double temperature = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
-        boolean shouldRefuse = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
+        String benchmark = row.getString(row.fieldIndex(Columns.BENCHMARK));
+        double temperature = row.getDouble(row.fieldIndex(Columns.TEMPERATURE));
+        boolean shouldRefuse = row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE));
         String category = ScoresRowReader.category(row);
         FirstTokenStats stats = null;
         int[] w = null;
@@ -125,7 +125,7 @@ public final class Bootstrap {
             for (int m : byKey.getOrDefault(Measure.key(temperature, b, c, shouldRefuse), List.of())) {
               if (w == null) {
                 stats = reader.stats(row);
-                w = weights(seed, benchmark, row.getString(row.fieldIndex(Tables.PROMPT_ID)), replicates);
+                w = weights(seed, benchmark, row.getString(row.fieldIndex(Columns.PROMPT_ID)), replicates);
               }
               FirstTokenStats s = stats;
               boolean refused = refusedAt.computeIfAbsent(measures.get(m).point(), p -> p.decide(s).isRefusal());

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.sum;
 import dev.refusaltokens.eval.decide.Calibration;
 import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -33,9 +33,9 @@ public final class CalibrationStage {
   static final String OTHER_TOKEN = "(other)";
 
   static final StructType PROMPTS = new StructType()
-      .add(Tables.TEMPERATURE, DataTypes.DoubleType, false)
-      .add(Tables.BENCHMARK, DataTypes.StringType, false)
-      .add(Tables.CATEGORY, DataTypes.StringType, false)
+      .add(Columns.TEMPERATURE, DataTypes.DoubleType, false)
+      .add(Columns.BENCHMARK, DataTypes.StringType, false)
+      .add(Columns.CATEGORY, DataTypes.StringType, false)
       .add("bin", DataTypes.IntegerType, false)
       .add("y", DataTypes.IntegerType, false)
       .add("p", DataTypes.DoubleType, false)
@@ -51,10 +51,10 @@ public final class CalibrationStage {
         .mapPartitions(new Expand(respondToken, refusalTokens), Encoders.row(PROMPTS))
         .cache();
     try {
-      List<Row> bins = prompts.groupBy(Tables.TEMPERATURE, Tables.BENCHMARK, Tables.CATEGORY, "bin")
+      List<Row> bins = prompts.groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, "bin")
           .agg(count("*").as("n"), sum("p").as("sp"), sum("y").as("sy"), sum("se").as("sse"))
           .collectAsList();
-      List<Row> firsts = prompts.groupBy(Tables.TEMPERATURE, Tables.BENCHMARK, Tables.CATEGORY, "first_token")
+      List<Row> firsts = prompts.groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, "first_token")
           .agg(count("*").as("n"))
           .collectAsList();
       return List.of(calibrationRows(bins, runId), firstTokenRows(firsts, runId));
@@ -133,18 +133,18 @@ public final class CalibrationStage {
         Row row = scores.next();
         FirstTokenStats s = stats.stats(row);
         double p = Math.min(1.0, Calibration.refusalProbability(s));
-        int y = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE)) ? 1 : 0;
+        int y = row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE)) ? 1 : 0;
         FirstToken first = s.greedyToken();
         String token = switch (first.kind()) {
           case RESPOND -> respondToken;
           case REFUSAL -> refusalTokens.get(first.refusalToken());
           case OTHER -> OTHER_TOKEN;
         };
-        double t = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
-        String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
+        double t = row.getDouble(row.fieldIndex(Columns.TEMPERATURE));
+        String benchmark = row.getString(row.fieldIndex(Columns.BENCHMARK));
         String category = ScoresRowReader.category(row);
-        for (String b : new String[] {benchmark, Tables.ALL}) {
-          for (String c : new String[] {category, Tables.ALL}) {
+        for (String b : new String[] {benchmark, Columns.ALL}) {
+          for (String c : new String[] {category, Columns.ALL}) {
             out.add(RowFactory.create(t, b, c, Calibration.bin(p), y, p, (p - y) * (p - y), token));
           }
         }

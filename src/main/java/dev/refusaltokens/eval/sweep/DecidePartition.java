@@ -2,7 +2,7 @@ package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -35,12 +35,12 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
     while (scores.hasNext()) {
       Row row = scores.next();
       FirstTokenStats stats = reader.stats(row);
-      String benchmark = row.getString(row.fieldIndex(Tables.BENCHMARK));
-      double temperature = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
-      boolean shouldRefuse = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
+      String benchmark = row.getString(row.fieldIndex(Columns.BENCHMARK));
+      double temperature = row.getDouble(row.fieldIndex(Columns.TEMPERATURE));
+      boolean shouldRefuse = row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE));
       long[] own = counts.computeIfAbsent(new Group(benchmark, temperature, ScoresRowReader.category(row),
           shouldRefuse), g -> new long[1 + points.size()]);
-      long[] all = counts.computeIfAbsent(new Group(benchmark, temperature, Tables.ALL, shouldRefuse),
+      long[] all = counts.computeIfAbsent(new Group(benchmark, temperature, Columns.ALL, shouldRefuse),
           g -> new long[1 + points.size()]);
       own[0]++;
       all[0]++;

@@ -12,6 +12,7 @@ import dev.refusaltokens.eval.decide.OperatingPoints;
 import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.SweepPoint;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,13 +41,13 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class GridStage {
 
   static final StructType CELLS = new StructType()
-      .add(Tables.TEMPERATURE, DataTypes.DoubleType, false)
-      .add(Tables.BENCHMARK, DataTypes.StringType, false)
-      .add(Tables.CATEGORY, DataTypes.StringType, false)
-      .add(Tables.SHOULD_REFUSE, DataTypes.BooleanType, false)
+      .add(Columns.TEMPERATURE, DataTypes.DoubleType, false)
+      .add(Columns.BENCHMARK, DataTypes.StringType, false)
+      .add(Columns.CATEGORY, DataTypes.StringType, false)
+      .add(Columns.SHOULD_REFUSE, DataTypes.BooleanType, false)
       .add("token", DataTypes.IntegerType, false)
       .add("grid_index", DataTypes.IntegerType, false)
-      .add(Tables.N, DataTypes.LongType, false);
+      .add(Columns.N, DataTypes.LongType, false);
 
   /** The rule name of the full grid's rows in {@code rates}. */
   public static final String FULL_GRID_RULE = "threshold_grid";
@@ -107,9 +108,9 @@ public final class GridStage {
   public Map<Double, Counts> counts(Dataset<Row> scores, String respondToken) {
     List<Row> cells = scores
         .mapPartitions(new CountCells(respondToken, refusalTokens, grid), Encoders.row(CELLS))
-        .groupBy(Tables.TEMPERATURE, Tables.BENCHMARK, Tables.CATEGORY, Tables.SHOULD_REFUSE, "token",
+        .groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE, "token",
             "grid_index")
-        .agg(sum(Tables.N).as(Tables.N))
+        .agg(sum(Columns.N).as(Columns.N))
         .collectAsList();
     Map<Double, Counts> out = new TreeMap<>();
     for (Row r : cells) {
@@ -229,7 +230,7 @@ public final class GridStage {
     counts.forEach((temperature, c) -> {
       Map<Group, CategoryCounts> withAll = new LinkedHashMap<>(c.byGroup());
       for (Group g : c.byGroup().keySet()) {
-        withAll.computeIfAbsent(new Group(g.benchmark(), Tables.ALL, g.shouldRefuse()),
+        withAll.computeIfAbsent(new Group(g.benchmark(), Columns.ALL, g.shouldRefuse()),
             x -> c.pooled(g.shouldRefuse(), g.benchmark(), null, newCounts()));
       }
       withAll.forEach((g, cc) -> groups.add(new FullGridRows.Slice(temperature, g, cc.n(), cc.atLeast())));
@@ -301,7 +302,7 @@ public final class GridStage {
   }
 
   private static String orAll(String value) {
-    return value == null ? Tables.ALL : value;
+    return value == null ? Columns.ALL : value;
   }
 
   private Object thresholds(int[] gridIndex) {
@@ -338,9 +339,9 @@ public final class GridStage {
       while (scores.hasNext()) {
         Row row = scores.next();
         FirstTokenStats s = stats.stats(row);
-        Key key = new Key(row.getDouble(row.fieldIndex(Tables.TEMPERATURE)),
-            row.getString(row.fieldIndex(Tables.BENCHMARK)), ScoresRowReader.category(row),
-            row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE)));
+        Key key = new Key(row.getDouble(row.fieldIndex(Columns.TEMPERATURE)),
+            row.getString(row.fieldIndex(Columns.BENCHMARK)), ScoresRowReader.category(row),
+            row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE)));
         counts.computeIfAbsent(key, k -> new CategoryCounts(s.refusalTokenCount(), grid)).add(s);
       }
       List<Row> out = new ArrayList<>();

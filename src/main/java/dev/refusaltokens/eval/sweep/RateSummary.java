@@ -1,6 +1,6 @@
 package dev.refusaltokens.eval.sweep;
 
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,20 +25,20 @@ public final class RateSummary {
     thresholds.forEach(t -> columns.add(String.format(Locale.ROOT, "tau=%.2f", t)));
     // category → column → [n_refuse, refused_refuse, n_answer, refused_answer]
     Map<String, Map<String, long[]>> cells = new TreeMap<>((a, b) ->
-        a.equals(Tables.ALL) ? (b.equals(Tables.ALL) ? 0 : -1) : b.equals(Tables.ALL) ? 1 : a.compareTo(b));
+        a.equals(Columns.ALL) ? (b.equals(Columns.ALL) ? 0 : -1) : b.equals(Columns.ALL) ? 1 : a.compareTo(b));
     for (Row r : rates) {
-      if (r.getDouble(r.fieldIndex(Tables.TEMPERATURE)) != temperature) {
+      if (r.getDouble(r.fieldIndex(Columns.TEMPERATURE)) != temperature) {
         continue;
       }
       String column = column(r, refusalTokenCount, thresholds);
       if (column == null) {
         continue;
       }
-      long[] c = cells.computeIfAbsent(r.getString(r.fieldIndex(Tables.CATEGORY)), k -> new TreeMap<>())
+      long[] c = cells.computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), k -> new TreeMap<>())
           .computeIfAbsent(column, k -> new long[4]);
-      int offset = r.getBoolean(r.fieldIndex(Tables.SHOULD_REFUSE)) ? 0 : 2;
-      c[offset] += r.getLong(r.fieldIndex(Tables.N));
-      c[offset + 1] += r.getLong(r.fieldIndex(Tables.REFUSED));
+      int offset = r.getBoolean(r.fieldIndex(Columns.SHOULD_REFUSE)) ? 0 : 2;
+      c[offset] += r.getLong(r.fieldIndex(Columns.N));
+      c[offset + 1] += r.getLong(r.fieldIndex(Columns.REFUSED));
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "%-32s %8s %8s", "category (T=" + temperature + ")", "n_refuse",
@@ -63,9 +63,9 @@ public final class RateSummary {
   public static String formatOperatingPoints(List<Row> points) {
     StringBuilder sb = new StringBuilder();
     for (Row r : points) {
-      Map<String, Double> t = r.getJavaMap(r.fieldIndex(Tables.THRESHOLDS));
+      Map<String, Double> t = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
       sb.append(String.format(Locale.ROOT, "operating point %s (T=%s): %s, refusal %.3f, false refusal %.3f, "
-              + "thresholds %s%n", r.getString(r.fieldIndex("name")), r.getDouble(r.fieldIndex(Tables.TEMPERATURE)),
+              + "thresholds %s%n", r.getString(r.fieldIndex("name")), r.getDouble(r.fieldIndex(Columns.TEMPERATURE)),
           r.getBoolean(r.fieldIndex("feasible")) ? "targets met"
               : String.format(Locale.ROOT, "INFEASIBLE (closest point, shortfall %.3f)",
                   r.getDouble(r.fieldIndex("shortfall"))),
@@ -76,11 +76,11 @@ public final class RateSummary {
   }
 
   private static String column(Row r, int refusalTokenCount, List<Double> thresholds) {
-    String rule = r.getString(r.fieldIndex(Tables.RULE));
+    String rule = r.getString(r.fieldIndex(Columns.RULE));
     if (rule.equals("greedy")) {
       return "greedy";
     }
-    Map<String, Double> t = r.getJavaMap(r.fieldIndex(Tables.THRESHOLDS));
+    Map<String, Double> t = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
     if (!rule.equals("threshold") || t.size() != refusalTokenCount) {
       return null;
     }

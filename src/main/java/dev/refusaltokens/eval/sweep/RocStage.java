@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -30,8 +31,8 @@ import org.apache.spark.sql.types.StructType;
 public final class RocStage {
 
   static final StructType SCORED = new StructType()
-      .add(Tables.TEMPERATURE, DataTypes.DoubleType, false)
-      .add(Tables.CATEGORY, DataTypes.StringType, false)
+      .add(Columns.TEMPERATURE, DataTypes.DoubleType, false)
+      .add(Columns.CATEGORY, DataTypes.StringType, false)
       .add("positive", DataTypes.IntegerType, false)
       .add("score", DataTypes.DoubleType, false);
 
@@ -40,14 +41,14 @@ public final class RocStage {
   /** {@link Tables#ROC_SCHEMA} rows of one run. */
   public static Dataset<Row> roc(Dataset<Row> scores, String respondToken, List<String> refusalTokens,
       String runId) {
-    List<String> categories = scores.where(col(Tables.SHOULD_REFUSE)).select(Tables.CATEGORY).distinct()
+    List<String> categories = scores.where(col(Columns.SHOULD_REFUSE)).select(Columns.CATEGORY).distinct()
         .collectAsList().stream()
         .map(r -> r.isNullAt(0) ? ScoresRowReader.NO_CATEGORY : r.getString(0)).sorted().toList();
     Dataset<Row> points = scores
         .mapPartitions(new ScorePrompts(respondToken, refusalTokens, categories), Encoders.row(SCORED))
-        .groupBy(Tables.TEMPERATURE, Tables.CATEGORY, "score")
+        .groupBy(Columns.TEMPERATURE, Columns.CATEGORY, "score")
         .agg(sum("positive").as("pos"), sum(lit(1).minus(col("positive"))).as("neg"));
-    WindowSpec group = Window.partitionBy(Tables.TEMPERATURE, Tables.CATEGORY);
+    WindowSpec group = Window.partitionBy(Columns.TEMPERATURE, Columns.CATEGORY);
     WindowSpec descending = group.orderBy(col("score").desc());
     Dataset<Row> curve = points
         .withColumn("cum_pos", sum("pos").over(descending))
@@ -66,7 +67,7 @@ public final class RocStage {
         .withColumn("point", org.apache.spark.sql.functions.row_number().over(descending).minus(1));
     return withArea
         .withColumn("threshold", col("score"))
-        .withColumn(Tables.RUN_ID, lit(runId))
+        .withColumn(Columns.RUN_ID, lit(runId))
         .select(Tables.columns(Tables.ROC_SCHEMA));
   }
 
@@ -105,9 +106,9 @@ public final class RocStage {
           FirstTokenStats s = stats.stats(row);
           // the same number Rule.THRESHOLD compares with τ
           double score = Math.exp(s.refusalLogprob(s.topRefusalToken()));
-          double t = row.getDouble(row.fieldIndex(Tables.TEMPERATURE));
-          boolean positive = row.getBoolean(row.fieldIndex(Tables.SHOULD_REFUSE));
-          pending.add(RowFactory.create(t, Tables.ALL, positive ? 1 : 0, score));
+          double t = row.getDouble(row.fieldIndex(Columns.TEMPERATURE));
+          boolean positive = row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE));
+          pending.add(RowFactory.create(t, Columns.ALL, positive ? 1 : 0, score));
           if (positive) {
             pending.add(RowFactory.create(t, ScoresRowReader.category(row), 1, score));
           } else {

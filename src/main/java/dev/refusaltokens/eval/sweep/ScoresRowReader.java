@@ -1,7 +1,7 @@
 package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -22,17 +22,17 @@ final class ScoresRowReader implements Serializable {
   }
 
   FirstTokenStats stats(Row row) {
-    Map<String, Double> logprobs = row.getJavaMap(row.fieldIndex(Tables.LOGPROBS));
+    Map<String, Double> logprobs = row.getJavaMap(row.fieldIndex(Columns.LOGPROBS));
     double[] refusal = new double[refusalTokens.size()];
     for (int c = 0; c < refusal.length; c++) {
       refusal[c] = require(logprobs, refusalTokens.get(c));
     }
     return new FirstTokenStats(require(logprobs, respondToken), refusal,
-        row.getDouble(row.fieldIndex(Tables.OTHER_LOGPROB)));
+        row.getDouble(row.fieldIndex(Columns.OTHER_LOGPROB)));
   }
 
   static String category(Row row) {
-    String category = row.getString(row.fieldIndex(Tables.CATEGORY));
+    String category = row.getString(row.fieldIndex(Columns.CATEGORY));
     return category == null ? NO_CATEGORY : category;
   }
 

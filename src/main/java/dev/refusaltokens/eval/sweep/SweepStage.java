@@ -7,7 +7,7 @@ import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.SweepPlan;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Columns;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,13 +28,13 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class SweepStage {
 
   static final StructType COUNTS = new StructType()
-      .add(Tables.BENCHMARK, DataTypes.StringType, false)
+      .add(Columns.BENCHMARK, DataTypes.StringType, false)
       .add("point", DataTypes.IntegerType, false)
-      .add(Tables.TEMPERATURE, DataTypes.DoubleType, false)
-      .add(Tables.CATEGORY, DataTypes.StringType, false)
-      .add(Tables.SHOULD_REFUSE, DataTypes.BooleanType, false)
-      .add(Tables.N, DataTypes.LongType, false)
-      .add(Tables.REFUSED, DataTypes.LongType, false);
+      .add(Columns.TEMPERATURE, DataTypes.DoubleType, false)
+      .add(Columns.CATEGORY, DataTypes.StringType, false)
+      .add(Columns.SHOULD_REFUSE, DataTypes.BooleanType, false)
+      .add(Columns.N, DataTypes.LongType, false)
+      .add(Columns.REFUSED, DataTypes.LongType, false);
 
   private SweepStage() {}
 
@@ -45,9 +45,9 @@ public final class SweepStage {
         config.logitBias());
     List<Row> counts = scores
         .mapPartitions(new DecidePartition(respondToken, refusalTokens, points), Encoders.row(COUNTS))
-        .groupBy(Tables.BENCHMARK, "point", Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
-        .agg(sum(Tables.N).as(Tables.N), sum(Tables.REFUSED).as(Tables.REFUSED))
-        .orderBy("point", Tables.BENCHMARK, Tables.TEMPERATURE, Tables.CATEGORY, Tables.SHOULD_REFUSE)
+        .groupBy(Columns.BENCHMARK, "point", Columns.TEMPERATURE, Columns.CATEGORY, Columns.SHOULD_REFUSE)
+        .agg(sum(Columns.N).as(Columns.N), sum(Columns.REFUSED).as(Columns.REFUSED))
+        .orderBy("point", Columns.BENCHMARK, Columns.TEMPERATURE, Columns.CATEGORY, Columns.SHOULD_REFUSE)
         .collectAsList();
     // bootstrap bounds for every rule but logit_bias, whose full bias grid (thousands of points) would
     // cost points × replicates counters per group; those rows keep Wilson bounds, as their interval says
@@ -61,7 +61,7 @@ public final class SweepStage {
       if (config.bootstrap() && point.rule() != Rule.LOGIT_BIAS) {
         String category = c.getString(3);
         measures.add(new Bootstrap.Measure(point, c.getDouble(2), c.getString(0),
-            category.equals(Tables.ALL) ? null : category, c.getBoolean(4)));
+            category.equals(Columns.ALL) ? null : category, c.getBoolean(4)));
         measured.add(i);
       } else {
         bounds[i] = RateInterval.wilson(c.getLong(5), c.getLong(6), config.confidence());

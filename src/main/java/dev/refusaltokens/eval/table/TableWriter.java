@@ -24,16 +24,16 @@ public final class TableWriter {
 
   /** Run ids are {@code [A-Za-z0-9_.-]}: the partition folder name needs no escaping. */
   static String partitionPath(String output, String table, String runId) {
-    return path(output, table) + "/" + Tables.RUN_ID + "=" + runId;
+    return path(output, table) + "/" + Columns.RUN_ID + "=" + runId;
   }
 
   public static void writeRun(Dataset<Row> rows, String output, String table, String runId) {
-    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
+    rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
   }
 
   /** Adds rows to a run's partition (one committed Spark write: a retried task never duplicates rows). */
   public static void appendRun(Dataset<Row> rows, String output, String table, String runId) {
-    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Append).parquet(partitionPath(output, table, runId));
+    rows.drop(Columns.RUN_ID).write().mode(SaveMode.Append).parquet(partitionPath(output, table, runId));
   }
 
   /**
@@ -42,7 +42,7 @@ public final class TableWriter {
    */
   public static void replaceRun(SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
     String side = path(output, table) + "/_replace-" + runId;
-    rows.drop(Tables.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
+    rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
     org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
     try {
       org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -79,12 +79,25 @@ public final class TableWriter {
     }
   }
 
+  /** Every run's rows of a table; no rows (with the schema) when the table does not exist yet. */
+  public static Dataset<Row> readAllRuns(SparkSession spark, String output, String table, StructType schema) {
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(path(output, table));
+    try {
+      if (!dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
+        return spark.createDataFrame(java.util.List.of(), schema);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return spark.read().schema(schema).parquet(dir.toString());
+  }
+
   /**
    * One run's rows of a table. The schema is given, not inferred: an inferred {@code run_id} such as
    * "42" would otherwise come back as an integer.
    */
   public static Dataset<Row> readRun(SparkSession spark, String output, String table, StructType schema,
       String runId) {
-    return spark.read().schema(schema).parquet(path(output, table)).where(col(Tables.RUN_ID).equalTo(runId));
+    return spark.read().schema(schema).parquet(path(output, table)).where(col(Columns.RUN_ID).equalTo(runId));
   }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.decide.FirstToken;
@@ -117,8 +118,8 @@ class EvaluationJobTest {
 
   @Test
   void runsRowRecordsTheRunAndItsCounts() {
-    RunRecord r = first.run();
-    assertThat(r.status()).isEqualTo(RunRecord.SUCCEEDED);
+    RunRow r = first.run();
+    assertThat(r.status()).isEqualTo(RunRow.SUCCEEDED);
     assertThat(r.rowsIn()).isEqualTo(177);
     assertThat(r.rowsScored() + r.rowsRejected()).isEqualTo(r.rowsIn());
     assertThat(r.canaryPrompts()).isEqualTo(8);
@@ -366,7 +367,7 @@ class EvaluationJobTest {
         "report.interval", "bootstrap", "report.bootstrap_replicates", "200",
         "sweep.full_grid_rates_max_points", "3124"));
     EvalConfig tooSmall = config("r1", settings);
-    RunRecord run = EvaluationJob.scoredRun(spark, tooSmall);
+    RunRow run = EvaluationJob.scoredRun(spark, tooSmall);
     assertThatThrownBy(() -> EvaluationJob.sweep(spark, tooSmall, run, Clock.systemUTC()))
         .isInstanceOf(dev.refusaltokens.eval.config.ConfigException.class)
         .hasMessageContaining("sweep.full_grid_rates_max_points").hasMessageContaining("3125 points");

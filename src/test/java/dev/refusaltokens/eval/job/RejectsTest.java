@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.job;
 
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.bench.PromptLoader;
 import static dev.refusaltokens.eval.testing.TestData.duckdb;
 import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
@@ -50,7 +51,7 @@ class RejectsTest {
         "benchmarks", "[{name: broken, path: '" + file + "', should_refuse: false}]",
         "scoring.canary_prompts", "2"), Clock.systemUTC());
 
-    RunRecord run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+    RunRow run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
         Clock.systemUTC());
 
     assertThat(run.rowsIn()).isEqualTo(11);
@@ -77,7 +78,7 @@ class RejectsTest {
 
     // Re-running the run id on clean input replaces every table's partition, including with no rejects.
     Files.write(file, List.of("{\"id\": \"new\", \"prompt\": \"What is the capital of Peru?\"}"));
-    RunRecord again = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+    RunRow again = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
         Clock.systemUTC());
     assertThat(again.rowsRejected()).isZero();
     assertThat(duckdb("SELECT count(*) FROM " + table(output, "rejects")).get(0)[0]).isEqualTo(0L);
@@ -122,7 +123,7 @@ class RejectsTest {
     assertThat(config.benchmarks()).extracting(b -> b.format()).containsExactly("csv");
     PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
 
-    RunRecord run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+    RunRow run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
         Clock.systemUTC());
 
     assertThat(run.rowsIn()).isEqualTo(9); // data lines; the header is not a row
@@ -178,7 +179,7 @@ class RejectsTest {
     EvalConfig config = ConfigLoader.load(null, Map.of("run_id", "example", "output", "'" + output + "'",
         "benchmarks", "[conf/examples/mixed_labels.yaml]", "scoring.canary_prompts", "0"), Clock.systemUTC());
     PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
-    RunRecord run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
+    RunRow run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
         Clock.systemUTC());
     assertThat(run.rowsIn()).isEqualTo(40);
     assertThat(run.rowsScored()).isEqualTo(40);
@@ -205,7 +206,7 @@ class RejectsTest {
         Clock.systemUTC());
     assertThat(config.benchmarks().get(0).format()).isEqualTo("parquet");
     PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
-    RunRecord run = EvaluationJob.score(spark, config, ModelSpec.open(config.model()), Clock.systemUTC());
+    RunRow run = EvaluationJob.score(spark, config, ModelSpec.open(config.model()), Clock.systemUTC());
     assertThat(new long[] {run.rowsIn(), run.rowsScored(), run.rowsRejected()}).containsExactly(3, 2, 1);
     assertThat(duckdb("SELECT prompt_id, should_refuse FROM " + table(output, "scores") + " ORDER BY 1"))
         .containsExactly(new Object[] {"1", true}, new Object[] {"2", false});

@@ -1,0 +1,50 @@
+package dev.refusaltokens.eval.table;
+
+import java.util.Arrays;
+import java.util.Optional;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Every table the job writes: its folder name under the output and its schema (owned by the table's
+ * record). Each is Parquet under {@code <output>/<name>/}, partitioned by {@code run_id};
+ * {@code docs/tables.md} documents each column.
+ */
+public enum Table {
+  RUNS("runs", RunRow.SCHEMA),
+  SCORES("scores", ScoreRow.SCHEMA),
+  REJECTS("rejects", RejectRow.SCHEMA),
+  RATES("rates", Tables.RATES_SCHEMA),
+  FRONTIER("frontier", Tables.FRONTIER_SCHEMA),
+  OPERATING_POINTS("operating_points", Tables.OPERATING_POINTS_SCHEMA),
+  ROC("roc", Tables.ROC_SCHEMA),
+  CALIBRATION("calibration", Tables.CALIBRATION_SCHEMA),
+  FIRST_TOKENS("first_tokens", Tables.FIRST_TOKENS_SCHEMA),
+  REGRESSIONS("regressions", Tables.REGRESSIONS_SCHEMA);
+
+  private final String id;
+  private final StructType schema;
+
+  Table(String id, StructType schema) {
+    this.id = id;
+    this.schema = schema;
+  }
+
+  /** The folder name, also the SQL view name in {@code jobs/sql.sh}. */
+  public String id() {
+    return id;
+  }
+
+  /** The schema, {@code run_id} (the partition column) last. */
+  public StructType schema() {
+    return schema;
+  }
+
+  public static Optional<Table> byId(String id) {
+    return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+  }
+
+  @Override
+  public String toString() {
+    return id;
+  }
+}
