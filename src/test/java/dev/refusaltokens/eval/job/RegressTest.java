@@ -180,9 +180,9 @@ class RegressTest {
   }
 
   @Test
-  void theReadmeQueriesRunAndAnswer() throws java.io.IOException {
-    String readme = java.nio.file.Files.readString(Path.of("README.md"));
-    String examples = readme.substring(readme.indexOf("<!-- sql-examples"), readme.indexOf("On a cluster, register"));
+  void theDocumentedQueriesRunAndAnswer() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(Path.of("docs/regress-and-sql.md"));
+    String examples = doc.substring(doc.indexOf("<!-- sql-examples"), doc.indexOf("On a cluster, register"));
     java.util.regex.Matcher block = java.util.regex.Pattern.compile("```sql\n(.*?)```", java.util.regex.Pattern.DOTALL)
         .matcher(examples);
     int queries = 0;
