@@ -340,7 +340,11 @@ public final class ConfigLoader {
       if (b.shouldRefuse() != null) {
         bm.put("should_refuse", b.shouldRefuse());
       } else {
-        bm.put("label", Map.of("column", b.labelColumn(), "values", new java.util.TreeMap<>(b.labelValues())));
+        // LinkedHashMap, not Map.of: Map.of iterates in an order salted per JVM, and runs.config is compared
+        Map<String, Object> label = new LinkedHashMap<>();
+        label.put("column", b.labelColumn());
+        label.put("values", new java.util.TreeMap<>(b.labelValues()));
+        bm.put("label", label);
       }
       bm.put("category_map", new java.util.TreeMap<>(b.categoryMap()));
       benchmarks.add(bm);
@@ -371,7 +375,12 @@ public final class ConfigLoader {
     sweep.put("logit_bias", bias);
     sweep.put("frontier_max_points", c.sweep().frontierMaxPoints());
     sweep.put("frontier_pairs", c.sweep().frontierPairs() == null ? null : c.sweep().frontierPairs().stream()
-        .map(p -> Map.of("refusal", p.refusal(), "answer", p.answer())).toList());
+        .map(p -> {
+          Map<String, Object> pm = new LinkedHashMap<>();
+          pm.put("refusal", p.refusal());
+          pm.put("answer", p.answer());
+          return pm;
+        }).toList());
     sweep.put("full_grid_rates_max_points", c.sweep().fullGridRatesMaxPoints());
     m.put("sweep", sweep);
     Map<String, Object> report = new LinkedHashMap<>();
@@ -400,7 +409,7 @@ public final class ConfigLoader {
     m.put("regress", regress);
     Map<String, Object> spark = new LinkedHashMap<>();
     spark.put("master", c.sparkMaster());
-    spark.put("conf", c.sparkConf());
+    spark.put("conf", new java.util.TreeMap<>(c.sparkConf())); // sorted: EvalConfig holds a Map.copyOf
     m.put("spark", spark);
     try {
       return YAML.writeValueAsString(m);
