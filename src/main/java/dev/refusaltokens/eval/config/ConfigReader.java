@@ -25,9 +25,14 @@ final class ConfigReader {
     this(root, "");
   }
 
-  ConfigReader(ObjectNode root, String prefix) {
+  private ConfigReader(ObjectNode root, String prefix) {
     this.root = root;
     this.prefix = prefix;
+  }
+
+  /** A reader of one mapping inside this config (a list item), its keys named {@code prefix + key}. */
+  ConfigReader item(ObjectNode node, String prefix) {
+    return new ConfigReader(node, prefix);
   }
 
   /** The node of a key as written (marked read); its parts are validated by the caller. */
