@@ -112,7 +112,7 @@ public final class EvaluationJob {
             + what + " was " + v[0] + " and is now " + v[1] + "; rerun without --resume, or use another --run-id");
       }
     });
-    String beforeTime = modelKey(before.config(), "chat_template_time");
+    String beforeTime = chatTemplateTime(before.config());
     if (beforeTime != null && !renderedAlike(spec, beforeTime, spec.chatTemplateTime())) {
       throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
           + "chat template prints the date or time (strftime_now), and the prompts rendered at " + beforeTime
@@ -130,21 +130,21 @@ public final class EvaluationJob {
             .render(spec.systemPrompt(), prompt));
   }
 
-  private static String modelKey(String yaml, String key) {
+  /** The recorded chat template time; null when recorded before the key existed, or unreadable. */
+  private static String chatTemplateTime(String yaml) {
     try {
-      com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper(
-          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml).path("model").path(key);
-      return n.isNull() || n.isMissingNode() ? null : n.asText();
-    } catch (java.io.IOException e) {
+      return dev.refusaltokens.eval.config.RecordedConfig.of(yaml).model().chatTemplateTime();
+    } catch (java.io.UncheckedIOException | dev.refusaltokens.eval.config.ConfigException e) {
       return null;
     }
   }
 
+  /** The recorded temperatures, written as a JSON list ([1.0,2.0]) as this message always showed them. */
   private static String temperatures(String yaml) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-          .readTree(yaml).path("scoring").path("temperatures").toString();
-    } catch (java.io.IOException e) {
+      return dev.refusaltokens.eval.config.RecordedConfig.of(yaml).scoring().temperatures().stream()
+          .map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "[", "]"));
+    } catch (java.io.UncheckedIOException | dev.refusaltokens.eval.config.ConfigException e) {
       return "(unreadable config)";
     }
   }

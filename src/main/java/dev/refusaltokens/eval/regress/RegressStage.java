@@ -3,9 +3,7 @@ package dev.refusaltokens.eval.regress;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.refusaltokens.eval.config.RecordedConfig;
 import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
@@ -45,8 +43,6 @@ public final class RegressStage {
 
   /** What a comparison found: the runs, the rows written, whether any row is a regression, the verdict. */
   public record Outcome(String baseline, String candidate, List<Row> rows, boolean regressed, String verdict) {}
-
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private RegressStage() {}
 
@@ -274,8 +270,8 @@ public final class RegressStage {
 
   /** Keys whose values differ between two effective configurations (run_id aside), "key: old -> new". */
   static List<String> configDiff(String baseline, String candidate) {
-    Map<String, String> a = flatten(baseline);
-    Map<String, String> b = flatten(candidate);
+    Map<String, String> a = RecordedConfig.flatKeys(baseline);
+    Map<String, String> b = RecordedConfig.flatKeys(candidate);
     Set<String> keys = new TreeSet<>(a.keySet());
     keys.addAll(b.keySet());
     List<String> out = new ArrayList<>();
@@ -285,25 +281,6 @@ public final class RegressStage {
       }
     }
     return out;
-  }
-
-  private static Map<String, String> flatten(String yaml) {
-    Map<String, String> out = new LinkedHashMap<>();
-    try {
-      flatten("", YAML.readTree(yaml), out);
-    } catch (IOException e) {
-      out.put("(config)", "unreadable: " + e.getMessage());
-    }
-    return out;
-  }
-
-  private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
-    if (node != null && node.isObject()) {
-      node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-          e.getValue(), out));
-    } else {
-      out.put(prefix, node == null ? "null" : node.toString());
-    }
   }
 
   private static void writeVerdict(SparkSession spark, String output, String candidate, String verdict) {
@@ -346,12 +323,7 @@ public final class RegressStage {
 
   private static Set<String> benchmarks(Row run) {
     Set<String> out = new TreeSet<>();
-    try {
-      YAML.readTree(run.getString(run.fieldIndex("config"))).path("benchmarks")
-          .forEach(b -> out.add(b.path("name").asText()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    RecordedConfig.of(run.getString(run.fieldIndex("config"))).benchmarks().forEach(b -> out.add(b.name()));
     return out;
   }
 
