@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
+import dev.refusaltokens.eval.config.BenchmarkFormat;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Tables;
@@ -58,7 +59,7 @@ public final class PromptLoader {
           throw ConfigException.badValue(key, spec.path(), "is an empty prompt set",
               "give a file with prompts in it, or remove the benchmark");
         }
-        if (spec.format().equals(BenchmarkSpec.CSV) && files.size() > 1) {
+        if (spec.format() == BenchmarkFormat.CSV && files.size() > 1) {
           throw ConfigException.badValue(key, spec.path(), "is " + files.size() + " CSV files",
               "give one CSV file per benchmark (each file has its own header), or convert the set to JSON Lines or Parquet");
         }
@@ -100,7 +101,7 @@ public final class PromptLoader {
   private static List<String> columns(BenchmarkSpec spec, FileSystem fs, Path file, Configuration conf)
       throws IOException {
     switch (spec.format()) {
-      case BenchmarkSpec.PARQUET -> {
+      case PARQUET -> {
         try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
             org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
           List<org.apache.parquet.schema.Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
@@ -115,7 +116,7 @@ public final class PromptLoader {
           return fields.stream().map(org.apache.parquet.schema.Type::getName).toList();
         }
       }
-      case BenchmarkSpec.CSV -> {
+      case CSV -> {
         try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
             java.nio.charset.StandardCharsets.UTF_8))) {
           return header(in.readLine(), spec);
@@ -190,9 +191,9 @@ public final class PromptLoader {
     Dataset<Row> all = null;
     for (BenchmarkSpec spec : specs) {
       JavaRDD<Row> rows = switch (spec.format()) {
-        case BenchmarkSpec.PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
+        case PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
             .map(new ParseParquetRow(spec));
-        case BenchmarkSpec.CSV -> {
+        case CSV -> {
           JavaRDD<String> lines = jsc.textFile(spec.path()); // one file (checked before the run)
           List<String> header = header(lines.first(), spec);
           yield lines.zipWithIndex().filter(new NotHeader()).map(new ParseCsvLine(spec, header));

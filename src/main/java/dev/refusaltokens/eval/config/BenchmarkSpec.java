@@ -6,7 +6,6 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -17,7 +16,7 @@ import java.util.regex.Pattern;
  *
  * @param name benchmark name ({@code rates.benchmark} etc.)
  * @param path file, folder or glob Spark reads (local or any Hadoop file system URI)
- * @param format {@code jsonl}, {@code csv} (header line, one record per line) or {@code parquet}
+ * @param format JSON Lines, CSV (header line, one record per line) or Parquet; null: by the path's extension
  * @param idColumn column of the prompt id; null: a stable hash of the prompt text
  * @param promptColumn column of the prompt text
  * @param categoryColumn column of the category; null: {@code category} when the input has it
@@ -28,7 +27,7 @@ import java.util.regex.Pattern;
  * @param categoryMap benchmark category → category reported (e.g. the model's category names)
  * @param source the YAML file that declared it, null when inline (for error messages)
  */
-public record BenchmarkSpec(String name, String path, String format, String idColumn, String promptColumn,
+public record BenchmarkSpec(String name, String path, BenchmarkFormat format, String idColumn, String promptColumn,
     String categoryColumn, String subcategoryColumn, Boolean shouldRefuse, String labelColumn,
     Map<String, Boolean> labelValues, Map<String, String> categoryMap, String source) implements Serializable {
 
@@ -46,9 +45,6 @@ public record BenchmarkSpec(String name, String path, String format, String idCo
   static final String LABEL_VALUES = "label.values";
   static final String CATEGORY_MAP = "category_map";
 
-  public static final String JSONL = "jsonl";
-  public static final String CSV = "csv";
-  public static final String PARQUET = "parquet";
   public static final String DEFAULT_ID_COLUMN = "id";
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";
   private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -61,26 +57,15 @@ public record BenchmarkSpec(String name, String path, String format, String idCo
 
   /** A CoCoNot-style JSON Lines set ({@code id, prompt, category, subcategory}) with a constant label. */
   public BenchmarkSpec(String name, String path, boolean shouldRefuse) {
-    this(name, path, JSONL, DEFAULT_ID_COLUMN, DEFAULT_PROMPT_COLUMN, null, null, shouldRefuse, null, Map.of(),
-        Map.of(), null);
+    this(name, path, BenchmarkFormat.JSONL, DEFAULT_ID_COLUMN, DEFAULT_PROMPT_COLUMN, null, null, shouldRefuse,
+        null, Map.of(), Map.of(), null);
   }
 
   public BenchmarkSpec {
-    String where = source == null ? "" : " (in " + source + ")";
-    if (name == null || !NAME_PATTERN.matcher(name).matches()) {
-      throw ConfigException.badValue(KEY + "[]." + NAME + where, name, "is not a valid benchmark name",
-          "use 1-64 letters, digits, '_', '-' or '.'");
-    }
-    String key = KEY + "[" + name + "].";
-    if (path == null || path.isBlank()) {
-      throw ConfigException.badValue(key + PATH + where, path, "is empty", "give the prompt set's file or folder");
-    }
+    String where = where(source);
+    String key = checkedKey(name, path, source);
     if (format == null) {
-      format = formatOf(path);
-    }
-    if (!format.equals(JSONL) && !format.equals(CSV) && !format.equals(PARQUET)) {
-      throw ConfigException.badValue(key + FORMAT + where, format, "is not a supported format",
-          "use jsonl, csv or parquet (by default the file extension decides)");
+      format = BenchmarkFormat.ofPath(path);
     }
     if (promptColumn == null || promptColumn.isBlank()) {
       throw ConfigException.badValue(key + PROMPT_COLUMN + where, promptColumn, "is empty",
@@ -130,19 +115,21 @@ public record BenchmarkSpec(String name, String path, String format, String idCo
   private static BenchmarkSpec read(ConfigReader item, String source) {
     String idColumn = item.explicitNull(ID_COLUMN) ? null : item.string(ID_COLUMN, DEFAULT_ID_COLUMN);
     item.string(ID_COLUMN, null); // an explicit null is read too
-    BenchmarkSpec spec = new BenchmarkSpec(
-        item.string(NAME, null),
-        item.string(PATH, null),
-        item.string(FORMAT, null),
-        idColumn,
-        item.string(PROMPT_COLUMN, DEFAULT_PROMPT_COLUMN),
-        item.string(CATEGORY_COLUMN, null),
-        item.string(SUBCATEGORY_COLUMN, null),
-        item.optionalBool(SHOULD_REFUSE),
-        item.string(LABEL_COLUMN, null),
-        item.boolMap(LABEL_VALUES),
-        item.stringMap(CATEGORY_MAP),
-        source);
+    String name = item.string(NAME, null);
+    String path = item.string(PATH, null);
+    String format = item.string(FORMAT, null);
+    String promptColumn = item.string(PROMPT_COLUMN, DEFAULT_PROMPT_COLUMN);
+    String categoryColumn = item.string(CATEGORY_COLUMN, null);
+    String subcategoryColumn = item.string(SUBCATEGORY_COLUMN, null);
+    Boolean shouldRefuse = item.optionalBool(SHOULD_REFUSE);
+    String labelColumn = item.string(LABEL_COLUMN, null);
+    Map<String, Boolean> labelValues = item.boolMap(LABEL_VALUES);
+    Map<String, String> categoryMap = item.stringMap(CATEGORY_MAP);
+    // the format's message names the benchmark, so a bad name or path is reported first
+    BenchmarkFormat parsed = format == null ? null
+        : BenchmarkFormat.parse(format, checkedKey(name, path, source) + FORMAT + where(source));
+    BenchmarkSpec spec = new BenchmarkSpec(name, path, parsed, idColumn, promptColumn, categoryColumn,
+        subcategoryColumn, shouldRefuse, labelColumn, labelValues, categoryMap, source);
     item.rejectUnknownKeys();
     return spec;
   }
@@ -151,7 +138,7 @@ public record BenchmarkSpec(String name, String path, String format, String idCo
   void write(ConfigWriter w) {
     w.put(NAME, name);
     w.put(PATH, path);
-    w.put(FORMAT, format);
+    w.put(FORMAT, format.id());
     w.put(ID_COLUMN, idColumn);
     w.put(PROMPT_COLUMN, promptColumn);
     w.put(CATEGORY_COLUMN, categoryColumn);
@@ -170,9 +157,22 @@ public record BenchmarkSpec(String name, String path, String format, String idCo
     return shouldRefuse != null ? shouldRefuse == refuse : labelValues.containsValue(refuse);
   }
 
-  /** The format a path's extension implies: {@code .csv}, {@code .parquet}, else JSON Lines. */
-  static String formatOf(String path) {
-    String p = path.toLowerCase(Locale.ROOT);
-    return p.endsWith(".csv") ? CSV : p.endsWith(".parquet") ? PARQUET : JSONL;
+  /** {@code benchmarks[name].}, the start of every other key's message, once the name and path are valid. */
+  private static String checkedKey(String name, String path, String source) {
+    if (name == null || !NAME_PATTERN.matcher(name).matches()) {
+      throw ConfigException.badValue(KEY + "[]." + NAME + where(source), name, "is not a valid benchmark name",
+          "use 1-64 letters, digits, '_', '-' or '.'");
+    }
+    String key = KEY + "[" + name + "].";
+    if (path == null || path.isBlank()) {
+      throw ConfigException.badValue(key + PATH + where(source), path, "is empty",
+          "give the prompt set's file or folder");
+    }
+    return key;
+  }
+
+  /** Where a benchmark was declared, for messages: " (in file)", or nothing when inline. */
+  private static String where(String source) {
+    return source == null ? "" : " (in " + source + ")";
   }
 }

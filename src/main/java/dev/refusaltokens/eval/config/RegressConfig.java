@@ -17,7 +17,7 @@ import java.util.Map;
  *     null: every name both runs have
  */
 public record RegressConfig(double tolerance, Map<String, Double> categoryTolerance, double aucTolerance,
-    double alpha, String correction, List<String> operatingPoints) implements Serializable {
+    double alpha, Correction correction, List<String> operatingPoints) implements Serializable {
 
   public static final String TOLERANCE = "regress.tolerance";
   public static final String CATEGORY_TOLERANCE = "regress.category_tolerance";
@@ -29,10 +29,9 @@ public record RegressConfig(double tolerance, Map<String, Double> categoryTolera
   public static final double DEFAULT_TOLERANCE = 0.02;
   public static final double DEFAULT_AUC_TOLERANCE = 0.02;
   public static final double DEFAULT_ALPHA = 0.05;
-  public static final String HOLM = "holm";
-  public static final String NONE = "none";
+  public static final Correction DEFAULT_CORRECTION = Correction.HOLM;
   public static final RegressConfig DEFAULT = new RegressConfig(DEFAULT_TOLERANCE, Map.of(),
-      DEFAULT_AUC_TOLERANCE, DEFAULT_ALPHA, HOLM, null);
+      DEFAULT_AUC_TOLERANCE, DEFAULT_ALPHA, DEFAULT_CORRECTION, null);
 
   public RegressConfig {
     unit(TOLERANCE, tolerance);
@@ -43,10 +42,7 @@ public record RegressConfig(double tolerance, Map<String, Double> categoryTolera
       throw ConfigException.badValue(ALPHA, alpha, "is not strictly between 0 and 1",
           "use a significance level such as " + DEFAULT_ALPHA);
     }
-    if (!correction.equals(HOLM) && !correction.equals(NONE)) {
-      throw ConfigException.badValue(CORRECTION, correction, "is not a correction",
-          "use holm (default) or none");
-    }
+    java.util.Objects.requireNonNull(correction, CORRECTION); // which ones exist: Correction.parse
     operatingPoints = operatingPoints == null ? null : List.copyOf(operatingPoints);
   }
 
@@ -61,7 +57,7 @@ public record RegressConfig(double tolerance, Map<String, Double> categoryTolera
         r.numberMap(CATEGORY_TOLERANCE),
         r.number(AUC_TOLERANCE, DEFAULT_AUC_TOLERANCE),
         r.number(ALPHA, DEFAULT_ALPHA),
-        r.string(CORRECTION, HOLM),
+        correction(r),
         r.stringList(OPERATING_POINTS, null));
   }
 
@@ -70,8 +66,13 @@ public record RegressConfig(double tolerance, Map<String, Double> categoryTolera
     w.put(CATEGORY_TOLERANCE, categoryTolerance);
     w.put(AUC_TOLERANCE, aucTolerance);
     w.put(ALPHA, alpha);
-    w.put(CORRECTION, correction);
+    w.put(CORRECTION, correction.id());
     w.put(OPERATING_POINTS, operatingPoints);
+  }
+
+  private static Correction correction(ConfigReader r) {
+    String id = r.string(CORRECTION, null);
+    return id == null ? DEFAULT_CORRECTION : Correction.parse(id);
   }
 
   private static void unit(String key, double value) {

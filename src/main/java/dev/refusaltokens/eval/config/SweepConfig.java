@@ -29,7 +29,7 @@ import java.util.List;
  */
 public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid logitBias,
     List<Double> summaryThresholds, long frontierMaxPoints, List<FrontierPair> frontierPairs,
-    long fullGridRatesMaxPoints, double confidence, String interval, int bootstrapReplicates,
+    long fullGridRatesMaxPoints, double confidence, IntervalMethod interval, int bootstrapReplicates,
     long bootstrapSeed, List<OperatingPointTarget> operatingPoints)
     implements Serializable {
 
@@ -48,8 +48,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
   public static final String BOOTSTRAP_REPLICATES = "report.bootstrap_replicates";
   public static final String BOOTSTRAP_SEED = "report.bootstrap_seed";
 
-  public static final String WILSON = "wilson";
-  public static final String BOOTSTRAP = "bootstrap";
+  public static final IntervalMethod DEFAULT_INTERVAL = IntervalMethod.WILSON;
   public static final int DEFAULT_BOOTSTRAP_REPLICATES = 1000;
   public static final long DEFAULT_BOOTSTRAP_SEED = 1L;
 
@@ -87,10 +86,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
       throw ConfigException.badValue(FULL_GRID_RATES_MAX_POINTS, fullGridRatesMaxPoints,
           "is outside [0, 1e7]", "use 0 (off) or the largest full grid to write to rates, e.g. 200000");
     }
-    if (!interval.equals(WILSON) && !interval.equals(BOOTSTRAP)) {
-      throw ConfigException.badValue(INTERVAL, interval, "is not an interval method",
-          "use wilson (default) or bootstrap");
-    }
+    java.util.Objects.requireNonNull(interval, INTERVAL); // which ones exist: IntervalMethod.parse
     if (bootstrapReplicates < 100 || bootstrapReplicates > 100_000) {
       throw ConfigException.badValue(BOOTSTRAP_REPLICATES, bootstrapReplicates,
           "is outside [100, 100000]", "use e.g. " + DEFAULT_BOOTSTRAP_REPLICATES
@@ -120,7 +116,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
         FrontierPair.readAll(r, benchmarks),
         r.longValue(FULL_GRID_RATES_MAX_POINTS, DEFAULT_FULL_GRID_RATES_MAX_POINTS),
         r.number(CONFIDENCE, DEFAULT_CONFIDENCE),
-        r.string(INTERVAL, WILSON),
+        interval(r),
         r.integer(BOOTSTRAP_REPLICATES, DEFAULT_BOOTSTRAP_REPLICATES),
         r.longValue(BOOTSTRAP_SEED, DEFAULT_BOOTSTRAP_SEED),
         r.has(OperatingPointTarget.KEY) ? OperatingPointTarget.readAll(r) : DEFAULT_OPERATING_POINTS);
@@ -138,10 +134,15 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
     w.put(FULL_GRID_RATES_MAX_POINTS, fullGridRatesMaxPoints);
     w.put(SUMMARY_THRESHOLDS, summaryThresholds);
     w.put(CONFIDENCE, confidence);
-    w.put(INTERVAL, interval);
+    w.put(INTERVAL, interval.id());
     w.put(BOOTSTRAP_REPLICATES, bootstrapReplicates);
     w.put(BOOTSTRAP_SEED, bootstrapSeed);
     w.list(OperatingPointTarget.KEY, operatingPoints, OperatingPointTarget::write);
+  }
+
+  private static IntervalMethod interval(ConfigReader r) {
+    String id = r.string(INTERVAL, null);
+    return id == null ? DEFAULT_INTERVAL : IntervalMethod.parse(id);
   }
 
   private static List<Rule> rules(List<String> ids) {
@@ -215,6 +216,6 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
 
   /** Whether bounds come from the Poisson bootstrap rather than the Wilson interval. */
   public boolean bootstrap() {
-    return interval.equals(BOOTSTRAP);
+    return interval == IntervalMethod.BOOTSTRAP;
   }
 }

@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.regress;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
+import dev.refusaltokens.eval.config.Correction;
 import dev.refusaltokens.eval.config.RecordedConfig;
 import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Rule;
@@ -133,7 +134,7 @@ public final class RegressStage {
     }
 
     double[] p = pValues.stream().mapToDouble(Double::doubleValue).toArray();
-    double[] adjusted = config.correction().equals(RegressConfig.HOLM) ? Significance.holm(p) : p;
+    double[] adjusted = config.correction() == Correction.HOLM ? Significance.holm(p) : p;
     List<Row> out = new ArrayList<>();
     List<Row> regressions = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -249,7 +250,7 @@ public final class RegressStage {
     s.append(regressions.isEmpty() ? "NO REGRESSION" : "REGRESSION").append(": candidate ").append(c)
         .append(" against baseline ").append(b).append(" — ").append(rows.size()).append(" comparisons, ")
         .append(regressions.size()).append(" regressed (worse than tolerance and significant at alpha ")
-        .append(config.alpha()).append(", ").append(config.correction()).append(")\n");
+        .append(config.alpha()).append(", ").append(config.correction().id()).append(")\n");
     for (Row r : regressions) {
       s.append(String.format(Locale.ROOT, "  %s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
           r.getString(1), r.getDouble(2), r.getString(3), r.getString(4), r.getString(5), r.getDouble(11),
