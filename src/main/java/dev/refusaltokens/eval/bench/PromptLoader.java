@@ -42,7 +42,7 @@ public final class PromptLoader {
    */
   public static void checkFiles(List<BenchmarkSpec> specs, Configuration hadoopConf) {
     for (BenchmarkSpec spec : specs) {
-      String key = "benchmarks[" + spec.name() + "].path";
+      String key = prefix(spec) + BenchmarkSpec.PATH;
       try {
         Path path = new Path(spec.path());
         FileSystem fs = path.getFileSystem(hadoopConf);
@@ -109,7 +109,7 @@ public final class PromptLoader {
             boolean text = f.isPrimitive() && f.getLogicalTypeAnnotation()
                 instanceof org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
             if (f.getName().equals(spec.promptColumn()) && !text) {
-              throw ConfigException.badValue("benchmarks[" + spec.name() + "].prompt_column", spec.promptColumn(),
+              throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn(),
                   "is not a string column of " + file + " (it is " + f + ")", "name the column holding the prompt text");
             }
           }
@@ -141,20 +141,26 @@ public final class PromptLoader {
   }
 
   private static void requireColumns(BenchmarkSpec spec, Path file, List<String> columns) {
-    String prefix = "benchmarks[" + spec.name() + "].";
+    String prefix = prefix(spec);
     java.util.Map<String, String> wanted = new java.util.LinkedHashMap<>();
-    wanted.put("prompt_column", spec.promptColumn());
-    wanted.put("id_column", spec.idColumn());
-    wanted.put("label.column", spec.labelColumn());
-    wanted.put("category_column", spec.categoryColumn());
-    wanted.put("subcategory_column", spec.subcategoryColumn());
+    wanted.put(BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn());
+    wanted.put(BenchmarkSpec.ID_COLUMN, spec.idColumn());
+    wanted.put(BenchmarkSpec.LABEL_COLUMN, spec.labelColumn());
+    wanted.put(BenchmarkSpec.CATEGORY_COLUMN, spec.categoryColumn());
+    wanted.put(BenchmarkSpec.SUBCATEGORY_COLUMN, spec.subcategoryColumn());
     wanted.forEach((key, column) -> {
       if (column != null && !columns.contains(column)) {
         throw ConfigException.badValue(prefix + key, column, "is not a column of " + file + " (columns: " + columns
-            + ")", key.equals("id_column") ? "name the id column, or set id_column: null to use a hash of the prompt"
+            + ")", key.equals(BenchmarkSpec.ID_COLUMN)
+                ? "name the id column, or set id_column: null to use a hash of the prompt"
                 : "name one of the file's columns");
       }
     });
+  }
+
+  /** {@code benchmarks[name].}, how messages name a benchmark's keys. */
+  private static String prefix(BenchmarkSpec spec) {
+    return BenchmarkSpec.KEY + "[" + spec.name() + "].";
   }
 
   private static String firstLine(FileSystem fs, Path file) throws IOException {
@@ -173,14 +179,14 @@ public final class PromptLoader {
   /** The columns of a CSV header line (a UTF-8 byte-order mark is dropped). */
   static List<String> header(String line, BenchmarkSpec spec) {
     if (line == null || line.isBlank()) {
-      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
           "has an empty first line", "a CSV benchmark's first line names its columns");
     }
     line = line.startsWith("\uFEFF") ? line.substring(1) : line;
     try {
       return List.of(PromptParser.csvFields(line));
     } catch (IOException e) {
-      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
           "has a CSV header that cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")",
           "give a CSV file whose first line names the columns");
     }

@@ -33,17 +33,17 @@ public record BenchmarkSpec(String name, String path, BenchmarkFormat format, St
 
   /** The list of benchmarks: mappings with the keys below, or YAML files holding one mapping each. */
   public static final String KEY = "benchmarks";
-  static final String NAME = "name";
-  static final String PATH = "path";
-  static final String FORMAT = "format";
-  static final String ID_COLUMN = "id_column";
-  static final String PROMPT_COLUMN = "prompt_column";
-  static final String CATEGORY_COLUMN = "category_column";
-  static final String SUBCATEGORY_COLUMN = "subcategory_column";
-  static final String SHOULD_REFUSE = "should_refuse";
-  static final String LABEL_COLUMN = "label.column";
-  static final String LABEL_VALUES = "label.values";
-  static final String CATEGORY_MAP = "category_map";
+  public static final String NAME = "name";
+  public static final String PATH = "path";
+  public static final String FORMAT = "format";
+  public static final String ID_COLUMN = "id_column";
+  public static final String PROMPT_COLUMN = "prompt_column";
+  public static final String CATEGORY_COLUMN = "category_column";
+  public static final String SUBCATEGORY_COLUMN = "subcategory_column";
+  public static final String SHOULD_REFUSE = "should_refuse";
+  public static final String LABEL_COLUMN = "label.column";
+  public static final String LABEL_VALUES = "label.values";
+  public static final String CATEGORY_MAP = "category_map";
 
   public static final String DEFAULT_ID_COLUMN = "id";
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";

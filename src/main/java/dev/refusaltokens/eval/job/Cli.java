@@ -43,13 +43,13 @@ final class Cli {
     EvalConfig load() {
       Map<String, String> overrides = new LinkedHashMap<>(set);
       if (output != null) {
-        overrides.put("output", quote(output));
+        overrides.put(EvalConfig.OUTPUT, quote(output));
       }
       if (runId != null) {
-        overrides.put("run_id", quote(runId));
+        overrides.put(EvalConfig.RUN_ID, quote(runId));
       }
       if (model != null) {
-        overrides.put("model.dir", quote(model));
+        overrides.put(dev.refusaltokens.eval.config.ModelConfig.DIR, quote(model));
       }
       return ConfigLoader.load(config, overrides, Clock.systemUTC());
     }

@@ -105,7 +105,8 @@ public final class EvaluationJob {
     fields.put("system prompt", new Object[] {before.systemPrompt(), now.systemPrompt()});
     fields.put("respond token", new Object[] {before.respondToken(), now.respondToken()});
     fields.put("refusal tokens", new Object[] {before.refusalTokens(), now.refusalTokens()});
-    fields.put("scoring.temperatures", new Object[] {temperatures(before.config()), temperatures(now.config())});
+    fields.put(dev.refusaltokens.eval.config.ScoringConfig.TEMPERATURES, new Object[] {temperatures(before.config()),
+        temperatures(now.config())});
     fields.forEach((what, v) -> {
       if (!java.util.Objects.equals(v[0], v[1])) {
         throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
@@ -117,7 +118,7 @@ public final class EvaluationJob {
       throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
           + "chat template prints the date or time (strftime_now), and the prompts rendered at " + beforeTime
           + " (the earlier attempt) differ from those rendered at " + spec.chatTemplateTime() + "; resume with "
-          + "--set model.chat_template_time=" + beforeTime);
+          + "--set " + dev.refusaltokens.eval.config.ModelConfig.CHAT_TEMPLATE_TIME + "=" + beforeTime);
     }
   }
 

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.refusaltokens.eval.config.Correction;
+import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.RecordedConfig;
 import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Rule;
@@ -277,7 +278,7 @@ public final class RegressStage {
     keys.addAll(b.keySet());
     List<String> out = new ArrayList<>();
     for (String k : keys) {
-      if (!k.equals("run_id") && !java.util.Objects.equals(a.get(k), b.get(k))) {
+      if (!k.equals(EvalConfig.RUN_ID) && !java.util.Objects.equals(a.get(k), b.get(k))) {
         out.add(k + ": " + a.get(k) + " -> " + b.get(k));
       }
     }

@@ -202,7 +202,8 @@ public final class GridStage {
         try {
           r = OperatingPoints.search(refuseByCategory, answer, wanted, maxPoints);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("operating_points[" + target.name() + "]: " + e.getMessage(), e);
+          throw new IllegalArgumentException(OperatingPointTarget.KEY + "[" + target.name() + "]: " + e.getMessage(),
+              e);
         }
         pairs.add(new Pair(temperature, r.gridIndex(), null, null, c.pooled(true, null, null, newCounts()), null,
             null, answer));
