@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
+import dev.refusaltokens.eval.config.BenchmarkFormat;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Columns;
@@ -42,7 +43,7 @@ public final class PromptLoader {
    */
   public static void checkFiles(List<BenchmarkSpec> specs, Configuration hadoopConf) {
     for (BenchmarkSpec spec : specs) {
-      String key = "benchmarks[" + spec.name() + "].path";
+      String key = prefix(spec) + BenchmarkSpec.PATH;
       try {
         Path path = new Path(spec.path());
         FileSystem fs = path.getFileSystem(hadoopConf);
@@ -59,7 +60,7 @@ public final class PromptLoader {
           throw ConfigException.badValue(key, spec.path(), "is an empty prompt set",
               "give a file with prompts in it, or remove the benchmark");
         }
-        if (spec.format().equals(BenchmarkSpec.CSV) && files.size() > 1) {
+        if (spec.format() == BenchmarkFormat.CSV && files.size() > 1) {
           throw ConfigException.badValue(key, spec.path(), "is " + files.size() + " CSV files",
               "give one CSV file per benchmark (each file has its own header), or convert the set to JSON Lines or Parquet");
         }
@@ -101,7 +102,7 @@ public final class PromptLoader {
   private static List<String> columns(BenchmarkSpec spec, FileSystem fs, Path file, Configuration conf)
       throws IOException {
     switch (spec.format()) {
-      case BenchmarkSpec.PARQUET -> {
+      case PARQUET -> {
         try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
             org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
           List<org.apache.parquet.schema.Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
@@ -109,14 +110,14 @@ public final class PromptLoader {
             boolean text = f.isPrimitive() && f.getLogicalTypeAnnotation()
                 instanceof org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
             if (f.getName().equals(spec.promptColumn()) && !text) {
-              throw ConfigException.badValue("benchmarks[" + spec.name() + "].prompt_column", spec.promptColumn(),
+              throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn(),
                   "is not a string column of " + file + " (it is " + f + ")", "name the column holding the prompt text");
             }
           }
           return fields.stream().map(org.apache.parquet.schema.Type::getName).toList();
         }
       }
-      case BenchmarkSpec.CSV -> {
+      case CSV -> {
         try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
             java.nio.charset.StandardCharsets.UTF_8))) {
           return header(in.readLine(), spec);
@@ -141,20 +142,26 @@ public final class PromptLoader {
   }
 
   private static void requireColumns(BenchmarkSpec spec, Path file, List<String> columns) {
-    String prefix = "benchmarks[" + spec.name() + "].";
+    String prefix = prefix(spec);
     java.util.Map<String, String> wanted = new java.util.LinkedHashMap<>();
-    wanted.put("prompt_column", spec.promptColumn());
-    wanted.put("id_column", spec.idColumn());
-    wanted.put("label.column", spec.labelColumn());
-    wanted.put("category_column", spec.categoryColumn());
-    wanted.put("subcategory_column", spec.subcategoryColumn());
+    wanted.put(BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn());
+    wanted.put(BenchmarkSpec.ID_COLUMN, spec.idColumn());
+    wanted.put(BenchmarkSpec.LABEL_COLUMN, spec.labelColumn());
+    wanted.put(BenchmarkSpec.CATEGORY_COLUMN, spec.categoryColumn());
+    wanted.put(BenchmarkSpec.SUBCATEGORY_COLUMN, spec.subcategoryColumn());
     wanted.forEach((key, column) -> {
       if (column != null && !columns.contains(column)) {
         throw ConfigException.badValue(prefix + key, column, "is not a column of " + file + " (columns: " + columns
-            + ")", key.equals("id_column") ? "name the id column, or set id_column: null to use a hash of the prompt"
+            + ")", key.equals(BenchmarkSpec.ID_COLUMN)
+                ? "name the id column, or set id_column: null to use a hash of the prompt"
                 : "name one of the file's columns");
       }
     });
+  }
+
+  /** {@code benchmarks[name].}, how messages name a benchmark's keys. */
+  private static String prefix(BenchmarkSpec spec) {
+    return BenchmarkSpec.KEY + "[" + spec.name() + "].";
   }
 
   private static String firstLine(FileSystem fs, Path file) throws IOException {
@@ -173,14 +180,14 @@ public final class PromptLoader {
   /** The columns of a CSV header line (a UTF-8 byte-order mark is dropped). */
   static List<String> header(String line, BenchmarkSpec spec) {
     if (line == null || line.isBlank()) {
-      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
           "has an empty first line", "a CSV benchmark's first line names its columns");
     }
     line = line.startsWith("\uFEFF") ? line.substring(1) : line;
     try {
       return List.of(PromptParser.csvFields(line));
     } catch (IOException e) {
-      throw ConfigException.badValue("benchmarks[" + spec.name() + "].path", spec.path(),
+      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
           "has a CSV header that cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")",
           "give a CSV file whose first line names the columns");
     }
@@ -191,9 +198,9 @@ public final class PromptLoader {
     Dataset<Row> all = null;
     for (BenchmarkSpec spec : specs) {
       JavaRDD<Row> rows = switch (spec.format()) {
-        case BenchmarkSpec.PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
+        case PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
             .map(new ParseParquetRow(spec));
-        case BenchmarkSpec.CSV -> {
+        case CSV -> {
           JavaRDD<String> lines = jsc.textFile(spec.path()); // one file (checked before the run)
           List<String> header = header(lines.first(), spec);
           yield lines.zipWithIndex().filter(new NotHeader()).map(new ParseCsvLine(spec, header));

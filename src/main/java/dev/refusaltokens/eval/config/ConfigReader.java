@@ -19,15 +19,31 @@ final class ConfigReader {
 
   private final ObjectNode root;
   private final String prefix;
+  private final boolean strict;
   private final Set<String> read = new HashSet<>();
 
+  /** A reader of a config the user wrote: a key no read asks for is an error. */
   ConfigReader(ObjectNode root) {
-    this(root, "");
+    this(root, "", true);
   }
 
-  ConfigReader(ObjectNode root, String prefix) {
+  private ConfigReader(ObjectNode root, String prefix, boolean strict) {
     this.root = root;
     this.prefix = prefix;
+    this.strict = strict;
+  }
+
+  /**
+   * A reader of a config recorded in {@code runs.config}: another version of the job may have written
+   * keys this one does not know, which say nothing about the keys it does know.
+   */
+  static ConfigReader recorded(ObjectNode root) {
+    return new ConfigReader(root, "", false);
+  }
+
+  /** A reader of one mapping inside this config (a list item), its keys named {@code prefix + key}. */
+  ConfigReader item(ObjectNode node, String prefix) {
+    return new ConfigReader(node, prefix, strict);
   }
 
   /** The node of a key as written (marked read); its parts are validated by the caller. */
@@ -221,8 +237,11 @@ final class ConfigReader {
     return out;
   }
 
-  /** Fails on the first key present in the tree that no read asked for. */
+  /** Fails on the first key present in the tree that no read asked for (not for a recorded config). */
   void rejectUnknownKeys() {
+    if (!strict) {
+      return;
+    }
     Set<String> unknown = new TreeSet<>();
     collectLeaves(root, "", unknown);
     unknown.removeIf(k -> read.stream().anyMatch(r -> k.equals(r) || k.startsWith(r + ".")));

@@ -30,6 +30,16 @@ public record ScoringConfig(
     int canaryPrompts,
     double canaryTolerance) implements Serializable {
 
+  public static final String TEMPERATURES = "scoring.temperatures";
+  public static final String BATCH_TOKENS = "scoring.batch_tokens";
+  public static final String MAX_BATCH_SIZE = "scoring.max_batch_size";
+  public static final String BATCH_OVERHEAD_TOKENS = "scoring.batch_overhead_tokens";
+  public static final String WINDOW_ROWS = "scoring.window_rows";
+  public static final String ROWS_PER_PARTITION = "scoring.rows_per_partition";
+  public static final String CHECKPOINT_ROWS = "scoring.checkpoint_rows";
+  public static final String CANARY_PROMPTS = "scoring.canary_prompts";
+  public static final String CANARY_TOLERANCE = "scoring.canary_tolerance";
+
   public static final List<Double> DEFAULT_TEMPERATURES = List.of(1.0);
   public static final int DEFAULT_BATCH_TOKENS = 8192;
   public static final int DEFAULT_MAX_BATCH_SIZE = 64;
@@ -42,37 +52,62 @@ public record ScoringConfig(
 
   public ScoringConfig {
     if (temperatures == null || temperatures.isEmpty()) {
-      throw ConfigException.badValue("scoring.temperatures", temperatures, "is empty",
+      throw ConfigException.badValue(TEMPERATURES, temperatures, "is empty",
           "list at least one temperature, e.g. [1.0]");
     }
     for (Double t : temperatures) {
       if (t == null || !(t > 0.0) || t.isInfinite()) {
-        throw ConfigException.badValue("scoring.temperatures", temperatures,
+        throw ConfigException.badValue(TEMPERATURES, temperatures,
             "contains " + t + ", not a positive finite number", "use temperatures > 0, e.g. [1.0]");
       }
     }
     if (temperatures.stream().distinct().count() != temperatures.size()) {
-      throw ConfigException.badValue("scoring.temperatures", temperatures, "has duplicates",
+      throw ConfigException.badValue(TEMPERATURES, temperatures, "has duplicates",
           "list each temperature once");
     }
     temperatures = List.copyOf(temperatures);
-    positive("scoring.batch_tokens", batchTokens);
-    positive("scoring.max_batch_size", maxBatchSize);
-    positive("scoring.window_rows", windowRows);
+    positive(BATCH_TOKENS, batchTokens);
+    positive(MAX_BATCH_SIZE, maxBatchSize);
+    positive(WINDOW_ROWS, windowRows);
     if (batchOverheadTokens < 0) {
-      throw ConfigException.badValue("scoring.batch_overhead_tokens", batchOverheadTokens, "is negative",
+      throw ConfigException.badValue(BATCH_OVERHEAD_TOKENS, batchOverheadTokens, "is negative",
           "use 0 or more, e.g. " + DEFAULT_BATCH_OVERHEAD_TOKENS);
     }
-    positive("scoring.rows_per_partition", rowsPerPartition);
-    positive("scoring.checkpoint_rows", checkpointRows);
+    positive(ROWS_PER_PARTITION, rowsPerPartition);
+    positive(CHECKPOINT_ROWS, checkpointRows);
     if (canaryPrompts < 0) {
-      throw ConfigException.badValue("scoring.canary_prompts", canaryPrompts, "is negative",
+      throw ConfigException.badValue(CANARY_PROMPTS, canaryPrompts, "is negative",
           "use 0 to turn the canary off, or a small count such as " + DEFAULT_CANARY_PROMPTS);
     }
     if (!(canaryTolerance > 0.0)) {
-      throw ConfigException.badValue("scoring.canary_tolerance", canaryTolerance, "is not positive",
+      throw ConfigException.badValue(CANARY_TOLERANCE, canaryTolerance, "is not positive",
           "use a small positive number such as " + DEFAULT_CANARY_TOLERANCE);
     }
+  }
+
+  static ScoringConfig read(ConfigReader r) {
+    return new ScoringConfig(
+        r.doubleList(TEMPERATURES, DEFAULT_TEMPERATURES),
+        r.integer(BATCH_TOKENS, DEFAULT_BATCH_TOKENS),
+        r.integer(MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_SIZE),
+        r.integer(BATCH_OVERHEAD_TOKENS, DEFAULT_BATCH_OVERHEAD_TOKENS),
+        r.integer(WINDOW_ROWS, DEFAULT_WINDOW_ROWS),
+        r.integer(ROWS_PER_PARTITION, DEFAULT_ROWS_PER_PARTITION),
+        r.integer(CHECKPOINT_ROWS, DEFAULT_CHECKPOINT_ROWS),
+        r.integer(CANARY_PROMPTS, DEFAULT_CANARY_PROMPTS),
+        r.number(CANARY_TOLERANCE, DEFAULT_CANARY_TOLERANCE));
+  }
+
+  void write(ConfigWriter w) {
+    w.put(TEMPERATURES, temperatures);
+    w.put(BATCH_TOKENS, batchTokens);
+    w.put(MAX_BATCH_SIZE, maxBatchSize);
+    w.put(BATCH_OVERHEAD_TOKENS, batchOverheadTokens);
+    w.put(WINDOW_ROWS, windowRows);
+    w.put(ROWS_PER_PARTITION, rowsPerPartition);
+    w.put(CHECKPOINT_ROWS, checkpointRows);
+    w.put(CANARY_PROMPTS, canaryPrompts);
+    w.put(CANARY_TOLERANCE, canaryTolerance);
   }
 
   private static void positive(String key, int value) {

@@ -44,13 +44,13 @@ final class Cli {
     EvalConfig load() {
       Map<String, String> overrides = new LinkedHashMap<>(set);
       if (output != null) {
-        overrides.put("output", quote(output));
+        overrides.put(EvalConfig.OUTPUT, quote(output));
       }
       if (runId != null) {
-        overrides.put("run_id", quote(runId));
+        overrides.put(EvalConfig.RUN_ID, quote(runId));
       }
       if (model != null) {
-        overrides.put("model.dir", quote(model));
+        overrides.put(dev.refusaltokens.eval.config.ModelConfig.DIR, quote(model));
       }
       return ConfigLoader.load(config, overrides, Clock.systemUTC());
     }
@@ -182,8 +182,26 @@ final class Cli {
     @Mixin
     Options options;
 
+    /** picocli converts {@code --format} by {@link #toString}, and lists the values when it does not match. */
+    enum Format {
+      TABLE("table"),
+      CSV("csv");
+
+      private final String id;
+
+      Format(String id) {
+        this.id = id;
+      }
+
+      /** As written on the command line. */
+      @Override
+      public String toString() {
+        return id;
+      }
+    }
+
     @Option(names = "--format", defaultValue = "table", description = "table (default) or csv")
-    String format;
+    Format format;
 
     @Option(names = "--max-rows", defaultValue = "10000", description = "rows printed at most (default 10000)")
     int maxRows;
@@ -193,15 +211,11 @@ final class Cli {
 
     @Override
     public Integer call() {
-      if (!format.equals("table") && !format.equals("csv")) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--format must be table or csv, not '" + format + "'");
-      }
       EvalConfig config = options.load();
       return Sessions.within(config, spark -> {
         SqlViews.register(spark, config.output());
         org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> result = spark.sql(query);
-        if (format.equals("table")) {
+        if (format == Format.TABLE) {
           result.show(maxRows, false);
         } else {
           SqlViews.printCsv(result, maxRows, System.out);

@@ -107,19 +107,20 @@ public final class EvaluationJob {
     fields.put("system prompt", new Object[] {before.systemPrompt(), now.systemPrompt()});
     fields.put("respond token", new Object[] {before.respondToken(), now.respondToken()});
     fields.put("refusal tokens", new Object[] {before.refusalTokens(), now.refusalTokens()});
-    fields.put("scoring.temperatures", new Object[] {temperatures(before.config()), temperatures(now.config())});
+    fields.put(dev.refusaltokens.eval.config.ScoringConfig.TEMPERATURES, new Object[] {temperatures(before.config()),
+        temperatures(now.config())});
     fields.forEach((what, v) -> {
       if (!java.util.Objects.equals(v[0], v[1])) {
         throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
             + what + " was " + v[0] + " and is now " + v[1] + "; rerun without --resume, or use another --run-id");
       }
     });
-    String beforeTime = modelKey(before.config(), "chat_template_time");
+    String beforeTime = chatTemplateTime(before.config());
     if (beforeTime != null && !renderedAlike(spec, beforeTime, spec.chatTemplateTime())) {
       throw new dev.refusaltokens.eval.config.ConfigException("Cannot resume run '" + config.runId() + "': its "
           + "chat template prints the date or time (strftime_now), and the prompts rendered at " + beforeTime
           + " (the earlier attempt) differ from those rendered at " + spec.chatTemplateTime() + "; resume with "
-          + "--set model.chat_template_time=" + beforeTime);
+          + "--set " + dev.refusaltokens.eval.config.ModelConfig.CHAT_TEMPLATE_TIME + "=" + beforeTime);
     }
   }
 
@@ -132,21 +133,21 @@ public final class EvaluationJob {
             .render(spec.systemPrompt(), prompt));
   }
 
-  private static String modelKey(String yaml, String key) {
+  /** The recorded chat template time; null when recorded before the key existed, or unreadable. */
+  private static String chatTemplateTime(String yaml) {
     try {
-      com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper(
-          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml).path("model").path(key);
-      return n.isNull() || n.isMissingNode() ? null : n.asText();
-    } catch (java.io.IOException e) {
+      return dev.refusaltokens.eval.config.RecordedConfig.of(yaml).model().chatTemplateTime();
+    } catch (java.io.UncheckedIOException | dev.refusaltokens.eval.config.ConfigException e) {
       return null;
     }
   }
 
+  /** The recorded temperatures, written as a JSON list ([1.0,2.0]) as this message always showed them. */
   private static String temperatures(String yaml) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-          .readTree(yaml).path("scoring").path("temperatures").toString();
-    } catch (java.io.IOException e) {
+      return dev.refusaltokens.eval.config.RecordedConfig.of(yaml).scoring().temperatures().stream()
+          .map(String::valueOf).collect(java.util.stream.Collectors.joining(",", "[", "]"));
+    } catch (java.io.UncheckedIOException | dev.refusaltokens.eval.config.ConfigException e) {
       return "(unreadable config)";
     }
   }

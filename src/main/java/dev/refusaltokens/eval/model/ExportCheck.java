@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ public final class ExportCheck {
   public static Result run(ModelSpec spec, Device device) {
     if (spec.systemPrompt() != null) {
       throw new ConfigException("The exporter's " + EXPECTED_FILE + " has no system prompt: check without "
-          + "model.system_prompt");
+          + ModelConfig.SYSTEM_PROMPT);
     }
     Path file = Path.of(spec.dir(), EXPECTED_FILE);
     JsonNode doc = readExpected(file);

@@ -98,7 +98,7 @@ public record ModelSpec(
   private static TokenizerFolder tokenizerFolder(ModelConfig config) {
     Path dir = Path.of(config.dir()).toAbsolutePath().normalize();
     if (!Files.isDirectory(dir)) {
-      throw ConfigException.badValue("model.dir", config.dir(), "is not a folder",
+      throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "is not a folder",
           "point model.dir (or --model) at a model folder such as models/demo-categories");
     }
     JsonNode manifest = readJson(dir.resolve(MANIFEST_FILE), false);
@@ -109,7 +109,7 @@ public record ModelSpec(
     try {
       new ChatTemplate(template, specialTokens, templateTime(config));
     } catch (TemplateException e) {
-      throw ConfigException.badValue("model.dir", config.dir(), "has a chat template this job cannot render "
+      throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template this job cannot render "
           + "exactly as Hugging Face does (" + e.getMessage() + ")", "fix chat_template in "
           + TOKENIZER_CONFIG_FILE + ", or report the jinja2 feature it needs (see the README, \"Chat "
           + "templates\")");
@@ -146,25 +146,25 @@ public record ModelSpec(
     int vocabSize = vocabSize(dir.resolve(TOKENIZER_FILE));
     checkDeclaredOutput(manifest, dir.resolve(modelFile), vocabSize);
     if (refusal.isEmpty()) {
-      throw ConfigException.badValue("model.refusal_tokens", refusal, "is empty",
+      throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "is empty",
           "list the model's refusal tokens in config or in " + MANIFEST_FILE);
     }
     if (refusal.contains(respond)) {
-      throw ConfigException.badValue("model.refusal_tokens", refusal, "contains the respond token " + respond,
+      throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "contains the respond token " + respond,
           "keep [respond] out of the refusal tokens");
     }
 
     try (PromptEncoder encoder = PromptEncoder.open(dir.resolve(TOKENIZER_FILE),
         new ChatTemplate(template, specialTokens, templateTime(config)), null)) {
-      long respondId = encoder.singleTokenId("model.respond_token", respond);
+      long respondId = encoder.singleTokenId(ModelConfig.RESPOND_TOKEN, respond);
       long[] refusalIds = new long[refusal.size()];
       for (int i = 0; i < refusal.size(); i++) {
-        refusalIds[i] = encoder.singleTokenId("model.refusal_tokens", refusal.get(i));
+        refusalIds[i] = encoder.singleTokenId(ModelConfig.REFUSAL_TOKENS, refusal.get(i));
       }
       long distinct = java.util.stream.LongStream.concat(java.util.stream.LongStream.of(respondId),
           java.util.Arrays.stream(refusalIds)).distinct().count();
       if (distinct != refusal.size() + 1) {
-        throw ConfigException.badValue("model.refusal_tokens", refusal, "maps two control tokens to the same "
+        throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "maps two control tokens to the same "
             + "vocabulary id", "give each control token its own special token");
       }
       String pad = (String) specialTokens.get("pad_token");
@@ -173,11 +173,11 @@ public record ModelSpec(
           padId, vocabSize, maxLength, template, specialTokens, config.systemPrompt(), templateTime(config));
       try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
-          throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that renders "
+          throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template that renders "
               + "no tokens", "check chat_template in " + TOKENIZER_CONFIG_FILE);
         }
       } catch (TemplateException e) {
-        throw ConfigException.badValue("model.dir", config.dir(), "has a chat template that fails to "
+        throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template that fails to "
             + "render one user message (" + e.getMessage() + ")", "fix chat_template in "
             + TOKENIZER_CONFIG_FILE);
       }
@@ -193,7 +193,7 @@ public record ModelSpec(
 
   private static void requireFile(Path file, String what) {
     if (!Files.isRegularFile(file)) {
-      throw ConfigException.badValue("model.dir", file.getParent(), "has no " + file.getFileName()
+      throw ConfigException.badValue(ModelConfig.DIR, file.getParent(), "has no " + file.getFileName()
           + " (" + what + ")", "put " + what + " at " + file.getFileName()
           + " in the model folder (see the README, \"Model folder layout\")");
     }
@@ -209,7 +209,7 @@ public record ModelSpec(
     try {
       return JSON.readTree(file.toFile());
     } catch (IOException e) {
-      throw ConfigException.badValue("model.dir", file.getParent(), "has an unreadable "
+      throw ConfigException.badValue(ModelConfig.DIR, file.getParent(), "has an unreadable "
           + file.getFileName() + " (" + e.getMessage() + ")", "fix or regenerate that file");
     }
   }
@@ -225,7 +225,7 @@ public record ModelSpec(
       return DEFAULT_MAX_LENGTH;
     }
     if (!n.isNumber() || n.doubleValue() < 1 || n.doubleValue() != Math.floor(n.doubleValue())) {
-      throw ConfigException.badValue("model.dir", "max_length = " + n, "is not a positive whole number",
+      throw ConfigException.badValue(ModelConfig.DIR, "max_length = " + n, "is not a positive whole number",
           "fix max_length in " + MANIFEST_FILE + " or model_max_length in " + TOKENIZER_CONFIG_FILE);
     }
     return n.intValue();
@@ -235,7 +235,7 @@ public record ModelSpec(
     try {
       return TokenizerVocabulary.size(tokenizerJson);
     } catch (IOException | RuntimeException e) {
-      throw ConfigException.badValue("model.dir", tokenizerJson.getParent(), "has an unreadable " + TOKENIZER_FILE
+      throw ConfigException.badValue(ModelConfig.DIR, tokenizerJson.getParent(), "has an unreadable " + TOKENIZER_FILE
           + " (" + e.getMessage() + ")", "put the model's Hugging Face " + TOKENIZER_FILE + " there");
     }
   }
@@ -247,12 +247,12 @@ public record ModelSpec(
     }
     String output = text(manifest, "output", null);
     if (output != null && !OUTPUT_LAYOUTS.contains(output)) {
-      throw ConfigException.badValue("model.dir", "output = " + output, "in " + MANIFEST_FILE + " is not one of "
+      throw ConfigException.badValue(ModelConfig.DIR, "output = " + output, "in " + MANIFEST_FILE + " is not one of "
           + OUTPUT_LAYOUTS, "re-export the model with tools/export_torchscript.py, or fix output in " + MANIFEST_FILE);
     }
     JsonNode v = manifest.get("vocab_size");
     if (v != null && v.isNumber() && v.longValue() < tokenizerIds) {
-      throw ConfigException.badValue("model.dir", modelFile, "returns " + v.longValue() + " logits per row ("
+      throw ConfigException.badValue(ModelConfig.DIR, modelFile, "returns " + v.longValue() + " logits per row ("
           + MANIFEST_FILE + " vocab_size), fewer than the " + tokenizerIds + " ids of its " + TOKENIZER_FILE
           + " (added tokens included): the model does not belong to this tokenizer, or its embeddings were "
           + "not resized after tokens were added", "put the model's own tokenizer files in the folder, or "
@@ -297,7 +297,7 @@ public record ModelSpec(
           return t.path("template").asText();
         }
       }
-      throw ConfigException.badValue("model.dir", configured, "has named chat templates " + names
+      throw ConfigException.badValue(ModelConfig.DIR, configured, "has named chat templates " + names
           + " but none named 'default'", "name the template for plain chat 'default' in " + TOKENIZER_CONFIG_FILE);
     }
     Path file = dir.resolve(CHAT_TEMPLATE_FILE);
@@ -305,11 +305,11 @@ public record ModelSpec(
       try {
         return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw ConfigException.badValue("model.dir", configured, "has an unreadable " + CHAT_TEMPLATE_FILE
+        throw ConfigException.badValue(ModelConfig.DIR, configured, "has an unreadable " + CHAT_TEMPLATE_FILE
             + " (" + e.getMessage() + ")", "fix or regenerate that file");
       }
     }
-    throw ConfigException.badValue("model.dir", configured, "has no chat template (no 'chat_template' in "
+    throw ConfigException.badValue(ModelConfig.DIR, configured, "has no chat template (no 'chat_template' in "
         + TOKENIZER_CONFIG_FILE + " and no " + CHAT_TEMPLATE_FILE + ")",
         "add the model's chat template to " + TOKENIZER_CONFIG_FILE);
   }

@@ -3,9 +3,9 @@ package dev.refusaltokens.eval.regress;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.refusaltokens.eval.config.Correction;
+import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.RecordedConfig;
 import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
@@ -46,8 +46,6 @@ public final class RegressStage {
 
   /** What a comparison found: the runs, the rows written, whether any row is a regression, the verdict. */
   public record Outcome(String baseline, String candidate, List<Row> rows, boolean regressed, String verdict) {}
-
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private RegressStage() {}
 
@@ -138,7 +136,7 @@ public final class RegressStage {
     }
 
     double[] p = pValues.stream().mapToDouble(Double::doubleValue).toArray();
-    double[] adjusted = config.correction().equals(RegressConfig.HOLM) ? Significance.holm(p) : p;
+    double[] adjusted = config.correction() == Correction.HOLM ? Significance.holm(p) : p;
     List<Row> out = new ArrayList<>();
     List<Row> regressions = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -254,7 +252,7 @@ public final class RegressStage {
     s.append(regressions.isEmpty() ? "NO REGRESSION" : "REGRESSION").append(": candidate ").append(c)
         .append(" against baseline ").append(b).append(" — ").append(rows.size()).append(" comparisons, ")
         .append(regressions.size()).append(" regressed (worse than tolerance and significant at alpha ")
-        .append(config.alpha()).append(", ").append(config.correction()).append(")\n");
+        .append(config.alpha()).append(", ").append(config.correction().id()).append(")\n");
     for (Row r : regressions) {
       s.append(String.format(Locale.ROOT, "  %s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
           r.getString(1), r.getDouble(2), r.getString(3), r.getString(4), r.getString(5), r.getDouble(11),
@@ -275,36 +273,17 @@ public final class RegressStage {
 
   /** Keys whose values differ between two effective configurations (run_id aside), "key: old -> new". */
   static List<String> configDiff(String baseline, String candidate) {
-    Map<String, String> a = flatten(baseline);
-    Map<String, String> b = flatten(candidate);
+    Map<String, String> a = RecordedConfig.flatKeys(baseline);
+    Map<String, String> b = RecordedConfig.flatKeys(candidate);
     Set<String> keys = new TreeSet<>(a.keySet());
     keys.addAll(b.keySet());
     List<String> out = new ArrayList<>();
     for (String k : keys) {
-      if (!k.equals("run_id") && !java.util.Objects.equals(a.get(k), b.get(k))) {
+      if (!k.equals(EvalConfig.RUN_ID) && !java.util.Objects.equals(a.get(k), b.get(k))) {
         out.add(k + ": " + a.get(k) + " -> " + b.get(k));
       }
     }
     return out;
-  }
-
-  private static Map<String, String> flatten(String yaml) {
-    Map<String, String> out = new LinkedHashMap<>();
-    try {
-      flatten("", YAML.readTree(yaml), out);
-    } catch (IOException e) {
-      out.put("(config)", "unreadable: " + e.getMessage());
-    }
-    return out;
-  }
-
-  private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
-    if (node != null && node.isObject()) {
-      node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-          e.getValue(), out));
-    } else {
-      out.put(prefix, node == null ? "null" : node.toString());
-    }
   }
 
   private static void writeVerdict(SparkSession spark, String output, String candidate, String verdict) {
@@ -347,12 +326,7 @@ public final class RegressStage {
 
   private static Set<String> benchmarks(Row run) {
     Set<String> out = new TreeSet<>();
-    try {
-      YAML.readTree(run.getString(run.fieldIndex("config"))).path("benchmarks")
-          .forEach(b -> out.add(b.path("name").asText()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    RecordedConfig.of(run.getString(run.fieldIndex("config"))).benchmarks().forEach(b -> out.add(b.name()));
     return out;
   }
 

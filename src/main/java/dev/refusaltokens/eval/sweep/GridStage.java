@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.sweep;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.refusaltokens.eval.config.FrontierPair;
+import dev.refusaltokens.eval.config.IntervalMethod;
 import dev.refusaltokens.eval.config.OperatingPointTarget;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.CategoryCounts;
@@ -202,7 +203,8 @@ public final class GridStage {
         try {
           r = OperatingPoints.search(refuseByCategory, answer, wanted, maxPoints);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException("operating_points[" + target.name() + "]: " + e.getMessage(), e);
+          throw new IllegalArgumentException(OperatingPointTarget.KEY + "[" + target.name() + "]: " + e.getMessage(),
+              e);
         }
         pairs.add(new Pair(temperature, r.gridIndex(), null, null, c.pooled(true, null, null, newCounts()), null,
             null, answer));
@@ -298,7 +300,7 @@ public final class GridStage {
     long nRefuse = p.refuse().n();
     long nAnswer = p.answer().n();
     return List.of(nRefuse, p.refused(), (double) p.refused() / nRefuse, bounds[0], bounds[1], nAnswer,
-        p.falseRefused(), (double) p.falseRefused() / nAnswer, bounds[2], bounds[3], config.interval(), runId);
+        p.falseRefused(), (double) p.falseRefused() / nAnswer, bounds[2], bounds[3], config.interval().id(), runId);
   }
 
   private static String orAll(String value) {
@@ -393,7 +395,7 @@ public final class GridStage {
           double[] ci = RateInterval.wilson(s.n(), refused, confidence);
           out.add(RowFactory.create(s.group().benchmark(), FULL_GRID_RULE, s.temperature(), thresholds, empty,
               s.group().category(), s.group().shouldRefuse(), s.n(), refused, (double) refused / s.n(), ci[0],
-              ci[1], SweepConfig.WILSON, runId));
+              ci[1], IntervalMethod.WILSON.id(), runId));
         }
       }
       return out.iterator();

@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.sweep;
 
 import static org.apache.spark.sql.functions.sum;
 
+import dev.refusaltokens.eval.config.IntervalMethod;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.decide.Rule;
@@ -65,7 +66,7 @@ public final class SweepStage {
         measured.add(i);
       } else {
         bounds[i] = RateInterval.wilson(c.getLong(5), c.getLong(6), config.confidence());
-        interval[i] = SweepConfig.WILSON;
+        interval[i] = IntervalMethod.WILSON.id();
       }
     }
     if (!measures.isEmpty()) {
@@ -73,7 +74,7 @@ public final class SweepStage {
           config.bootstrapSeed(), config.confidence());
       for (int m = 0; m < b.length; m++) {
         bounds[measured.get(m)] = b[m];
-        interval[measured.get(m)] = SweepConfig.BOOTSTRAP;
+        interval[measured.get(m)] = IntervalMethod.BOOTSTRAP.id();
       }
     }
     List<Object> thresholds = new ArrayList<>();

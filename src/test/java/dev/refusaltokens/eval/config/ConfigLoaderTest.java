@@ -192,7 +192,7 @@ class ConfigLoaderTest {
   void sparkConfPassesThroughAsStrings() throws IOException {
     EvalConfig c = load("spark:\n  conf:\n    spark.sql.shuffle.partitions: 8\n", Map.of());
     assertThat(c.sparkConf()).containsExactly(Map.entry("spark.sql.shuffle.partitions", "8"));
-    assertThat(c.benchmarks()).isEqualTo(List.copyOf(ConfigLoader.DEFAULT_BENCHMARKS));
+    assertThat(c.benchmarks()).isEqualTo(List.copyOf(BenchmarkSpec.DEFAULTS));
   }
 
   @Test

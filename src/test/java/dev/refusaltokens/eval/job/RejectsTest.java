@@ -120,7 +120,7 @@ class RejectsTest {
     // the benchmark is added by its file alone: the run lists the folder's YAML files
     EvalConfig config = ConfigLoader.load(null, Map.of("run_id", "csv", "output", "'" + output + "'",
         "benchmarks", "['" + conf + "/*.yaml']", "scoring.canary_prompts", "0"), Clock.systemUTC());
-    assertThat(config.benchmarks()).extracting(b -> b.format()).containsExactly("csv");
+    assertThat(config.benchmarks()).extracting(b -> b.format().id()).containsExactly("csv");
     PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
 
     RunRow run = EvaluationJob.score(SparkTestSession.get(), config, ModelSpec.open(config.model()),
@@ -204,7 +204,7 @@ class RejectsTest {
         "benchmarks", "[{name: pq, path: '" + parquet + "', id_column: num, prompt_column: question, "
             + "label: {column: label, values: {unsafe: true, safe: false}}}]", "scoring.canary_prompts", "0"),
         Clock.systemUTC());
-    assertThat(config.benchmarks().get(0).format()).isEqualTo("parquet");
+    assertThat(config.benchmarks().get(0).format().id()).isEqualTo("parquet");
     PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
     RunRow run = EvaluationJob.score(spark, config, ModelSpec.open(config.model()), Clock.systemUTC());
     assertThat(new long[] {run.rowsIn(), run.rowsScored(), run.rowsRejected()}).containsExactly(3, 2, 1);
