@@ -8,7 +8,7 @@
 #   tools/compare_runs.sh --output DIR A B
 #
 # Used to check that a refactoring leaves the demo run's tables unchanged: evaluate with the old code,
-# rename its partitions (run_id=X → run_id=A), evaluate with the new code as run X... see docs/performance.md.
+# rename its partitions (run_id=X → run_id=A), evaluate with the new code as run X: see docs/tables.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# == 4 && $1 == --output ]] || { echo "usage: tools/compare_runs.sh --output DIR RUN_A RUN_B" >&2; exit 2; }
