@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
@@ -34,7 +35,7 @@ final class CanaryCheck {
         .limit(sc.canaryPrompts());
     List<Row> batched = sample.collectAsList();
     List<Row> alone = sample.select(Tables.columns(Tables.PROMPTS)).coalesce(1)
-        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 0, 1, null),
+        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Batching.ONE_AT_A_TIME, null),
             Encoders.row(Tables.SCORED))
         .collectAsList();
     return new Result(batched.size(), batched.isEmpty() ? Double.NaN : maxAbsDiff(batched, alone));

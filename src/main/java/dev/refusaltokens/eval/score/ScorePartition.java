@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.score;
 import ai.djl.Device;
 import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.Libtorch;
 import dev.refusaltokens.eval.model.ModelCache;
@@ -32,8 +33,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * Executor-side scoring of one partition of valid prompts ({@link Tables#PROMPTS} rows) into
  * {@link Tables#SCORED} rows. The model comes from the per-JVM {@link ModelCache}; the tokenizer and
  * predictor belong to the task and are closed when it completes. Rows are pulled lazily in windows of
- * {@code windowRows}, length-sorted within the window and cut into token-budget batches, so memory does
- * not grow with the partition.
+ * {@link Batching#windowRows()}, length-sorted within the window and cut into token-budget batches, so
+ * memory does not grow with the partition.
  */
 public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -59,21 +60,14 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   private final ModelSpec spec;
   private final List<Double> temperatures;
-  private final int batchTokens;
-  private final int maxBatchSize;
-  private final int overheadTokens;
-  private final int windowRows;
+  private final Batching batching;
   private final ScoreMetrics metrics; // null: no progress or padding reporting
 
-  public ScorePartition(ModelSpec spec, List<Double> temperatures, int batchTokens, int maxBatchSize,
-      int overheadTokens, int windowRows, ScoreMetrics metrics) {
-    this.overheadTokens = overheadTokens;
-    this.metrics = metrics;
+  public ScorePartition(ModelSpec spec, List<Double> temperatures, Batching batching, ScoreMetrics metrics) {
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
-    this.batchTokens = batchTokens;
-    this.maxBatchSize = maxBatchSize;
-    this.windowRows = windowRows;
+    this.batching = batching;
+    this.metrics = metrics;
   }
 
   @Override
@@ -123,8 +117,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         fit.add(new Encoded(row, ids));
       }
     }
-    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize,
-        overheadTokens)) {
+    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batching)) {
       if (metrics != null) {
         int longest = 0;
         for (Encoded e : batch) {
@@ -230,8 +223,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
           throw new IllegalStateException("fault injection (" + FAIL_ONE_TASK + "): task fails after "
               + prompts + " prompts");
         }
-        List<Row> window = new ArrayList<>(Math.min(windowRows, 1024));
-        while (input.hasNext() && window.size() < windowRows) {
+        List<Row> window = new ArrayList<>(Math.min(batching.windowRows(), 1024));
+        while (input.hasNext() && window.size() < batching.windowRows()) {
           window.add(input.next());
         }
         current = scoreWindow(window, encoder, scorer).iterator();

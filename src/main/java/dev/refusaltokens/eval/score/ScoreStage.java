@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Columns;
@@ -91,8 +92,8 @@ public final class ScoreStage {
           jsc.setJobGroup("score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
           Dataset<Row> scored = chunk
               .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
-              .mapPartitions(new ScorePartition(spec, sc.temperatures(), sc.batchTokens(), sc.maxBatchSize(),
-                  sc.batchOverheadTokens(), sc.windowRows(), metrics), Encoders.row(Tables.SCORED))
+              .mapPartitions(new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
+                  Encoders.row(Tables.SCORED))
               .persist(StorageLevel.MEMORY_AND_DISK());
           inFlight = scored;
           TableWriter.appendRun(scored.where(col(Columns.REASON).isNull()).withColumn(Columns.RUN_ID, lit(runId))
