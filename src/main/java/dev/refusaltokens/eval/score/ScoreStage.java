@@ -93,14 +93,14 @@ public final class ScoreStage {
           Dataset<Row> scored = chunk
               .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
               .mapPartitions(new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
-                  Encoders.row(Tables.SCORED))
+                  Encoders.row(ScoredPrompt.SCHEMA))
               .persist(StorageLevel.MEMORY_AND_DISK());
           inFlight = scored;
           TableWriter.appendRun(scored.where(col(Columns.REASON).isNull()).withColumn(Columns.RUN_ID, lit(runId))
               .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256))
               .select(Tables.columns(Tables.SCORES_SCHEMA)), config.output(), Tables.SCORES, runId);
-          TableWriter.appendRun(rejectRows(scored.where(col(Columns.REASON).isNotNull())
-              .select(Tables.columns(Tables.PROMPTS)), runId), config.output(), Tables.REJECTS, runId);
+          TableWriter.appendRun(rejectRows(scored.where(col(Columns.REASON).isNotNull()), runId), config.output(),
+              Tables.REJECTS, runId);
           if (k == 0 && sc.canaryPrompts() > 0) {
             jsc.setJobGroup("canary", "Re-scoring canary prompts one at a time", false);
             CanaryCheck.Result c = CanaryCheck.run(scored.where(col(Columns.REASON).isNull()), spec, sc);
