@@ -37,24 +37,6 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorePartition.class);
 
-  /**
-   * JVM property for fault-injection tests: the first task of this JVM that reaches its second window
-   * fails there, after handing out its first window's rows — as an executor lost mid-task would. Spark
-   * then retries the task (with {@code spark.task.maxFailures} > 1).
-   */
-  public static final String FAIL_ONE_TASK = "refusal_eval.fault.fail_one_task";
-  private static final java.util.concurrent.atomic.AtomicBoolean FAILED_ONE = new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** Arms the fault injection again (tests). */
-  public static void resetFault() {
-    FAILED_ONE.set(false);
-  }
-
-  /** Whether the injected task failure happened since the last reset (tests). */
-  public static boolean faultFired() {
-    return FAILED_ONE.get();
-  }
-
   private final ModelSpec spec;
   private final List<Double> temperatures;
   private final Batching batching;
@@ -208,9 +190,8 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
           finish();
           return false;
         }
-        if (prompts > 0 && Boolean.getBoolean(FAIL_ONE_TASK) && FAILED_ONE.compareAndSet(false, true)) {
-          throw new IllegalStateException("fault injection (" + FAIL_ONE_TASK + "): task fails after "
-              + prompts + " prompts");
+        if (prompts > 0) {
+          FaultInjection.beforeLaterWindow(prompts);
         }
         List<Row> window = new ArrayList<>(Math.min(batching.windowRows(), 1024));
         while (input.hasNext() && window.size() < batching.windowRows()) {

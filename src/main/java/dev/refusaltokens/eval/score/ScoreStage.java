@@ -44,9 +44,6 @@ public final class ScoreStage {
 
   private ScoreStage() {}
 
-  /** JVM property for fault-injection tests: fail the stage after committing this many chunks. */
-  public static final String FAIL_AFTER_CHUNKS = "refusal_eval.fault.fail_after_chunks";
-
   /**
    * Scores the run's prompt sets. The prompts to score are cut into chunks of about
    * {@code scoring.checkpoint_rows}; each chunk's scores are committed (appended) to the run's
@@ -81,7 +78,7 @@ public final class ScoreStage {
     Dataset<Row> inFlight = null; // the chunk being scored, unpersisted once committed (or on failure)
     Double canary = null;
     int canaryPrompts = 0;
-    long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
+    FaultInjection.StageFault fault = FaultInjection.StageFault.fromProperty();
     try {
       try (Progress progress = new Progress("score", todoCount, metrics.prompts(), PROGRESS_EVERY)) {
         for (long k = 0; k < chunks && todoCount > 0; k++) {
@@ -109,10 +106,7 @@ public final class ScoreStage {
           }
           scored.unpersist(); // committed: the cache does not grow with the run
           inFlight = null;
-          if (failAfter >= 0 && k + 1 >= failAfter) {
-            throw new IllegalStateException("fault injection (" + FAIL_AFTER_CHUNKS + "=" + failAfter
-                + "): the stage stops after " + (k + 1) + " committed chunk(s)");
-          }
+          fault.afterCommit(k + 1);
         }
       }
       LOG.info("Padding efficiency of the scored batches: {} (real tokens / padded tokens)",
