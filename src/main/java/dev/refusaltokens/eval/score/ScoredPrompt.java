@@ -21,7 +21,7 @@ import org.apache.spark.sql.types.StructType;
  * One output row of {@link ScorePartition}: the prompt's columns ({@link ParsedPrompt#SCHEMA}), then
  * either its scores at one temperature (one row per temperature; {@code reason} null) or, once, the
  * reason the model could not score it (every score column null but {@code prompt_tokens}). The stage
- * projects these rows onto {@code scores} and {@code rejects}.
+ * projects these rows onto {@code scores} and {@code rejects} ({@link TableProjection}).
  *
  * @param prompt the prompt, its {@code reason} and {@code detail} the stage's verdict
  * @param temperature null on a reject
