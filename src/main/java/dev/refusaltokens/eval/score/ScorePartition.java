@@ -23,6 +23,7 @@ import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   /** Closes a task's resource when the task ends, success or failure (the iterator is lazy). */
   private static void closeWithTask(TaskContext ctx, AutoCloseable resource) {
     if (ctx != null) {
-      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> {
+      ctx.addTaskCompletionListener((TaskCompletionListener) c -> {
         try {
           resource.close();
         } catch (Exception e) {
