@@ -11,7 +11,6 @@ import dev.refusaltokens.eval.config.BenchmarkFormat;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,7 @@ import org.apache.spark.sql.expressions.WindowSpec;
 import scala.Tuple2;
 
 /**
- * Loads the configured prompt sets into the common schema {@link Tables#PROMPTS}, one row per input
+ * Loads the configured prompt sets into the common schema {@link ParsedPrompt#SCHEMA}, one row per input
  * line: nothing is dropped, bad rows carry a {@link RejectReason}.
  */
 public final class PromptLoader {
@@ -207,7 +206,7 @@ public final class PromptLoader {
         }
         default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
       };
-      Dataset<Row> ds = spark.createDataFrame(rows, Tables.PROMPTS);
+      Dataset<Row> ds = spark.createDataFrame(rows, ParsedPrompt.SCHEMA);
       all = all == null ? ds : all.union(ds);
     }
     return markDuplicates(all);

@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.job;
 import static org.apache.spark.sql.functions.col;
 
 import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
 import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.SweepConfig;
@@ -75,7 +76,8 @@ public final class EvaluationJob {
     }
     try {
       long t0 = System.nanoTime();
-      ScoreStage.Result r = ScoreStage.run(spark, config, spec, resume);
+      ScoreStage.Result r = ScoreStage.run(new RunTables(spark, config.output(), config.runId()), config, spec,
+          resume);
       LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
           r.rowsRejected(), seconds(t0));
       RunRow scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),

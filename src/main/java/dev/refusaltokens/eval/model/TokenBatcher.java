@@ -8,18 +8,22 @@ import java.util.function.ToIntFunction;
 /**
  * Cuts items into batches for one forward pass each. Items are sorted by token length, so a batch is a
  * run of consecutive items and costs {@code rows × longest row} padded tokens. A batch holds at most
- * {@code maxRows} rows and at most {@code tokenBudget} padded tokens (a row longer than the budget gets a
- * batch of its own). Among all such cuts, the one chosen minimises
+ * {@link Batching#maxBatchSize()} rows and at most {@link Batching#batchTokens()} padded tokens (a row
+ * longer than the budget gets a batch of its own). Among all such cuts, the one chosen minimises
  * {@code Σ (padded tokens + overheadTokens)} over its batches — an exact dynamic programme over the sorted
- * lengths, O(items × maxRows) — so a long tail of prompts does not pad the short ones of its batch, while
- * {@code overheadTokens} (the cost of one forward call, in padded-token equivalents) keeps batches large.
+ * lengths, O(items × maxBatchSize) — so a long tail of prompts does not pad the short ones of its batch,
+ * while {@link Batching#overheadTokens()} (the cost of one forward call, in padded-token equivalents) keeps
+ * batches large. The caller cuts its rows into windows ({@link Batching#windowRows()}) first.
  */
 public final class TokenBatcher {
 
   private TokenBatcher() {}
 
-  public static <T> List<List<T>> batches(List<T> items, ToIntFunction<T> length, int tokenBudget,
-      int maxRows, int overheadTokens) {
+  /** The cheapest cut of {@code items} (one window) into batches, each length-sorted, shortest first. */
+  public static <T> List<List<T>> batches(List<T> items, ToIntFunction<T> length, Batching batching) {
+    int tokenBudget = batching.batchTokens();
+    int maxRows = batching.maxBatchSize();
+    int overheadTokens = batching.overheadTokens();
     List<T> sorted = new ArrayList<>(items);
     sorted.sort(Comparator.comparingInt(length));
     int n = sorted.size();

@@ -7,6 +7,7 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.job.EvaluationJob;
 import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelCache;
 import dev.refusaltokens.eval.model.ModelSpec;
@@ -156,9 +157,10 @@ public final class PerfBenchmark {
         share.add(encoded.get(i));
       }
       List<List<long[]>> batches = new ArrayList<>();
-      for (int from = 0; from < share.size(); from += sc.windowRows()) {
-        batches.addAll(TokenBatcher.batches(share.subList(from, Math.min(share.size(), from + sc.windowRows())),
-            ids -> ids.length, sc.batchTokens(), sc.maxBatchSize(), sc.batchOverheadTokens()));
+      Batching batching = Batching.of(sc);
+      for (int from = 0; from < share.size(); from += batching.windowRows()) {
+        batches.addAll(TokenBatcher.batches(share.subList(from, Math.min(share.size(),
+            from + batching.windowRows())), ids -> ids.length, batching));
       }
       allBatches.addAll(batches);
       perSlot.add(batches);

@@ -4,14 +4,14 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 
 /**
@@ -23,42 +23,55 @@ final class CanaryCheck {
   private CanaryCheck() {}
 
   /** How many prompts were re-scored alone, and their largest |Δ log p| (NaN when none). */
-  record Result(int prompts, double maxAbsDiff) {}
+  record Result(int prompts, double maxAbsDiff) {
 
-  /** Re-scores up to {@code scoring.canary_prompts} prompts (chosen by hash) alone, at the first temperature. */
+    /** The canary is off, or was not run. */
+    static final Result NOT_RUN = new Result(0, Double.NaN);
+
+    /** The largest |Δ log p|, or null when no prompt was re-scored (as the {@code runs} row records it). */
+    Double maxAbsDiffOrNull() {
+      return prompts == 0 ? null : maxAbsDiff;
+    }
+  }
+
+  /**
+   * Re-scores up to {@code scoring.canary_prompts} prompts (chosen by hash) of {@code scoredRows} (valid
+   * {@link ScoredPrompt} rows) alone, at the first temperature.
+   */
   static Result run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
     double firstTemperature = sc.temperatures().get(0);
     Dataset<Row> sample = scoredRows
         .where(col(Columns.TEMPERATURE).equalTo(firstTemperature))
         .orderBy(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)))
         .limit(sc.canaryPrompts());
-    List<Row> batched = sample.collectAsList();
-    List<Row> alone = sample.select(Tables.columns(Tables.PROMPTS)).coalesce(1)
-        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Integer.MAX_VALUE, 1, 0, 1, null),
-            Encoders.row(Tables.SCORED))
-        .collectAsList();
+    List<ScoredPrompt> batched = read(sample);
+    // ScorePartition reads the prompt columns by name: the sample's score columns are ignored
+    List<ScoredPrompt> alone = read(sample.coalesce(1)
+        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Batching.ONE_AT_A_TIME, null),
+            Encoders.row(ScoredPrompt.SCHEMA)));
     return new Result(batched.size(), batched.isEmpty() ? Double.NaN : maxAbsDiff(batched, alone));
   }
 
+  private static List<ScoredPrompt> read(Dataset<Row> rows) {
+    return rows.collectAsList().stream().map(ScoredPrompt::fromRow).toList();
+  }
+
   /** Largest |Δ log p| between two scorings of the same prompts (matched by benchmark and id). */
-  static double maxAbsDiff(List<Row> batched, List<Row> alone) {
-    Map<String, Row> byKey = new HashMap<>();
-    for (Row r : alone) {
-      byKey.put(key(r), r);
+  static double maxAbsDiff(List<ScoredPrompt> batched, List<ScoredPrompt> alone) {
+    Map<String, ScoredPrompt> byKey = new HashMap<>();
+    for (ScoredPrompt r : alone) {
+      byKey.put(r.key(), r);
     }
     double max = 0.0;
-    for (Row b : batched) {
-      Row a = byKey.get(key(b));
+    for (ScoredPrompt b : batched) {
+      ScoredPrompt a = byKey.get(b.key());
       if (a == null) {
-        throw new IllegalStateException("canary prompt " + key(b) + " was not re-scored");
+        throw new IllegalStateException("canary prompt " + b.key() + " was not re-scored");
       }
-      Map<String, Double> lb = b.getJavaMap(b.fieldIndex(Columns.LOGPROBS));
-      Map<String, Double> la = a.getJavaMap(a.fieldIndex(Columns.LOGPROBS));
-      for (Map.Entry<String, Double> e : lb.entrySet()) {
-        max = Math.max(max, diff(e.getValue(), la.get(e.getKey())));
+      for (Map.Entry<String, Double> e : b.logprobs().entrySet()) {
+        max = Math.max(max, diff(e.getValue(), a.logprobs().get(e.getKey())));
       }
-      max = Math.max(max, diff(b.getDouble(b.fieldIndex(Columns.OTHER_LOGPROB)),
-          a.getDouble(a.fieldIndex(Columns.OTHER_LOGPROB))));
+      max = Math.max(max, diff(b.otherLogprob(), a.otherLogprob()));
     }
     return max;
   }
@@ -66,9 +79,5 @@ final class CanaryCheck {
   /** |x − y|, 0 for two equal infinities (a token of probability 0 both ways), NaN stays NaN. */
   static double diff(double x, double y) {
     return x == y ? 0.0 : Math.abs(x - y);
-  }
-
-  private static String key(Row r) {
-    return r.getString(r.fieldIndex(Columns.BENCHMARK)) + "/" + r.getString(r.fieldIndex(Columns.PROMPT_ID));
   }
 }

@@ -1,8 +1,10 @@
 package dev.refusaltokens.eval.score;
 
 import ai.djl.Device;
+import dev.refusaltokens.eval.bench.ParsedPrompt;
 import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.Libtorch;
 import dev.refusaltokens.eval.model.ModelCache;
@@ -11,8 +13,6 @@ import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.PromptScore;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
-import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -23,57 +23,31 @@ import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Executor-side scoring of one partition of valid prompts ({@link Tables#PROMPTS} rows) into
- * {@link Tables#SCORED} rows. The model comes from the per-JVM {@link ModelCache}; the tokenizer and
+ * Executor-side scoring of one partition of valid prompts (rows holding the {@link ParsedPrompt} columns;
+ * others are ignored) into {@link ScoredPrompt} rows. The model comes from the per-JVM {@link ModelCache}; the tokenizer and
  * predictor belong to the task and are closed when it completes. Rows are pulled lazily in windows of
- * {@code windowRows}, length-sorted within the window and cut into token-budget batches, so memory does
- * not grow with the partition.
+ * {@link Batching#windowRows()}, length-sorted within the window and cut into token-budget batches, so
+ * memory does not grow with the partition.
  */
 public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorePartition.class);
 
-  /**
-   * JVM property for fault-injection tests: the first task of this JVM that reaches its second window
-   * fails there, after handing out its first window's rows — as an executor lost mid-task would. Spark
-   * then retries the task (with {@code spark.task.maxFailures} > 1).
-   */
-  public static final String FAIL_ONE_TASK = "refusal_eval.fault.fail_one_task";
-  private static final java.util.concurrent.atomic.AtomicBoolean FAILED_ONE = new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** Arms the fault injection again (tests). */
-  public static void resetFault() {
-    FAILED_ONE.set(false);
-  }
-
-  /** Whether the injected task failure happened since the last reset (tests). */
-  public static boolean faultFired() {
-    return FAILED_ONE.get();
-  }
-
   private final ModelSpec spec;
   private final List<Double> temperatures;
-  private final int batchTokens;
-  private final int maxBatchSize;
-  private final int overheadTokens;
-  private final int windowRows;
+  private final Batching batching;
   private final ScoreMetrics metrics; // null: no progress or padding reporting
 
-  public ScorePartition(ModelSpec spec, List<Double> temperatures, int batchTokens, int maxBatchSize,
-      int overheadTokens, int windowRows, ScoreMetrics metrics) {
-    this.overheadTokens = overheadTokens;
-    this.metrics = metrics;
+  public ScorePartition(ModelSpec spec, List<Double> temperatures, Batching batching, ScoreMetrics metrics) {
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
-    this.batchTokens = batchTokens;
-    this.maxBatchSize = maxBatchSize;
-    this.windowRows = windowRows;
+    this.batching = batching;
+    this.metrics = metrics;
   }
 
   @Override
@@ -101,7 +75,7 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   /** Closes a task's resource when the task ends, success or failure (the iterator is lazy). */
   private static void closeWithTask(TaskContext ctx, AutoCloseable resource) {
     if (ctx != null) {
-      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> {
+      ctx.addTaskCompletionListener((TaskCompletionListener) c -> {
         try {
           resource.close();
         } catch (Exception e) {
@@ -116,34 +90,41 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     List<Row> out = new ArrayList<>();
     List<Encoded> fit = new ArrayList<>();
     for (Row row : window) {
-      long[] ids = encoder.encode(row.getString(row.fieldIndex(Columns.PROMPT)));
+      ParsedPrompt prompt = ParsedPrompt.fromRow(row);
+      long[] ids = encoder.encode(prompt.prompt());
       if (ids.length > spec.maxLength()) {
-        out.add(reject(row, ids.length));
+        out.add(tooLong(prompt, ids.length).toRow());
       } else {
-        fit.add(new Encoded(row, ids));
+        fit.add(new Encoded(prompt, ids));
       }
     }
-    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batchTokens, maxBatchSize,
-        overheadTokens)) {
-      if (metrics != null) {
-        int longest = 0;
-        for (Encoded e : batch) {
-          metrics.realTokens().add(e.ids.length);
-          longest = Math.max(longest, e.ids.length);
-        }
-        metrics.paddedTokens().add((long) longest * batch.size());
-      }
+    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batching)) {
+      countTokens(batch);
       PromptScore[] scores = scorer.score(batch.stream().map(e -> e.ids).toList());
       for (int i = 0; i < batch.size(); i++) {
         Encoded e = batch.get(i);
         String bad = nonFinite(scores[i]);
-        out.addAll(bad != null
-            ? List.of(withScores(e.row, RejectReason.NON_FINITE_SCORE.id(), bad, null, e.ids.length, null,
-                null, null))
-            : scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId())));
+        if (bad != null) {
+          out.add(ScoredPrompt.rejected(e.prompt, RejectReason.NON_FINITE_SCORE, bad, e.ids.length).toRow());
+        } else {
+          scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId())).forEach(r -> out.add(r.toRow()));
+        }
       }
     }
     return out;
+  }
+
+  /** Real and padded tokens of a batch, for the padding efficiency. */
+  private void countTokens(List<Encoded> batch) {
+    if (metrics == null) {
+      return;
+    }
+    int longest = 0;
+    for (Encoded e : batch) {
+      metrics.realTokens().add(e.ids.length);
+      longest = Math.max(longest, e.ids.length);
+    }
+    metrics.paddedTokens().add((long) longest * batch.size());
   }
 
   /** A NaN or +inf log-probability (e.g. an fp16 overflow) must not be counted as "answered". */
@@ -161,8 +142,9 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return null;
   }
 
-  private List<Row> scoreRows(Encoded e, PromptScore score, String otherToken) {
-    List<Row> rows = new ArrayList<>(temperatures.size());
+  /** One row per temperature, {@code logprobs} keyed by control token in the model's order. */
+  private List<ScoredPrompt> scoreRows(Encoded e, PromptScore score, String otherToken) {
+    List<ScoredPrompt> rows = new ArrayList<>(temperatures.size());
     List<String> tokens = spec.controlTokens();
     for (int t = 0; t < temperatures.size(); t++) {
       FirstTokenStats s = score.perTemperature()[t];
@@ -171,35 +153,18 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       for (int c = 0; c < s.refusalTokenCount(); c++) {
         logprobs.put(tokens.get(c + 1), s.refusalLogprob(c));
       }
-      rows.add(withScores(e.row, null, null, temperatures.get(t), e.ids.length,
-          CollectionConverters.asScala(logprobs), s.otherLogprob(), otherToken));
+      rows.add(ScoredPrompt.scored(e.prompt, temperatures.get(t), e.ids.length, logprobs, s.otherLogprob(),
+          otherToken));
     }
     return rows;
   }
 
-  private Row reject(Row row, int tokens) {
-    return withScores(row, RejectReason.TOO_LONG.id(), "the rendered prompt has " + tokens
-        + " tokens; the model window is " + spec.maxLength(), null, tokens, null, null, null);
+  private ScoredPrompt tooLong(ParsedPrompt prompt, int tokens) {
+    return ScoredPrompt.rejected(prompt, RejectReason.TOO_LONG, "the rendered prompt has " + tokens
+        + " tokens; the model window is " + spec.maxLength(), tokens);
   }
 
-  /** A {@link Tables#SCORED} row: the prompt's columns, then the reject or score columns. */
-  private static Row withScores(Row p, String reason, String detail, Double temperature, Integer tokens,
-      Object logprobs, Double otherLogprob, String otherToken) {
-    Object[] values = new Object[Tables.SCORED.size()];
-    for (String name : Tables.PROMPTS.fieldNames()) {
-      values[Tables.SCORED.fieldIndex(name)] = p.get(p.fieldIndex(name));
-    }
-    values[Tables.SCORED.fieldIndex(Columns.REASON)] = reason;
-    values[Tables.SCORED.fieldIndex(Columns.DETAIL)] = detail;
-    values[Tables.SCORED.fieldIndex(Columns.TEMPERATURE)] = temperature;
-    values[Tables.SCORED.fieldIndex(Columns.PROMPT_TOKENS)] = tokens;
-    values[Tables.SCORED.fieldIndex(Columns.LOGPROBS)] = logprobs;
-    values[Tables.SCORED.fieldIndex(Columns.OTHER_LOGPROB)] = otherLogprob;
-    values[Tables.SCORED.fieldIndex(Columns.OTHER_TOKEN)] = otherToken;
-    return RowFactory.create(values);
-  }
-
-  private record Encoded(Row row, long[] ids) {}
+  private record Encoded(ParsedPrompt prompt, long[] ids) {}
 
   /** Pulls a window of input rows at a time and hands out its scored rows. */
   private final class WindowIterator implements Iterator<Row> {
@@ -226,12 +191,11 @@ public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
           finish();
           return false;
         }
-        if (prompts > 0 && Boolean.getBoolean(FAIL_ONE_TASK) && FAILED_ONE.compareAndSet(false, true)) {
-          throw new IllegalStateException("fault injection (" + FAIL_ONE_TASK + "): task fails after "
-              + prompts + " prompts");
+        if (prompts > 0) {
+          FaultInjection.beforeLaterWindow(prompts);
         }
-        List<Row> window = new ArrayList<>(Math.min(windowRows, 1024));
-        while (input.hasNext() && window.size() < windowRows) {
+        List<Row> window = new ArrayList<>(Math.min(batching.windowRows(), 1024));
+        while (input.hasNext() && window.size() < batching.windowRows()) {
           window.add(input.next());
         }
         current = scoreWindow(window, encoder, scorer).iterator();

@@ -32,27 +32,6 @@ public final class Tables {
   public static final String REGRESSIONS = "regressions";
 
 
-  /** Prompts as loaded, before scoring; {@code reason} is set when the row is rejected. */
-  public static final StructType PROMPTS = createStructType(List.of(
-      field(Columns.BENCHMARK, StringType, false),
-      field(Columns.LINE, LongType, false),
-      field(Columns.PROMPT_ID, StringType, true),
-      field(Columns.PROMPT, StringType, true),
-      field(Columns.SHOULD_REFUSE, BooleanType, true), // null on a reject whose label is unknown
-      field(Columns.CATEGORY, StringType, true),
-      field(Columns.SUBCATEGORY, StringType, true),
-      field(Columns.RAW, StringType, false),
-      field(Columns.REASON, StringType, true),
-      field(Columns.DETAIL, StringType, true)));
-
-  /** The score stage's output: a prompt row plus its scores (one row per temperature) or a reject. */
-  public static final StructType SCORED = PROMPTS
-      .add(field(Columns.TEMPERATURE, DoubleType, true))
-      .add(field(Columns.PROMPT_TOKENS, IntegerType, true))
-      .add(field(Columns.LOGPROBS, createMapType(StringType, DoubleType, false), true))
-      .add(field(Columns.OTHER_LOGPROB, DoubleType, true))
-      .add(field(Columns.OTHER_TOKEN, StringType, true));
-
   public static final StructType SCORES_SCHEMA = ScoreRow.SCHEMA;
 
   public static final StructType REJECTS_SCHEMA = RejectRow.SCHEMA;

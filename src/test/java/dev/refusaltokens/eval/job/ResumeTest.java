@@ -11,7 +11,7 @@ import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelSpec;
-import dev.refusaltokens.eval.score.ScoreStage;
+import dev.refusaltokens.eval.score.FaultInjection;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
 import java.nio.file.Files;
@@ -59,12 +59,12 @@ class ResumeTest {
 
     // 177 prompts in 3 chunks; the run dies after committing the first
     EvalConfig resumed = config("resumed", original, contrast, Map.of());
-    System.setProperty(ScoreStage.FAIL_AFTER_CHUNKS, "1");
+    System.setProperty(FaultInjection.FAIL_AFTER_CHUNKS, "1");
     try {
       assertThatThrownBy(() -> EvaluationJob.run(spark, resumed, spec, Clock.systemUTC()))
           .hasMessageContaining("fault injection");
     } finally {
-      System.clearProperty(ScoreStage.FAIL_AFTER_CHUNKS);
+      System.clearProperty(FaultInjection.FAIL_AFTER_CHUNKS);
     }
     assertThat(duckdb("SELECT status FROM " + table(output, "runs") + " WHERE run_id = 'resumed'").get(0)[0])
         .isEqualTo("failed");

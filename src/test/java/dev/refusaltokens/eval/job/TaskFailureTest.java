@@ -8,9 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
-import dev.refusaltokens.eval.score.ScorePartition;
+import dev.refusaltokens.eval.score.FaultInjection;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -46,15 +47,15 @@ class TaskFailureTest {
             "scoring.window_rows", "20", "scoring.canary_prompts", "0", "sweep.rules", "[greedy, threshold]"),
             Clock.systemUTC());
         spec = spec == null ? ModelSpec.open(config.model()) : spec;
-        ScorePartition.resetFault();
+        Path fired = dir.resolve("fault-fired-" + run); // created by the one task the fault fails
         if (run.equals("faulty")) {
-          System.setProperty(ScorePartition.FAIL_ONE_TASK, "true");
+          System.setProperty(FaultInjection.FAIL_ONE_TASK, fired.toString());
         }
         try {
           assertThat(EvaluationJob.run(spark, config, spec, Clock.systemUTC()).run().rowsScored()).isEqualTo(177);
-          assertThat(ScorePartition.faultFired()).as("a task failed in run %s", run).isEqualTo(run.equals("faulty"));
+          assertThat(Files.exists(fired)).as("a task failed in run %s", run).isEqualTo(run.equals("faulty"));
         } finally {
-          System.clearProperty(ScorePartition.FAIL_ONE_TASK);
+          System.clearProperty(FaultInjection.FAIL_ONE_TASK);
         }
       }
       String scores = table(output, "scores");

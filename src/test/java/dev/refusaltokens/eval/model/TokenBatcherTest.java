@@ -16,7 +16,7 @@ class TokenBatcherTest {
     for (int i = 0; i < 500; i++) {
       lengths.add(1 + random.nextInt(200));
     }
-    List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, 1024, 16, 64);
+    List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, batching(1024, 16, 64));
     List<Integer> seen = new ArrayList<>();
     int previousMax = 0;
     for (List<Integer> batch : batches) {
@@ -32,13 +32,13 @@ class TokenBatcherTest {
 
   @Test
   void aRowLongerThanTheBudgetGetsABatchOfItsOwn() {
-    List<List<Integer>> batches = TokenBatcher.batches(List.of(5, 3000, 6), Integer::intValue, 100, 8, 64);
+    List<List<Integer>> batches = TokenBatcher.batches(List.of(5, 3000, 6), Integer::intValue, batching(100, 8, 64));
     assertThat(batches).containsExactly(List.of(5, 6), List.of(3000));
   }
 
   @Test
   void maxRowsOfOneGivesOneRowPerBatch() {
-    assertThat(TokenBatcher.batches(List.of(3, 1, 2), Integer::intValue, 1000, 1, 64))
+    assertThat(TokenBatcher.batches(List.of(3, 1, 2), Integer::intValue, batching(1000, 1, 64)))
         .containsExactly(List.of(1), List.of(2), List.of(3));
   }
 
@@ -54,7 +54,7 @@ class TokenBatcherTest {
       int budget = 50 + random.nextInt(400);
       int maxRows = 1 + random.nextInt(5);
       int overhead = random.nextInt(100);
-      List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, budget, maxRows, overhead);
+      List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, batching(budget, maxRows, overhead));
       List<Integer> sorted = new ArrayList<>(lengths);
       sorted.sort(null);
       // brute force over every way to cut the sorted list into runs (2^(n-1) cuts)
@@ -96,13 +96,18 @@ class TokenBatcherTest {
     for (int i = 0; i < 700; i++) {
       lengths.add(random.nextInt(20) < 19 ? 8 + random.nextInt(23) : 30 + random.nextInt(100));
     }
-    List<List<Integer>> greedyLike = TokenBatcher.batches(lengths, Integer::intValue, 8192, 64, 1_000_000);
-    List<List<Integer>> cut = TokenBatcher.batches(lengths, Integer::intValue, 8192, 64, 128);
+    List<List<Integer>> greedyLike = TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 1_000_000));
+    List<List<Integer>> cut = TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 128));
     assertThat(TokenBatcher.paddingEfficiency(greedyLike, Integer::intValue)).isLessThan(0.85);
     assertThat(TokenBatcher.paddingEfficiency(cut, Integer::intValue)).isGreaterThan(0.9);
     assertThat(cut.size()).isLessThan(2 * greedyLike.size());
     // no overhead: one length per batch, no padding at all
-    assertThat(TokenBatcher.paddingEfficiency(TokenBatcher.batches(lengths, Integer::intValue, 8192, 64, 0),
-        Integer::intValue)).isEqualTo(1.0);
+    assertThat(TokenBatcher.paddingEfficiency(TokenBatcher.batches(lengths, Integer::intValue,
+        batching(8192, 64, 0)), Integer::intValue)).isEqualTo(1.0);
+  }
+
+  /** The batcher's settings; the window is the caller's business, so any size does here. */
+  private static Batching batching(int batchTokens, int maxBatchSize, int overheadTokens) {
+    return new Batching(batchTokens, maxBatchSize, overheadTokens, Integer.MAX_VALUE);
   }
 }

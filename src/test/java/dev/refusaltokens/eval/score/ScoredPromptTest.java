@@ -1,0 +1,61 @@
+package dev.refusaltokens.eval.score;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.refusaltokens.eval.bench.ParsedPrompt;
+import dev.refusaltokens.eval.bench.RejectReason;
+import dev.refusaltokens.eval.table.Columns;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** The score stage's rows: the prompt columns, then the scores or a reject, written and read by name. */
+class ScoredPromptTest {
+
+  static final ParsedPrompt PROMPT = new ParsedPrompt("coconot_original", 7, "id-7", "How do I …?", true,
+      "Requests with safety concerns", null, "{\"id\": \"id-7\"}", null, null);
+
+  static Map<String, Double> logprobs(double respond, double refuse) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("[respond]", respond);
+    m.put("[refuse]", refuse);
+    return m;
+  }
+
+  @Test
+  void aScoredRowRoundTripsByNameKeepingTheTokenOrder() {
+    ScoredPrompt scored = ScoredPrompt.scored(PROMPT, 0.7, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
+    Row row = scored.toRow();
+    assertThat(row.schema()).isEqualTo(ScoredPrompt.SCHEMA);
+    assertThat(List.of(row.schema().fieldNames()).subList(0, ParsedPrompt.SCHEMA.size()))
+        .containsExactly(ParsedPrompt.SCHEMA.fieldNames());
+    assertThat(row.isNullAt(row.fieldIndex(Columns.REASON))).isTrue();
+    ScoredPrompt back = ScoredPrompt.fromRow(row);
+    assertThat(back).isEqualTo(scored);
+    assertThat(back.logprobs().keySet()).containsExactly("[respond]", "[refuse]");
+    assertThat(back.key()).isEqualTo("coconot_original/id-7");
+  }
+
+  @Test
+  void aRejectHasItsReasonAndTokenCountAndNoScores() {
+    ScoredPrompt reject = ScoredPrompt.rejected(PROMPT, RejectReason.TOO_LONG, "too many", 4097);
+    Row row = reject.toRow();
+    assertThat(row.getString(row.fieldIndex(Columns.REASON))).isEqualTo("too_long");
+    assertThat(row.getInt(row.fieldIndex(Columns.PROMPT_TOKENS))).isEqualTo(4097);
+    for (String c : List.of(Columns.TEMPERATURE, Columns.LOGPROBS, Columns.OTHER_LOGPROB, Columns.OTHER_TOKEN)) {
+      assertThat(row.isNullAt(row.fieldIndex(c))).as(c).isTrue();
+    }
+    assertThat(ScoredPrompt.fromRow(row)).isEqualTo(reject);
+  }
+
+  @Test
+  void theCanaryComparesEveryLogprobOfTheSamePrompt() {
+    ScoredPrompt batched = ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
+    ScoredPrompt alone = ScoredPrompt.fromRow(ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0,
+        "Sure").toRow());
+    assertThat(CanaryCheck.maxAbsDiff(List.of(batched), List.of(alone))).isEqualTo(0.25);
+    assertThat(CanaryCheck.Result.NOT_RUN.maxAbsDiffOrNull()).isNull();
+  }
+}
