@@ -2,14 +2,16 @@ package dev.refusaltokens.eval.job;
 
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.table.Table;
 import dev.refusaltokens.eval.table.TableWriter;
-import dev.refusaltokens.eval.table.Tables;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -28,19 +30,19 @@ final class SqlViews {
   /** One temporary view per table that exists under {@code output}, read with its declared schema. */
   static List<String> register(SparkSession spark, String output) {
     List<String> registered = new ArrayList<>();
-    Tables.ALL_TABLES.forEach((name, schema) -> {
-      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(TableWriter.path(output, name));
+    for (Table table : Table.values()) {
+      Path dir = new Path(TableWriter.path(output, table.id()));
       try {
         if (dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
-          spark.read().schema(schema).parquet(dir.toString()).createOrReplaceTempView(name);
-          registered.add(name);
+          spark.read().schema(table.schema()).parquet(dir.toString()).createOrReplaceTempView(table.id());
+          registered.add(table.id());
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-    });
+    }
     if (registered.isEmpty()) {
-      throw new dev.refusaltokens.eval.config.ConfigException("No tables under output '" + output
+      throw new ConfigException("No tables under output '" + output
           + "': pass --output with the folder an evaluation wrote");
     }
     return registered;

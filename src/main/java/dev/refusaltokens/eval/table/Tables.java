@@ -138,13 +138,6 @@ public final class Tables {
 
   public static final StructType RUNS_SCHEMA = RunRow.SCHEMA;
 
-  /** Every table the job writes, by name, with its schema (for readers such as jobs/sql.sh). */
-  public static final java.util.Map<String, StructType> ALL_TABLES = java.util.Collections.unmodifiableMap(
-      new java.util.LinkedHashMap<>(java.util.Map.of(RUNS, RUNS_SCHEMA, SCORES, SCORES_SCHEMA, RATES, RATES_SCHEMA,
-          REJECTS, REJECTS_SCHEMA, FRONTIER, FRONTIER_SCHEMA, OPERATING_POINTS, OPERATING_POINTS_SCHEMA, ROC,
-          ROC_SCHEMA, CALIBRATION, CALIBRATION_SCHEMA, FIRST_TOKENS, FIRST_TOKENS_SCHEMA, REGRESSIONS,
-          REGRESSIONS_SCHEMA)));
-
   private Tables() {}
 
   /** {@code head}, then refusal and false refusal with their counts and bounds, the interval method, run_id. */
