@@ -1,11 +1,13 @@
 package dev.refusaltokens.eval.job;
 
-import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.regress.RegressStage;
+import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
+import dev.refusaltokens.eval.table.Table;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -166,10 +168,10 @@ final class Cli {
     public Integer call() {
       EvalConfig config = options.load();
       return Sessions.within(config, spark -> {
-        dev.refusaltokens.eval.regress.RegressStage.Outcome outcome = dev.refusaltokens.eval.regress.RegressStage
-            .run(spark, config.output(), baseline, candidate, config.regress());
+        RegressStage.Outcome outcome = RegressStage.run(new RunTables(spark, config.output(), candidate), baseline,
+            config.regress());
         System.out.print(outcome.verdict());
-        System.out.println("Rows in " + config.output() + "/" + Tables.REGRESSIONS + " (partition run_id="
+        System.out.println("Rows in " + config.output() + "/" + Table.REGRESSIONS.id() + " (partition run_id="
             + outcome.candidate() + ")");
         return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
       });

@@ -19,7 +19,7 @@ public enum Table {
   ROC("roc", Tables.ROC_SCHEMA),
   CALIBRATION("calibration", Tables.CALIBRATION_SCHEMA),
   FIRST_TOKENS("first_tokens", Tables.FIRST_TOKENS_SCHEMA),
-  REGRESSIONS("regressions", Tables.REGRESSIONS_SCHEMA);
+  REGRESSIONS("regressions", RegressionRow.SCHEMA);
 
   private final String id;
   private final StructType schema;

@@ -29,7 +29,6 @@ public final class Tables {
   public static final String ROC = "roc";
   public static final String CALIBRATION = "calibration";
   public static final String FIRST_TOKENS = "first_tokens";
-  public static final String REGRESSIONS = "regressions";
 
 
   public static final StructType SCORES_SCHEMA = ScoreRow.SCHEMA;
@@ -70,32 +69,6 @@ public final class Tables {
       field(Columns.THRESHOLDS, createMapType(StringType, DoubleType, false), false),
       field("targets", createMapType(StringType, DoubleType, false), false),
       field("achieved", createMapType(StringType, DoubleType, false), false));
-
-  public static final StructType REGRESSIONS_SCHEMA = createStructType(List.of(
-      field("baseline_run_id", StringType, false),
-      field("setting", StringType, false),
-      field(Columns.TEMPERATURE, DoubleType, false),
-      field(Columns.BENCHMARK, StringType, false),
-      field(Columns.CATEGORY, StringType, false),
-      field("metric", StringType, false),
-      field("baseline_thresholds", createMapType(StringType, DoubleType, false), false),
-      field("candidate_thresholds", createMapType(StringType, DoubleType, false), false),
-      field("n_baseline", LongType, false),
-      field("n_candidate", LongType, false),
-      field("n_paired", LongType, false),
-      field("baseline_value", DoubleType, false),
-      field("candidate_value", DoubleType, false),
-      field("delta", DoubleType, false),
-      field("worse_by", DoubleType, false),
-      field("tolerance", DoubleType, false),
-      field("test", StringType, false),
-      field("only_baseline", LongType, false),
-      field("only_candidate", LongType, false),
-      field("p_value", DoubleType, false),
-      field("p_adjusted", DoubleType, false),
-      field("significant", BooleanType, false),
-      field("regression", BooleanType, false),
-      field(Columns.RUN_ID, StringType, false)));
 
   public static final StructType ROC_SCHEMA = createStructType(List.of(
       field(Columns.TEMPERATURE, DoubleType, false),

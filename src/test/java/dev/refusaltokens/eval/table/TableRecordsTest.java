@@ -8,6 +8,7 @@ import dev.refusaltokens.eval.decide.FirstTokenStats;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
@@ -82,6 +83,26 @@ class TableRecordsTest {
   void aRejectRowRoundTrips() {
     RejectRow reject = new RejectRow("b", 12, null, "empty_prompt", "the prompt is empty", "{\"prompt\": \"\"}", "r");
     assertThat(RejectRow.fromRow(reject.toRow())).isEqualTo(reject);
+  }
+
+  @Test
+  void aRegressionRowRoundTripsWithItsThresholdsInTokenOrderAndIsJudgedByCopy() {
+    Map<String, Double> thresholds = new LinkedHashMap<>();
+    thresholds.put("[b]", 0.4);
+    thresholds.put("[a]", Double.NaN);
+    RegressionRow tested = new RegressionRow("base", "operating_point:op", 1.0, "contrast", "ALL",
+        "false_refusal_rate", thresholds, Map.of(), 76, 0, 0, 0.05, Double.NaN, Double.NaN,
+        Double.POSITIVE_INFINITY, 0.02, "missing_in_candidate", 0, 0, 0.0, Double.NaN, false, false, "cand");
+    Row row = tested.toRow();
+    assertThat(row.schema()).isEqualTo(RegressionRow.SCHEMA);
+    assertThat(Table.REGRESSIONS.schema()).isEqualTo(RegressionRow.SCHEMA);
+    RegressionRow back = RegressionRow.fromRow(row);
+    assertThat(back).isEqualTo(tested);
+    assertThat(back.baselineThresholds().keySet()).containsExactly("[b]", "[a]");
+    RegressionRow judged = tested.judged(0.0, true, true);
+    assertThat(RegressionRow.fromRow(judged.toRow())).isEqualTo(judged);
+    assertThat(judged.judged(tested.pAdjusted(), tested.significant(), tested.regression())).isEqualTo(tested);
+    assertThat(judged.regression()).isTrue();
   }
 
   @Test

@@ -1,0 +1,157 @@
+package dev.refusaltokens.eval.table;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createMapType;
+import static org.apache.spark.sql.types.DataTypes.createStructField;
+import static org.apache.spark.sql.types.DataTypes.createStructType;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * One row of {@code regressions}: one comparison of a candidate run with a baseline run — a setting at
+ * a temperature, on a benchmark and category, of one metric — with both values, the test and its
+ * p-value before and after the multiple-testing adjustment, and whether it is a regression.
+ *
+ * @param baselineThresholds τ per refusal token in the run's token order; empty for greedy and AUC
+ * @param worseBy how much worse the candidate is (positive: worse); ±infinity for a missing group
+ * @param test {@code mcnemar_exact}, {@code two_proportion_z}, {@code hanley_mcneil_z}, or
+ *     {@code missing_in_candidate} / {@code missing_in_baseline}
+ * @param runId the candidate run
+ */
+public record RegressionRow(
+    String baselineRunId,
+    String setting,
+    double temperature,
+    String benchmark,
+    String category,
+    String metric,
+    Map<String, Double> baselineThresholds,
+    Map<String, Double> candidateThresholds,
+    long nBaseline,
+    long nCandidate,
+    long nPaired,
+    double baselineValue,
+    double candidateValue,
+    double delta,
+    double worseBy,
+    double tolerance,
+    String test,
+    long onlyBaseline,
+    long onlyCandidate,
+    double pValue,
+    double pAdjusted,
+    boolean significant,
+    boolean regression,
+    String runId) implements TableRecord {
+
+  public static final String BASELINE_RUN_ID = "baseline_run_id";
+  public static final String SETTING = "setting";
+  public static final String METRIC = "metric";
+  public static final String BASELINE_THRESHOLDS = "baseline_thresholds";
+  public static final String CANDIDATE_THRESHOLDS = "candidate_thresholds";
+  public static final String N_BASELINE = "n_baseline";
+  public static final String N_CANDIDATE = "n_candidate";
+  public static final String N_PAIRED = "n_paired";
+  public static final String BASELINE_VALUE = "baseline_value";
+  public static final String CANDIDATE_VALUE = "candidate_value";
+  public static final String DELTA = "delta";
+  public static final String WORSE_BY = "worse_by";
+  public static final String TOLERANCE = "tolerance";
+  public static final String TEST = "test";
+  public static final String ONLY_BASELINE = "only_baseline";
+  public static final String ONLY_CANDIDATE = "only_candidate";
+  public static final String P_VALUE = "p_value";
+  public static final String P_ADJUSTED = "p_adjusted";
+  public static final String SIGNIFICANT = "significant";
+  public static final String REGRESSION = "regression";
+
+  public static final StructType SCHEMA = createStructType(List.of(
+      createStructField(BASELINE_RUN_ID, StringType, false),
+      createStructField(SETTING, StringType, false),
+      createStructField(Columns.TEMPERATURE, DoubleType, false),
+      createStructField(Columns.BENCHMARK, StringType, false),
+      createStructField(Columns.CATEGORY, StringType, false),
+      createStructField(METRIC, StringType, false),
+      createStructField(BASELINE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      createStructField(CANDIDATE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+      createStructField(N_BASELINE, LongType, false),
+      createStructField(N_CANDIDATE, LongType, false),
+      createStructField(N_PAIRED, LongType, false),
+      createStructField(BASELINE_VALUE, DoubleType, false),
+      createStructField(CANDIDATE_VALUE, DoubleType, false),
+      createStructField(DELTA, DoubleType, false),
+      createStructField(WORSE_BY, DoubleType, false),
+      createStructField(TOLERANCE, DoubleType, false),
+      createStructField(TEST, StringType, false),
+      createStructField(ONLY_BASELINE, LongType, false),
+      createStructField(ONLY_CANDIDATE, LongType, false),
+      createStructField(P_VALUE, DoubleType, false),
+      createStructField(P_ADJUSTED, DoubleType, false),
+      createStructField(SIGNIFICANT, BooleanType, false),
+      createStructField(REGRESSION, BooleanType, false),
+      createStructField(Columns.RUN_ID, StringType, false)));
+
+  @Override
+  public Row toRow() {
+    return RowBuilder.of(SCHEMA)
+        .set(BASELINE_RUN_ID, baselineRunId)
+        .set(SETTING, setting)
+        .set(Columns.TEMPERATURE, temperature)
+        .set(Columns.BENCHMARK, benchmark)
+        .set(Columns.CATEGORY, category)
+        .set(METRIC, metric)
+        .set(BASELINE_THRESHOLDS, baselineThresholds)
+        .set(CANDIDATE_THRESHOLDS, candidateThresholds)
+        .set(N_BASELINE, nBaseline)
+        .set(N_CANDIDATE, nCandidate)
+        .set(N_PAIRED, nPaired)
+        .set(BASELINE_VALUE, baselineValue)
+        .set(CANDIDATE_VALUE, candidateValue)
+        .set(DELTA, delta)
+        .set(WORSE_BY, worseBy)
+        .set(TOLERANCE, tolerance)
+        .set(TEST, test)
+        .set(ONLY_BASELINE, onlyBaseline)
+        .set(ONLY_CANDIDATE, onlyCandidate)
+        .set(P_VALUE, pValue)
+        .set(P_ADJUSTED, pAdjusted)
+        .set(SIGNIFICANT, significant)
+        .set(REGRESSION, regression)
+        .set(Columns.RUN_ID, runId)
+        .build();
+  }
+
+  /** Reads a regressions row by column name; the threshold maps keep the row's (the tokens') order. */
+  public static RegressionRow fromRow(Row row) {
+    RowReader r = RowReader.of(row);
+    return new RegressionRow(r.string(BASELINE_RUN_ID), r.string(SETTING), r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK), r.string(Columns.CATEGORY), r.string(METRIC),
+        ordered(r.mapView(BASELINE_THRESHOLDS)), ordered(r.mapView(CANDIDATE_THRESHOLDS)),
+        r.longValue(N_BASELINE), r.longValue(N_CANDIDATE), r.longValue(N_PAIRED), r.doubleValue(BASELINE_VALUE),
+        r.doubleValue(CANDIDATE_VALUE), r.doubleValue(DELTA), r.doubleValue(WORSE_BY), r.doubleValue(TOLERANCE),
+        r.string(TEST), r.longValue(ONLY_BASELINE), r.longValue(ONLY_CANDIDATE), r.doubleValue(P_VALUE),
+        r.doubleValue(P_ADJUSTED), r.booleanValue(SIGNIFICANT), r.booleanValue(REGRESSION),
+        r.string(Columns.RUN_ID));
+  }
+
+  /**
+   * This comparison judged: its adjusted p-value, whether that is significant, whether it is a
+   * regression (the caller decides both; the record only carries them).
+   */
+  public RegressionRow judged(double newPAdjusted, boolean newSignificant, boolean newRegression) {
+    return new RegressionRow(baselineRunId, setting, temperature, benchmark, category, metric, baselineThresholds,
+        candidateThresholds, nBaseline, nCandidate, nPaired, baselineValue, candidateValue, delta, worseBy,
+        tolerance, test, onlyBaseline, onlyCandidate, pValue, newPAdjusted, newSignificant, newRegression, runId);
+  }
+
+  private static Map<String, Double> ordered(Map<String, Double> view) {
+    return view == null ? null : new LinkedHashMap<>(view);
+  }
+}
