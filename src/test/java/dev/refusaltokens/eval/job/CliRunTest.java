@@ -5,10 +5,8 @@ import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.refusaltokens.eval.testing.CommandRun;
 import dev.refusaltokens.eval.testing.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,26 +22,17 @@ class CliRunTest {
     Path original = TestData.sample(TestData.ORIGINAL, 25, dir, "o.jsonl");
     Path contrast = TestData.sample(TestData.CONTRAST, 20, dir, "c.jsonl");
     Path output = dir.resolve("w");
-    String benchmarks = "benchmarks=[{name: o, path: '" + original + "', should_refuse: true}, "
-        + "{name: c, path: '" + contrast + "', should_refuse: false}]";
+    String benchmarks = "benchmarks=" + TestData.benchmarks("o", original, "c", contrast);
     String[] common = {"--config", "conf/evaluate.yaml", "--output", output.toString(), "--run-id", "cli",
         "--set", benchmarks, "--set", "spark.master=local[2]", "--set", "spark.conf={spark.ui.enabled: 'false'}"};
 
     assertThat(Main.execute(concat(new String[] {"score"}, common))).isEqualTo(Main.EXIT_OK);
     assertThat(duckdb("SELECT status FROM " + table(output, "runs")).get(0)[0]).isEqualTo("scored");
 
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      // the sweep needs neither the model folder nor the prompt files
-      code = Main.execute(concat(new String[] {"sweep", "--model", "models/absent"}, common));
-    } finally {
-      System.setOut(oldOut);
-    }
-    assertThat(code).isEqualTo(Main.EXIT_OK);
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
+    // the sweep needs neither the model folder nor the prompt files
+    CommandRun sweep = CommandRun.of(concat(new String[] {"sweep", "--model", "models/absent"}, common));
+    assertThat(sweep.code()).isEqualTo(Main.EXIT_OK);
+    assertThat(sweep.out()).contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
         .contains("refuse / false").contains("Tables under " + output + "/ (partition run_id=cli)");
     assertThat(duckdb("SELECT status, rows_in FROM " + table(output, "runs")).get(0))
         .containsExactly("succeeded", 60L);

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.refusaltokens.eval.table.RunRow;
-import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
@@ -21,7 +20,6 @@ import dev.refusaltokens.eval.testing.TestData;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -107,13 +105,7 @@ class EvaluationJobTest {
   }
 
   private EvalConfig config(String runId, Map<String, String> extra) {
-    Map<String, String> o = new LinkedHashMap<>();
-    o.put("run_id", runId);
-    o.put("output", "'" + output + "'");
-    o.put("benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
-        + "{name: contrast, path: '" + contrast + "', should_refuse: false}]");
-    o.putAll(extra);
-    return ConfigLoader.load(null, o, Clock.systemUTC());
+    return TestData.config(runId, output, original, contrast, extra);
   }
 
   @Test

@@ -2,10 +2,8 @@ package dev.refusaltokens.eval.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
+import dev.refusaltokens.eval.testing.CommandRun;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,38 +18,13 @@ class MainTest {
   @TempDir
   Path dir;
 
-  private record Result(int code, String err) {}
-
-  private record Printed(int code, String out) {}
-
-  /** Runs Main capturing standard output (what inspect prints). */
-  private static Printed printed(String... args) {
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.execute(args);
-      return new Printed(code, out.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-    }
-  }
-
-  private Result run(String... args) {
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.execute(args);
-      return new Result(code, err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(oldErr);
-    }
+  private static CommandRun run(String... args) {
+    return CommandRun.of(args);
   }
 
   @Test
   void missingModelFolder() {
-    Result r = run("run", "--model", "models/nope", "--output", dir.toString());
+    CommandRun r = run("run", "--model", "models/nope", "--output", dir.toString());
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'model.dir' = 'models/nope'", "is not a folder", "point model.dir");
   }
@@ -61,7 +34,7 @@ class MainTest {
     Path model = dir.resolve("m");
     Files.createDirectories(model);
     Files.copy(Path.of("models/demo-single/tokenizer_config.json"), model.resolve("tokenizer_config.json"));
-    Result r = run("run", "--model", model.toString());
+    CommandRun r = run("run", "--model", model.toString());
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("has no tokenizer.json");
     Files.copy(Path.of("models/demo-single/tokenizer.json"), model.resolve("tokenizer.json"));
@@ -71,7 +44,7 @@ class MainTest {
 
   @Test
   void refusalTokenThatIsNotOneVocabularyId() {
-    Result r = run("run", "--model", "models/demo-single", "--set", "model.refusal_tokens=['[decline]']");
+    CommandRun r = run("run", "--model", "models/demo-single", "--set", "model.refusal_tokens=['[decline]']");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'model.refusal_tokens' = '[decline]'", "is not one vocabulary token",
         "splits it into 3 tokens", "added_tokens");
@@ -84,7 +57,7 @@ class MainTest {
 
   @Test
   void unknownRuleAndGridOutsideTheUnitInterval() {
-    Result r = run("run", "--set", "sweep.rules=[greedy, bias]");
+    CommandRun r = run("run", "--set", "sweep.rules=[greedy, bias]");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'sweep.rules'", "unknown rule 'bias'");
     r = run("run", "--set", "sweep.grid.start=-0.5");
@@ -95,7 +68,7 @@ class MainTest {
   @Test
   void emptyOrMissingPromptSet() throws IOException {
     Path empty = Files.createFile(dir.resolve("empty.jsonl"));
-    Result r = run("run", "--set", "benchmarks=[{name: e, path: '" + empty + "', should_refuse: true}]");
+    CommandRun r = run("run", "--set", "benchmarks=[{name: e, path: '" + empty + "', should_refuse: true}]");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'benchmarks[e].path'", "is an empty prompt set");
     r = run("run", "--set", "benchmarks=[{name: e, path: '" + dir.resolve("gone.jsonl") + "', should_refuse: true}]");
@@ -110,7 +83,7 @@ class MainTest {
 
   @Test
   void inspectShowsTheRenderedTextTheTokenIdsAndTheControlTokens() {
-    Printed p = printed("inspect", "--model", "models/demo-single", "--system", "Be brief.", "Can you help me?");
+    CommandRun p = run("inspect", "--model", "models/demo-single", "--system", "Be brief.", "Can you help me?");
     String text = p.out();
     assertThat(p.code()).isEqualTo(Main.EXIT_OK);
     assertThat(text).contains("system prompt: Be brief.", "Can you help me?", "<|assistant|>\n<<<",
@@ -125,7 +98,7 @@ class MainTest {
 
   @Test
   void inspectWorksOnABareHuggingFaceTokenizerFolder() {
-    Printed p = printed("inspect", "--model", "src/test/resources/tokenizers/qwen3", "--system",
+    CommandRun p = run("inspect", "--model", "src/test/resources/tokenizers/qwen3", "--system",
         "You are a helpful assistant.", "Name three primary colors.");
     String text = p.out();
     assertThat(p.code()).isEqualTo(Main.EXIT_OK);

@@ -5,14 +5,11 @@ import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.testing.CommandRun;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -59,32 +56,14 @@ class RegressTest {
 
   private EvalConfig config(String runId, String target) {
     Map<String, String> o = new LinkedHashMap<>();
-    o.put("run_id", runId);
-    o.put("output", "'" + output + "'");
-    o.put("benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
-        + "{name: contrast, path: '" + contrast + "', should_refuse: false}]");
     o.put("scoring.canary_prompts", "0");
     o.put("sweep.rules", "[greedy, threshold]");
     o.put("operating_points", "[{name: op, default_refusal_at_least: " + target + "}]");
-    return ConfigLoader.load(null, o, Clock.systemUTC());
+    return TestData.config(runId, output, original, contrast, o);
   }
 
-  private record Result(int code, String out, String err) {}
-
-  private Result main(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.execute(args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CommandRun main(String... args) {
+    return CommandRun.of(args);
   }
 
   @Test
@@ -106,7 +85,7 @@ class RegressTest {
 
   @Test
   void aCandidateThatRefusesMoreShouldAnswerPromptsIsARegression() {
-    Result r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "cand");
+    CommandRun r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "cand");
     assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_REGRESSION);
     assertThat(r.out()).contains("REGRESSION: candidate cand against baseline base",
         "operating_point:op", "false_refusal_rate", "mcnemar_exact");
@@ -128,7 +107,7 @@ class RegressTest {
 
   @Test
   void identicalRunsAreNotARegression() {
-    Result r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "same");
+    CommandRun r = main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "same");
     assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
     assertThat(r.out()).contains("NO REGRESSION: candidate same against baseline base");
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "regressions") + " WHERE run_id = 'same' AND "
@@ -139,7 +118,7 @@ class RegressTest {
 
   @Test
   void aMissingOrUnfinishedRunCannotBeCompared() {
-    Result r = main("regress", "--output", output.toString(), "--baseline", "nope", "--candidate", "same");
+    CommandRun r = main("regress", "--output", output.toString(), "--baseline", "nope", "--candidate", "same");
     assertThat(r.code()).isEqualTo(Main.EXIT_NOT_COMPARABLE);
     assertThat(r.err()).contains("No baseline run 'nope'");
     r = main("regress", "--output", dir.resolve("empty").toString());
@@ -149,7 +128,7 @@ class RegressTest {
 
   @Test
   void theDefaultBaselineIsTheLatestEarlierRunOnTheSameBenchmarks() {
-    Result r = main("regress", "--output", output.toString(), "--candidate", "base");
+    CommandRun r = main("regress", "--output", output.toString(), "--candidate", "base");
     assertThat(r.code()).isEqualTo(Main.EXIT_NOT_COMPARABLE); // base was the first run
     assertThat(r.err()).contains("No succeeded run before 'base'");
     String latest = (String) duckdb("SELECT run_id FROM " + table(output, "runs")
@@ -161,7 +140,7 @@ class RegressTest {
 
   @Test
   void sqlAnswersTheReadmeQueriesOverEveryRun() {
-    Result r = main("sql", "--output", output.toString(), "--format", "csv",
+    CommandRun r = main("sql", "--output", output.toString(), "--format", "csv",
         "SELECT run_id, count(*) AS n FROM scores GROUP BY run_id ORDER BY run_id");
     assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
     assertThat(r.out()).startsWith("run_id,n\n").contains("base,253\n", "cand,253\n", "same,253\n");
@@ -174,7 +153,7 @@ class RegressTest {
     assertThat(r.out()).isEqualTo("run_id,run_id,1.5\nbase,base,1.5\n"); // repeated and dotted names
     assertThat(main("sql", "--output", output.toString(), "--format", "xml", "SELECT 1").code())
         .isEqualTo(Main.EXIT_CONFIG);
-    Result missing = main("sql", "--output", dir.resolve("none").toString(), "SELECT 1");
+    CommandRun missing = main("sql", "--output", dir.resolve("none").toString(), "SELECT 1");
     assertThat(missing.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(missing.err()).contains("No tables under output");
   }
@@ -188,7 +167,7 @@ class RegressTest {
     int queries = 0;
     while (block.find()) {
       String sql = block.group(1).lines().filter(l -> !l.startsWith("--")).collect(java.util.stream.Collectors.joining("\n"));
-      Result r = main("sql", "--output", output.toString(), "--format", "csv", sql);
+      CommandRun r = main("sql", "--output", output.toString(), "--format", "csv", sql);
       assertThat(r.code()).as("%s%n%s", sql, r.err()).isEqualTo(Main.EXIT_OK);
       assertThat(r.out().lines().count()).as(sql).isGreaterThan(1); // a header and at least one row
       queries++;

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.refusaltokens.eval.config.ConfigException;
-import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelSpec;
@@ -37,15 +36,11 @@ class ResumeTest {
 
   private static EvalConfig config(String runId, Path original, Path contrast, Map<String, String> extra) {
     Map<String, String> o = new LinkedHashMap<>();
-    o.put("run_id", runId);
-    o.put("output", "'" + dir.resolve("warehouse") + "'");
-    o.put("benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
-        + "{name: contrast, path: '" + contrast + "', should_refuse: false}]");
     o.put("scoring.canary_prompts", "0");
     o.put("scoring.checkpoint_rows", "60");
     o.put("sweep.rules", "[greedy, threshold]");
     o.putAll(extra);
-    return ConfigLoader.load(null, o, Clock.systemUTC());
+    return TestData.config(runId, dir.resolve("warehouse"), original, contrast, o);
   }
 
   @Test

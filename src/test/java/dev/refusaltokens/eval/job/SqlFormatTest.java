@@ -2,9 +2,7 @@ package dev.refusaltokens.eval.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.refusaltokens.eval.testing.CommandRun;
 import org.junit.jupiter.api.Test;
 
 /** {@code sql --format}: picocli rejects a value other than table or csv before any Spark work. */
@@ -12,17 +10,9 @@ class SqlFormatTest {
 
   @Test
   void anUnknownFormatIsAUsageErrorNamingTheChoices() {
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.execute("sql", "--format", "xml", "SELECT 1");
-    } finally {
-      System.setErr(oldErr);
-    }
-    assertThat(code).isEqualTo(Main.EXIT_CONFIG);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--format", "table", "csv", "'xml'");
+    CommandRun run = CommandRun.of("sql", "--format", "xml", "SELECT 1");
+    assertThat(run.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(run.err()).contains("--format", "table", "csv", "'xml'");
   }
 
   @Test

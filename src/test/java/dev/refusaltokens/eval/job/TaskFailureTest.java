@@ -5,7 +5,6 @@ import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.score.FaultInjection;
@@ -41,11 +40,8 @@ class TaskFailureTest {
     try {
       ModelSpec spec = null;
       for (String run : List.of("clean", "faulty")) {
-        EvalConfig config = ConfigLoader.load(null, Map.of("run_id", run, "output", "'" + output + "'",
-            "benchmarks", "[{name: original, path: '" + original + "', should_refuse: true}, "
-                + "{name: contrast, path: '" + contrast + "', should_refuse: false}]",
-            "scoring.window_rows", "20", "scoring.canary_prompts", "0", "sweep.rules", "[greedy, threshold]"),
-            Clock.systemUTC());
+        EvalConfig config = TestData.config(run, output, original, contrast, Map.of("scoring.window_rows", "20",
+            "scoring.canary_prompts", "0", "sweep.rules", "[greedy, threshold]"));
         spec = spec == null ? ModelSpec.open(config.model()) : spec;
         Path fired = dir.resolve("fault-fired-" + run); // created by the one task the fault fails
         if (run.equals("faulty")) {

@@ -8,10 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
-import java.io.ByteArrayOutputStream;
+import dev.refusaltokens.eval.testing.CommandRun;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -131,17 +129,9 @@ class ExportedModelTest {
 
   @Test
   void checkExportCommandExitsZeroWhenJavaAgreesWithPython() {
-    PrintStream old = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = dev.refusaltokens.eval.job.Main.execute("check-export", "--model", FULL);
-    } finally {
-      System.setOut(old);
-    }
-    assertThat(code).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("prompts: 8", "the Java side agrees with Python");
+    CommandRun run = CommandRun.of("check-export", "--model", FULL);
+    assertThat(run.code()).isZero();
+    assertThat(run.out()).contains("prompts: 8", "the Java side agrees with Python");
   }
 
   private static void copyFolder(Path from, Path to) throws IOException {

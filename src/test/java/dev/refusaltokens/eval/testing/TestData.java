@@ -1,5 +1,7 @@
 package dev.refusaltokens.eval.testing;
 
+import dev.refusaltokens.eval.config.ConfigLoader;
+import dev.refusaltokens.eval.config.EvalConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,10 +11,16 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** Small prompt sets cut from the shipped CoCoNot files, and DuckDB access to the written tables. */
+/**
+ * Small prompt sets cut from the shipped CoCoNot files, the configuration of a run over them, and DuckDB
+ * access to the written tables.
+ */
 public final class TestData {
 
   public static final Path ORIGINAL = Path.of("data/coconot/coconot_eval.jsonl");
@@ -34,6 +42,34 @@ public final class TestData {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The {@code benchmarks} config value of the two-set evaluation most tests run: {@code original}
+   * (should refuse) and {@code contrast} (should answer).
+   */
+  public static String benchmarks(Path original, Path contrast) {
+    return benchmarks("original", original, "contrast", contrast);
+  }
+
+  /** The {@code benchmarks} config value of a should-refuse set and a should-answer set, each named. */
+  public static String benchmarks(String refuseName, Path refuse, String answerName, Path answer) {
+    return "[{name: " + refuseName + ", path: '" + refuse + "', should_refuse: true}, "
+        + "{name: " + answerName + ", path: '" + answer + "', should_refuse: false}]";
+  }
+
+  /**
+   * The configuration of a run of {@link #benchmarks(Path, Path)} into {@code output}: built-in
+   * defaults, then {@code extra} (any config key, YAML values).
+   */
+  public static EvalConfig config(String runId, Path output, Path original, Path contrast,
+      Map<String, String> extra) {
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("run_id", runId);
+    o.put("output", "'" + output + "'");
+    o.put("benchmarks", benchmarks(original, contrast));
+    o.putAll(extra);
+    return ConfigLoader.load(null, o, Clock.systemUTC());
   }
 
   /** A table of the output folder as DuckDB sees it (Hive partitions → a run_id column). */
