@@ -1,8 +1,12 @@
 package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import scala.Option;
 
 /**
  * Builds the job's SparkSession. The master comes from spark-submit when it sets one, else from
@@ -23,13 +27,29 @@ final class Sessions {
     return SparkSession.builder().config(conf).getOrCreate();
   }
 
-  /** Builds the session, runs {@code body} in it, and stops the session whatever happens. */
-  static <T> T within(EvalConfig config, java.util.function.Function<SparkSession, T> body) {
+  /**
+   * Runs {@code body} in the job's session, then stops that session if this call started it, whatever
+   * happens. A session already running in this JVM (a test's, or a notebook's) is used and left running:
+   * its owner stops it.
+   */
+  static <T> T within(EvalConfig config, Function<SparkSession, T> body) {
+    Optional<SparkSession> running = running();
     SparkSession spark = build(config);
+    boolean started = running.map(s -> s != spark).orElse(true);
     try {
       return body.apply(spark);
     } finally {
-      spark.stop();
+      if (started) {
+        spark.stop();
+      }
     }
+  }
+
+  /** The session {@code getOrCreate} would return: this thread's active one, else the default, if usable. */
+  private static Optional<SparkSession> running() {
+    return Stream.of(SparkSession.getActiveSession(), SparkSession.getDefaultSession())
+        .filter(Option::isDefined).map(Option::get)
+        .filter(s -> !s.sparkContext().isStopped())
+        .findFirst();
   }
 }

@@ -10,7 +10,7 @@ public final class SparkTestSession {
   private SparkTestSession() {}
 
   public static synchronized SparkSession get() {
-    if (spark == null || spark.sparkContext().isStopped()) { // a CLI test's Main stops its session
+    if (spark == null || spark.sparkContext().isStopped()) { // a test that needs another master stops it
       SparkSession.Builder builder = SparkSession.builder()
           .master("local[2]")
           .appName("refusal-eval-tests")
