@@ -4,19 +4,25 @@ import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.model.PromptInspection;
+import dev.refusaltokens.eval.perf.BenchmarkReport;
 import dev.refusaltokens.eval.regress.RegressStage;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** The command line: one subcommand per stage, and {@code run} for all of them. */
 @Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
@@ -241,12 +247,7 @@ final class Cli {
 
     @Override
     public Integer call() {
-      EvalConfig config = options.load();
-      dev.refusaltokens.eval.config.ModelConfig m = config.model();
-      dev.refusaltokens.eval.config.ModelConfig withSystem = new dev.refusaltokens.eval.config.ModelConfig(
-          m.dir(), m.respondToken(), m.refusalTokens(), system != null ? system : m.systemPrompt(),
-          m.chatTemplateTime());
-      System.out.print(dev.refusaltokens.eval.model.PromptInspection.describe(withSystem, prompt));
+      System.out.print(PromptInspection.describe(options.load().model(), system, prompt));
       return Main.EXIT_OK;
     }
   }
@@ -300,31 +301,14 @@ final class Cli {
     Path results;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() throws IOException {
       if (repeats < 1 || scale < 1 || slots < 1) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--repeats, --scale and --slots must be ≥ 1");
+        throw new ParameterException(new CommandLine(this), "--repeats, --scale and --slots must be ≥ 1");
       }
       EvalConfig config = options.load();
       ModelSpec spec = ModelSpec.open(config.model());
-      PromptLoader.checkFiles(config.benchmarks(), new org.apache.hadoop.conf.Configuration());
-      Path work = java.nio.file.Files.createTempDirectory("refusal-eval-benchmark");
-      try {
-        Map<String, String> figures = new dev.refusaltokens.eval.perf.PerfBenchmark(config, spec, work)
-            .run(repeats, scale, slots);
-        StringBuilder text = new StringBuilder();
-        text.append("machine: ").append(dev.refusaltokens.eval.perf.Machine.describe()).append('\n');
-        text.append("model: ").append(spec.dir()).append('\n');
-        figures.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
-        System.out.print(text);
-        if (results.getParent() != null) {
-          java.nio.file.Files.createDirectories(results.getParent());
-        }
-        java.nio.file.Files.writeString(results, text);
-        System.out.println("Written to " + results);
-      } finally {
-        org.apache.commons.io.FileUtils.deleteQuietly(work.toFile());
-      }
+      PromptLoader.checkFiles(config.benchmarks(), new Configuration());
+      BenchmarkReport.run(config, spec, repeats, scale, slots, results, System.out);
       return Main.EXIT_OK;
     }
   }

@@ -15,8 +15,18 @@ public final class PromptInspection {
 
   private PromptInspection() {}
 
-  /** The report; a folder whose tokenizer or chat template cannot be used is a {@link ConfigException}. */
-  public static String describe(ModelConfig config, String prompt) {
+  /**
+   * The report for {@code prompt} under the model of {@code model}; a folder whose tokenizer or chat
+   * template cannot be used is a {@link ConfigException}.
+   *
+   * @param system the system prompt, instead of the config's {@code model.system_prompt}; null: the config's
+   */
+  public static String describe(ModelConfig model, String system, String prompt) {
+    return describe(system == null ? model : new ModelConfig(model.dir(), model.respondToken(),
+        model.refusalTokens(), system, model.chatTemplateTime()), prompt);
+  }
+
+  private static String describe(ModelConfig config, String prompt) {
     ModelSpec spec = null;
     String jobProblem = null;
     try {
