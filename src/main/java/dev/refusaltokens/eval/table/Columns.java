@@ -30,6 +30,11 @@ public final class Columns {
   public static final String N = "n";
   public static final String REFUSED = "refused";
   public static final String RATE = "rate";
+  public static final String POINT = "point";
+  public static final String N_REFUSE = "n_refuse";
+  public static final String N_ANSWER = "n_answer";
+  public static final String REFUSAL_RATE = "refusal_rate";
+  public static final String FALSE_REFUSAL_RATE = "false_refusal_rate";
 
   /** The {@code category} value of rows that aggregate every category. */
   public static final String ALL = "ALL";

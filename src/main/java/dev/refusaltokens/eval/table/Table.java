@@ -13,12 +13,12 @@ public enum Table {
   RUNS("runs", RunRow.SCHEMA),
   SCORES("scores", ScoreRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
-  RATES("rates", Tables.RATES_SCHEMA),
-  FRONTIER("frontier", Tables.FRONTIER_SCHEMA),
-  OPERATING_POINTS("operating_points", Tables.OPERATING_POINTS_SCHEMA),
-  ROC("roc", Tables.ROC_SCHEMA),
-  CALIBRATION("calibration", Tables.CALIBRATION_SCHEMA),
-  FIRST_TOKENS("first_tokens", Tables.FIRST_TOKENS_SCHEMA),
+  RATES("rates", RateRow.SCHEMA),
+  FRONTIER("frontier", FrontierRow.SCHEMA),
+  OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
+  ROC("roc", RocRow.SCHEMA),
+  CALIBRATION("calibration", CalibrationRow.SCHEMA),
+  FIRST_TOKENS("first_tokens", FirstTokenRow.SCHEMA),
   REGRESSIONS("regressions", Tables.REGRESSIONS_SCHEMA);
 
   private final String id;
