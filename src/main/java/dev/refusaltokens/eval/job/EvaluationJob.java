@@ -1,28 +1,18 @@
 package dev.refusaltokens.eval.job;
 
-import static org.apache.spark.sql.functions.col;
-
 import dev.refusaltokens.eval.table.RunRow;
 import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
-import dev.refusaltokens.eval.config.SweepConfig;
-import dev.refusaltokens.eval.decide.Frontier;
-import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.report.ReportWriter;
-import dev.refusaltokens.eval.sweep.CalibrationStage;
-import dev.refusaltokens.eval.sweep.GridStage;
-import dev.refusaltokens.eval.sweep.RocStage;
 import java.util.Map;
 import dev.refusaltokens.eval.score.ScoreStage;
-import dev.refusaltokens.eval.sweep.RateSummary;
 import dev.refusaltokens.eval.sweep.SweepStage;
+import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.TableWriter;
-import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
 import java.time.Clock;
 import java.util.List;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -47,7 +37,7 @@ public final class EvaluationJob {
 
   /** score (resuming the run's earlier scores when {@code resume}) + sweep. */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
-    config.sweep().checkFullGridRates(spec.refusalTokens().size());
+    SweepStage.check(config, spec.refusalTokens().size());
     RunRow scored = score(spark, config, spec, clock, resume);
     return sweep(spark, config, scored, clock);
   }
@@ -69,10 +59,9 @@ public final class EvaluationJob {
       checkResumable(spark, config, spec, run);
     }
     writeRun(spark, config, run);
-    for (String derived : List.of(Tables.RATES, Tables.FRONTIER, Tables.OPERATING_POINTS, Tables.ROC,
-        Tables.CALIBRATION, Tables.FIRST_TOKENS, ReportWriter.REPORTS)) { // nothing derived from old scores
-      TableWriter.deleteRun(spark, config.output(), derived, config.runId());
-    }
+    RunTables tables = new RunTables(spark, config.output(), config.runId());
+    SweepStage.deleteTables(tables); // nothing derived from old scores
+    ReportWriter.delete(tables);
     try {
       long t0 = System.nanoTime();
       ScoreStage.Result r = ScoreStage.run(spark, config, spec, resume);
@@ -156,33 +145,16 @@ public final class EvaluationJob {
    * marks the run succeeded.
    */
   public static Outcome sweep(SparkSession spark, EvalConfig config, RunRow run, Clock clock) {
-    config.sweep().checkFullGridRates(run.refusalTokens().size());
+    SweepStage.check(config, run.refusalTokens().size());
+    RunTables tables = new RunTables(spark, config.output(), config.runId());
     try {
-      long t0 = System.nanoTime();
-      JavaSparkContext.fromSparkContext(spark.sparkContext()).setJobGroup("sweep",
-          "Sweeping rules x thresholds over the scores of run " + config.runId(), false);
-      writeSweepTables(spark, config, run);
-      LOG.info("Sweep stage: tables of run {} written in {} s", config.runId(), seconds(t0));
-      List<Row> summaryRows = TableWriter.readRun(spark, config.output(), Tables.RATES, Tables.RATES_SCHEMA,
-              config.runId())
-          .where(col(Columns.RULE).isin("greedy", "threshold"))
-          .collectAsList();
-      // the configured first temperature, or the lowest scored one when the scores were made with others
-      double wanted = config.scoring().temperatures().get(0);
-      double temperature = summaryRows.stream().anyMatch(r -> r.getDouble(r.fieldIndex(Columns.TEMPERATURE)) == wanted)
-          ? wanted : summaryRows.stream().mapToDouble(r -> r.getDouble(r.fieldIndex(Columns.TEMPERATURE))).min()
-              .orElse(wanted);
-      String summary = RateSummary.format(summaryRows, run.refusalTokens().size(),
-          config.sweep().summaryThresholds(), temperature)
-          + RateSummary.formatOperatingPoints(TableWriter.readRun(spark, config.output(), Tables.OPERATING_POINTS,
-              Tables.OPERATING_POINTS_SCHEMA, config.runId()).orderBy("name", Columns.TEMPERATURE).collectAsList());
+      SweepStage.Result swept = SweepStage.run(tables, config, run);
       RunRow done = run.ended(RunRow.SUCCEEDED, clock.instant(), null);
       writeRun(spark, config, done);
       // the report reads the runs row, so it comes last; if it fails, the catch below marks the run failed
-      String report = ReportWriter.write(spark, config.output(), config.runId(), temperature);
+      String report = ReportWriter.write(tables, swept.temperature());
       LOG.info("Report: {}", report);
-      summary += "Report: " + report + "\n";
-      return new Outcome(done, summary);
+      return new Outcome(done, swept.summary() + "Report: " + report + "\n");
     } catch (RuntimeException e) {
       writeRun(spark, config, run.ended(RunRow.FAILED, clock.instant(), String.valueOf(e)));
       throw e;
@@ -206,65 +178,6 @@ public final class EvaluationJob {
           + "', not scored: score it again");
     }
     return run;
-  }
-
-  /** {@code rates}, {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration}, {@code first_tokens}. */
-  private static void writeSweepTables(SparkSession spark, EvalConfig config, RunRow run) {
-    // read by every table below: kept in memory for the sweep
-    Dataset<Row> scores = TableWriter.readRun(spark, config.output(), Tables.SCORES, Tables.SCORES_SCHEMA,
-        config.runId()).drop(Columns.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    try {
-      writeGridTables(spark, config, run, scores);
-      TableWriter.writeRun(RocStage.roc(scores, run.respondToken(), run.refusalTokens(), config.runId()),
-          config.output(), Tables.ROC, config.runId());
-      List<List<Row>> calibration = CalibrationStage.tables(scores, run.respondToken(), run.refusalTokens(),
-          config.runId());
-      TableWriter.writeRun(spark.createDataFrame(calibration.get(0), Tables.CALIBRATION_SCHEMA), config.output(),
-          Tables.CALIBRATION, config.runId());
-      TableWriter.writeRun(spark.createDataFrame(calibration.get(1), Tables.FIRST_TOKENS_SCHEMA), config.output(),
-          Tables.FIRST_TOKENS, config.runId());
-    } finally {
-      scores.unpersist();
-    }
-  }
-
-  /**
-   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category grid
-   * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points,
-   * and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points} asks for it.
-   */
-  private static void writeGridTables(SparkSession spark, EvalConfig config, RunRow run,
-      Dataset<Row> scores) {
-    SweepConfig sweep = config.sweep();
-    List<Row> sweepRates = SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), sweep, config.runId());
-    // spread over several tasks: one local relation of ~10^5 rows would make one oversized task
-    Dataset<Row> rates = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .parallelize(sweepRates, Math.max(1, sweepRates.size() / 2_000)), Tables.RATES_SCHEMA);
-    long points = Frontier.gridPoints(sweep.grid().values().size(), run.refusalTokens().size());
-    boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
-        && points <= sweep.frontierMaxPoints();
-    List<Row> frontier = List.of();
-    List<Row> operatingPoints = List.of();
-    if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
-      GridStage stage = new GridStage(run.refusalTokens(), sweep, config.runId());
-      Map<Double, GridStage.Counts> counts = stage.counts(scores, run.respondToken());
-      if (frontierWanted) {
-        frontier = stage.frontier(scores, run.respondToken(), counts, points);
-        operatingPoints = stage.operatingPoints(scores, run.respondToken(), counts, sweep.operatingPoints(), points);
-      }
-      if (sweep.fullGridRatesMaxPoints() > 0) {
-        rates = rates.union(stage.fullGridRates(spark, counts));
-      }
-    }
-    if (!frontierWanted) {
-      LOG.warn("No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
-          + "or the threshold rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
-    }
-    TableWriter.writeRun(rates, config.output(), Tables.RATES, config.runId());
-    TableWriter.writeRun(spark.createDataFrame(frontier, Tables.FRONTIER_SCHEMA), config.output(),
-        Tables.FRONTIER, config.runId());
-    TableWriter.writeRun(spark.createDataFrame(operatingPoints, Tables.OPERATING_POINTS_SCHEMA),
-        config.output(), Tables.OPERATING_POINTS, config.runId());
   }
 
   private static String seconds(long startNanos) {
