@@ -5,6 +5,7 @@ import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.table.Tables;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.pipeline.SparkDefaults;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 

@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

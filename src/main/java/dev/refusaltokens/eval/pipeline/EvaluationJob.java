@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
