@@ -3,7 +3,7 @@ package dev.refusaltokens.eval.job;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import dev.refusaltokens.eval.table.TableWriter;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.Table;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -28,7 +28,7 @@ final class SqlViews {
   /** One temporary view per table that exists under {@code output}, read with its declared schema. */
   static List<String> register(SparkSession spark, String output) {
     List<String> registered = new ArrayList<>();
-    Tables.ALL_TABLES.forEach((name, schema) -> {
+    Table.schemas().forEach((name, schema) -> {
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(TableWriter.path(output, name));
       try {
         if (dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {

@@ -11,6 +11,8 @@ import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.Significance;
 import dev.refusaltokens.eval.decide.SweepPoint;
+import dev.refusaltokens.eval.table.RunTables;
+import dev.refusaltokens.eval.table.Table;
 import dev.refusaltokens.eval.table.TableWriter;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.Tables;
@@ -199,7 +201,7 @@ public final class RegressStage {
   private static Map<String, Map<Double, double[]>> operatingPoints(SparkSession spark, String output,
       String runId, List<String> tokens) {
     Map<String, Map<Double, double[]>> out = new TreeMap<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.OPERATING_POINTS, Tables.OPERATING_POINTS_SCHEMA, runId)
+    for (Row r : new RunTables(spark, output, runId).read(Table.OPERATING_POINTS)
         .collectAsList()) {
       Map<String, Double> m = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
       double[] t = new double[tokens.size()];
@@ -239,7 +241,7 @@ public final class RegressStage {
   /** "temperature|category" → (temperature, category, auc, n_refuse, n_answer). */
   private static Map<String, Row> aucs(SparkSession spark, String output, String runId) {
     Map<String, Row> out = new TreeMap<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.ROC, Tables.ROC_SCHEMA, runId)
+    for (Row r : new RunTables(spark, output, runId).read(Table.ROC)
         .select(Columns.TEMPERATURE, Columns.CATEGORY, "auc", "n_refuse", "n_answer").distinct().collectAsList()) {
       out.put(r.getDouble(0) + "|" + r.getString(1), r);
     }

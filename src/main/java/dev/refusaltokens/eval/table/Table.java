@@ -1,6 +1,9 @@
 package dev.refusaltokens.eval.table;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.types.StructType;
 
@@ -41,6 +44,15 @@ public enum Table {
 
   public static Optional<Table> byId(String id) {
     return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+  }
+
+  /** Every table's schema by its id, in declaration order (for readers such as {@code jobs/sql.sh}). */
+  public static Map<String, StructType> schemas() {
+    Map<String, StructType> out = new LinkedHashMap<>();
+    for (Table t : values()) {
+      out.put(t.id, t.schema);
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   @Override

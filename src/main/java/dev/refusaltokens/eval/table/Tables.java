@@ -5,7 +5,6 @@ import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
-import static org.apache.spark.sql.types.DataTypes.TimestampType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
 import static org.apache.spark.sql.types.DataTypes.createStructField;
 import static org.apache.spark.sql.types.DataTypes.createStructType;
@@ -22,15 +21,8 @@ public final class Tables {
 
   public static final String RUNS = "runs";
   public static final String SCORES = "scores";
-  public static final String RATES = "rates";
   public static final String REJECTS = "rejects";
-  public static final String FRONTIER = "frontier";
-  public static final String OPERATING_POINTS = "operating_points";
-  public static final String ROC = "roc";
-  public static final String CALIBRATION = "calibration";
-  public static final String FIRST_TOKENS = "first_tokens";
   public static final String REGRESSIONS = "regressions";
-
 
   /** Prompts as loaded, before scoring; {@code reason} is set when the row is rejected. */
   public static final StructType PROMPTS = createStructType(List.of(
@@ -56,12 +48,6 @@ public final class Tables {
   public static final StructType SCORES_SCHEMA = ScoreRow.SCHEMA;
 
   public static final StructType REJECTS_SCHEMA = RejectRow.SCHEMA;
-
-  public static final StructType RATES_SCHEMA = RateRow.SCHEMA;
-
-  public static final StructType FRONTIER_SCHEMA = FrontierRow.SCHEMA;
-
-  public static final StructType OPERATING_POINTS_SCHEMA = OperatingPointRow.SCHEMA;
 
   public static final StructType REGRESSIONS_SCHEMA = createStructType(List.of(
       field("baseline_run_id", StringType, false),
@@ -89,20 +75,7 @@ public final class Tables {
       field("regression", BooleanType, false),
       field(Columns.RUN_ID, StringType, false)));
 
-  public static final StructType ROC_SCHEMA = RocRow.SCHEMA;
-
-  public static final StructType CALIBRATION_SCHEMA = CalibrationRow.SCHEMA;
-
-  public static final StructType FIRST_TOKENS_SCHEMA = FirstTokenRow.SCHEMA;
-
   public static final StructType RUNS_SCHEMA = RunRow.SCHEMA;
-
-  /** Every table the job writes, by name, with its schema (for readers such as jobs/sql.sh). */
-  public static final java.util.Map<String, StructType> ALL_TABLES = java.util.Collections.unmodifiableMap(
-      new java.util.LinkedHashMap<>(java.util.Map.of(RUNS, RUNS_SCHEMA, SCORES, SCORES_SCHEMA, RATES, RATES_SCHEMA,
-          REJECTS, REJECTS_SCHEMA, FRONTIER, FRONTIER_SCHEMA, OPERATING_POINTS, OPERATING_POINTS_SCHEMA, ROC,
-          ROC_SCHEMA, CALIBRATION, CALIBRATION_SCHEMA, FIRST_TOKENS, FIRST_TOKENS_SCHEMA, REGRESSIONS,
-          REGRESSIONS_SCHEMA)));
 
   private Tables() {}
 

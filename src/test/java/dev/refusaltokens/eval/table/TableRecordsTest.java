@@ -198,6 +198,12 @@ class TableRecordsTest {
     assertThat(Table.CALIBRATION.schema().json()).contains("\"containsNull\":false");
   }
 
+  @Test
+  void theSchemasByIdListEveryTable() {
+    assertThat(Table.schemas()).hasSize(Table.values().length).containsEntry("rates", RateRow.SCHEMA)
+        .containsEntry("regressions", Table.REGRESSIONS.schema());
+  }
+
   static final RatePair PAIR = RatePair.of(40, 30, 20, 3, new double[] {0.6, 0.86, 0.05, 0.36}, "bootstrap");
 
   /** A map in the given key order, as the sweep writes its threshold maps. */
