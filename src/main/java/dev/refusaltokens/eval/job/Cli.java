@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.io.IOException;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;

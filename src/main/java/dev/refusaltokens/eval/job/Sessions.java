@@ -4,6 +4,7 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import dev.refusaltokens.eval.pipeline.SparkDefaults;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;

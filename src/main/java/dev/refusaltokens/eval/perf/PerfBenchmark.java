@@ -1,12 +1,11 @@
 package dev.refusaltokens.eval.perf;
 
 import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.bench.SyntheticPrompts;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
-import dev.refusaltokens.eval.job.EvaluationJob;
-import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelCache;
@@ -14,11 +13,15 @@ import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
-import dev.refusaltokens.eval.sweep.GridStage;
-import dev.refusaltokens.eval.sweep.SweepStage;
-import dev.refusaltokens.eval.table.TableWriter;
-import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
+import dev.refusaltokens.eval.pipeline.SparkDefaults;
+import dev.refusaltokens.eval.sweep.FrontierSearch;
+import dev.refusaltokens.eval.sweep.GridCounts;
+import dev.refusaltokens.eval.sweep.OperatingPointSearch;
+import dev.refusaltokens.eval.sweep.RateSweep;
+import dev.refusaltokens.eval.sweep.SweepScores;
+import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -36,8 +39,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -223,23 +224,16 @@ public final class PerfBenchmark {
    */
   private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds, String suffix, boolean whole) {
     RunRow run = EvaluationJob.scoredRun(spark, c);
-    Dataset<Row> scores = TableWriter.readRun(spark, c.output(), Tables.SCORES, Tables.SCORES_SCHEMA, c.runId())
-        .drop(Columns.RUN_ID).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    try {
-      scores.count(); // cached before the timed parts, as in the sweep stage
+    try (SweepScores scores = SweepScores.persist(new RunTables(spark, c.output(), c.runId()), run)) {
+      scores.rows().count(); // cached before the timed parts, as in the sweep stage
       long t0 = System.nanoTime();
-      SweepStage.rates(scores, run.respondToken(), run.refusalTokens(), c.sweep(), c.runId());
+      RateSweep.rates(scores, c.sweep(), c.runId());
       record("sweep_default" + suffix + "_s", (System.nanoTime() - t0) / 1e9);
       long t1 = System.nanoTime();
-      GridStage grid = new GridStage(run.refusalTokens(), c.sweep(), c.runId());
-      long points = dev.refusaltokens.eval.decide.Frontier.gridPoints(c.sweep().grid().values().size(),
-          run.refusalTokens().size());
-      Map<Double, GridStage.Counts> counts = grid.counts(scores, run.respondToken());
-      grid.frontier(scores, run.respondToken(), counts, points);
-      grid.operatingPoints(scores, run.respondToken(), counts, c.sweep().operatingPoints(), points);
+      GridCounts counts = GridCounts.count(scores, c.sweep().grid().values());
+      FrontierSearch.frontier(scores, counts, c.sweep(), c.runId());
+      OperatingPointSearch.operatingPoints(scores, counts, c.sweep(), c.runId());
       record("sweep_full_grid" + suffix + "_s", (System.nanoTime() - t1) / 1e9);
-    } finally {
-      scores.unpersist();
     }
     if (!whole) {
       return;
@@ -259,7 +253,7 @@ public final class PerfBenchmark {
 
   private List<String> prompts(List<BenchmarkSpec> benchmarks) {
     List<String> out = new ArrayList<>();
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper json = new ObjectMapper();
     for (BenchmarkSpec b : benchmarks) {
       try {
         for (String line : Files.readAllLines(Path.of(b.path()), StandardCharsets.UTF_8)) {
@@ -330,7 +324,7 @@ public final class PerfBenchmark {
       SparkSession.Builder builder = SparkSession.builder().master(master)
           .appName("refusal-eval benchmark " + master).config("spark.ui.enabled", "false");
       conf.forEach(builder::config);
-      dev.refusaltokens.eval.job.SparkDefaults.CONF.forEach(builder::config);
+      SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();
     }
 

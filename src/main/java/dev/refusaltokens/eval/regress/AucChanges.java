@@ -4,6 +4,7 @@ import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Significance;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.RegressionRow;
+import dev.refusaltokens.eval.table.RocRow;
 import dev.refusaltokens.eval.table.RowReader;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
@@ -50,16 +51,20 @@ final class AucChanges {
   /** "temperature|category" → its AUC (every ROC point of a category carries the same). */
   private static Map<String, Auc> aucs(RunTables run) {
     Map<String, Auc> out = new TreeMap<>();
-    for (Auc a : run.collect(Table.ROC, AucChanges::auc)) {
+    // one row per temperature × category, not every ROC point (there are as many as distinct scores)
+    List<Row> distinct = run.read(Table.ROC)
+        .select(Columns.TEMPERATURE, Columns.CATEGORY, RocRow.AUC, Columns.N_REFUSE, Columns.N_ANSWER)
+        .distinct().collectAsList();
+    for (Row row : distinct) {
+      Auc a = auc(row);
       out.put(a.temperature() + "|" + a.category(), a);
     }
     return out;
   }
 
-  /** Reads the AUC columns of a roc row by name (until the table has its record's fromRow). */
   private static Auc auc(Row row) {
     RowReader r = RowReader.of(row);
-    return new Auc(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.CATEGORY), r.doubleValue("auc"),
-        r.longValue("n_refuse"), r.longValue("n_answer"));
+    return new Auc(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.CATEGORY), r.doubleValue(RocRow.AUC),
+        r.longValue(Columns.N_REFUSE), r.longValue(Columns.N_ANSWER));
   }
 }

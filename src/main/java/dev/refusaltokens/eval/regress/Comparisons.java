@@ -5,7 +5,7 @@ import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.RowReader;
+import dev.refusaltokens.eval.table.OperatingPointRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.util.ArrayList;
@@ -71,9 +71,8 @@ final class Comparisons {
   /** The columns of an operating_points row compared here. */
   private record OperatingPoint(String name, double temperature, Map<String, Double> thresholds) {}
 
-  /** Reads an operating_points row by name (until the table has its record's fromRow). */
   private static OperatingPoint operatingPoint(Row row) {
-    RowReader r = RowReader.of(row);
-    return new OperatingPoint(r.string("name"), r.doubleValue(Columns.TEMPERATURE), r.mapView(Columns.THRESHOLDS));
+    OperatingPointRow r = OperatingPointRow.fromRow(row);
+    return new OperatingPoint(r.name(), r.temperature(), r.thresholds());
   }
 }

@@ -1,17 +1,28 @@
 package dev.refusaltokens.eval.report;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.size;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
-import dev.refusaltokens.eval.table.TableWriter;
+import dev.refusaltokens.eval.table.CalibrationRow;
 import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.FirstTokenRow;
+import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.OperatingPointRow;
+import dev.refusaltokens.eval.table.RatePair;
+import dev.refusaltokens.eval.table.RateRow;
+import dev.refusaltokens.eval.table.RocRow;
+import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
+import dev.refusaltokens.eval.table.Table;
+import dev.refusaltokens.eval.table.TableWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,8 +31,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -37,11 +50,17 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
+  /** Removes the run's report, if there is one. */
+  public static void delete(RunTables tables) {
+    TableWriter.deleteRun(tables.spark(), tables.output(), REPORTS, tables.runId());
+  }
+
   /** Writes the report of one run at one temperature; returns its path. */
-  public static String write(SparkSession spark, String output, String runId, double temperature) {
+  public static String write(RunTables tables, double temperature) {
+    String runId = tables.runId();
     Map<String, Object> context = new HashMap<>();
-    Row run = TableWriter.readRun(spark, output, Tables.RUNS, Tables.RUNS_SCHEMA, runId).first();
-    List<String> tokens = run.getList(run.fieldIndex("refusal_tokens"));
+    RunRow run = RunRow.fromRow(tables.read(Table.RUNS).first());
+    List<String> tokens = run.refusalTokens();
     context.put("run_id", runId);
     context.put("temperature", fmt(temperature));
     context.put("run", runInfo(run));
@@ -50,20 +69,20 @@ public final class ReportWriter {
     Map<String, byte[]> files = new LinkedHashMap<>();
     addChart(images, files, "rates.png", "Refusal rate (solid: should-refuse prompts) and false-refusal rate "
         + "(dashed: should-answer prompts) against one threshold shared by every refusal token",
-        rateChart(spark, output, runId, temperature, tokens.size()));
+        rateChart(tables, temperature, tokens.size()));
     List<Map<String, Object>> aucs = new ArrayList<>();
     addChart(images, files, "roc.png", "Exact ROC curves of the shared threshold, per category (AUC in the table)",
-        rocChart(spark, output, runId, temperature, aucs));
+        rocChart(tables, temperature, aucs));
     List<Map<String, Object>> operatingPoints = new ArrayList<>();
     addChart(images, files, "frontier.png", "Pareto frontier of the full per-category grid, pooled over "
         + "categories; markers: operating points (with per-category targets they can lie below the pooled frontier)",
-        frontierChart(spark, output, runId, temperature, operatingPoints));
+        frontierChart(tables, temperature, operatingPoints));
     List<Map<String, Object>> calibration = new ArrayList<>();
     addChart(images, files, "reliability.png", "Reliability of the refusal probability p = Σ p(refusal tokens), "
-        + "all prompts", reliabilityChart(spark, output, runId, temperature, calibration));
+        + "all prompts", reliabilityChart(tables, temperature, calibration));
     List<Map<String, Object>> crossRows = new ArrayList<>();
     List<String> crossColumns = new ArrayList<>();
-    crossEffect(spark, output, runId, temperature, tokens, crossRows, crossColumns).forEach((token, png) ->
+    crossEffect(tables, temperature, tokens, crossRows, crossColumns).forEach((token, png) ->
         addChart(images, files, "threshold-" + (tokens.indexOf(token) + 1) + ".png", "Refusal rate of every "
             + "category's should-refuse prompts as only the threshold of " + token + " moves (other tokens greedy)",
             png));
@@ -73,40 +92,55 @@ public final class ReportWriter {
     context.put("aucs", aucs);
     context.put("operating_points", operatingPoints);
     context.put("calibration", calibration);
-    firstTokens(spark, output, runId, temperature, context);
+    firstTokens(tables, temperature, context);
 
     String html = render(context);
-    String dir = TableWriter.path(output, REPORTS) + "/" + Columns.RUN_ID + "=" + runId;
+    String dir = TableWriter.path(tables.output(), REPORTS) + "/" + Columns.RUN_ID + "=" + runId;
     files.put("report.html", html.getBytes(StandardCharsets.UTF_8));
-    writeFiles(spark, dir, files);
+    writeFiles(tables.spark(), dir, files);
     return dir + "/report.html";
   }
 
-  private static Map<String, Object> runInfo(Row run) {
+  private static Map<String, Object> runInfo(RunRow run) {
     Map<String, Object> m = new LinkedHashMap<>();
-    for (String f : List.of("status", "model_dir", "model_sha256", "respond_token", "rows_in", "rows_scored",
-        "rows_rejected", "canary_max_abs_diff", "git_commit", "spark_version", "djl_version")) {
-      Object v = run.get(run.fieldIndex(f));
-      m.put(f, v == null ? "" : String.valueOf(v));
-    }
-    m.put("started_at", String.valueOf(run.getTimestamp(run.fieldIndex("started_at"))));
+    putText(m, RunRow.STATUS, run.status());
+    putText(m, RunRow.MODEL_DIR, run.modelDir());
+    putText(m, RunRow.MODEL_SHA256, run.modelSha256());
+    putText(m, RunRow.RESPOND_TOKEN, run.respondToken());
+    putText(m, RunRow.ROWS_IN, run.rowsIn());
+    putText(m, RunRow.ROWS_SCORED, run.rowsScored());
+    putText(m, RunRow.ROWS_REJECTED, run.rowsRejected());
+    putText(m, RunRow.CANARY_MAX_ABS_DIFF, run.canaryMaxAbsDiff());
+    putText(m, RunRow.GIT_COMMIT, run.gitCommit());
+    putText(m, RunRow.SPARK_VERSION, run.sparkVersion());
+    putText(m, RunRow.DJL_VERSION, run.djlVersion());
+    // as java.sql.Timestamp prints it, in the JVM's time zone
+    m.put(RunRow.STARTED_AT, String.valueOf(Timestamp.from(run.startedAt())));
     return m;
   }
 
-  private static byte[] rateChart(SparkSession spark, String output, String runId, double t, int k) {
-    List<Row> rows = TableWriter.readRun(spark, output, Tables.RATES, Tables.RATES_SCHEMA, runId)
+  private static void putText(Map<String, Object> m, String key, Object value) {
+    m.put(key, value == null ? "" : String.valueOf(value));
+  }
+
+  /** The rows of a table (read from this run, filtered) as records. */
+  private static <R> List<R> records(Dataset<Row> rows, Function<Row, R> fromRow) {
+    return rows.collectAsList().stream().map(fromRow).toList();
+  }
+
+  private static byte[] rateChart(RunTables tables, double t, int k) {
+    List<RateRow> rows = records(tables.read(Table.RATES)
         .where(col(Columns.RULE).equalTo("threshold").and(col(Columns.TEMPERATURE).equalTo(t))
-            .and(org.apache.spark.sql.functions.size(col(Columns.THRESHOLDS)).equalTo(k)))
-        .collectAsList();
+            .and(size(col(Columns.THRESHOLDS)).equalTo(k))), RateRow::fromRow);
     // category → should_refuse → τ → [n, refused], pooled over benchmarks
     Map<String, Map<Boolean, TreeMap<Double, long[]>>> pooled = new TreeMap<>();
-    for (Row r : rows) {
-      double tau = r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS)).values().iterator().next();
-      long[] c = pooled.computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new HashMap<>())
-          .computeIfAbsent(r.getBoolean(r.fieldIndex(Columns.SHOULD_REFUSE)), x -> new TreeMap<>())
+    for (RateRow r : rows) {
+      double tau = r.thresholds().values().iterator().next();
+      long[] c = pooled.computeIfAbsent(r.category(), x -> new HashMap<>())
+          .computeIfAbsent(r.shouldRefuse(), x -> new TreeMap<>())
           .computeIfAbsent(tau, x -> new long[2]);
-      c[0] += r.getLong(r.fieldIndex(Columns.N));
-      c[1] += r.getLong(r.fieldIndex(Columns.REFUSED));
+      c[0] += r.n();
+      c[1] += r.refused();
     }
     List<Charts.Series> series = new ArrayList<>();
     List<String> categories = new ArrayList<>(pooled.keySet());
@@ -120,17 +154,15 @@ public final class ReportWriter {
         false);
   }
 
-  private static byte[] rocChart(SparkSession spark, String output, String runId, double t,
-      List<Map<String, Object>> aucs) {
-    List<Row> rows = TableWriter.readRun(spark, output, Tables.ROC, Tables.ROC_SCHEMA, runId)
-        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy(Columns.CATEGORY, "point").collectAsList();
+  private static byte[] rocChart(RunTables tables, double t, List<Map<String, Object>> aucs) {
+    List<RocRow> rows = records(tables.read(Table.ROC).where(col(Columns.TEMPERATURE).equalTo(t))
+        .orderBy(Columns.CATEGORY, Columns.POINT), RocRow::fromRow);
     Map<String, List<double[]>> curves = new TreeMap<>();
     Map<String, Double> auc = new TreeMap<>();
-    for (Row r : rows) {
-      String category = r.getString(r.fieldIndex(Columns.CATEGORY));
-      curves.computeIfAbsent(category, x -> new ArrayList<>(List.of(new double[] {0.0, 0.0})))
-          .add(new double[] {r.getDouble(r.fieldIndex("false_refusal_rate")), r.getDouble(r.fieldIndex("refusal_rate"))});
-      auc.put(category, r.getDouble(r.fieldIndex("auc")));
+    for (RocRow r : rows) {
+      curves.computeIfAbsent(r.category(), x -> new ArrayList<>(List.of(new double[] {0.0, 0.0})))
+          .add(new double[] {r.falseRefusalRate(), r.refusalRate()});
+      auc.put(r.category(), r.auc());
     }
     List<Charts.Series> series = new ArrayList<>();
     curves.forEach((category, points) -> series.add(new Charts.Series(
@@ -140,54 +172,56 @@ public final class ReportWriter {
         series, true);
   }
 
-  private static byte[] frontierChart(SparkSession spark, String output, String runId, double t,
-      List<Map<String, Object>> operatingPoints) {
+  private static byte[] frontierChart(RunTables tables, double t, List<Map<String, Object>> operatingPoints) {
     List<double[]> frontier = new ArrayList<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.FRONTIER, Tables.FRONTIER_SCHEMA, runId)
-        .where(col(Columns.TEMPERATURE).equalTo(t).and(col("scope").equalTo("all"))).orderBy("point")
-        .collectAsList()) {
-      frontier.add(new double[] {r.getDouble(r.fieldIndex("false_refusal_rate")), r.getDouble(r.fieldIndex("refusal_rate"))});
+    for (FrontierRow r : records(tables.read(Table.FRONTIER)
+        .where(col(Columns.TEMPERATURE).equalTo(t).and(col(FrontierRow.SCOPE).equalTo("all")))
+        .orderBy(Columns.POINT), FrontierRow::fromRow)) {
+      frontier.add(new double[] {r.rates().falseRefusalRate(), r.rates().refusalRate()});
     }
     List<Charts.Series> series = new ArrayList<>();
     series.add(new Charts.Series("frontier (full per-category grid)", frontier, false, false));
-    for (Row r : TableWriter.readRun(spark, output, Tables.OPERATING_POINTS, Tables.OPERATING_POINTS_SCHEMA, runId)
-        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy("name").collectAsList()) {
-      String name = r.getString(r.fieldIndex("name"));
-      double fr = r.getDouble(r.fieldIndex("false_refusal_rate"));
-      double rr = r.getDouble(r.fieldIndex("refusal_rate"));
-      series.add(new Charts.Series("operating point " + name, List.<double[]>of(new double[] {fr, rr}), false, true));
-      Map<String, Object> op = new LinkedHashMap<>();
-      op.put("name", name);
-      op.put("feasible", r.getBoolean(r.fieldIndex("feasible")) ? "yes" : "no (closest point, shortfall "
-          + fmt(r.getDouble(r.fieldIndex("shortfall"))) + ")");
-      op.put("refusal", fmt(rr) + " [" + fmt(r.getDouble(r.fieldIndex("refusal_rate_low"))) + ", "
-          + fmt(r.getDouble(r.fieldIndex("refusal_rate_high"))) + "]");
-      op.put("false_refusal", fmt(fr) + " [" + fmt(r.getDouble(r.fieldIndex("false_refusal_rate_low"))) + ", "
-          + fmt(r.getDouble(r.fieldIndex("false_refusal_rate_high"))) + "]");
-      op.put("thresholds", new TreeMap<>(r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS))).toString());
-      Map<String, String> achieved = new TreeMap<>();
-      r.<String, Double>getJavaMap(r.fieldIndex("achieved")).forEach((c, v) -> achieved.put(c, fmt(v)));
-      op.put("achieved", achieved.toString());
-      operatingPoints.add(op);
+    for (OperatingPointRow r : records(tables.read(Table.OPERATING_POINTS)
+        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy(OperatingPointRow.NAME), OperatingPointRow::fromRow)) {
+      RatePair rates = r.rates();
+      double fr = rates.falseRefusalRate();
+      double rr = rates.refusalRate();
+      series.add(new Charts.Series("operating point " + r.name(), List.<double[]>of(new double[] {fr, rr}), false,
+          true));
+      operatingPoints.add(operatingPoint(r));
     }
     return Charts.png("Refusal against false refusal (T=" + fmt(t) + ")", "false-refusal rate (should-answer)",
         "refusal rate (should-refuse)", series, false);
   }
 
-  private static byte[] reliabilityChart(SparkSession spark, String output, String runId, double t,
-      List<Map<String, Object>> table) {
+  /** One operating point as the report's table shows it. */
+  private static Map<String, Object> operatingPoint(OperatingPointRow r) {
+    RatePair rates = r.rates();
+    Map<String, Object> op = new LinkedHashMap<>();
+    op.put("name", r.name());
+    op.put("feasible", r.feasible() ? "yes" : "no (closest point, shortfall " + fmt(r.shortfall()) + ")");
+    op.put("refusal", fmt(rates.refusalRate()) + " [" + fmt(rates.refusalRateLow()) + ", "
+        + fmt(rates.refusalRateHigh()) + "]");
+    op.put("false_refusal", fmt(rates.falseRefusalRate()) + " [" + fmt(rates.falseRefusalRateLow()) + ", "
+        + fmt(rates.falseRefusalRateHigh()) + "]");
+    op.put("thresholds", new TreeMap<>(r.thresholds()).toString());
+    Map<String, String> achieved = new TreeMap<>();
+    r.achieved().forEach((c, v) -> achieved.put(c, fmt(v)));
+    op.put("achieved", achieved.toString());
+    return op;
+  }
+
+  private static byte[] reliabilityChart(RunTables tables, double t, List<Map<String, Object>> table) {
     List<double[]> points = new ArrayList<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.CALIBRATION, Tables.CALIBRATION_SCHEMA, runId)
-        .where(col(Columns.TEMPERATURE).equalTo(t)).orderBy(Columns.BENCHMARK, Columns.CATEGORY).collectAsList()) {
-      String benchmark = r.getString(r.fieldIndex(Columns.BENCHMARK));
-      String category = r.getString(r.fieldIndex(Columns.CATEGORY));
-      table.add(Map.of("benchmark", benchmark, "category", category, "n", r.getLong(r.fieldIndex(Columns.N)),
-          "brier", fmt(r.getDouble(r.fieldIndex("brier"))), "ece", fmt(r.getDouble(r.fieldIndex("ece"))),
-          "mean_p", fmt(r.getDouble(r.fieldIndex("mean_p"))),
-          "share", fmt(r.getDouble(r.fieldIndex("should_refuse_share")))));
-      if (benchmark.equals(Columns.ALL) && category.equals(Columns.ALL)) {
-        for (Row b : r.<Row>getList(r.fieldIndex("bins"))) {
-          points.add(new double[] {b.getDouble(b.fieldIndex("mean_p")), b.getDouble(b.fieldIndex("observed"))});
+    for (CalibrationRow r : records(tables.read(Table.CALIBRATION).where(col(Columns.TEMPERATURE).equalTo(t))
+        .orderBy(Columns.BENCHMARK, Columns.CATEGORY), CalibrationRow::fromRow)) {
+      table.add(Map.of("benchmark", r.benchmark(), "category", r.category(), "n", r.n(),
+          "brier", fmt(r.brier()), "ece", fmt(r.ece()),
+          "mean_p", fmt(r.meanP()),
+          "share", fmt(r.shouldRefuseShare())));
+      if (r.benchmark().equals(Columns.ALL) && r.category().equals(Columns.ALL)) {
+        for (CalibrationRow.Bin b : r.bins()) {
+          points.add(new double[] {b.meanP(), b.observed()});
         }
       }
     }
@@ -201,26 +235,24 @@ public final class ReportWriter {
    * (pooled over benchmarks) against that token's threshold — one chart per token — and a matrix of how
    * far each category's rate moves (max − min over the grid).
    */
-  private static Map<String, byte[]> crossEffect(SparkSession spark, String output, String runId, double t,
-      List<String> tokens, List<Map<String, Object>> matrix, List<String> columns) {
+  private static Map<String, byte[]> crossEffect(RunTables tables, double t, List<String> tokens,
+      List<Map<String, Object>> matrix, List<String> columns) {
     Map<String, byte[]> charts = new LinkedHashMap<>();
     if (tokens.size() < 2) {
       return charts; // one token: nothing else to affect
     }
     // token → category → τ → [n, refused]
     Map<String, Map<String, TreeMap<Double, long[]>>> curves = new LinkedHashMap<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.RATES, Tables.RATES_SCHEMA, runId)
+    for (RateRow r : records(tables.read(Table.RATES)
         .where(col(Columns.RULE).equalTo("threshold").and(col(Columns.TEMPERATURE).equalTo(t))
-            .and(org.apache.spark.sql.functions.size(col(Columns.THRESHOLDS)).equalTo(1))
-            .and(col(Columns.SHOULD_REFUSE)).and(col(Columns.CATEGORY).notEqual(Columns.ALL)))
-        .collectAsList()) {
-      Map.Entry<String, Double> moved = r.<String, Double>getJavaMap(r.fieldIndex(Columns.THRESHOLDS)).entrySet()
-          .iterator().next();
+            .and(size(col(Columns.THRESHOLDS)).equalTo(1))
+            .and(col(Columns.SHOULD_REFUSE)).and(col(Columns.CATEGORY).notEqual(Columns.ALL))), RateRow::fromRow)) {
+      Map.Entry<String, Double> moved = r.thresholds().entrySet().iterator().next();
       long[] c = curves.computeIfAbsent(moved.getKey(), x -> new TreeMap<>())
-          .computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new TreeMap<>())
+          .computeIfAbsent(r.category(), x -> new TreeMap<>())
           .computeIfAbsent(moved.getValue(), x -> new long[2]);
-      c[0] += r.getLong(r.fieldIndex(Columns.N));
-      c[1] += r.getLong(r.fieldIndex(Columns.REFUSED));
+      c[0] += r.n();
+      c[1] += r.refused();
     }
     TreeSet<String> categories = new TreeSet<>();
     curves.values().forEach(byCategory -> categories.addAll(byCategory.keySet()));
@@ -252,18 +284,15 @@ public final class ReportWriter {
     return charts;
   }
 
-  private static void firstTokens(SparkSession spark, String output, String runId, double t,
-      Map<String, Object> context) {
+  private static void firstTokens(RunTables tables, double t, Map<String, Object> context) {
     Map<String, Map<String, String>> matrix = new TreeMap<>();
     TreeSet<String> tokens = new TreeSet<>();
-    for (Row r : TableWriter.readRun(spark, output, Tables.FIRST_TOKENS, Tables.FIRST_TOKENS_SCHEMA, runId)
-        .where(col(Columns.TEMPERATURE).equalTo(t).and(col(Columns.BENCHMARK).notEqual(Columns.ALL)))
-        .collectAsList()) {
-      String token = r.getString(r.fieldIndex("first_token"));
-      tokens.add(token);
-      matrix.computeIfAbsent(r.getString(r.fieldIndex(Columns.BENCHMARK)) + " / "
-          + r.getString(r.fieldIndex(Columns.CATEGORY)), x -> new HashMap<>())
-          .put(token, fmt(r.getDouble(r.fieldIndex("share"))));
+    for (FirstTokenRow r : records(tables.read(Table.FIRST_TOKENS)
+        .where(col(Columns.TEMPERATURE).equalTo(t).and(col(Columns.BENCHMARK).notEqual(Columns.ALL))),
+        FirstTokenRow::fromRow)) {
+      tokens.add(r.firstToken());
+      matrix.computeIfAbsent(r.benchmark() + " / " + r.category(), x -> new HashMap<>())
+          .put(r.firstToken(), fmt(r.share()));
     }
     List<Map<String, Object>> rows = new ArrayList<>();
     matrix.forEach((group, shares) -> {

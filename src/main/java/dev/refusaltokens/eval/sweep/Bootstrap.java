@@ -2,18 +2,21 @@ package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.ScoreRow;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import org.apache.commons.math3.distribution.PoissonDistribution;
 import org.apache.commons.math3.random.JDKRandomGenerator;
 import org.apache.commons.math3.stat.descriptive.rank.Percentile;
+import org.apache.spark.api.java.function.Function;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -78,7 +81,7 @@ public final class Bootstrap {
       h = 31 * h + x;
     }
     JDKRandomGenerator rng = new JDKRandomGenerator();
-    rng.setSeed(new java.util.SplittableRandom(h).nextLong()); // SplitMix64: nearby ids, unrelated seeds
+    rng.setSeed(new SplittableRandom(h).nextLong()); // SplitMix64: nearby ids, unrelated seeds
     PoissonDistribution poisson = new PoissonDistribution(rng, 1.0, PoissonDistribution.DEFAULT_EPSILON,
         PoissonDistribution.DEFAULT_MAX_ITERATIONS);
     int[] w = new int[replicates];
@@ -90,14 +93,16 @@ public final class Bootstrap {
 
   /** Executor-side: per measure, {@code [n_1 … n_B, refused_1 … refused_B]} over one partition. */
   static final class ReplicateCounts implements PairFlatMapFunction<Iterator<Row>, Integer, long[]> {
-    private final ScoresRowReader reader;
+    private final String respondToken;
+    private final List<String> refusalTokens;
     private final List<Measure> measures;
     private final int replicates;
     private final long seed;
 
     ReplicateCounts(String respondToken, List<String> refusalTokens, List<Measure> measures, int replicates,
         long seed) {
-      this.reader = new ScoresRowReader(respondToken, refusalTokens);
+      this.respondToken = respondToken;
+      this.refusalTokens = List.copyOf(refusalTokens);
       this.measures = List.copyOf(measures);
       this.replicates = replicates;
       this.seed = seed;
@@ -105,18 +110,18 @@ public final class Bootstrap {
 
     @Override
     public Iterator<Tuple2<Integer, long[]>> call(Iterator<Row> scores) {
-      Map<String, List<Integer>> byKey = new java.util.HashMap<>();
+      Map<String, List<Integer>> byKey = new HashMap<>();
       for (int m = 0; m < measures.size(); m++) {
         byKey.computeIfAbsent(measures.get(m).key(), k -> new ArrayList<>()).add(m);
       }
       long[][] counts = new long[measures.size()][];
-      Map<SweepPoint, Boolean> refusedAt = new java.util.HashMap<>();
+      Map<SweepPoint, Boolean> refusedAt = new HashMap<>();
       while (scores.hasNext()) {
-        Row row = scores.next();
-        String benchmark = row.getString(row.fieldIndex(Columns.BENCHMARK));
-        double temperature = row.getDouble(row.fieldIndex(Columns.TEMPERATURE));
-        boolean shouldRefuse = row.getBoolean(row.fieldIndex(Columns.SHOULD_REFUSE));
-        String category = ScoresRowReader.category(row);
+        ScoreRow row = ScoreRow.fromRow(scores.next());
+        String benchmark = row.benchmark();
+        double temperature = row.temperature();
+        boolean shouldRefuse = row.shouldRefuse();
+        String category = row.groupCategory();
         FirstTokenStats stats = null;
         int[] w = null;
         refusedAt.clear(); // each point decides this prompt once, whatever the measures using it
@@ -124,8 +129,8 @@ public final class Bootstrap {
           for (String c : new String[] {category, "*"}) {
             for (int m : byKey.getOrDefault(Measure.key(temperature, b, c, shouldRefuse), List.of())) {
               if (w == null) {
-                stats = reader.stats(row);
-                w = weights(seed, benchmark, row.getString(row.fieldIndex(Columns.PROMPT_ID)), replicates);
+                stats = row.stats(respondToken, refusalTokens);
+                w = weights(seed, benchmark, row.promptId(), replicates);
               }
               FirstTokenStats s = stats;
               boolean refused = refusedAt.computeIfAbsent(measures.get(m).point(), p -> p.decide(s).isRefusal());
@@ -152,7 +157,7 @@ public final class Bootstrap {
   }
 
   /** Executor-side: the percentile bounds of the replicate rates (replicates with no weight skipped). */
-  static final class PercentileBounds implements org.apache.spark.api.java.function.Function<long[], double[]> {
+  static final class PercentileBounds implements Function<long[], double[]> {
     private final int replicates;
     private final double confidence;
 

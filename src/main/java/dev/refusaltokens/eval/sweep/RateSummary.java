@@ -1,12 +1,13 @@
 package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.OperatingPointRow;
+import dev.refusaltokens.eval.table.RateRow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.sql.Row;
 
 /**
  * The end-of-run summary: per category (and {@code ALL}), the refusal rate on should-refuse prompts
@@ -18,7 +19,7 @@ public final class RateSummary {
   private RateSummary() {}
 
   /** Rows of {@code rates} at one temperature; returns the printable table. */
-  public static String format(List<Row> rates, int refusalTokenCount, List<Double> thresholds,
+  public static String format(List<RateRow> rates, int refusalTokenCount, List<Double> thresholds,
       double temperature) {
     List<String> columns = new ArrayList<>();
     columns.add("greedy");
@@ -26,19 +27,19 @@ public final class RateSummary {
     // category → column → [n_refuse, refused_refuse, n_answer, refused_answer]
     Map<String, Map<String, long[]>> cells = new TreeMap<>((a, b) ->
         a.equals(Columns.ALL) ? (b.equals(Columns.ALL) ? 0 : -1) : b.equals(Columns.ALL) ? 1 : a.compareTo(b));
-    for (Row r : rates) {
-      if (r.getDouble(r.fieldIndex(Columns.TEMPERATURE)) != temperature) {
+    for (RateRow r : rates) {
+      if (r.temperature() != temperature) {
         continue;
       }
       String column = column(r, refusalTokenCount, thresholds);
       if (column == null) {
         continue;
       }
-      long[] c = cells.computeIfAbsent(r.getString(r.fieldIndex(Columns.CATEGORY)), k -> new TreeMap<>())
+      long[] c = cells.computeIfAbsent(r.category(), k -> new TreeMap<>())
           .computeIfAbsent(column, k -> new long[4]);
-      int offset = r.getBoolean(r.fieldIndex(Columns.SHOULD_REFUSE)) ? 0 : 2;
-      c[offset] += r.getLong(r.fieldIndex(Columns.N));
-      c[offset + 1] += r.getLong(r.fieldIndex(Columns.REFUSED));
+      int offset = r.shouldRefuse() ? 0 : 2;
+      c[offset] += r.n();
+      c[offset + 1] += r.refused();
     }
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "%-32s %8s %8s", "category (T=" + temperature + ")", "n_refuse",
@@ -60,27 +61,24 @@ public final class RateSummary {
   }
 
   /** One line per operating point ({@code operating_points} rows): targets met or not, rates, thresholds. */
-  public static String formatOperatingPoints(List<Row> points) {
+  public static String formatOperatingPoints(List<OperatingPointRow> points) {
     StringBuilder sb = new StringBuilder();
-    for (Row r : points) {
-      Map<String, Double> t = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
+    for (OperatingPointRow r : points) {
       sb.append(String.format(Locale.ROOT, "operating point %s (T=%s): %s, refusal %.3f, false refusal %.3f, "
-              + "thresholds %s%n", r.getString(r.fieldIndex("name")), r.getDouble(r.fieldIndex(Columns.TEMPERATURE)),
-          r.getBoolean(r.fieldIndex("feasible")) ? "targets met"
-              : String.format(Locale.ROOT, "INFEASIBLE (closest point, shortfall %.3f)",
-                  r.getDouble(r.fieldIndex("shortfall"))),
-          r.getDouble(r.fieldIndex("refusal_rate")), r.getDouble(r.fieldIndex("false_refusal_rate")),
-          new TreeMap<>(t)));
+              + "thresholds %s%n", r.name(), r.temperature(),
+          r.feasible() ? "targets met"
+              : String.format(Locale.ROOT, "INFEASIBLE (closest point, shortfall %.3f)", r.shortfall()),
+          r.rates().refusalRate(), r.rates().falseRefusalRate(), new TreeMap<>(r.thresholds())));
     }
     return sb.toString();
   }
 
-  private static String column(Row r, int refusalTokenCount, List<Double> thresholds) {
-    String rule = r.getString(r.fieldIndex(Columns.RULE));
+  private static String column(RateRow r, int refusalTokenCount, List<Double> thresholds) {
+    String rule = r.rule();
     if (rule.equals("greedy")) {
       return "greedy";
     }
-    Map<String, Double> t = r.getJavaMap(r.fieldIndex(Columns.THRESHOLDS));
+    Map<String, Double> t = r.thresholds();
     if (!rule.equals("threshold") || t.size() != refusalTokenCount) {
       return null;
     }

@@ -1,111 +1,137 @@
 package dev.refusaltokens.eval.sweep;
 
-import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.col;
 
-import dev.refusaltokens.eval.config.IntervalMethod;
+import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.SweepConfig;
-import dev.refusaltokens.eval.decide.RateInterval;
+import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
-import dev.refusaltokens.eval.decide.SweepPlan;
-import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.Columns;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.OperatingPointRow;
+import dev.refusaltokens.eval.table.RateRow;
+import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
+import dev.refusaltokens.eval.table.Table;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-import scala.jdk.javaapi.CollectionConverters;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The sweep: {@code scores} → {@code rates}, every rule × setting × temperature × category ×
- * should_refuse, with no model. Partial counts per partition, summed by Spark; the summed counts (one
- * row per point and group) are small and become rows on the driver, with their bounds.
+ * The sweep stage: from a scored run's {@code scores}, with no model, the tables {@code rates},
+ * {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration} and {@code first_tokens}
+ * (in that order), then the end-of-run summary read back from {@code rates} and {@code operating_points}.
+ * The stage decides which of the full grid's tables the configuration asks for; its parts
+ * ({@link RateSweep}, {@link GridCounts}, {@link FrontierSearch}, {@link OperatingPointSearch},
+ * {@link FullGridRates}, {@link RocCurves}, {@link CalibrationTables}) compute them.
  */
 public final class SweepStage {
 
-  static final StructType COUNTS = new StructType()
-      .add(Columns.BENCHMARK, DataTypes.StringType, false)
-      .add("point", DataTypes.IntegerType, false)
-      .add(Columns.TEMPERATURE, DataTypes.DoubleType, false)
-      .add(Columns.CATEGORY, DataTypes.StringType, false)
-      .add(Columns.SHOULD_REFUSE, DataTypes.BooleanType, false)
-      .add(Columns.N, DataTypes.LongType, false)
-      .add(Columns.REFUSED, DataTypes.LongType, false);
+  private static final Logger LOG = LoggerFactory.getLogger(SweepStage.class);
+
+  /** The tables the stage writes, in order: all of them derived from the run's scores. */
+  public static final List<Table> TABLES = List.of(Table.RATES, Table.FRONTIER, Table.OPERATING_POINTS, Table.ROC,
+      Table.CALIBRATION, Table.FIRST_TOKENS);
+
+  /**
+   * What the stage leaves besides its tables: the temperature of the summary (the report's too) and the
+   * printable summary.
+   */
+  public record Result(double temperature, String summary) {}
 
   private SweepStage() {}
 
-  /** The rates of one run: {@link Tables#RATES_SCHEMA} rows, {@code run_id} included. */
-  public static List<Row> rates(Dataset<Row> scores, String respondToken, List<String> refusalTokens,
-      SweepConfig config, String runId) {
-    List<SweepPoint> points = SweepPlan.points(refusalTokens.size(), config.rules(), config.grid(),
-        config.logitBias());
-    List<Row> counts = scores
-        .mapPartitions(new DecidePartition(respondToken, refusalTokens, points), Encoders.row(COUNTS))
-        .groupBy(Columns.BENCHMARK, "point", Columns.TEMPERATURE, Columns.CATEGORY, Columns.SHOULD_REFUSE)
-        .agg(sum(Columns.N).as(Columns.N), sum(Columns.REFUSED).as(Columns.REFUSED))
-        .orderBy("point", Columns.BENCHMARK, Columns.TEMPERATURE, Columns.CATEGORY, Columns.SHOULD_REFUSE)
-        .collectAsList();
-    // bootstrap bounds for every rule but logit_bias, whose full bias grid (thousands of points) would
-    // cost points × replicates counters per group; those rows keep Wilson bounds, as their interval says
-    double[][] bounds = new double[counts.size()][];
-    String[] interval = new String[counts.size()];
-    List<Bootstrap.Measure> measures = new ArrayList<>();
-    List<Integer> measured = new ArrayList<>();
-    for (int i = 0; i < counts.size(); i++) {
-      Row c = counts.get(i);
-      SweepPoint point = points.get(c.getInt(1));
-      if (config.bootstrap() && point.rule() != Rule.LOGIT_BIAS) {
-        String category = c.getString(3);
-        measures.add(new Bootstrap.Measure(point, c.getDouble(2), c.getString(0),
-            category.equals(Columns.ALL) ? null : category, c.getBoolean(4)));
-        measured.add(i);
-      } else {
-        bounds[i] = RateInterval.wilson(c.getLong(5), c.getLong(6), config.confidence());
-        interval[i] = IntervalMethod.WILSON.id();
-      }
-    }
-    if (!measures.isEmpty()) {
-      double[][] b = Bootstrap.bounds(scores, respondToken, refusalTokens, measures, config.bootstrapReplicates(),
-          config.bootstrapSeed(), config.confidence());
-      for (int m = 0; m < b.length; m++) {
-        bounds[measured.get(m)] = b[m];
-        interval[measured.get(m)] = IntervalMethod.BOOTSTRAP.id();
-      }
-    }
-    List<Object> thresholds = new ArrayList<>();
-    List<Object> biases = new ArrayList<>();
-    for (SweepPoint p : points) {
-      Map<String, Double> values = perToken(p, refusalTokens);
-      thresholds.add(CollectionConverters.asScala(p.rule() == Rule.THRESHOLD ? values : Map.of()));
-      biases.add(CollectionConverters.asScala(p.rule() == Rule.LOGIT_BIAS ? values : Map.of()));
-    }
-    List<Row> rows = new ArrayList<>(counts.size());
-    for (int i = 0; i < counts.size(); i++) {
-      Row c = counts.get(i);
-      int p = c.getInt(1);
-      long n = c.getLong(5);
-      long refused = c.getLong(6);
-      rows.add(RowFactory.create(c.getString(0), points.get(p).rule().id(), c.getDouble(2), thresholds.get(p),
-          biases.get(p), c.getString(3), c.getBoolean(4), n, refused, (double) refused / n, bounds[i][0],
-          bounds[i][1], interval[i], runId));
-    }
-    return rows;
+  /** Fails on settings the sweep cannot run with, before anything is written (a configuration error). */
+  public static void check(EvalConfig config, int refusalTokenCount) {
+    config.sweep().checkFullGridRates(refusalTokenCount);
   }
 
-  /** Token → value (τ or bias) for each token the point sets; tokens left alone are absent. */
-  static Map<String, Double> perToken(SweepPoint point, List<String> refusalTokens) {
-    Map<String, Double> m = new LinkedHashMap<>();
-    for (int c = 0; c < refusalTokens.size(); c++) {
-      double t = point.setting().threshold(c);
-      if (!Double.isNaN(t)) {
-        m.put(refusalTokens.get(c), t);
+  /** Removes the run's sweep tables, which belong to scores about to be replaced. */
+  public static void deleteTables(RunTables tables) {
+    TABLES.forEach(tables::delete);
+  }
+
+  /** Sweeps the scores of the run recorded in {@code run}: writes the sweep tables, returns the summary. */
+  public static Result run(RunTables tables, EvalConfig config, RunRow run) {
+    long t0 = System.nanoTime();
+    JavaSparkContext.fromSparkContext(tables.spark().sparkContext()).setJobGroup("sweep",
+        "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
+    try (SweepScores scores = SweepScores.persist(tables, run)) {
+      writeGridTables(tables, config.sweep(), scores);
+      tables.write(Table.ROC, RocCurves.roc(scores, tables.runId()));
+      CalibrationTables.Result calibration = CalibrationTables.compute(scores, tables.runId());
+      tables.write(Table.CALIBRATION, calibration.calibration());
+      tables.write(Table.FIRST_TOKENS, calibration.firstTokens());
+    }
+    LOG.info("Sweep stage: tables of run {} written in {} s", tables.runId(), seconds(t0));
+    return summarize(tables, config, run);
+  }
+
+  /**
+   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category grid
+   * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points
+   * (else both empty), and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points}
+   * asks for it.
+   */
+  private static void writeGridTables(RunTables tables, SweepConfig sweep, SweepScores scores) {
+    String runId = tables.runId();
+    Dataset<Row> rates = spread(tables.spark(), RateSweep.rates(scores, sweep, runId));
+    long points = Frontier.gridPoints(sweep.grid().values().size(), scores.refusalTokens().size());
+    boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
+        && points <= sweep.frontierMaxPoints();
+    List<FrontierRow> frontier = List.of();
+    List<OperatingPointRow> operatingPoints = List.of();
+    if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
+      GridCounts counts = GridCounts.count(scores, sweep.grid().values());
+      if (frontierWanted) {
+        frontier = FrontierSearch.frontier(scores, counts, sweep, runId);
+        operatingPoints = OperatingPointSearch.operatingPoints(scores, counts, sweep, runId);
+      }
+      if (sweep.fullGridRatesMaxPoints() > 0) {
+        rates = rates.union(FullGridRates.rates(tables.spark(), counts, sweep, runId));
       }
     }
-    return m;
+    if (!frontierWanted) {
+      LOG.warn("No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
+          + "or the threshold rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
+    }
+    tables.write(Table.RATES, rates);
+    tables.write(Table.FRONTIER, frontier);
+    tables.write(Table.OPERATING_POINTS, operatingPoints);
+  }
+
+  /** Rates as a dataset over several tasks: one local relation of ~10^5 rows would make one oversized task. */
+  private static Dataset<Row> spread(SparkSession spark, List<RateRow> rates) {
+    List<Row> rows = rates.stream().map(RateRow::toRow).toList();
+    return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+        .parallelize(rows, Math.max(1, rows.size() / 2_000)), Table.RATES.schema());
+  }
+
+  /**
+   * The summary of the greedy and shared-threshold rates and of the operating points, read back from the
+   * written tables, at the configured first temperature (or the lowest scored one when the scores were
+   * made with others).
+   */
+  private static Result summarize(RunTables tables, EvalConfig config, RunRow run) {
+    List<RateRow> rates = tables.read(Table.RATES).where(col(Columns.RULE).isin("greedy", "threshold"))
+        .collectAsList().stream().map(RateRow::fromRow).toList();
+    double wanted = config.scoring().temperatures().get(0);
+    double temperature = rates.stream().anyMatch(r -> r.temperature() == wanted) ? wanted
+        : rates.stream().mapToDouble(RateRow::temperature).min().orElse(wanted);
+    List<OperatingPointRow> operatingPoints = tables.read(Table.OPERATING_POINTS)
+        .orderBy(OperatingPointRow.NAME, Columns.TEMPERATURE)
+        .collectAsList().stream().map(OperatingPointRow::fromRow).toList();
+    String summary = RateSummary.format(rates, run.refusalTokens().size(), config.sweep().summaryThresholds(),
+        temperature) + RateSummary.formatOperatingPoints(operatingPoints);
+    return new Result(temperature, summary);
+  }
+
+  private static String seconds(long startNanos) {
+    return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
   }
 }

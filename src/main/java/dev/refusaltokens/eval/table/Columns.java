@@ -1,5 +1,10 @@
 package dev.refusaltokens.eval.table;
 
+import java.util.Arrays;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructType;
+
 /**
  * Column names shared by several tables (and by the intermediate rows of the stages). A column that
  * belongs to one table only is named in that table's record.
@@ -30,9 +35,19 @@ public final class Columns {
   public static final String N = "n";
   public static final String REFUSED = "refused";
   public static final String RATE = "rate";
+  public static final String POINT = "point";
+  public static final String N_REFUSE = "n_refuse";
+  public static final String N_ANSWER = "n_answer";
+  public static final String REFUSAL_RATE = "refusal_rate";
+  public static final String FALSE_REFUSAL_RATE = "false_refusal_rate";
 
   /** The {@code category} value of rows that aggregate every category. */
   public static final String ALL = "ALL";
 
   private Columns() {}
+
+  /** The columns of a schema, in order, for {@code select}. */
+  public static Column[] of(StructType schema) {
+    return Arrays.stream(schema.fieldNames()).map(functions::col).toArray(Column[]::new);
+  }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.StructType;
+import scala.Option;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -49,11 +50,13 @@ public final class RowBuilder {
     return new GenericRowWithSchema(values, schema);
   }
 
+  /** The column's position: one lookup in the schema's name index (rows are built in executors' hot loops). */
   private int index(String column) {
-    if (!Arrays.asList(schema.fieldNames()).contains(column)) {
+    Option<Object> i = schema.getFieldIndex(column);
+    if (i.isEmpty()) {
       throw new IllegalArgumentException("no column '" + column + "' in " + names());
     }
-    return schema.fieldIndex(column);
+    return (Integer) i.get();
   }
 
   private String names() {

@@ -1,6 +1,9 @@
 package dev.refusaltokens.eval.table;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.types.StructType;
 
@@ -13,12 +16,12 @@ public enum Table {
   RUNS("runs", RunRow.SCHEMA),
   SCORES("scores", ScoreRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
-  RATES("rates", Tables.RATES_SCHEMA),
-  FRONTIER("frontier", Tables.FRONTIER_SCHEMA),
-  OPERATING_POINTS("operating_points", Tables.OPERATING_POINTS_SCHEMA),
-  ROC("roc", Tables.ROC_SCHEMA),
-  CALIBRATION("calibration", Tables.CALIBRATION_SCHEMA),
-  FIRST_TOKENS("first_tokens", Tables.FIRST_TOKENS_SCHEMA),
+  RATES("rates", RateRow.SCHEMA),
+  FRONTIER("frontier", FrontierRow.SCHEMA),
+  OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
+  ROC("roc", RocRow.SCHEMA),
+  CALIBRATION("calibration", CalibrationRow.SCHEMA),
+  FIRST_TOKENS("first_tokens", FirstTokenRow.SCHEMA),
   REGRESSIONS("regressions", RegressionRow.SCHEMA);
 
   private final String id;
@@ -41,6 +44,15 @@ public enum Table {
 
   public static Optional<Table> byId(String id) {
     return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+  }
+
+  /** Every table's schema by its id, in declaration order (for readers such as {@code jobs/sql.sh}). */
+  public static Map<String, StructType> schemas() {
+    Map<String, StructType> out = new LinkedHashMap<>();
+    for (Table t : values()) {
+      out.put(t.id, t.schema);
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   @Override

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;

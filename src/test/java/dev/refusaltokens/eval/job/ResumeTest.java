@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.score.FaultInjection;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
 import java.nio.file.Files;

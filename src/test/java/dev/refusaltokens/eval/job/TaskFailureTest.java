@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.score.FaultInjection;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
 import java.nio.file.Files;

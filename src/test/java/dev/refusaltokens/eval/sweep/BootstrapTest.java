@@ -8,7 +8,7 @@ import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.Columns;
-import dev.refusaltokens.eval.table.Tables;
+import dev.refusaltokens.eval.table.ScoreRow;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +43,7 @@ class BootstrapTest {
           CollectionConverters.asScala(Map.of("[refuse]", Math.log(refuse), "[respond]", Math.log(0.95 - refuse))),
           Math.log(0.05), "x", "run"));
     }
-    scores = spark.createDataFrame(rows, Tables.SCORES_SCHEMA).drop(Columns.RUN_ID);
+    scores = spark.createDataFrame(rows, ScoreRow.SCHEMA).drop(Columns.RUN_ID);
   }
 
   private double[][] bounds(Dataset<Row> data, List<Bootstrap.Measure> measures, int replicates, long seed) {

@@ -130,4 +130,107 @@ class TableRecordsTest {
     }
     assertThat(Table.byId("nope")).isEmpty();
   }
+
+  @Test
+  void aRateRowRoundTrips() {
+    RateRow rate = new RateRow("b", "threshold", 1.0, linked("[a]", 0.25, "[b]", 0.5), Map.of(), "ALL", true, 40,
+        12, 0.3, 0.18, 0.45, "wilson", "r");
+    Row row = rate.toRow();
+    assertThat(row.schema()).isEqualTo(RateRow.SCHEMA);
+    assertThat(RateRow.fromRow(row)).isEqualTo(rate);
+  }
+
+  @Test
+  void aFrontierRowRoundTripsWithItsRatePair() {
+    FrontierRow frontier = new FrontierRow(2.0, "category", "ALL", "ALL", "Incomplete requests", "ALL", 3,
+        linked("[a]", 0.1, "[b]", 0.9), PAIR, "r");
+    Row row = frontier.toRow();
+    assertThat(row.schema()).isEqualTo(FrontierRow.SCHEMA);
+    assertThat(row.getLong(row.fieldIndex(RatePair.FALSE_REFUSED))).isEqualTo(3L);
+    assertThat(frontier.rates().refusalRate()).isEqualTo(0.75);
+    assertThat(frontier.rates().falseRefusalRate()).isEqualTo(0.15);
+    assertThat(FrontierRow.fromRow(row)).isEqualTo(frontier);
+  }
+
+  @Test
+  void anOperatingPointRowRoundTrips() {
+    OperatingPointRow point = new OperatingPointRow("safety", 1.0, false, 0.05, linked("[a]", 0.0, "[b]", 0.35),
+        Map.of("a", 0.9, "b", 0.6), Map.of("a", 0.85, "b", 0.7), PAIR, "r");
+    assertThat(OperatingPointRow.fromRow(point.toRow())).isEqualTo(point);
+  }
+
+  @Test
+  void aRocRowRoundTrips() {
+    RocRow roc = new RocRow(1.0, "ALL", 7, 0.42, 101, 76, 0.5, 0.125, 0.875, "r");
+    assertThat(RocRow.fromRow(roc.toRow())).isEqualTo(roc);
+  }
+
+  @Test
+  void aCalibrationRowRoundTripsWithItsBins() {
+    CalibrationRow calibration = new CalibrationRow(1.0, "ALL", "ALL", 10, 0.6, 0.55, 0.12, 0.08,
+        List.of(new CalibrationRow.Bin(0, 0.0, 0.1, 4, 0.05, 0.25),
+            new CalibrationRow.Bin(9, 0.9, 1.0, 6, 0.95, 0.8333)),
+        "r");
+    Row row = calibration.toRow();
+    assertThat(row.schema()).isEqualTo(CalibrationRow.SCHEMA);
+    assertThat(CalibrationRow.fromRow(row)).isEqualTo(calibration);
+    assertThat(CalibrationRow.fromRow(row).bins()).extracting(CalibrationRow.Bin::bin).containsExactly(0, 9);
+  }
+
+  @Test
+  void aFirstTokenRowRoundTrips() {
+    FirstTokenRow first = new FirstTokenRow(1.0, "b", "Incomplete requests", "[Incomplete requests]", 7, 0.7, "r");
+    assertThat(FirstTokenRow.fromRow(first.toRow())).isEqualTo(first);
+  }
+
+  /** The sweep's tables keep the columns, types, nullability and order they had before their records. */
+  @Test
+  void theSweepTablesKeepTheirColumns() {
+    String pair = "n_refuse BIGINT NOT NULL,refused BIGINT NOT NULL,refusal_rate DOUBLE NOT NULL,"
+        + "refusal_rate_low DOUBLE NOT NULL,refusal_rate_high DOUBLE NOT NULL,n_answer BIGINT NOT NULL,"
+        + "false_refused BIGINT NOT NULL,false_refusal_rate DOUBLE NOT NULL,false_refusal_rate_low DOUBLE NOT NULL,"
+        + "false_refusal_rate_high DOUBLE NOT NULL,interval STRING NOT NULL,run_id STRING NOT NULL";
+    assertThat(Table.RATES.schema().toDDL()).isEqualTo("benchmark STRING NOT NULL,rule STRING NOT NULL,"
+        + "temperature DOUBLE NOT NULL,thresholds MAP<STRING, DOUBLE> NOT NULL,"
+        + "logit_biases MAP<STRING, DOUBLE> NOT NULL,"
+        + "category STRING NOT NULL,should_refuse BOOLEAN NOT NULL,n BIGINT NOT NULL,refused BIGINT NOT NULL,"
+        + "rate DOUBLE NOT NULL,ci_low DOUBLE NOT NULL,ci_high DOUBLE NOT NULL,interval STRING NOT NULL,"
+        + "run_id STRING NOT NULL");
+    assertThat(Table.FRONTIER.schema().toDDL()).isEqualTo("temperature DOUBLE NOT NULL,scope STRING NOT NULL,"
+        + "refusal_benchmark STRING NOT NULL,answer_benchmark STRING NOT NULL,category STRING NOT NULL,"
+        + "answer_category STRING NOT NULL,point INT NOT NULL,thresholds MAP<STRING, DOUBLE> NOT NULL," + pair);
+    assertThat(Table.OPERATING_POINTS.schema().toDDL()).isEqualTo("name STRING NOT NULL,"
+        + "temperature DOUBLE NOT NULL,feasible BOOLEAN NOT NULL,shortfall DOUBLE NOT NULL,"
+        + "thresholds MAP<STRING, DOUBLE> NOT NULL,targets MAP<STRING, DOUBLE> NOT NULL,"
+        + "achieved MAP<STRING, DOUBLE> NOT NULL," + pair);
+    assertThat(Table.ROC.schema().toDDL()).isEqualTo("temperature DOUBLE NOT NULL,category STRING NOT NULL,"
+        + "point INT NOT NULL,threshold DOUBLE NOT NULL,n_refuse BIGINT NOT NULL,n_answer BIGINT NOT NULL,"
+        + "refusal_rate DOUBLE NOT NULL,false_refusal_rate DOUBLE NOT NULL,auc DOUBLE NOT NULL,run_id STRING NOT NULL");
+    assertThat(Table.CALIBRATION.schema().toDDL()).isEqualTo("temperature DOUBLE NOT NULL,"
+        + "benchmark STRING NOT NULL,category STRING NOT NULL,n BIGINT NOT NULL,should_refuse_share DOUBLE NOT NULL,"
+        + "mean_p DOUBLE NOT NULL,brier DOUBLE NOT NULL,ece DOUBLE NOT NULL,bins ARRAY<STRUCT<bin: INT NOT NULL, "
+        + "low: DOUBLE NOT NULL, high: DOUBLE NOT NULL, n: BIGINT NOT NULL, mean_p: DOUBLE NOT NULL, "
+        + "observed: DOUBLE NOT NULL>> NOT NULL,run_id STRING NOT NULL");
+    assertThat(Table.FIRST_TOKENS.schema().toDDL()).isEqualTo("temperature DOUBLE NOT NULL,"
+        + "benchmark STRING NOT NULL,category STRING NOT NULL,first_token STRING NOT NULL,n BIGINT NOT NULL,"
+        + "share DOUBLE NOT NULL,run_id STRING NOT NULL");
+    // containsNull false on the bins array, as before
+    assertThat(Table.CALIBRATION.schema().json()).contains("\"containsNull\":false");
+  }
+
+  @Test
+  void theSchemasByIdListEveryTable() {
+    assertThat(Table.schemas()).hasSize(Table.values().length).containsEntry("rates", RateRow.SCHEMA)
+        .containsEntry("regressions", Table.REGRESSIONS.schema());
+  }
+
+  static final RatePair PAIR = RatePair.of(40, 30, 20, 3, new double[] {0.6, 0.86, 0.05, 0.36}, "bootstrap");
+
+  /** A map in the given key order, as the sweep writes its threshold maps. */
+  private static Map<String, Double> linked(String k1, double v1, String k2, double v2) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put(k1, v1);
+    m.put(k2, v2);
+    return m;
+  }
 }

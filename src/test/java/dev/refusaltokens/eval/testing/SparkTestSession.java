@@ -16,7 +16,7 @@ public final class SparkTestSession {
           .appName("refusal-eval-tests")
           .config("spark.ui.enabled", "false")
           .config("spark.sql.shuffle.partitions", "4");
-      dev.refusaltokens.eval.job.SparkDefaults.CONF.forEach(builder::config);
+      dev.refusaltokens.eval.pipeline.SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();
       SparkSession session = spark;
       Runtime.getRuntime().addShutdownHook(new Thread(session::stop));

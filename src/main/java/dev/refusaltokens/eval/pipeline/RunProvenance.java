@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;

@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,12 +32,12 @@ class ResumeTemplateTimeTest {
     Files.writeString(dir.resolve("tokenizer_config.json"), config.toString());
     ModelSpec datePrinting = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null,
         "2026-11-28T09:00:00"));
-    assertThat(EvaluationJob.renderedAlike(datePrinting, "2026-11-28T23:59:00",
+    assertThat(ResumeCheck.renderedAlike(datePrinting, "2026-11-28T23:59:00",
         datePrinting.chatTemplateTime())).isTrue();
-    assertThat(EvaluationJob.renderedAlike(datePrinting, "2026-11-27T23:59:00",
+    assertThat(ResumeCheck.renderedAlike(datePrinting, "2026-11-27T23:59:00",
         datePrinting.chatTemplateTime())).isFalse();
 
     ModelSpec demo = ModelSpec.open(new ModelConfig("models/demo-single", null, null, null));
-    assertThat(EvaluationJob.renderedAlike(demo, "1999-01-01", LocalDateTime.now())).isTrue();
+    assertThat(ResumeCheck.renderedAlike(demo, "1999-01-01", LocalDateTime.now())).isTrue();
   }
 }

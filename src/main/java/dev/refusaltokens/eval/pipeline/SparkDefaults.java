@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package dev.refusaltokens.eval.job;
+package dev.refusaltokens.eval.pipeline;
 
 import static dev.refusaltokens.eval.testing.TestData.duckdb;
 import static dev.refusaltokens.eval.testing.TestData.duckdbLong;

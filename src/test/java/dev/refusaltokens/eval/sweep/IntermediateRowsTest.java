@@ -1,0 +1,41 @@
+package dev.refusaltokens.eval.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** The sweep's intermediate rows write every column of their schema by name and read back what they wrote. */
+class IntermediateRowsTest {
+
+  @Test
+  void aPointCountRoundTrips() {
+    PointCount count = new PointCount("b", 17, 1.0, "ALL", false, 40, 3);
+    Row row = count.toRow();
+    assertThat(row.schema()).isEqualTo(PointCount.SCHEMA);
+    assertThat(PointCount.fromRow(row)).isEqualTo(count);
+  }
+
+  @Test
+  void aGridCellRoundTrips() {
+    GridCell cell = new GridCell(2.0, "b", "(none)", true, 4, 20, 9);
+    assertThat(GridCell.fromRow(cell.toRow())).isEqualTo(cell);
+  }
+
+  @Test
+  void aRocScoreRoundTrips() {
+    RocScore score = new RocScore(1.0, "Humanizing requests", 1, 0.625);
+    assertThat(RocScore.fromRow(score.toRow())).isEqualTo(score);
+  }
+
+  @Test
+  void theCalibrationRowsRoundTrip() {
+    CalibrationPrompt prompt = new CalibrationPrompt(1.0, "ALL", "c", 3, 1, 0.35, 0.4225, "[respond]");
+    assertThat(CalibrationPrompt.fromRow(prompt.toRow())).isEqualTo(prompt);
+    BinSums sums = new BinSums(1.0, "b", "ALL", 3, 12, 4.1, 7, 2.5);
+    assertThat(BinSums.fromRow(sums.toRow())).isEqualTo(sums);
+    assertThat(sums.sums().meanP()).isEqualTo(4.1 / 12);
+    FirstTokenCount first = new FirstTokenCount(1.0, "b", "c", CalibrationTables.OTHER_TOKEN, 5);
+    assertThat(FirstTokenCount.fromRow(first.toRow())).isEqualTo(first);
+  }
+}
