@@ -8,7 +8,7 @@ import org.apache.spark.util.LongAccumulator;
  * padded tokens of the batches they built (padding efficiency = real / padded). Accumulators, so a
  * retried task may count twice: these are for progress and performance figures, never for results.
  */
-public record ScoreMetrics(LongAccumulator prompts, LongAccumulator realTokens, LongAccumulator paddedTokens)
+record ScoreMetrics(LongAccumulator prompts, LongAccumulator realTokens, LongAccumulator paddedTokens)
     implements java.io.Serializable {
 
   public static ScoreMetrics register(SparkSession spark) {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@link Batching#windowRows()}, length-sorted within the window and cut into token-budget batches, so
  * memory does not grow with the partition.
  */
-public final class ScorePartition implements MapPartitionsFunction<Row, Row> {
+final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScorePartition.class);
 

@@ -30,7 +30,7 @@ import scala.Tuple2;
  * sums weighted counts per measure and replicate, Spark sums the partitions, and the bounds are the
  * {@code (1 − confidence)/2} and {@code (1 + confidence)/2} percentiles of the replicate rates.
  */
-public final class Bootstrap {
+final class Bootstrap {
 
   /**
    * A rate to bound: the share of prompts refused by {@code point} among the prompts of one temperature,

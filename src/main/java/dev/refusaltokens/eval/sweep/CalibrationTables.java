@@ -27,7 +27,7 @@ import org.apache.spark.sql.Row;
  * token the model emits greedily, per benchmark category: does {@code [Incomplete requests]} fire on
  * incomplete requests?).
  */
-public final class CalibrationTables {
+final class CalibrationTables {
 
   static final String OTHER_TOKEN = "(other)";
 

@@ -15,7 +15,7 @@ import java.util.List;
  * prompts of the same category, or all of them when it has none), {@code benchmark} (within a benchmark
  * holding both kinds) and {@code pair} (benchmark pairs).
  */
-public final class FrontierSearch {
+final class FrontierSearch {
 
   private FrontierSearch() {}
 

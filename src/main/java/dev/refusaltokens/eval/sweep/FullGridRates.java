@@ -23,7 +23,7 @@ import org.apache.spark.sql.SparkSession;
  * per temperature, benchmark, category (and {@code ALL}) and should_refuse: generated in Spark from the
  * {@link GridCounts}, one slice of grid points per task, each task's rows built in its memory.
  */
-public final class FullGridRates {
+final class FullGridRates {
 
   /** The rule name of the full grid's rows in {@code rates}. */
   public static final String RULE = "threshold_grid";

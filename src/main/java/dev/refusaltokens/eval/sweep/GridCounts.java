@@ -29,7 +29,7 @@ import org.apache.spark.sql.Row;
  * {@link FrontierSearch}, {@link OperatingPointSearch} (on the driver) and {@link FullGridRates} (in
  * Spark).
  */
-public final class GridCounts {
+final class GridCounts {
 
   /** One group of prompts of one temperature. */
   record Group(String benchmark, String category, boolean shouldRefuse) implements Serializable {}

@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * per-category grid that meets the per-category refusal targets with the fewest false refusals (every
  * should-answer prompt pooled), found exactly from the {@link GridCounts}.
  */
-public final class OperatingPointSearch {
+final class OperatingPointSearch {
 
   private OperatingPointSearch() {}
 

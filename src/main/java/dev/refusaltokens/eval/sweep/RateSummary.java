@@ -14,7 +14,7 @@ import java.util.TreeMap;
  * and the false-refusal rate on should-answer prompts, pooled over benchmarks, under the model's greedy
  * behaviour and under one τ shared by every refusal token at a few thresholds.
  */
-public final class RateSummary {
+final class RateSummary {
 
   private RateSummary() {}
 

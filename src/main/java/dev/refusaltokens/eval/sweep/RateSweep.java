@@ -21,7 +21,7 @@ import org.apache.spark.sql.Encoders;
  * should_refuse, with no model. Partial counts per partition, summed by Spark; the summed counts (one
  * row per point and group) are small and become rows on the driver, with their bounds.
  */
-public final class RateSweep {
+final class RateSweep {
 
   private RateSweep() {}
 

@@ -28,7 +28,7 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * of that category against all should-answer prompts. The AUC is the area under the exact curve
  * (trapezoids, which counts tied scores as one half: the Mann–Whitney statistic).
  */
-public final class RocCurves {
+final class RocCurves {
 
   private RocCurves() {}
 

@@ -72,6 +72,21 @@ public final class SweepStage {
     return summarize(tables, config, run);
   }
 
+  /** The rates of the configured settings, computed and not written: the part the benchmark times alone. */
+  public static List<RateRow> rates(SweepScores scores, SweepConfig sweep, String runId) {
+    return RateSweep.rates(scores, sweep, runId);
+  }
+
+  /**
+   * The full grid's count tables, frontier and operating points, computed and not written: the part the
+   * benchmark times alone.
+   */
+  public static void searchFullGrid(SweepScores scores, SweepConfig sweep, String runId) {
+    GridCounts counts = GridCounts.count(scores, sweep.grid().values());
+    FrontierSearch.frontier(scores, counts, sweep, runId);
+    OperatingPointSearch.operatingPoints(scores, counts, sweep, runId);
+  }
+
   /**
    * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category grid
    * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points
