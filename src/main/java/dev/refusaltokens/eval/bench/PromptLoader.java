@@ -27,6 +27,17 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import scala.Tuple2;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.Type;
 
 /**
  * Loads the configured prompt sets into the common schema {@link ParsedPrompt#SCHEMA}, one row per input
@@ -102,30 +113,30 @@ public final class PromptLoader {
       throws IOException {
     switch (spec.format()) {
       case PARQUET -> {
-        try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-            org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
-          List<org.apache.parquet.schema.Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
-          for (org.apache.parquet.schema.Type f : fields) {
+        try (ParquetFileReader reader = ParquetFileReader.open(
+            HadoopInputFile.fromPath(file, conf))) {
+          List<Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
+          for (Type f : fields) {
             boolean text = f.isPrimitive() && f.getLogicalTypeAnnotation()
-                instanceof org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+                instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
             if (f.getName().equals(spec.promptColumn()) && !text) {
               throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn(),
                   "is not a string column of " + file + " (it is " + f + ")", "name the column holding the prompt text");
             }
           }
-          return fields.stream().map(org.apache.parquet.schema.Type::getName).toList();
+          return fields.stream().map(Type::getName).toList();
         }
       }
       case CSV -> {
-        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
-            java.nio.charset.StandardCharsets.UTF_8))) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(file),
+            StandardCharsets.UTF_8))) {
           return header(in.readLine(), spec);
         }
       }
       default -> {
         String first = firstLine(fs, file);
         try {
-          com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper()
+          JsonNode node = new ObjectMapper()
               .readTree(first == null ? "" : first);
           if (node == null || !node.isObject()) {
             return null; // a malformed first line is a row-level reject, not a schema
@@ -142,7 +153,7 @@ public final class PromptLoader {
 
   private static void requireColumns(BenchmarkSpec spec, Path file, List<String> columns) {
     String prefix = prefix(spec);
-    java.util.Map<String, String> wanted = new java.util.LinkedHashMap<>();
+    Map<String, String> wanted = new LinkedHashMap<>();
     wanted.put(BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn());
     wanted.put(BenchmarkSpec.ID_COLUMN, spec.idColumn());
     wanted.put(BenchmarkSpec.LABEL_COLUMN, spec.labelColumn());
@@ -164,8 +175,8 @@ public final class PromptLoader {
   }
 
   private static String firstLine(FileSystem fs, Path file) throws IOException {
-    try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(fs.open(file),
-        java.nio.charset.StandardCharsets.UTF_8))) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(file),
+        StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         if (!line.isBlank()) {

@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
+import com.fasterxml.jackson.databind.MappingIterator;
 
 /**
  * Parses one input row of a prompt set — a JSON Lines line, a CSV line under its header, or a Parquet
@@ -28,7 +29,7 @@ public final class PromptParser {
 
   /** The fields of one CSV record (RFC 4180 quoting). */
   public static String[] csvFields(String line) throws IOException {
-    try (com.fasterxml.jackson.databind.MappingIterator<String[]> rows = CSV.readerFor(String[].class)
+    try (MappingIterator<String[]> rows = CSV.readerFor(String[].class)
         .readValues(line)) {
       return rows.hasNext() ? rows.next() : new String[0];
     }

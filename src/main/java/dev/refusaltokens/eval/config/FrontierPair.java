@@ -4,12 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.Serializable;
 
 /**
  * A frontier measured across two benchmarks: refusal rate on the should-refuse prompts of
  * {@code refusal}, false-refusal rate on the should-answer prompts of {@code answer}.
  */
-public record FrontierPair(String refusal, String answer) implements java.io.Serializable {
+public record FrontierPair(String refusal, String answer) implements Serializable {
 
   /** The list of pairs: mappings with the keys below. */
   public static final String KEY = "sweep.frontier_pairs";

@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.config;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * How {@code regress} decides that a candidate run regressed against a baseline: a change counts only
@@ -42,7 +43,7 @@ public record RegressConfig(double tolerance, Map<String, Double> categoryTolera
       throw ConfigException.badValue(ALPHA, alpha, "is not strictly between 0 and 1",
           "use a significance level such as " + DEFAULT_ALPHA);
     }
-    java.util.Objects.requireNonNull(correction, CORRECTION); // which ones exist: Correction.parse
+    Objects.requireNonNull(correction, CORRECTION); // which ones exist: Correction.parse
     operatingPoints = operatingPoints == null ? null : List.copyOf(operatingPoints);
   }
 

@@ -7,6 +7,9 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import dev.refusaltokens.eval.decide.Frontier;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * What the sweep evaluates.
@@ -53,7 +56,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
   public static final long DEFAULT_BOOTSTRAP_SEED = 1L;
 
   public static final List<OperatingPointTarget> DEFAULT_OPERATING_POINTS = List.of(
-      new OperatingPointTarget("refuse-80", java.util.Map.of(), 0.8));
+      new OperatingPointTarget("refuse-80", Map.of(), 0.8));
 
   public static final double DEFAULT_CONFIDENCE = 0.95;
 
@@ -86,7 +89,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
       throw ConfigException.badValue(FULL_GRID_RATES_MAX_POINTS, fullGridRatesMaxPoints,
           "is outside [0, 1e7]", "use 0 (off) or the largest full grid to write to rates, e.g. 200000");
     }
-    java.util.Objects.requireNonNull(interval, INTERVAL); // which ones exist: IntervalMethod.parse
+    Objects.requireNonNull(interval, INTERVAL); // which ones exist: IntervalMethod.parse
     if (bootstrapReplicates < 100 || bootstrapReplicates > 100_000) {
       throw ConfigException.badValue(BOOTSTRAP_REPLICATES, bootstrapReplicates,
           "is outside [100, 100000]", "use e.g. " + DEFAULT_BOOTSTRAP_REPLICATES
@@ -205,7 +208,7 @@ public record SweepConfig(List<Rule> rules, ThresholdGrid grid, LogitBiasGrid lo
     if (fullGridRatesMaxPoints == 0) {
       return;
     }
-    long points = dev.refusaltokens.eval.decide.Frontier.gridPoints(grid.values().size(), refusalTokens);
+    long points = Frontier.gridPoints(grid.values().size(), refusalTokens);
     if (points < 0 || points > fullGridRatesMaxPoints) {
       throw ConfigException.badValue(FULL_GRID_RATES_MAX_POINTS, fullGridRatesMaxPoints,
           "is below the full grid's " + (points < 0 ? "over 2^63" : points) + " points (" + grid.values().size()

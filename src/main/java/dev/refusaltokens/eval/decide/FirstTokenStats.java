@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.decide;
 
 import java.util.Arrays;
+import java.io.Serializable;
 
 /**
  * The sufficient statistic of one prompt at one temperature: natural-log probabilities, over the whole
@@ -8,7 +9,7 @@ import java.util.Arrays;
  * other vocabulary token. Every decision rule is exact arithmetic on this record; no model is needed.
  */
 public record FirstTokenStats(double respondLogprob, double[] refusalLogprobs, double otherLogprob)
-    implements java.io.Serializable {
+    implements Serializable {
 
   public FirstTokenStats {
     if (refusalLogprobs.length == 0) {

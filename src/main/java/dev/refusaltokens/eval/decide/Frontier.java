@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.decide;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 
 /**
  * The Pareto frontier of the full per-category grid: grid points not dominated on (refusal rate on
@@ -49,7 +50,7 @@ public final class Frontier {
     int maxFalse = (int) answer.n();
     long[] bestRefused = new long[maxFalse + 1];
     int[][] bestIndex = new int[maxFalse + 1][];
-    java.util.Arrays.fill(bestRefused, -1);
+    Arrays.fill(bestRefused, -1);
     // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner loop
     int last = k - 1;
     int[] idx = new int[k];

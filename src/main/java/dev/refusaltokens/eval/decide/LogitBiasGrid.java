@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.decide;
 
 import java.util.List;
+import java.io.Serializable;
 
 /**
  * The biases swept by {@link Rule#LOGIT_BIAS}. When {@code values.size()^K ≤ fullGridMaxPoints} every
@@ -11,7 +12,7 @@ import java.util.List;
  * @param values logit biases (natural-log units), finite, distinct, in increasing order
  * @param fullGridMaxPoints the largest full grid evaluated
  */
-public record LogitBiasGrid(List<Double> values, long fullGridMaxPoints) implements java.io.Serializable {
+public record LogitBiasGrid(List<Double> values, long fullGridMaxPoints) implements Serializable {
 
   public static final LogitBiasGrid DEFAULT = new LogitBiasGrid(List.of(-4.0, -2.0, 0.0, 2.0, 4.0), 10_000);
 

@@ -1,13 +1,14 @@
 package dev.refusaltokens.eval.decide;
 
 import java.util.Arrays;
+import java.io.Serializable;
 
 /**
  * One grid point of a rule: a value per refusal token (by index) — a threshold in [0, 1] for
  * {@link Rule#THRESHOLD}, a finite logit bias for {@link Rule#LOGIT_BIAS} — and {@code NaN} where the
  * token is left alone (greedy, or no bias). Rules without parameters use {@link #none(int)}.
  */
-public record Setting(double[] thresholds) implements java.io.Serializable {
+public record Setting(double[] thresholds) implements Serializable {
 
   public Setting {
     for (double t : thresholds) {

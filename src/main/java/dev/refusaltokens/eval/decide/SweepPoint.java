@@ -1,7 +1,9 @@
 package dev.refusaltokens.eval.decide;
 
+import java.io.Serializable;
+
 /** One evaluated point of the sweep: a rule and its setting. */
-public record SweepPoint(Rule rule, Setting setting) implements java.io.Serializable {
+public record SweepPoint(Rule rule, Setting setting) implements Serializable {
 
   public SweepPoint {
     if (rule == Rule.THRESHOLD) {

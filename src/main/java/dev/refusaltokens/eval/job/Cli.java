@@ -24,6 +24,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import ai.djl.Device;
+import dev.refusaltokens.eval.bench.SyntheticPrompts;
+import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.config.ModelConfig;
+import dev.refusaltokens.eval.model.ExportCheck;
+import java.nio.file.Files;
+import java.util.Locale;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 
 /** The command line: one subcommand per stage, and {@code run} for all of them. */
 @Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
@@ -59,7 +68,7 @@ final class Cli {
         overrides.put(EvalConfig.RUN_ID, quote(runId));
       }
       if (model != null) {
-        overrides.put(dev.refusaltokens.eval.config.ModelConfig.DIR, quote(model));
+        overrides.put(ModelConfig.DIR, quote(model));
       }
       return ConfigLoader.load(config, overrides, Clock.systemUTC());
     }
@@ -90,8 +99,8 @@ final class Cli {
     }
 
     /** Hadoop settings from {@code spark.conf} ({@code spark.hadoop.*}: credentials, endpoints). */
-    private static org.apache.hadoop.conf.Configuration hadoopConf(EvalConfig config) {
-      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    private static Configuration hadoopConf(EvalConfig config) {
+      Configuration conf = new Configuration();
       config.sparkConf().forEach((k, v) -> {
         if (k.startsWith("spark.hadoop.")) {
           conf.set(k.substring("spark.hadoop.".length()), v);
@@ -223,7 +232,7 @@ final class Cli {
       EvalConfig config = options.load();
       return Sessions.within(config, spark -> {
         SqlViews.register(spark, config.output());
-        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> result = spark.sql(query);
+        Dataset<Row> result = spark.sql(query);
         if (format == Format.TABLE) {
           result.show(maxRows, false);
         } else {
@@ -266,12 +275,12 @@ final class Cli {
 
     @Override
     public Integer call() {
-      dev.refusaltokens.eval.config.ModelConfig m = options.load().model();
-      ModelSpec spec = ModelSpec.open(new dev.refusaltokens.eval.config.ModelConfig(m.dir(), m.respondToken(),
+      ModelConfig m = options.load().model();
+      ModelSpec spec = ModelSpec.open(new ModelConfig(m.dir(), m.respondToken(),
           m.refusalTokens(), null, m.chatTemplateTime())); // the exporter's prompts have no system prompt
-      dev.refusaltokens.eval.model.ExportCheck.Result r = dev.refusaltokens.eval.model.ExportCheck.run(spec,
-          ai.djl.Device.fromName(device));
-      System.out.printf(java.util.Locale.ROOT, "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
+      ExportCheck.Result r = ExportCheck.run(spec,
+          Device.fromName(device));
+      System.out.printf(Locale.ROOT, "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
           + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n", spec.dir(), r.prompts(),
           r.maxAbsDiff(), r.tolerance(), r.otherIdMismatches());
       r.problems().forEach(p -> System.out.println("PROBLEM: " + p));
@@ -331,11 +340,11 @@ final class Cli {
       if (rows < 1) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rows must be ≥ 1");
       }
-      if (!java.nio.file.Files.isRegularFile(source)) {
-        throw new dev.refusaltokens.eval.config.ConfigException("--source '" + source
+      if (!Files.isRegularFile(source)) {
+        throw new ConfigException("--source '" + source
             + "' does not exist; give a JSON Lines prompt set, e.g. data/coconot/coconot_eval.jsonl");
       }
-      dev.refusaltokens.eval.bench.SyntheticPrompts.write(source, rows, out);
+      SyntheticPrompts.write(source, rows, out);
       System.out.println("Wrote " + rows + " prompts to " + out);
       return Main.EXIT_OK;
     }

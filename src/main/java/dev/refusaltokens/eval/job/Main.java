@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.job;
 import dev.refusaltokens.eval.config.ConfigException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
+import dev.refusaltokens.eval.regress.NotComparableException;
 
 /**
  * Entry point: {@code refusal-eval run|score|sweep|regress|sql|benchmark|synth [options]}. The only
@@ -31,7 +32,7 @@ public final class Main {
         err.println("Configuration error: " + e.getMessage());
         return EXIT_CONFIG;
       }
-      if (e instanceof dev.refusaltokens.eval.regress.NotComparableException) {
+      if (e instanceof NotComparableException) {
         err.println("Cannot compare: " + e.getMessage());
         return EXIT_NOT_COMPARABLE;
       }

@@ -15,6 +15,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.io.OutputStream;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The Java side against a model folder's {@code expected_logprobs.json}, which
@@ -73,9 +76,9 @@ public final class ExportCheck {
         }
         long[] expectedIds = ids(c.path("input_ids"));
         long[] javaIds = encoder.encodeText(c.path("rendered").asText());
-        if (!java.util.Arrays.equals(javaIds, expectedIds) && idMismatches++ < SHOWN) {
+        if (!Arrays.equals(javaIds, expectedIds) && idMismatches++ < SHOWN) {
           problems.add("the tokenizer encodes Python's text of " + quoted(prompt) + " as "
-              + java.util.Arrays.toString(javaIds) + ", Python as " + java.util.Arrays.toString(expectedIds));
+              + Arrays.toString(javaIds) + ", Python as " + Arrays.toString(expectedIds));
         }
         for (String t : tokens) {
           if (!c.path("log_softmax").has(t)) {
@@ -111,7 +114,7 @@ public final class ExportCheck {
       }
     }
     if (!(worst <= tolerance)) {
-      problems.add(String.format(java.util.Locale.ROOT, "max |d log p| = %.3e is above the tolerance %.1e of %s",
+      problems.add(String.format(Locale.ROOT, "max |d log p| = %.3e is above the tolerance %.1e of %s",
           worst, tolerance, EXPECTED_FILE));
     }
     return new Result(rows.size(), worst, tolerance, otherMismatches, List.copyOf(problems));
@@ -153,7 +156,7 @@ public final class ExportCheck {
   static String sha256(Path file) {
     try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file),
         MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
+      in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(in.getMessageDigest().digest());
     } catch (IOException | NoSuchAlgorithmException e) {
       throw new IllegalStateException("Cannot read " + file + ": " + e.getMessage(), e);

@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.model;
 import ai.djl.inference.Predictor;
 import ai.djl.translate.TranslateException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Scores batches of encoded prompts with one {@link Predictor} (one per task thread; close it when the
@@ -10,7 +11,7 @@ import java.util.List;
  */
 public final class FirstTokenScorer implements AutoCloseable {
 
-  private static final java.util.concurrent.atomic.AtomicLong ROWS = new java.util.concurrent.atomic.AtomicLong();
+  private static final AtomicLong ROWS = new AtomicLong();
 
   private final Predictor<long[][], PromptScore[]> predictor;
   private final int maxLength;

@@ -6,6 +6,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * One loaded model per executor JVM and device, reused by every task (never one per partition): the
@@ -40,11 +44,11 @@ public final class ModelCache {
     return LOADS.get();
   }
 
-  private static String fileStamp(java.nio.file.Path file) {
+  private static String fileStamp(Path file) {
     try {
-      return java.nio.file.Files.size(file) + "/" + java.nio.file.Files.getLastModifiedTime(file).toMillis();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot read the model file " + file, e);
+      return Files.size(file) + "/" + Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the model file " + file, e);
     }
   }
 }

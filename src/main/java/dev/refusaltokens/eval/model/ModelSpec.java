@@ -15,6 +15,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.stream.LongStream;
 
 /**
  * A validated model folder: Hugging Face tokenizer files, a TorchScript file and the resolved control
@@ -161,8 +164,8 @@ public record ModelSpec(
       for (int i = 0; i < refusal.size(); i++) {
         refusalIds[i] = encoder.singleTokenId(ModelConfig.REFUSAL_TOKENS, refusal.get(i));
       }
-      long distinct = java.util.stream.LongStream.concat(java.util.stream.LongStream.of(respondId),
-          java.util.Arrays.stream(refusalIds)).distinct().count();
+      long distinct = LongStream.concat(LongStream.of(respondId),
+          Arrays.stream(refusalIds)).distinct().count();
       if (distinct != refusal.size() + 1) {
         throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "maps two control tokens to the same "
             + "vocabulary id", "give each control token its own special token");
@@ -303,7 +306,7 @@ public record ModelSpec(
     Path file = dir.resolve(CHAT_TEMPLATE_FILE);
     if (Files.isRegularFile(file)) {
       try {
-        return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        return Files.readString(file, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw ConfigException.badValue(ModelConfig.DIR, configured, "has an unreadable " + CHAT_TEMPLATE_FILE
             + " (" + e.getMessage() + ")", "fix or regenerate that file");

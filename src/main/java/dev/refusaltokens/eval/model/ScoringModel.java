@@ -13,6 +13,7 @@ import ai.djl.translate.TranslateException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import ai.djl.translate.Translator;
 
 /**
  * The TorchScript model of a {@link ModelSpec} on one device. Its {@code forward(input_ids,
@@ -87,11 +88,11 @@ public final class ScoringModel implements AutoCloseable {
    * A scorer for one task thread: it owns a {@link Predictor}; close it when the task ends. The control
    * tokens come from the caller's {@code spec}, not from the one that loaded the cached model.
    */
-  public FirstTokenScorer newScorer(ModelSpec taskSpec, java.util.List<Double> temperatures) {
+  public FirstTokenScorer newScorer(ModelSpec taskSpec, List<Double> temperatures) {
     return new FirstTokenScorer(this, taskSpec, temperatures);
   }
 
-  <I, O> Predictor<I, O> newPredictor(ai.djl.translate.Translator<I, O> translator) {
+  <I, O> Predictor<I, O> newPredictor(Translator<I, O> translator) {
     return model.newPredictor(translator);
   }
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 
 /** One line describing the machine a benchmark ran on: cores, memory, CPU model, Java. */
 public final class Machine {
@@ -18,7 +20,7 @@ public final class Machine {
     } catch (IOException e) {
       // not Linux
     }
-    long memory = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+    long memory = ((OperatingSystemMXBean) ManagementFactory
         .getOperatingSystemMXBean()).getTotalMemorySize();
     return String.format(Locale.ROOT, "%d cores, %.1f GiB, %s, Java %s", Runtime.getRuntime().availableProcessors(),
         memory / 1024.0 / 1024 / 1024, cpu, System.getProperty("java.version"));

@@ -15,6 +15,7 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import java.util.Base64;
 
 /** Line charts of the report, rendered headless to PNG bytes with JFreeChart. */
 final class Charts {
@@ -94,6 +95,6 @@ final class Charts {
 
   static Map<String, Object> image(String file, String caption, byte[] png) {
     return Map.of("file", file, "caption", caption,
-        "data", java.util.Base64.getEncoder().encodeToString(png));
+        "data", Base64.getEncoder().encodeToString(png));
   }
 }

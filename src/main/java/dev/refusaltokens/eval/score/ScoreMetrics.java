@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.score;
 
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
+import java.io.Serializable;
 
 /**
  * What the score stage's tasks report to the driver: prompts scored (for progress), and the real and
@@ -9,7 +10,7 @@ import org.apache.spark.util.LongAccumulator;
  * retried task may count twice: these are for progress and performance figures, never for results.
  */
 record ScoreMetrics(LongAccumulator prompts, LongAccumulator realTokens, LongAccumulator paddedTokens)
-    implements java.io.Serializable {
+    implements Serializable {
 
   public static ScoreMetrics register(SparkSession spark) {
     return new ScoreMetrics(spark.sparkContext().longAccumulator("prompts scored"),

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
+import java.time.Instant;
 
 /**
  * Reads the columns of a row by name, for the records' {@code fromRow}. A missing column fails with
@@ -73,7 +74,7 @@ public final class RowReader {
     return row.isNullAt(i) ? null : row.getBoolean(i);
   }
 
-  public java.time.Instant instant(String column) {
+  public Instant instant(String column) {
     int i = index(column);
     return row.isNullAt(i) ? null : row.getTimestamp(i).toInstant();
   }

@@ -7,6 +7,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Writes and reads one run's partition {@code <output>/<table>/run_id=<id>/} of a table. Writing
@@ -43,51 +48,51 @@ public final class TableWriter {
   public static void replaceRun(SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
     String side = path(output, table) + "/_replace-" + runId;
     rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    Path target = new Path(partitionPath(output, table, runId));
     try {
-      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
       fs.delete(target, true);
-      if (!fs.rename(new org.apache.hadoop.fs.Path(side), target)) {
-        throw new java.io.IOException("rename of " + side + " to " + target + " failed");
+      if (!fs.rename(new Path(side), target)) {
+        throw new IOException("rename of " + side + " to " + target + " failed");
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot replace " + target, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot replace " + target, e);
     }
   }
 
   /** One run's rows of a table, or null when the table or the run's partition does not exist. */
   public static Dataset<Row> readRunIfPresent(SparkSession spark, String output, String table, StructType schema,
       String runId) {
-    org.apache.hadoop.fs.Path partition = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    Path partition = new Path(partitionPath(output, table, runId));
     try {
       if (!partition.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(partition)) {
         return null;
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     return readRun(spark, output, table, schema, runId);
   }
 
   /** Removes a run's partition of a table, if there is one. */
   public static void deleteRun(SparkSession spark, String output, String table, String runId) {
-    org.apache.hadoop.fs.Path partition = new org.apache.hadoop.fs.Path(partitionPath(output, table, runId));
+    Path partition = new Path(partitionPath(output, table, runId));
     try {
       partition.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(partition, true);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot delete " + partition, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + partition, e);
     }
   }
 
   /** Every run's rows of a table; no rows (with the schema) when the table does not exist yet. */
   public static Dataset<Row> readAllRuns(SparkSession spark, String output, String table, StructType schema) {
-    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(path(output, table));
+    Path dir = new Path(path(output, table));
     try {
       if (!dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
-        return spark.createDataFrame(java.util.List.of(), schema);
+        return spark.createDataFrame(List.of(), schema);
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     return spark.read().schema(schema).parquet(dir.toString());
   }

@@ -7,6 +7,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Locale;
 
 /** jinja2's builtin filters, as chat templates use them, with Python semantics. */
 final class Filters {
@@ -60,8 +63,8 @@ final class Filters {
       case "string": return v instanceof Py.Markup ? v : Py.str(v);
       case "safe": return v instanceof Py.Markup ? v : new Py.Markup(Py.str(v));
       case "e": case "escape": return Operators.escape(v);
-      case "upper": return Py.str(v).toUpperCase(java.util.Locale.ROOT);
-      case "lower": return Py.str(v).toLowerCase(java.util.Locale.ROOT);
+      case "upper": return Py.str(v).toUpperCase(Locale.ROOT);
+      case "lower": return Py.str(v).toLowerCase(Locale.ROOT);
       case "capitalize": return Strings.capitalize(Py.str(v));
       case "title": return Strings.titleFilter(Py.str(v));
       case "trim": {
@@ -99,7 +102,7 @@ final class Filters {
         }
         boolean iterator = !(v instanceof Py.Gen);
         List<Object> items = Py.iterate(v);
-        java.util.Collections.reverse(items);
+        Collections.reverse(items);
         // reversed(seq) is an iterator; a generator is not reversible, so jinja2 makes a list of it
         return iterator ? new Py.Gen("reverse iterator", () -> items, null) : items;
       }
@@ -163,7 +166,7 @@ final class Filters {
 
   static List<Object> itemPairs(Map<?, ?> m) {
     List<Object> out = new ArrayList<>();
-    m.forEach((k, val) -> out.add(new Py.Tuple(java.util.Arrays.asList(k, val))));
+    m.forEach((k, val) -> out.add(new Py.Tuple(Arrays.asList(k, val))));
     return out;
   }
 
@@ -196,7 +199,7 @@ final class Filters {
   }
 
   private static Object sortKey(Object x, boolean caseSensitive) {
-    return !caseSensitive && x instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : x;
+    return !caseSensitive && x instanceof String s ? s.toLowerCase(Locale.ROOT) : x;
   }
 
   /** jinja2's int filter: int(value, base), else int(float(value)), else the default. */
@@ -260,7 +263,7 @@ final class Filters {
     String t = Strings.strip(s, null, true, true);
     String digits = "\\p{Nd}(_?\\p{Nd})*";
     if (t.matches("(?i)[+-]?(inf|infinity|nan)")) {
-      double d = t.toLowerCase(java.util.Locale.ROOT).contains("n") && !t.toLowerCase(java.util.Locale.ROOT)
+      double d = t.toLowerCase(Locale.ROOT).contains("n") && !t.toLowerCase(Locale.ROOT)
           .contains("inf") ? Double.NaN : Double.POSITIVE_INFINITY;
       return t.startsWith("-") ? -d : d;
     }

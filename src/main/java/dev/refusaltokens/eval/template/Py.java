@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Python value semantics for template values. Python {@code None} is Java {@code null}; {@code bool},
@@ -117,11 +118,11 @@ final class Py {
     private static final int PARTIAL = 1;
     private static final int EXHAUSTED = 2;
     final String type;
-    private final java.util.function.Supplier<List<Object>> items;
+    private final Supplier<List<Object>> items;
     private final Gen source;
     private int state = FRESH;
 
-    Gen(String type, java.util.function.Supplier<List<Object>> items, Object source) {
+    Gen(String type, Supplier<List<Object>> items, Object source) {
       this.type = type;
       this.items = items;
       this.source = source instanceof Gen g ? g : null;

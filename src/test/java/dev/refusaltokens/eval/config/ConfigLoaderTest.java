@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Set;
 
 class ConfigLoaderTest {
 
@@ -166,7 +167,7 @@ class ConfigLoaderTest {
             default_refusal_at_least: 0.8
         """, Map.of());
     OperatingPointTarget t = c.sweep().operatingPoints().get(0);
-    assertThat(t.targetsFor(java.util.Set.of("Humanizing requests", "Requests with safety concerns")))
+    assertThat(t.targetsFor(Set.of("Humanizing requests", "Requests with safety concerns")))
         .containsExactlyInAnyOrderEntriesOf(Map.of("Humanizing requests", 0.8, "Requests with safety concerns", 0.95));
     assertThat(ConfigLoader.load(null, Map.of(), CLOCK).sweep().operatingPoints())
         .isEqualTo(SweepConfig.DEFAULT_OPERATING_POINTS);

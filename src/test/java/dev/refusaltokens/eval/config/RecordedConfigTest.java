@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 class RecordedConfigTest {
 
@@ -70,7 +71,7 @@ class RecordedConfigTest {
     assertThatThrownBy(() -> RecordedConfig.of("- a\n- b\n")).isInstanceOf(ConfigException.class)
         .hasMessageContaining("not a YAML mapping");
     assertThat(RecordedConfig.of("").scoring()).isEqualTo(ScoringConfig.read(new ConfigReader(
-        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode())));
+        JsonNodeFactory.instance.objectNode())));
   }
 
   @Test

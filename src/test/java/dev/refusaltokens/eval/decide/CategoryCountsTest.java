@@ -11,6 +11,7 @@ import java.util.Set;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 /** The separable evaluation against brute force: every prompt decided by Rule.THRESHOLD at each point. */
 class CategoryCountsTest {
@@ -53,7 +54,7 @@ class CategoryCountsTest {
       }
       Setting setting = counts.setting(idx);
       long brute = prompts.stream().filter(s -> Rule.THRESHOLD.decide(s, setting).isRefusal()).count();
-      assertThat(counts.refused(idx)).as("grid point %s", java.util.Arrays.toString(idx)).isEqualTo(brute);
+      assertThat(counts.refused(idx)).as("grid point %s", Arrays.toString(idx)).isEqualTo(brute);
     }
   }
 

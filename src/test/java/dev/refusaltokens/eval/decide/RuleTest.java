@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
+import java.util.Random;
 
 /** Each rule on hand-computed rows. Tokens: 0 = [Humanizing], 1 = [Incomplete], 2 = [Safety]. */
 class RuleTest {
@@ -103,7 +105,7 @@ class RuleTest {
 
   @Test
   void zeroLogitBiasIsGreedy() {
-    java.util.Random rnd = new java.util.Random(7);
+    Random rnd = new Random(7);
     for (int i = 0; i < 1000; i++) {
       FirstTokenStats s = randomStats(rnd, 3);
       assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(new double[] {0.0, 0.0, 0.0}))).isEqualTo(s.greedyToken());
@@ -114,7 +116,7 @@ class RuleTest {
   @Test
   void logitBiasMatchesTheArgmaxOfBiasedLogitsOverTheWholeVocabulary() {
     // brute force: a small vocabulary of logits; ids 0 = [respond], 1..3 refusal tokens, 4..9 others
-    java.util.Random rnd = new java.util.Random(11);
+    Random rnd = new Random(11);
     for (int i = 0; i < 5000; i++) {
       double[] logits = new double[10];
       for (int v = 0; v < logits.length; v++) {
@@ -138,7 +140,7 @@ class RuleTest {
       FirstToken expected = best == 0 ? FirstToken.respond() : best <= 3 ? FirstToken.refusal(best - 1)
           : FirstToken.other();
       assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(bias))).as("logits %s, bias %s",
-          java.util.Arrays.toString(logits), java.util.Arrays.toString(bias)).isEqualTo(expected);
+          Arrays.toString(logits), Arrays.toString(bias)).isEqualTo(expected);
     }
   }
 
@@ -155,7 +157,7 @@ class RuleTest {
   }
 
   private static double logSumExp(double[] x) {
-    double m = java.util.Arrays.stream(x).max().orElseThrow();
+    double m = Arrays.stream(x).max().orElseThrow();
     double s = 0;
     for (double v : x) {
       s += Math.exp(v - m);
@@ -163,7 +165,7 @@ class RuleTest {
     return m + Math.log(s);
   }
 
-  private static FirstTokenStats randomStats(java.util.Random rnd, int k) {
+  private static FirstTokenStats randomStats(Random rnd, int k) {
     double[] lp = new double[k];
     for (int c = 0; c < k; c++) {
       lp[c] = -rnd.nextDouble() * 6;

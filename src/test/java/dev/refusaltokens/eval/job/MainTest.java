@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Bad configuration stops the command line with exit code 2 and a message naming the key, the value and
@@ -89,7 +91,7 @@ class MainTest {
     assertThat(text).contains("system prompt: Be brief.", "Can you help me?", "<|assistant|>\n<<<",
         "respond", "[respond]", "refusal", "[refuse]");
     // one line per token, numbered from 0, as many as the count says
-    java.util.regex.Matcher count = java.util.regex.Pattern.compile("tokens: (\\d+)").matcher(text);
+    Matcher count = Pattern.compile("tokens: (\\d+)").matcher(text);
     assertThat(count.find()).isTrue();
     int n = Integer.parseInt(count.group(1));
     assertThat(text).contains(String.format("  %4d  ", n - 1)).doesNotContain(String.format("  %4d  ", n) + " ");

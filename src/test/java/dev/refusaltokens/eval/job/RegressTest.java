@@ -22,6 +22,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Scheduled regression checks and analyst access, on real demo runs: a baseline, a candidate whose
@@ -160,14 +165,14 @@ class RegressTest {
   }
 
   @Test
-  void theDocumentedQueriesRunAndAnswer() throws java.io.IOException {
-    String doc = java.nio.file.Files.readString(Path.of("docs/regress-and-sql.md"));
+  void theDocumentedQueriesRunAndAnswer() throws IOException {
+    String doc = Files.readString(Path.of("docs/regress-and-sql.md"));
     String examples = doc.substring(doc.indexOf("<!-- sql-examples"), doc.indexOf("On a cluster, register"));
-    java.util.regex.Matcher block = java.util.regex.Pattern.compile("```sql\n(.*?)```", java.util.regex.Pattern.DOTALL)
+    Matcher block = Pattern.compile("```sql\n(.*?)```", Pattern.DOTALL)
         .matcher(examples);
     int queries = 0;
     while (block.find()) {
-      String sql = block.group(1).lines().filter(l -> !l.startsWith("--")).collect(java.util.stream.Collectors.joining("\n"));
+      String sql = block.group(1).lines().filter(l -> !l.startsWith("--")).collect(Collectors.joining("\n"));
       CommandRun r = main("sql", "--output", output.toString(), "--format", "csv", sql);
       assertThat(r.code()).as("%s%n%s", sql, r.err()).isEqualTo(Main.EXIT_OK);
       assertThat(r.out().lines().count()).as(sql).isGreaterThan(1); // a header and at least one row

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import com.fasterxml.jackson.core.type.TypeReference;
 
 /**
  * A template that prints today's date (Llama 3.2's, via strftime_now) renders with the run's one time,
@@ -22,7 +23,7 @@ class ChatTemplateTimeTest {
 
   private static ChatTemplate llama32(LocalDateTime now) throws IOException {
     Map<String, Object> tokens = new ObjectMapper().readValue(LLAMA32.resolve("special_tokens.json").toFile(),
-        new com.fasterxml.jackson.core.type.TypeReference<>() {});
+        new TypeReference<>() {});
     return new ChatTemplate(Files.readString(LLAMA32.resolve("template.jinja"), StandardCharsets.UTF_8), tokens,
         now);
   }

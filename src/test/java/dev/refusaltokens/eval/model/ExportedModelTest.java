@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Collections;
 
 /**
  * The two output layouts of model.pt, through the real scorer: {@code models/demo-categories} returns
@@ -77,7 +78,7 @@ class ExportedModelTest {
         alone[i] = scorer.score(List.of(rows.get(i)))[0];
       }
       List<long[]> reversed = new ArrayList<>(rows);
-      java.util.Collections.reverse(reversed);
+      Collections.reverse(reversed);
       PromptScore[] back = scorer.score(reversed);
       PromptScore[] inOrder = new PromptScore[rows.size()];
       for (int i = 0; i < rows.size(); i++) {

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.attribute.FileTime;
 
 class ModelSpecTest {
 
@@ -90,9 +93,9 @@ class ModelSpecTest {
     for (String f : List.of("tokenizer.json", "model.pt", "refusal_tokens.json")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
-    String real = new com.fasterxml.jackson.databind.ObjectMapper()
+    String real = new ObjectMapper()
         .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").asText();
-    String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(real);
+    String json = new ObjectMapper().writeValueAsString(real);
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", "
         + "\"template\": \"TOOLS\"}, {\"name\": \"default\", \"template\": " + json + "}], "
         + "\"bos_token\": {\"content\": \"<s>\", \"lstrip\": false}, \"pad_token\": null}");
@@ -115,7 +118,7 @@ class ModelSpecTest {
     for (String f : List.of("tokenizer.json", "model.pt")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
-    String template = new com.fasterxml.jackson.databind.ObjectMapper()
+    String template = new ObjectMapper()
         .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").toString();
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": " + template
         + ", \"model_max_length\": 1000000000000000019884624838656}");
@@ -132,10 +135,10 @@ class ModelSpecTest {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
     ModelSpec spec = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
-    ScoringModel first = ModelCache.get(spec, ai.djl.Device.cpu());
-    assertThat(ModelCache.get(spec, ai.djl.Device.cpu())).isSameAs(first);
+    ScoringModel first = ModelCache.get(spec, Device.cpu());
+    assertThat(ModelCache.get(spec, Device.cpu())).isSameAs(first);
     Files.setLastModifiedTime(dir.resolve("model.pt"),
-        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
-    assertThat(ModelCache.get(spec, ai.djl.Device.cpu())).isNotSameAs(first);
+        FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    assertThat(ModelCache.get(spec, Device.cpu())).isNotSameAs(first);
   }
 }

@@ -27,6 +27,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.decide.Calibration;
+import dev.refusaltokens.eval.decide.RateInterval;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.apache.commons.io.FileUtils;
 
 /** The whole job on real Spark (local[2]), the real demo model and real Parquet, read back by DuckDB. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -243,7 +255,7 @@ class EvaluationJobTest {
         + "AND ci_low >= 0 AND ci_high <= 1)")).isZero();
     Object[] one = duckdb("SELECT n, refused, ci_low, ci_high FROM " + rates
         + " WHERE run_id = 'r1' AND refused > 0 AND refused < n LIMIT 1").get(0);
-    double[] ci = dev.refusaltokens.eval.decide.RateInterval.wilson(((Number) one[0]).longValue(),
+    double[] ci = RateInterval.wilson(((Number) one[0]).longValue(),
         ((Number) one[1]).longValue(), 0.95);
     assertThat((Double) one[2]).isCloseTo(ci[0], within(1e-12));
     assertThat((Double) one[3]).isCloseTo(ci[1], within(1e-12));
@@ -351,7 +363,7 @@ class EvaluationJobTest {
   void aSecondSweepWritesTheFullGridToRatesWithBootstrapBounds() throws Exception {
     Path warehouse = dir.resolve("grid-warehouse");
     for (String t : List.of("runs", "scores")) { // r1's scores, swept again with other settings
-      org.apache.commons.io.FileUtils.copyDirectory(output.resolve(t).resolve("run_id=r1").toFile(),
+      FileUtils.copyDirectory(output.resolve(t).resolve("run_id=r1").toFile(),
           warehouse.resolve(t).resolve("run_id=r1").toFile());
     }
     Map<String, String> settings = new HashMap<>(Map.of("output", "'" + warehouse + "'",
@@ -361,7 +373,7 @@ class EvaluationJobTest {
     EvalConfig tooSmall = config("r1", settings);
     RunRow run = EvaluationJob.scoredRun(spark, tooSmall);
     assertThatThrownBy(() -> EvaluationJob.sweep(spark, tooSmall, run, Clock.systemUTC()))
-        .isInstanceOf(dev.refusaltokens.eval.config.ConfigException.class)
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("sweep.full_grid_rates_max_points").hasMessageContaining("3125 points");
     settings.put("sweep.full_grid_rates_max_points", "3125");
     EvalConfig grid = config("r1", settings);
@@ -386,7 +398,7 @@ class EvaluationJobTest {
       }
       long refused = scores.stream().filter(r -> Rule.THRESHOLD.decide(stats(r[0], r[1], r[2]),
           new Setting(t)).isRefusal()).count();
-      assertThat(((Number) row[2]).longValue()).as("grid point %s", java.util.Arrays.toString(t)).isEqualTo(refused);
+      assertThat(((Number) row[2]).longValue()).as("grid point %s", Arrays.toString(t)).isEqualTo(refused);
       assertThat(((Number) row[3]).longValue()).isEqualTo(scores.size());
     }
     // bootstrap bounds on the sweep, the frontier and the operating points; Wilson on the full grid and on
@@ -400,7 +412,7 @@ class EvaluationJobTest {
         + "'bootstrap' AND n >= 30 AND refused > 0 AND refused < n");
     assertThat(bounds).hasSizeGreaterThan(100);
     for (Object[] b : bounds) {
-      double[] wilson = dev.refusaltokens.eval.decide.RateInterval.wilson(((Number) b[0]).longValue(),
+      double[] wilson = RateInterval.wilson(((Number) b[0]).longValue(),
           ((Number) b[1]).longValue(), 0.95);
       assertThat((Double) b[2]).isCloseTo(wilson[0], within(0.07));
       assertThat((Double) b[3]).isCloseTo(wilson[1], within(0.07));
@@ -454,8 +466,8 @@ class EvaluationJobTest {
         + "[e FOR e IN map_entries(logprobs) IF e.key <> '[respond]']))), should_refuse, category FROM "
         + table(output, "scores") + " WHERE run_id = 'r1' AND temperature = 1.0");
     for (String category : List.of("ALL", "Requests with safety concerns", "Humanizing requests")) {
-      List<Double> pos = new java.util.ArrayList<>();
-      List<Double> neg = new java.util.ArrayList<>();
+      List<Double> pos = new ArrayList<>();
+      List<Double> neg = new ArrayList<>();
       for (Object[] r : scores) {
         double p = Math.exp((Double) r[0]);
         if (!(Boolean) r[1]) {
@@ -499,10 +511,10 @@ class EvaluationJobTest {
     long incompleteOriginal = 0;
     for (Object[] r : scores) {
       FirstTokenStats s = stats(r[0], r[1], r[2]);
-      double p = Math.min(1.0, dev.refusaltokens.eval.decide.Calibration.refusalProbability(s));
+      double p = Math.min(1.0, Calibration.refusalProbability(s));
       int y = (Boolean) r[3] ? 1 : 0;
       se += (p - y) * (p - y);
-      int b = dev.refusaltokens.eval.decide.Calibration.bin(p);
+      int b = Calibration.bin(p);
       bins[b][0]++;
       bins[b][1] += p;
       bins[b][2] += y;
@@ -532,30 +544,30 @@ class EvaluationJobTest {
   }
 
   @Test
-  void theReportIsAPageWithItsChartsAndTables() throws java.io.IOException {
+  void theReportIsAPageWithItsChartsAndTables() throws IOException {
     Path dir = output.resolve("reports/run_id=r1");
-    String html = java.nio.file.Files.readString(dir.resolve("report.html"));
+    String html = Files.readString(dir.resolve("report.html"));
     assertThat(html).contains("<title>Refusal-token evaluation r1</title>", "operating point", "safety", "loose",
         "AUC of the shared threshold", "Requests with safety concerns", "[Incomplete requests]");
     // four charts, and one per refusal token moved alone
     assertThat(html.split("data:image/png;base64,", -1)).hasSize(1 + 4 + 5);
     for (String chart : List.of("rates.png", "roc.png", "frontier.png", "reliability.png", "threshold-1.png",
         "threshold-5.png")) {
-      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(chart).toFile());
+      BufferedImage img = ImageIO.read(dir.resolve(chart).toFile());
       assertThat(img.getWidth()).as(chart).isEqualTo(720);
       assertThat(img.getHeight()).as(chart).isEqualTo(440);
     }
     assertThat(first.summary()).contains("Report: " + output + "/reports/run_id=r1/report.html");
     // the cross-effect matrix: moving [Incomplete requests] alone, the range of the Incomplete requests rate
-    java.util.regex.Matcher header = java.util.regex.Pattern.compile("<th>threshold moved</th>(.*?)</tr>")
+    Matcher header = Pattern.compile("<th>threshold moved</th>(.*?)</tr>")
         .matcher(html);
     assertThat(header.find()).isTrue();
-    List<String> columns = java.util.Arrays.stream(header.group(1).split("</th>"))
+    List<String> columns = Arrays.stream(header.group(1).split("</th>"))
         .map(c -> c.replace("<th>", "").trim()).filter(c -> !c.isEmpty()).toList();
-    java.util.regex.Matcher row = java.util.regex.Pattern.compile(
+    Matcher row = Pattern.compile(
         "<td>\\[Incomplete requests\\]</td>(.*?)</tr>").matcher(html);
     assertThat(row.find()).isTrue();
-    List<String> cells = java.util.Arrays.stream(row.group(1).split("</td>"))
+    List<String> cells = Arrays.stream(row.group(1).split("</td>"))
         .map(c -> c.replaceAll("<td[^>]*>", "").trim()).filter(c -> !c.isEmpty()).toList();
     double range = ((Number) duckdb("SELECT max(r) - min(r) FROM (SELECT sum(refused) / sum(n) AS r FROM "
         + table(output, "rates") + " WHERE run_id = 'r1' AND rule = 'threshold' AND temperature = 1.0 "

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import scala.jdk.javaapi.CollectionConverters;
+import java.util.Arrays;
 
 /** The Poisson bootstrap in Spark on scores rows whose decisions are known. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -86,8 +87,8 @@ class BootstrapTest {
     int[] w = Bootstrap.weights(1, "b", "p1", 20000);
     assertThat(w).isEqualTo(Bootstrap.weights(1, "b", "p1", 20000));
     assertThat(w).isNotEqualTo(Bootstrap.weights(1, "b", "p2", 20000));
-    double mean = java.util.Arrays.stream(w).average().orElseThrow();
-    double var = java.util.Arrays.stream(w).mapToDouble(x -> (x - mean) * (x - mean)).sum() / w.length;
+    double mean = Arrays.stream(w).average().orElseThrow();
+    double var = Arrays.stream(w).mapToDouble(x -> (x - mean) * (x - mean)).sum() / w.length;
     assertThat(mean).isCloseTo(1.0, within(0.03));
     assertThat(var).isCloseTo(1.0, within(0.05));
   }

@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.testing;
 
 import org.apache.spark.sql.SparkSession;
+import dev.refusaltokens.eval.pipeline.SparkDefaults;
 
 /** One local SparkSession for the whole test JVM (starting one costs seconds on 2 cores). */
 public final class SparkTestSession {
@@ -16,7 +17,7 @@ public final class SparkTestSession {
           .appName("refusal-eval-tests")
           .config("spark.ui.enabled", "false")
           .config("spark.sql.shuffle.partitions", "4");
-      dev.refusaltokens.eval.pipeline.SparkDefaults.CONF.forEach(builder::config);
+      SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();
       SparkSession session = spark;
       Runtime.getRuntime().addShutdownHook(new Thread(session::stop));

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.sql.Array;
 
 /**
  * Small prompt sets cut from the shipped CoCoNot files, the configuration of a run over them, and DuckDB
@@ -89,7 +90,7 @@ public final class TestData {
         Object[] row = new Object[n];
         for (int i = 0; i < n; i++) {
           Object v = rs.getObject(i + 1);
-          row[i] = v instanceof java.sql.Array a ? a.getArray() : v;
+          row[i] = v instanceof Array a ? a.getArray() : v;
         }
         rows.add(row);
       }
