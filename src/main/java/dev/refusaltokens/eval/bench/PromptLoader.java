@@ -7,17 +7,28 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.config.BenchmarkFormat;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Columns;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.Type;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
@@ -27,29 +38,19 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import scala.Tuple2;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
-import org.apache.parquet.schema.LogicalTypeAnnotation;
-import org.apache.parquet.schema.Type;
 
 /**
- * Loads the configured prompt sets into the common schema {@link ParsedPrompt#SCHEMA}, one row per input
- * line: nothing is dropped, bad rows carry a {@link RejectReason}.
+ * Loads the configured prompt sets into the common schema {@link ParsedPrompt#SCHEMA}, one row per
+ * input line: nothing is dropped, bad rows carry a {@link RejectReason}.
  */
 public final class PromptLoader {
 
   private PromptLoader() {}
 
   /**
-   * Stops before Spark work when a prompt set is missing or empty, or lacks a declared column (the CSV
-   * header, the Parquet schema, or the first JSON line): the error names the file, the column and the fix.
+   * Stops before Spark work when a prompt set is missing or empty, or lacks a declared column (the
+   * CSV header, the Parquet schema, or the first JSON line): the error names the file, the column
+   * and the fix.
    */
   public static void checkFiles(List<BenchmarkSpec> specs, Configuration hadoopConf) {
     for (BenchmarkSpec spec : specs) {
@@ -59,7 +60,10 @@ public final class PromptLoader {
         FileSystem fs = path.getFileSystem(hadoopConf);
         List<Path> files = files(fs, path);
         if (files.isEmpty()) {
-          throw ConfigException.badValue(key, spec.path(), "does not exist",
+          throw ConfigException.badValue(
+              key,
+              spec.path(),
+              "does not exist",
               "give an existing file, folder or glob (relative paths start at the working folder)");
         }
         long size = 0;
@@ -67,11 +71,17 @@ public final class PromptLoader {
           size += fs.getFileStatus(f).getLen();
         }
         if (size == 0) {
-          throw ConfigException.badValue(key, spec.path(), "is an empty prompt set",
+          throw ConfigException.badValue(
+              key,
+              spec.path(),
+              "is an empty prompt set",
               "give a file with prompts in it, or remove the benchmark");
         }
         if (spec.format() == BenchmarkFormat.CSV && files.size() > 1) {
-          throw ConfigException.badValue(key, spec.path(), "is " + files.size() + " CSV files",
+          throw ConfigException.badValue(
+              key,
+              spec.path(),
+              "is " + files.size() + " CSV files",
               "give one CSV file per benchmark (each file has its own header), or convert the set to JSON Lines or Parquet");
         }
         List<String> columns = columns(spec, fs, files.get(0), hadoopConf);
@@ -79,7 +89,10 @@ public final class PromptLoader {
           requireColumns(spec, files.get(0), columns);
         }
       } catch (IOException e) {
-        throw ConfigException.badValue(key, spec.path(), "cannot be read (" + e.getMessage() + ")",
+        throw ConfigException.badValue(
+            key,
+            spec.path(),
+            "cannot be read (" + e.getMessage() + ")",
             "check the path and its permissions");
       }
     }
@@ -108,36 +121,43 @@ public final class PromptLoader {
     return out;
   }
 
-  /** The columns the first file declares (CSV header, Parquet schema, first JSON object); null: unknown. */
-  private static List<String> columns(BenchmarkSpec spec, FileSystem fs, Path file, Configuration conf)
-      throws IOException {
+  /**
+   * The columns the first file declares (CSV header, Parquet schema, first JSON object); null:
+   * unknown.
+   */
+  private static List<String> columns(
+      BenchmarkSpec spec, FileSystem fs, Path file, Configuration conf) throws IOException {
     switch (spec.format()) {
       case PARQUET -> {
-        try (ParquetFileReader reader = ParquetFileReader.open(
-            HadoopInputFile.fromPath(file, conf))) {
+        try (ParquetFileReader reader =
+            ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
           List<Type> fields = reader.getFooter().getFileMetaData().getSchema().getFields();
           for (Type f : fields) {
-            boolean text = f.isPrimitive() && f.getLogicalTypeAnnotation()
-                instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+            boolean text =
+                f.isPrimitive()
+                    && f.getLogicalTypeAnnotation()
+                        instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
             if (f.getName().equals(spec.promptColumn()) && !text) {
-              throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PROMPT_COLUMN, spec.promptColumn(),
-                  "is not a string column of " + file + " (it is " + f + ")", "name the column holding the prompt text");
+              throw ConfigException.badValue(
+                  prefix(spec) + BenchmarkSpec.PROMPT_COLUMN,
+                  spec.promptColumn(),
+                  "is not a string column of " + file + " (it is " + f + ")",
+                  "name the column holding the prompt text");
             }
           }
           return fields.stream().map(Type::getName).toList();
         }
       }
       case CSV -> {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(file),
-            StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+            new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
           return header(in.readLine(), spec);
         }
       }
       default -> {
         String first = firstLine(fs, file);
         try {
-          JsonNode node = new ObjectMapper()
-              .readTree(first == null ? "" : first);
+          JsonNode node = new ObjectMapper().readTree(first == null ? "" : first);
           if (node == null || !node.isObject()) {
             return null; // a malformed first line is a row-level reject, not a schema
           }
@@ -159,14 +179,18 @@ public final class PromptLoader {
     wanted.put(BenchmarkSpec.LABEL_COLUMN, spec.labelColumn());
     wanted.put(BenchmarkSpec.CATEGORY_COLUMN, spec.categoryColumn());
     wanted.put(BenchmarkSpec.SUBCATEGORY_COLUMN, spec.subcategoryColumn());
-    wanted.forEach((key, column) -> {
-      if (column != null && !columns.contains(column)) {
-        throw ConfigException.badValue(prefix + key, column, "is not a column of " + file + " (columns: " + columns
-            + ")", key.equals(BenchmarkSpec.ID_COLUMN)
-                ? "name the id column, or set id_column: null to use a hash of the prompt"
-                : "name one of the file's columns");
-      }
-    });
+    wanted.forEach(
+        (key, column) -> {
+          if (column != null && !columns.contains(column)) {
+            throw ConfigException.badValue(
+                prefix + key,
+                column,
+                "is not a column of " + file + " (columns: " + columns + ")",
+                key.equals(BenchmarkSpec.ID_COLUMN)
+                    ? "name the id column, or set id_column: null to use a hash of the prompt"
+                    : "name one of the file's columns");
+          }
+        });
   }
 
   /** {@code benchmarks[name].}, how messages name a benchmark's keys. */
@@ -175,8 +199,8 @@ public final class PromptLoader {
   }
 
   private static String firstLine(FileSystem fs, Path file) throws IOException {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(file),
-        StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         if (!line.isBlank()) {
@@ -190,15 +214,22 @@ public final class PromptLoader {
   /** The columns of a CSV header line (a UTF-8 byte-order mark is dropped). */
   static List<String> header(String line, BenchmarkSpec spec) {
     if (line == null || line.isBlank()) {
-      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
-          "has an empty first line", "a CSV benchmark's first line names its columns");
+      throw ConfigException.badValue(
+          prefix(spec) + BenchmarkSpec.PATH,
+          spec.path(),
+          "has an empty first line",
+          "a CSV benchmark's first line names its columns");
     }
     line = line.startsWith("\uFEFF") ? line.substring(1) : line;
     try {
       return List.of(PromptParser.csvFields(line));
     } catch (IOException e) {
-      throw ConfigException.badValue(prefix(spec) + BenchmarkSpec.PATH, spec.path(),
-          "has a CSV header that cannot be read (" + e.getMessage().lines().findFirst().orElse("") + ")",
+      throw ConfigException.badValue(
+          prefix(spec) + BenchmarkSpec.PATH,
+          spec.path(),
+          "has a CSV header that cannot be read ("
+              + e.getMessage().lines().findFirst().orElse("")
+              + ")",
           "give a CSV file whose first line names the columns");
     }
   }
@@ -207,16 +238,26 @@ public final class PromptLoader {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> all = null;
     for (BenchmarkSpec spec : specs) {
-      JavaRDD<Row> rows = switch (spec.format()) {
-        case PARQUET -> spark.read().parquet(spec.path()).javaRDD().zipWithIndex()
-            .map(new ParseParquetRow(spec));
-        case CSV -> {
-          JavaRDD<String> lines = jsc.textFile(spec.path()); // one file (checked before the run)
-          List<String> header = header(lines.first(), spec);
-          yield lines.zipWithIndex().filter(new NotHeader()).map(new ParseCsvLine(spec, header));
-        }
-        default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
-      };
+      JavaRDD<Row> rows =
+          switch (spec.format()) {
+            case PARQUET ->
+                spark
+                    .read()
+                    .parquet(spec.path())
+                    .javaRDD()
+                    .zipWithIndex()
+                    .map(new ParseParquetRow(spec));
+            case CSV -> {
+              JavaRDD<String> lines =
+                  jsc.textFile(spec.path()); // one file (checked before the run)
+              List<String> header = header(lines.first(), spec);
+              yield lines
+                  .zipWithIndex()
+                  .filter(new NotHeader())
+                  .map(new ParseCsvLine(spec, header));
+            }
+            default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
+          };
       Dataset<Row> ds = spark.createDataFrame(rows, ParsedPrompt.SCHEMA);
       all = all == null ? ds : all.union(ds);
     }
@@ -228,13 +269,17 @@ public final class PromptLoader {
     WindowSpec byId = Window.partitionBy(Columns.BENCHMARK, Columns.PROMPT_ID);
     Dataset<Row> valid = prompts.where(col(Columns.REASON).isNull());
     Dataset<Row> invalid = prompts.where(col(Columns.REASON).isNotNull());
-    Dataset<Row> marked = valid
-        .withColumn("_n", row_number().over(byId.orderBy(Columns.LINE)))
-        .withColumn("_first", min(Columns.LINE).over(byId))
-        .withColumn(Columns.REASON, when(col("_n").gt(1), lit(RejectReason.DUPLICATE_ID.id())))
-        .withColumn(Columns.DETAIL, when(col("_n").gt(1),
-            concat(lit("first seen on line "), col("_first").cast("string"))))
-        .drop("_n", "_first");
+    Dataset<Row> marked =
+        valid
+            .withColumn("_n", row_number().over(byId.orderBy(Columns.LINE)))
+            .withColumn("_first", min(Columns.LINE).over(byId))
+            .withColumn(Columns.REASON, when(col("_n").gt(1), lit(RejectReason.DUPLICATE_ID.id())))
+            .withColumn(
+                Columns.DETAIL,
+                when(
+                    col("_n").gt(1),
+                    concat(lit("first seen on line "), col("_first").cast("string"))))
+            .drop("_n", "_first");
     return marked.unionByName(invalid);
   }
 
@@ -262,7 +307,10 @@ public final class PromptLoader {
     }
   }
 
-  /** Executor-side: one Parquet row and its 0-based index → a prompt row ({@code line}: 1-based row number). */
+  /**
+   * Executor-side: one Parquet row and its 0-based index → a prompt row ({@code line}: 1-based row
+   * number).
+   */
   static final class ParseParquetRow implements Function<Tuple2<Row, Long>, Row> {
     private final BenchmarkSpec spec;
 
@@ -276,7 +324,9 @@ public final class PromptLoader {
     }
   }
 
-  /** Executor-side: one text line and its 0-based index → a prompt row (line numbers are 1-based). */
+  /**
+   * Executor-side: one text line and its 0-based index → a prompt row (line numbers are 1-based).
+   */
   static final class ParseLine implements Function<Tuple2<String, Long>, Row> {
     private final BenchmarkSpec spec;
 

@@ -2,8 +2,8 @@ package dev.refusaltokens.eval.bench;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
@@ -15,22 +15,22 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import com.fasterxml.jackson.databind.MappingIterator;
 
 /**
- * Parses one input row of a prompt set — a JSON Lines line, a CSV line under its header, or a Parquet
- * row — into a {@link ParsedPrompt} through the benchmark's declared columns and label mapping: either a
- * prompt to score or a reject with its machine-readable reason. Never throws on bad input.
+ * Parses one input row of a prompt set — a JSON Lines line, a CSV line under its header, or a
+ * Parquet row — into a {@link ParsedPrompt} through the benchmark's declared columns and label
+ * mapping: either a prompt to score or a reject with its machine-readable reason. Never throws on
+ * bad input.
  */
 public final class PromptParser {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final CsvMapper CSV = CsvMapper.builder().enable(CsvParser.Feature.WRAP_AS_ARRAY).build();
+  private static final CsvMapper CSV =
+      CsvMapper.builder().enable(CsvParser.Feature.WRAP_AS_ARRAY).build();
 
   /** The fields of one CSV record (RFC 4180 quoting). */
   public static String[] csvFields(String line) throws IOException {
-    try (MappingIterator<String[]> rows = CSV.readerFor(String[].class)
-        .readValues(line)) {
+    try (MappingIterator<String[]> rows = CSV.readerFor(String[].class).readValues(line)) {
       return rows.hasNext() ? rows.next() : new String[0];
     }
   }
@@ -52,22 +52,30 @@ public final class PromptParser {
     try {
       node = JSON.readTree(raw);
     } catch (JsonProcessingException e) {
-      return ParsedPrompt.reject(spec, line, raw, null, RejectReason.MALFORMED_JSON, e.getOriginalMessage());
+      return ParsedPrompt.reject(
+          spec, line, raw, null, RejectReason.MALFORMED_JSON, e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
-      return ParsedPrompt.reject(spec, line, raw, null, RejectReason.MALFORMED_JSON, "the line is not a JSON object");
+      return ParsedPrompt.reject(
+          spec, line, raw, null, RejectReason.MALFORMED_JSON, "the line is not a JSON object");
     }
     JsonNode prompt = node.get(spec.promptColumn());
     if (prompt != null && !prompt.isNull() && !prompt.isTextual()) {
       String id = spec.idColumn() == null ? null : text(node.get(spec.idColumn()));
-      return ParsedPrompt.reject(spec, line, raw, id, RejectReason.MISSING_PROMPT,
+      return ParsedPrompt.reject(
+          spec,
+          line,
+          raw,
+          id,
+          RejectReason.MISSING_PROMPT,
           "'" + spec.promptColumn() + "' is not a string");
     }
     return fields(spec, line, raw, column -> text(node.get(column)));
   }
 
   /** A CSV line under the header's columns (RFC 4180 quoting; a record is one line). */
-  public static ParsedPrompt parseCsv(BenchmarkSpec spec, long line, String raw, List<String> header) {
+  public static ParsedPrompt parseCsv(
+      BenchmarkSpec spec, long line, String raw, List<String> header) {
     if (raw.indexOf('\uFFFD') >= 0) {
       return invalidUtf8(spec, line, raw);
     }
@@ -75,30 +83,48 @@ public final class PromptParser {
     try {
       values = csvFields(raw);
     } catch (IOException e) {
-      return ParsedPrompt.reject(spec, line, raw, null, RejectReason.MALFORMED_CSV, e.getMessage().lines()
-          .findFirst().orElse("unreadable CSV"));
+      return ParsedPrompt.reject(
+          spec,
+          line,
+          raw,
+          null,
+          RejectReason.MALFORMED_CSV,
+          e.getMessage().lines().findFirst().orElse("unreadable CSV"));
     }
     if (values.length != header.size()) {
-      return ParsedPrompt.reject(spec, line, raw, null, RejectReason.MALFORMED_CSV,
+      return ParsedPrompt.reject(
+          spec,
+          line,
+          raw,
+          null,
+          RejectReason.MALFORMED_CSV,
           values.length + " fields where the header has " + header.size());
     }
-    return fields(spec, line, raw, column -> {
-      int i = header.indexOf(column);
-      return i < 0 ? null : values[i];
-    });
+    return fields(
+        spec,
+        line,
+        raw,
+        column -> {
+          int i = header.indexOf(column);
+          return i < 0 ? null : values[i];
+        });
   }
 
   /** A Parquet row; {@code raw} is the row as JSON. */
   public static ParsedPrompt parseRow(BenchmarkSpec spec, long line, Row row) {
-    return fields(spec, line, row.json(), column -> {
-      int i;
-      try {
-        i = row.fieldIndex(column);
-      } catch (IllegalArgumentException e) {
-        return null;
-      }
-      return row.isNullAt(i) ? null : String.valueOf(row.get(i));
-    });
+    return fields(
+        spec,
+        line,
+        row.json(),
+        column -> {
+          int i;
+          try {
+            i = row.fieldIndex(column);
+          } catch (IllegalArgumentException e) {
+            return null;
+          }
+          return row.isNullAt(i) ? null : String.valueOf(row.get(i));
+        });
   }
 
   private static ParsedPrompt fields(BenchmarkSpec spec, long line, String raw, Fields f) {
@@ -106,17 +132,28 @@ public final class PromptParser {
     if (spec.idColumn() != null) {
       id = f.get(spec.idColumn());
       if (id == null || id.isBlank()) {
-        return ParsedPrompt.reject(spec, line, raw, null, RejectReason.MISSING_ID,
+        return ParsedPrompt.reject(
+            spec,
+            line,
+            raw,
+            null,
+            RejectReason.MISSING_ID,
             "no non-empty '" + spec.idColumn() + "' value");
       }
     }
     String prompt = f.get(spec.promptColumn());
     if (prompt == null) {
-      return ParsedPrompt.reject(spec, line, raw, id, RejectReason.MISSING_PROMPT,
+      return ParsedPrompt.reject(
+          spec,
+          line,
+          raw,
+          id,
+          RejectReason.MISSING_PROMPT,
           "no '" + spec.promptColumn() + "' value");
     }
     if (prompt.isBlank()) {
-      return ParsedPrompt.reject(spec, line, raw, id, RejectReason.EMPTY_PROMPT, "the prompt is empty or whitespace");
+      return ParsedPrompt.reject(
+          spec, line, raw, id, RejectReason.EMPTY_PROMPT, "the prompt is empty or whitespace");
     }
     if (id == null) {
       id = "h" + sha256(prompt).substring(0, 16);
@@ -126,21 +163,46 @@ public final class PromptParser {
       String label = f.get(spec.labelColumn());
       shouldRefuse = label == null ? null : spec.labelValues().get(label);
       if (shouldRefuse == null) {
-        return ParsedPrompt.reject(spec, line, raw, id, RejectReason.UNKNOWN_LABEL, label == null
-            ? "no '" + spec.labelColumn() + "' value"
-            : "'" + spec.labelColumn() + "' = '" + label + "' is not in label.values " + spec.labelValues().keySet());
+        return ParsedPrompt.reject(
+            spec,
+            line,
+            raw,
+            id,
+            RejectReason.UNKNOWN_LABEL,
+            label == null
+                ? "no '" + spec.labelColumn() + "' value"
+                : "'"
+                    + spec.labelColumn()
+                    + "' = '"
+                    + label
+                    + "' is not in label.values "
+                    + spec.labelValues().keySet());
       }
     }
-    String category = emptyToNull(f.get(spec.categoryColumn() == null ? "category" : spec.categoryColumn()));
+    String category =
+        emptyToNull(f.get(spec.categoryColumn() == null ? "category" : spec.categoryColumn()));
     Map<String, String> map = spec.categoryMap();
-    return new ParsedPrompt(spec.name(), line, id, prompt, shouldRefuse,
+    return new ParsedPrompt(
+        spec.name(),
+        line,
+        id,
+        prompt,
+        shouldRefuse,
         category == null ? null : map.getOrDefault(category, category),
-        emptyToNull(f.get(spec.subcategoryColumn() == null ? "subcategory" : spec.subcategoryColumn())), raw, null,
+        emptyToNull(
+            f.get(spec.subcategoryColumn() == null ? "subcategory" : spec.subcategoryColumn())),
+        raw,
+        null,
         null);
   }
 
   private static ParsedPrompt invalidUtf8(BenchmarkSpec spec, long line, String raw) {
-    return ParsedPrompt.reject(spec, line, raw, null, RejectReason.INVALID_UTF8,
+    return ParsedPrompt.reject(
+        spec,
+        line,
+        raw,
+        null,
+        RejectReason.INVALID_UTF8,
         "the line has bytes that are not UTF-8 (decoded as U+FFFD)");
   }
 
@@ -154,7 +216,9 @@ public final class PromptParser {
 
   private static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -12,15 +12,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Synthetic prompt sets for scale tests and benchmarks: {@code n} JSON lines made by recombining the
- * prompts of a source set (CoCoNot's fields) with a few conversational framings, so lengths and
- * categories follow the source. Row {@code i} is source line {@code i mod size} in framing
- * {@code (i / size) mod framings}, with id {@code <source id>-s<i>}: deterministic and unique.
+ * Synthetic prompt sets for scale tests and benchmarks: {@code n} JSON lines made by recombining
+ * the prompts of a source set (CoCoNot's fields) with a few conversational framings, so lengths and
+ * categories follow the source. Row {@code i} is source line {@code i mod size} in framing {@code
+ * (i / size) mod framings}, with id {@code <source id>-s<i>}: deterministic and unique.
  */
 public final class SyntheticPrompts {
 
-  static final List<String> FRAMINGS = List.of("%s", "Question: %s", "%s Please keep it short.",
-      "Hi! %s", "I was wondering about something. %s", "%s Thanks in advance.");
+  static final List<String> FRAMINGS =
+      List.of(
+          "%s",
+          "Question: %s",
+          "%s Please keep it short.",
+          "Hi! %s",
+          "I was wondering about something. %s",
+          "%s Thanks in advance.");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,7 +56,8 @@ public final class SyntheticPrompts {
       }
       return out;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write synthetic prompts from " + source + " to " + out, e);
+      throw new UncheckedIOException(
+          "Cannot write synthetic prompts from " + source + " to " + out, e);
     }
   }
 }

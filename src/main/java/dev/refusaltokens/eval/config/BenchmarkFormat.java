@@ -33,14 +33,19 @@ public enum BenchmarkFormat {
     return p.endsWith(".csv") ? CSV : p.endsWith(".parquet") ? PARQUET : JSONL;
   }
 
-  /** @param key the benchmark's format key, as its messages name it */
+  /**
+   * @param key the benchmark's format key, as its messages name it
+   */
   static BenchmarkFormat parse(String id, String key) {
     for (BenchmarkFormat f : values()) {
       if (f.id.equals(id)) {
         return f;
       }
     }
-    throw ConfigException.badValue(key, id, "is not a supported format",
+    throw ConfigException.badValue(
+        key,
+        id,
+        "is not a supported format",
         "use jsonl, csv or parquet (by default the file extension decides)");
   }
 }

@@ -1,8 +1,8 @@
 package dev.refusaltokens.eval.config;
 
 /**
- * A configuration error found before any Spark work. The message names the key, the value and the fix;
- * {@code Main} turns it into exit code 2.
+ * A configuration error found before any Spark work. The message names the key, the value and the
+ * fix; {@code Main} turns it into exit code 2.
  */
 public class ConfigException extends RuntimeException {
 
@@ -16,6 +16,7 @@ public class ConfigException extends RuntimeException {
 
   /** "Config key 'k' = 'v' …: fix". */
   public static ConfigException badValue(String key, Object value, String problem, String fix) {
-    return new ConfigException("Config key '" + key + "' = '" + value + "' " + problem + "; " + fix);
+    return new ConfigException(
+        "Config key '" + key + "' = '" + value + "' " + problem + "; " + fix);
   }
 }

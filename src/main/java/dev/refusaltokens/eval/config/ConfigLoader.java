@@ -10,10 +10,11 @@ import java.time.Clock;
 import java.util.Map;
 
 /**
- * Builds the one {@link EvalConfig} of a run. Precedence, in this one place: a {@code --set key=value}
- * (or a dedicated option such as {@code --output}) on the command line, then the YAML config file, then
- * the {@code DEFAULT_*} constants. Unknown keys and badly typed values stop the job here, before Spark.
- * Each config record reads and writes its own keys; this class only puts the sources together.
+ * Builds the one {@link EvalConfig} of a run. Precedence, in this one place: a {@code --set
+ * key=value} (or a dedicated option such as {@code --output}) on the command line, then the YAML
+ * config file, then the {@code DEFAULT_*} constants. Unknown keys and badly typed values stop the
+ * job here, before Spark. Each config record reads and writes its own keys; this class only puts
+ * the sources together.
  */
 public final class ConfigLoader {
 
@@ -23,7 +24,8 @@ public final class ConfigLoader {
 
   /**
    * @param file a YAML config file, or null for defaults only
-   * @param overrides dotted keys to values (YAML syntax: {@code [1.0, 0.5]} is a list), applied last
+   * @param overrides dotted keys to values (YAML syntax: {@code [1.0, 0.5]} is a list), applied
+   *     last
    * @param clock the run's start: the default run id and {@code model.chat_template_time}
    */
   public static EvalConfig load(Path file, Map<String, String> overrides, Clock clock) {
@@ -38,12 +40,14 @@ public final class ConfigLoader {
       JsonNode node = YAML.readTree(value);
       return node == null ? JsonNodeFactory.instance.nullNode() : node;
     } catch (JsonProcessingException e) {
-      throw ConfigException.badValue(key, value, "is not a valid YAML value",
-          "quote strings and write lists as [a, b]");
+      throw ConfigException.badValue(
+          key, value, "is not a valid YAML value", "quote strings and write lists as [a, b]");
     }
   }
 
-  /** The effective configuration, every key spelled out, as YAML: what {@code runs.config} records. */
+  /**
+   * The effective configuration, every key spelled out, as YAML: what {@code runs.config} records.
+   */
   public static String toYaml(EvalConfig c) {
     ObjectNode root = JsonNodeFactory.instance.objectNode();
     c.write(new ConfigWriter(root));

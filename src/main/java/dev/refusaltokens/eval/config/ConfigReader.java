@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Typed reads of dotted keys from a YAML tree, remembering which keys were read so that a misspelt key
- * is an error instead of a silently ignored setting.
+ * Typed reads of dotted keys from a YAML tree, remembering which keys were read so that a misspelt
+ * key is an error instead of a silently ignored setting.
  */
 final class ConfigReader {
 
@@ -34,14 +34,16 @@ final class ConfigReader {
   }
 
   /**
-   * A reader of a config recorded in {@code runs.config}: another version of the job may have written
-   * keys this one does not know, which say nothing about the keys it does know.
+   * A reader of a config recorded in {@code runs.config}: another version of the job may have
+   * written keys this one does not know, which say nothing about the keys it does know.
    */
   static ConfigReader recorded(ObjectNode root) {
     return new ConfigReader(root, "", false);
   }
 
-  /** A reader of one mapping inside this config (a list item), its keys named {@code prefix + key}. */
+  /**
+   * A reader of one mapping inside this config (a list item), its keys named {@code prefix + key}.
+   */
   ConfigReader item(ObjectNode node, String prefix) {
     return new ConfigReader(node, prefix, strict);
   }
@@ -103,7 +105,8 @@ final class ConfigReader {
   boolean bool(String key) {
     JsonNode n = consume(key);
     if (n == null || !n.isBoolean()) {
-      throw bad(key, n, "is not true or false", "write should_refuse: true or should_refuse: false");
+      throw bad(
+          key, n, "is not true or false", "write should_refuse: true or should_refuse: false");
     }
     return n.booleanValue();
   }
@@ -134,12 +137,19 @@ final class ConfigReader {
       return out;
     }
     if (!n.isObject()) {
-      throw bad(key, n, "is not a mapping", "write value: true|false pairs, e.g. {unsafe: true, safe: false}");
+      throw bad(
+          key,
+          n,
+          "is not a mapping",
+          "write value: true|false pairs, e.g. {unsafe: true, safe: false}");
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isBoolean()) {
-        throw bad(key + "." + e.getKey(), e.getValue(), "is not true or false",
+        throw bad(
+            key + "." + e.getKey(),
+            e.getValue(),
+            "is not true or false",
             "map each label value to true (should refuse) or false (should answer)");
       }
       out.put(e.getKey(), e.getValue().booleanValue());
@@ -176,14 +186,17 @@ final class ConfigReader {
     List<Double> out = new ArrayList<>();
     for (JsonNode item : n) {
       if (!item.isNumber()) {
-        throw bad(key, n, "has an item that is not a number", "write a list of numbers such as " + dflt);
+        throw bad(
+            key, n, "has an item that is not a number", "write a list of numbers such as " + dflt);
       }
       out.add(item.doubleValue());
     }
     return out;
   }
 
-  /** A list of mappings; {@code shape} names their keys for the error message, e.g. "{name, path}". */
+  /**
+   * A list of mappings; {@code shape} names their keys for the error message, e.g. "{name, path}".
+   */
   List<JsonNode> objectList(String key, String shape) {
     JsonNode n = consume(key);
     if (!n.isArray()) {
@@ -192,7 +205,8 @@ final class ConfigReader {
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode item : n) {
       if (!item.isObject()) {
-        throw bad(key, n, "has an item that is not a mapping", "write a list of " + shape + " entries");
+        throw bad(
+            key, n, "has an item that is not a mapping", "write a list of " + shape + " entries");
       }
       out.add(item);
     }
@@ -211,7 +225,8 @@ final class ConfigReader {
     for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!e.getValue().isNumber()) {
-        throw bad(key + "." + e.getKey(), e.getValue(), "is not a number", "give a number such as 0.8");
+        throw bad(
+            key + "." + e.getKey(), e.getValue(), "is not a number", "give a number such as 0.8");
       }
       out.put(e.getKey(), e.getValue().doubleValue());
     }
@@ -237,7 +252,9 @@ final class ConfigReader {
     return out;
   }
 
-  /** Fails on the first key present in the tree that no read asked for (not for a recorded config). */
+  /**
+   * Fails on the first key present in the tree that no read asked for (not for a recorded config).
+   */
   void rejectUnknownKeys() {
     if (!strict) {
       return;
@@ -247,8 +264,12 @@ final class ConfigReader {
     unknown.removeIf(k -> read.stream().anyMatch(r -> k.equals(r) || k.startsWith(r + ".")));
     if (!unknown.isEmpty()) {
       String key = unknown.iterator().next();
-      throw new ConfigException("Unknown config key '" + prefix + key + "'; check its spelling against "
-          + "the README's table of config keys");
+      throw new ConfigException(
+          "Unknown config key '"
+              + prefix
+              + key
+              + "'; check its spelling against "
+              + "the README's table of config keys");
     }
   }
 
@@ -270,14 +291,18 @@ final class ConfigReader {
 
   private static void collectLeaves(JsonNode node, String path, Set<String> out) {
     if (node.isObject() && node.size() > 0) {
-      node.fields().forEachRemaining(e ->
-          collectLeaves(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), out));
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  collectLeaves(
+                      e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), out));
     } else if (!path.isEmpty()) {
       out.add(path);
     }
   }
 
   private ConfigException bad(String key, JsonNode value, String problem, String fix) {
-    return ConfigException.badValue(prefix + key, value == null ? "(missing)" : value, problem, fix);
+    return ConfigException.badValue(
+        prefix + key, value == null ? "(missing)" : value, problem, fix);
   }
 }

@@ -11,8 +11,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Writes values under dotted keys into a YAML tree, the mirror of {@link ConfigReader}: each config
- * record writes its own keys with the constants it reads them with. Sections appear in the order they
- * are first written, so the order of the {@code write} calls is the order of the recorded YAML.
+ * record writes its own keys with the constants it reads them with. Sections appear in the order
+ * they are first written, so the order of the {@code write} calls is the order of the recorded
+ * YAML.
  */
 final class ConfigWriter {
 
@@ -25,8 +26,8 @@ final class ConfigWriter {
   }
 
   /**
-   * A string, number, boolean, list or null, as Jackson writes it; a mapping is written sorted by key,
-   * so the recorded text does not depend on how the record's map iterates.
+   * A string, number, boolean, list or null, as Jackson writes it; a mapping is written sorted by
+   * key, so the recorded text does not depend on how the record's map iterates.
    */
   void put(String key, Object value) {
     set(root, key, TREES.valueToTree(value instanceof Map<?, ?> m ? new TreeMap<>(m) : value));

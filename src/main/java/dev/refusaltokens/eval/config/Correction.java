@@ -1,6 +1,9 @@
 package dev.refusaltokens.eval.config;
 
-/** {@code regress.correction}: how the p-values of one regress call are adjusted for many comparisons. */
+/**
+ * {@code regress.correction}: how the p-values of one regress call are adjusted for many
+ * comparisons.
+ */
 public enum Correction {
   /** Holm's step-down: family-wise over every comparison of the call. */
   HOLM("holm"),
@@ -30,6 +33,7 @@ public enum Correction {
         return c;
       }
     }
-    throw ConfigException.badValue(RegressConfig.CORRECTION, id, "is not a correction", "use holm (default) or none");
+    throw ConfigException.badValue(
+        RegressConfig.CORRECTION, id, "is not a correction", "use holm (default) or none");
   }
 }

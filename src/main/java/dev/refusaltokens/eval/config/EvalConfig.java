@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * The whole, validated configuration of one evaluation run. Built by {@link ConfigLoader}, which
- * applies the precedence command line &gt; config file &gt; defaults, or read back from {@code runs.config}
- * by {@link RecordedConfig}.
+ * applies the precedence command line &gt; config file &gt; defaults, or read back from {@code
+ * runs.config} by {@link RecordedConfig}.
  *
  * @param runId the run's id: the partition value of every table, so re-running it replaces its rows
  * @param output the folder (any Hadoop file system URI) holding the tables
@@ -30,7 +30,8 @@ public record EvalConfig(
     RegressConfig regress,
     String sparkMaster,
     Map<String, String> sparkConf,
-    String source) implements Serializable {
+    String source)
+    implements Serializable {
 
   public static final String RUN_ID = "run_id";
   public static final String OUTPUT = "output";
@@ -40,33 +41,41 @@ public record EvalConfig(
   public static final String DEFAULT_OUTPUT = "warehouse";
   public static final String DEFAULT_SPARK_MASTER = "local[*]";
   private static final Pattern RUN_ID_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
-  private static final DateTimeFormatter RUN_ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+  private static final DateTimeFormatter RUN_ID_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   public EvalConfig {
     if (runId == null || !RUN_ID_PATTERN.matcher(runId).matches()) {
-      throw ConfigException.badValue(RUN_ID, runId, "is not a valid run id",
-          "use 1-128 letters, digits, '_', '-' or '.'");
+      throw ConfigException.badValue(
+          RUN_ID, runId, "is not a valid run id", "use 1-128 letters, digits, '_', '-' or '.'");
     }
     if (output == null || output.isBlank()) {
-      throw ConfigException.badValue(OUTPUT, output, "is empty", "give a folder, e.g. " + DEFAULT_OUTPUT);
+      throw ConfigException.badValue(
+          OUTPUT, output, "is empty", "give a folder, e.g. " + DEFAULT_OUTPUT);
     }
     if (benchmarks == null || benchmarks.isEmpty()) {
-      throw ConfigException.badValue(BenchmarkSpec.KEY, benchmarks, "is empty", "list at least one prompt set");
+      throw ConfigException.badValue(
+          BenchmarkSpec.KEY, benchmarks, "is empty", "list at least one prompt set");
     }
     if (benchmarks.stream().map(BenchmarkSpec::name).distinct().count() != benchmarks.size()) {
-      throw ConfigException.badValue(BenchmarkSpec.KEY, benchmarks.stream().map(BenchmarkSpec::name).toList(),
-          "repeats a name", "give each benchmark its own name");
+      throw ConfigException.badValue(
+          BenchmarkSpec.KEY,
+          benchmarks.stream().map(BenchmarkSpec::name).toList(),
+          "repeats a name",
+          "give each benchmark its own name");
     }
     benchmarks = List.copyOf(benchmarks);
     sparkConf = Map.copyOf(sparkConf);
   }
 
   /**
-   * Reads every key, then fails on the first key no read asked for (unless {@code r} reads a recorded
-   * config). The record's {@code source} is left empty: it is the YAML written from the result.
+   * Reads every key, then fails on the first key no read asked for (unless {@code r} reads a
+   * recorded config). The record's {@code source} is left empty: it is the YAML written from the
+   * result.
    *
-   * @param clock the run's start, for the defaults that depend on it ({@code model.chat_template_time},
-   *     {@code run_id}); null for a recorded config, which has them written out
+   * @param clock the run's start, for the defaults that depend on it ({@code
+   *     model.chat_template_time}, {@code run_id}); null for a recorded config, which has them
+   *     written out
    */
   static EvalConfig read(ConfigReader r, Clock clock) {
     ModelConfig model = ModelConfig.read(r, clock);
@@ -76,13 +85,17 @@ public record EvalConfig(
     RegressConfig regress = RegressConfig.read(r);
     String runId = r.string(RUN_ID, null);
     if (runId == null && clock != null) {
-      runId = RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC)) + "-" + Path.of(model.dir()).getFileName();
+      runId =
+          RUN_ID_TIME.format(clock.instant().atZone(ZoneOffset.UTC))
+              + "-"
+              + Path.of(model.dir()).getFileName();
     }
     String output = r.string(OUTPUT, DEFAULT_OUTPUT);
     String master = r.string(SPARK_MASTER, DEFAULT_SPARK_MASTER);
     Map<String, String> sparkConf = r.stringMap(SPARK_CONF);
     r.rejectUnknownKeys();
-    return new EvalConfig(runId, output, model, benchmarks, scoring, sweep, regress, master, sparkConf, "");
+    return new EvalConfig(
+        runId, output, model, benchmarks, scoring, sweep, regress, master, sparkConf, "");
   }
 
   /** Every key, in the order of conf/evaluate.yaml. */
@@ -100,6 +113,7 @@ public record EvalConfig(
 
   /** The same configuration with its recorded YAML. */
   EvalConfig withSource(String yaml) {
-    return new EvalConfig(runId, output, model, benchmarks, scoring, sweep, regress, sparkMaster, sparkConf, yaml);
+    return new EvalConfig(
+        runId, output, model, benchmarks, scoring, sweep, regress, sparkMaster, sparkConf, yaml);
   }
 }

@@ -2,18 +2,19 @@ package dev.refusaltokens.eval.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.io.Serializable;
 
 /**
- * A frontier measured across two benchmarks: refusal rate on the should-refuse prompts of
- * {@code refusal}, false-refusal rate on the should-answer prompts of {@code answer}.
+ * A frontier measured across two benchmarks: refusal rate on the should-refuse prompts of {@code
+ * refusal}, false-refusal rate on the should-answer prompts of {@code answer}.
  */
 public record FrontierPair(String refusal, String answer) implements Serializable {
 
   /** The list of pairs: mappings with the keys below. */
   public static final String KEY = "sweep.frontier_pairs";
+
   static final String REFUSAL = "refusal";
   static final String ANSWER = "answer";
 
@@ -37,15 +38,30 @@ public record FrontierPair(String refusal, String answer) implements Serializabl
         String side = refusal ? REFUSAL : ANSWER;
         String name = refusal ? pair.refusal() : pair.answer();
         if (name == null) {
-          throw ConfigException.badValue(key + "." + side, null, "is missing",
+          throw ConfigException.badValue(
+              key + "." + side,
+              null,
+              "is missing",
               "give both refusal (a should-refuse benchmark) and answer (a should-answer benchmark)");
         }
-        BenchmarkSpec b = benchmarks.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() ->
-            ConfigException.badValue(key + "." + side, name, "names a benchmark which is not configured",
-                "use names from benchmarks: " + benchmarks.stream().map(BenchmarkSpec::name).toList()));
+        BenchmarkSpec b =
+            benchmarks.stream()
+                .filter(x -> x.name().equals(name))
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        ConfigException.badValue(
+                            key + "." + side,
+                            name,
+                            "names a benchmark which is not configured",
+                            "use names from benchmarks: "
+                                + benchmarks.stream().map(BenchmarkSpec::name).toList()));
         if (!b.mayHave(refusal)) {
-          throw ConfigException.badValue(key + "." + side, name, "is a should-" + (refusal ? "answer" : "refuse")
-              + " benchmark", "refusal names a should-refuse benchmark, answer a should-answer one");
+          throw ConfigException.badValue(
+              key + "." + side,
+              name,
+              "is a should-" + (refusal ? "answer" : "refuse") + " benchmark",
+              "refusal names a should-refuse benchmark, answer a should-answer one");
         }
       }
       pairs.add(pair);

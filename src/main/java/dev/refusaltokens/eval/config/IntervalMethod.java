@@ -30,7 +30,7 @@ public enum IntervalMethod {
         return m;
       }
     }
-    throw ConfigException.badValue(SweepConfig.INTERVAL, id, "is not an interval method",
-        "use wilson (default) or bootstrap");
+    throw ConfigException.badValue(
+        SweepConfig.INTERVAL, id, "is not an interval method", "use wilson (default) or bootstrap");
   }
 }

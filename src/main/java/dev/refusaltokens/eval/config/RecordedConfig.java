@@ -12,12 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A configuration as recorded in {@code runs.config} ({@link ConfigLoader#toYaml}), read back typed for
- * resume and regress. Each part is read by its record, with the keys, defaults and checks of a config
- * file, except that keys this version does not know are ignored (another version of the job wrote
- * them) and nothing defaults to the run's start: {@code run_id} and {@code model.chat_template_time}
- * are written out, or absent (null) when recorded before the key existed. The parts are read one by
- * one, so an old record whose other parts no longer pass today's checks still gives the part asked for.
+ * A configuration as recorded in {@code runs.config} ({@link ConfigLoader#toYaml}), read back typed
+ * for resume and regress. Each part is read by its record, with the keys, defaults and checks of a
+ * config file, except that keys this version does not know are ignored (another version of the job
+ * wrote them) and nothing defaults to the run's start: {@code run_id} and {@code
+ * model.chat_template_time} are written out, or absent (null) when recorded before the key existed.
+ * The parts are read one by one, so an old record whose other parts no longer pass today's checks
+ * still gives the part asked for.
  */
 public final class RecordedConfig {
 
@@ -32,7 +33,8 @@ public final class RecordedConfig {
   }
 
   /**
-   * @throws UncheckedIOException when the text is not YAML (a damaged runs table, not a user's config)
+   * @throws UncheckedIOException when the text is not YAML (a damaged runs table, not a user's
+   *     config)
    * @throws ConfigException when it is YAML but not a mapping of keys to values
    */
   public static RecordedConfig of(String yaml) {
@@ -73,9 +75,9 @@ public final class RecordedConfig {
   }
 
   /**
-   * Every leaf of a recorded config as dotted key → its value as JSON (a list is one leaf), for listing
-   * what differs between two runs whatever version wrote them; an unreadable text is the one key
-   * {@code (config)}.
+   * Every leaf of a recorded config as dotted key → its value as JSON (a list is one leaf), for
+   * listing what differs between two runs whatever version wrote them; an unreadable text is the
+   * one key {@code (config)}.
    */
   public static Map<String, String> flatKeys(String yaml) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -89,8 +91,13 @@ public final class RecordedConfig {
 
   private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
     if (node != null && node.isObject()) {
-      node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-          e.getValue(), out));
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  flatten(
+                      prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                      e.getValue(),
+                      out));
     } else {
       out.put(prefix, node == null ? "null" : node.toString());
     }

@@ -9,13 +9,14 @@ import java.util.List;
  * @param temperatures softmax temperatures; every one is computed from the same forward pass
  * @param batchTokens a batch holds at most this many tokens, padding included (rows × longest row)
  * @param maxBatchSize and at most this many rows
- * @param batchOverheadTokens the cost of one forward call in padded-token equivalents: batches are cut
- *     to minimise padded tokens + this per batch (0: no padding at all, one length per batch)
+ * @param batchOverheadTokens the cost of one forward call in padded-token equivalents: batches are
+ *     cut to minimise padded tokens + this per batch (0: no padding at all, one length per batch)
  * @param windowRows prompts are length-sorted within windows of this many rows of a partition, so
  *     memory stays bounded however large the partition
  * @param rowsPerPartition input partitions ≈ rows / this (at least Spark's default parallelism)
- * @param checkpointRows prompts are scored in chunks of about this many, each committed to {@code scores}
- *     when done, so a run that dies loses at most one chunk and {@code --resume} continues it
+ * @param checkpointRows prompts are scored in chunks of about this many, each committed to {@code
+ *     scores} when done, so a run that dies loses at most one chunk and {@code --resume} continues
+ *     it
  * @param canaryPrompts prompts re-scored one at a time to check batching; 0 turns the check off
  * @param canaryTolerance largest |Δ log p| between canary and batched scores before a warning
  */
@@ -28,7 +29,8 @@ public record ScoringConfig(
     int rowsPerPartition,
     int checkpointRows,
     int canaryPrompts,
-    double canaryTolerance) implements Serializable {
+    double canaryTolerance)
+    implements Serializable {
 
   public static final String TEMPERATURES = "scoring.temperatures";
   public static final String BATCH_TOKENS = "scoring.batch_tokens";
@@ -52,35 +54,47 @@ public record ScoringConfig(
 
   public ScoringConfig {
     if (temperatures == null || temperatures.isEmpty()) {
-      throw ConfigException.badValue(TEMPERATURES, temperatures, "is empty",
-          "list at least one temperature, e.g. [1.0]");
+      throw ConfigException.badValue(
+          TEMPERATURES, temperatures, "is empty", "list at least one temperature, e.g. [1.0]");
     }
     for (Double t : temperatures) {
       if (t == null || !(t > 0.0) || t.isInfinite()) {
-        throw ConfigException.badValue(TEMPERATURES, temperatures,
-            "contains " + t + ", not a positive finite number", "use temperatures > 0, e.g. [1.0]");
+        throw ConfigException.badValue(
+            TEMPERATURES,
+            temperatures,
+            "contains " + t + ", not a positive finite number",
+            "use temperatures > 0, e.g. [1.0]");
       }
     }
     if (temperatures.stream().distinct().count() != temperatures.size()) {
-      throw ConfigException.badValue(TEMPERATURES, temperatures, "has duplicates",
-          "list each temperature once");
+      throw ConfigException.badValue(
+          TEMPERATURES, temperatures, "has duplicates", "list each temperature once");
     }
     temperatures = List.copyOf(temperatures);
     positive(BATCH_TOKENS, batchTokens);
     positive(MAX_BATCH_SIZE, maxBatchSize);
     positive(WINDOW_ROWS, windowRows);
     if (batchOverheadTokens < 0) {
-      throw ConfigException.badValue(BATCH_OVERHEAD_TOKENS, batchOverheadTokens, "is negative",
+      throw ConfigException.badValue(
+          BATCH_OVERHEAD_TOKENS,
+          batchOverheadTokens,
+          "is negative",
           "use 0 or more, e.g. " + DEFAULT_BATCH_OVERHEAD_TOKENS);
     }
     positive(ROWS_PER_PARTITION, rowsPerPartition);
     positive(CHECKPOINT_ROWS, checkpointRows);
     if (canaryPrompts < 0) {
-      throw ConfigException.badValue(CANARY_PROMPTS, canaryPrompts, "is negative",
+      throw ConfigException.badValue(
+          CANARY_PROMPTS,
+          canaryPrompts,
+          "is negative",
           "use 0 to turn the canary off, or a small count such as " + DEFAULT_CANARY_PROMPTS);
     }
     if (!(canaryTolerance > 0.0)) {
-      throw ConfigException.badValue(CANARY_TOLERANCE, canaryTolerance, "is not positive",
+      throw ConfigException.badValue(
+          CANARY_TOLERANCE,
+          canaryTolerance,
+          "is not positive",
           "use a small positive number such as " + DEFAULT_CANARY_TOLERANCE);
     }
   }

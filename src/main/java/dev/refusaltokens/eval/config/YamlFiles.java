@@ -21,8 +21,11 @@ final class YamlFiles {
   /** A YAML file holding a mapping (an empty file is an empty mapping). */
   static ObjectNode read(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new ConfigException("Config file '" + file + "' does not exist; pass --config with an "
-          + "existing YAML file, e.g. conf/evaluate.yaml");
+      throw new ConfigException(
+          "Config file '"
+              + file
+              + "' does not exist; pass --config with an "
+              + "existing YAML file, e.g. conf/evaluate.yaml");
     }
     try {
       JsonNode node = YAML.readTree(file.toFile());
@@ -30,34 +33,47 @@ final class YamlFiles {
         return JsonNodeFactory.instance.objectNode();
       }
       if (!node.isObject()) {
-        throw new ConfigException("Config file '" + file + "' is not a YAML mapping of keys to values");
+        throw new ConfigException(
+            "Config file '" + file + "' is not a YAML mapping of keys to values");
       }
       return (ObjectNode) node;
     } catch (IOException e) {
-      throw new ConfigException("Config file '" + file + "' is not valid YAML: " + e.getMessage(), e);
+      throw new ConfigException(
+          "Config file '" + file + "' is not valid YAML: " + e.getMessage(), e);
     }
   }
 
-  /** A path, or a glob in its last part ({@code conf/benchmarks/*.yaml}), as sorted existing files. */
+  /**
+   * A path, or a glob in its last part ({@code conf/benchmarks/*.yaml}), as sorted existing files.
+   */
   static List<Path> expand(String pattern, String key) {
     Path p = Path.of(pattern);
     String last = p.getFileName() == null ? "" : p.getFileName().toString();
     if (!last.contains("*") && !last.contains("?") && !last.contains("[")) {
       if (!Files.isRegularFile(p)) {
-        throw ConfigException.badValue(key, pattern, "is not a file", "give the path of a benchmark YAML file");
+        throw ConfigException.badValue(
+            key, pattern, "is not a file", "give the path of a benchmark YAML file");
       }
       return List.of(p);
     }
     Path dir = p.getParent() == null ? Path.of(".") : p.getParent();
     PathMatcher matcher = dir.getFileSystem().getPathMatcher("glob:" + last);
     try (Stream<Path> files = Files.list(dir)) {
-      List<Path> out = files.filter(f -> Files.isRegularFile(f) && matcher.matches(f.getFileName())).sorted().toList();
+      List<Path> out =
+          files
+              .filter(f -> Files.isRegularFile(f) && matcher.matches(f.getFileName()))
+              .sorted()
+              .toList();
       if (out.isEmpty()) {
-        throw ConfigException.badValue(key, pattern, "matches no file", "check the folder and the pattern");
+        throw ConfigException.badValue(
+            key, pattern, "matches no file", "check the folder and the pattern");
       }
       return out;
     } catch (IOException e) {
-      throw ConfigException.badValue(key, pattern, "cannot be listed (" + e.getMessage() + ")",
+      throw ConfigException.badValue(
+          key,
+          pattern,
+          "cannot be listed (" + e.getMessage() + ")",
           "check the folder exists and is readable");
     }
   }

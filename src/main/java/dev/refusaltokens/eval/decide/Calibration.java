@@ -1,15 +1,17 @@
 package dev.refusaltokens.eval.decide;
 
 /**
- * Calibration of the refusal probability {@code p = Σ_c p(c)} (every refusal token) against
- * {@code should_refuse}, from equal-width reliability bins: the Brier score and the expected calibration
+ * Calibration of the refusal probability {@code p = Σ_c p(c)} (every refusal token) against {@code
+ * should_refuse}, from equal-width reliability bins: the Brier score and the expected calibration
  * error {@code ECE = Σ_b (n_b / n) · |mean p_b − observed_b|}.
  */
 public final class Calibration {
 
   public static final int BINS = 10;
 
-  /** One reliability bin: prompts, sum of p, sum of the label (1 = should refuse), sum of (p − y)². */
+  /**
+   * One reliability bin: prompts, sum of p, sum of the label (1 = should refuse), sum of (p − y)².
+   */
   public record Bin(long n, double sumP, double sumY, double sumSquaredError) {
     public double meanP() {
       return sumP / n;

@@ -4,17 +4,18 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The sufficient count table of the per-category threshold rule over a full Cartesian grid (design.md
- * §2, "Separability"): with every refusal token thresholded, a prompt is refused iff
- * {@code p(c*) ≥ τ(c*)}, so its decision depends on its top token {@code c*} and that one threshold.
- * For a set of prompts, {@code atLeast[c][g]} counts those with {@code c* = c} and {@code p(c*) ≥ grid[g]};
- * the refused count of any grid point {@code (g_1, …, g_K)} is {@code Σ_c atLeast[c][g_c]} — exact, with
- * no prompt touched again.
+ * The sufficient count table of the per-category threshold rule over a full Cartesian grid
+ * (design.md §2, "Separability"): with every refusal token thresholded, a prompt is refused iff
+ * {@code p(c*) ≥ τ(c*)}, so its decision depends on its top token {@code c*} and that one
+ * threshold. For a set of prompts, {@code atLeast[c][g]} counts those with {@code c* = c} and
+ * {@code p(c*) ≥ grid[g]}; the refused count of any grid point {@code (g_1, …, g_K)} is {@code Σ_c
+ * atLeast[c][g_c]} — exact, with no prompt touched again.
  */
 public final class CategoryCounts {
 
   private final double[] grid;
-  private final long[][] highest; // highest[c][g + 1]: prompts with c* = c whose largest passing index is g
+  private final long[][]
+      highest; // highest[c][g + 1]: prompts with c* = c whose largest passing index is g
   private long n;
 
   public CategoryCounts(int refusalTokens, List<Double> grid) {
@@ -55,7 +56,10 @@ public final class CategoryCounts {
     n++;
   }
 
-  /** Adds raw histogram cells: {@code count} prompts with top token {@code c} and largest passing index {@code g} (−1: none). */
+  /**
+   * Adds raw histogram cells: {@code count} prompts with top token {@code c} and largest passing
+   * index {@code g} (−1: none).
+   */
   public void addCell(int c, int g, long count) {
     highest[c][g + 1] += count;
     n += count;
@@ -69,7 +73,10 @@ public final class CategoryCounts {
     other.forEachCell(this::addCell);
   }
 
-  /** The histogram, cell by cell: (token, largest passing grid index or −1, count), for shipping across Spark. */
+  /**
+   * The histogram, cell by cell: (token, largest passing grid index or −1, count), for shipping
+   * across Spark.
+   */
   public void forEachCell(CellConsumer consumer) {
     for (int c = 0; c < highest.length; c++) {
       for (int g = -1; g < grid.length; g++) {

@@ -1,13 +1,17 @@
 package dev.refusaltokens.eval.decide;
 
 /**
- * The first response token a rule emits: {@code [respond]}, one of the refusal tokens (by index in the
- * configured order), or some other vocabulary token (the greedy choice when the model starts its answer
- * without a control token). Only a refusal token counts as a refusal.
+ * The first response token a rule emits: {@code [respond]}, one of the refusal tokens (by index in
+ * the configured order), or some other vocabulary token (the greedy choice when the model starts
+ * its answer without a control token). Only a refusal token counts as a refusal.
  */
 public record FirstToken(Kind kind, int refusalToken) {
 
-  public enum Kind { RESPOND, REFUSAL, OTHER }
+  public enum Kind {
+    RESPOND,
+    REFUSAL,
+    OTHER
+  }
 
   private static final FirstToken RESPOND = new FirstToken(Kind.RESPOND, -1);
   private static final FirstToken OTHER = new FirstToken(Kind.OTHER, -1);

@@ -1,12 +1,13 @@
 package dev.refusaltokens.eval.decide;
 
-import java.util.Arrays;
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
- * The sufficient statistic of one prompt at one temperature: natural-log probabilities, over the whole
- * vocabulary, of {@code [respond]}, of each refusal token (in the configured order) and of the best
- * other vocabulary token. Every decision rule is exact arithmetic on this record; no model is needed.
+ * The sufficient statistic of one prompt at one temperature: natural-log probabilities, over the
+ * whole vocabulary, of {@code [respond]}, of each refusal token (in the configured order) and of
+ * the best other vocabulary token. Every decision rule is exact arithmetic on this record; no model
+ * is needed.
  */
 public record FirstTokenStats(double respondLogprob, double[] refusalLogprobs, double otherLogprob)
     implements Serializable {
@@ -62,7 +63,12 @@ public record FirstTokenStats(double respondLogprob, double[] refusalLogprobs, d
 
   @Override
   public String toString() {
-    return "FirstTokenStats[respond=" + respondLogprob + ", refusal=" + Arrays.toString(refusalLogprobs)
-        + ", other=" + otherLogprob + "]";
+    return "FirstTokenStats[respond="
+        + respondLogprob
+        + ", refusal="
+        + Arrays.toString(refusalLogprobs)
+        + ", other="
+        + otherLogprob
+        + "]";
   }
 }

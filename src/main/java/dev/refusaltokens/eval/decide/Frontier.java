@@ -1,8 +1,8 @@
 package dev.refusaltokens.eval.decide;
 
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The Pareto frontier of the full per-category grid: grid points not dominated on (refusal rate on
@@ -41,8 +41,11 @@ public final class Frontier {
     }
     long points = gridPoints(g, k);
     if (points < 0 || points > maxPoints) {
-      throw new IllegalArgumentException("the full grid has " + (points < 0 ? "over 2^63" : points)
-          + " points, more than the limit " + maxPoints);
+      throw new IllegalArgumentException(
+          "the full grid has "
+              + (points < 0 ? "over 2^63" : points)
+              + " points, more than the limit "
+              + maxPoints);
     }
     long[][] a = refuse.atLeast();
     long[][] b = answer.atLeast();
@@ -51,7 +54,8 @@ public final class Frontier {
     long[] bestRefused = new long[maxFalse + 1];
     int[][] bestIndex = new int[maxFalse + 1][];
     Arrays.fill(bestRefused, -1);
-    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner loop
+    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner
+    // loop
     int last = k - 1;
     int[] idx = new int[k];
     for (long prefix = 0; prefix < points / g; prefix++) {

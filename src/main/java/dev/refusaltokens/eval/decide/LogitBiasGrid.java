@@ -1,20 +1,21 @@
 package dev.refusaltokens.eval.decide;
 
-import java.util.List;
 import java.io.Serializable;
+import java.util.List;
 
 /**
- * The biases swept by {@link Rule#LOGIT_BIAS}. When {@code values.size()^K ≤ fullGridMaxPoints} every
- * combination of per-token biases is evaluated (the full Cartesian grid); otherwise one bias shared by
- * every refusal token, plus one sweep per token with the others unbiased. Each point decides every
- * prompt, so the cost is prompts × points.
+ * The biases swept by {@link Rule#LOGIT_BIAS}. When {@code values.size()^K ≤ fullGridMaxPoints}
+ * every combination of per-token biases is evaluated (the full Cartesian grid); otherwise one bias
+ * shared by every refusal token, plus one sweep per token with the others unbiased. Each point
+ * decides every prompt, so the cost is prompts × points.
  *
  * @param values logit biases (natural-log units), finite, distinct, in increasing order
  * @param fullGridMaxPoints the largest full grid evaluated
  */
 public record LogitBiasGrid(List<Double> values, long fullGridMaxPoints) implements Serializable {
 
-  public static final LogitBiasGrid DEFAULT = new LogitBiasGrid(List.of(-4.0, -2.0, 0.0, 2.0, 4.0), 10_000);
+  public static final LogitBiasGrid DEFAULT =
+      new LogitBiasGrid(List.of(-4.0, -2.0, 0.0, 2.0, 4.0), 10_000);
 
   public LogitBiasGrid {
     values = List.copyOf(values);
@@ -30,7 +31,8 @@ public record LogitBiasGrid(List<Double> values, long fullGridMaxPoints) impleme
       }
     }
     if (fullGridMaxPoints < 0) {
-      throw new IllegalArgumentException("the full-grid limit must be ≥ 0, got " + fullGridMaxPoints);
+      throw new IllegalArgumentException(
+          "the full-grid limit must be ≥ 0, got " + fullGridMaxPoints);
     }
   }
 

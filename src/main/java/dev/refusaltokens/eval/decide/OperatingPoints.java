@@ -5,16 +5,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds the grid point of the full per-category threshold grid that meets declarative refusal targets
- * per prompt category on the should-refuse prompts and, among those, refuses the fewest should-answer
- * prompts (then refuses the most should-refuse prompts). When no point meets every target, it returns
- * the closest one — the least total shortfall {@code Σ max(0, target − rate)} — marked infeasible.
+ * Finds the grid point of the full per-category threshold grid that meets declarative refusal
+ * targets per prompt category on the should-refuse prompts and, among those, refuses the fewest
+ * should-answer prompts (then refuses the most should-refuse prompts). When no point meets every
+ * target, it returns the closest one — the least total shortfall {@code Σ max(0, target − rate)} —
+ * marked infeasible.
  */
 public final class OperatingPoints {
 
   /** The chosen point. {@code achieved}: refusal rate of each targeted prompt category. */
-  public record Result(int[] gridIndex, boolean feasible, double shortfall, Map<String, Double> achieved,
-      long refused, long falseRefused) {}
+  public record Result(
+      int[] gridIndex,
+      boolean feasible,
+      double shortfall,
+      Map<String, Double> achieved,
+      long refused,
+      long falseRefused) {}
 
   private OperatingPoints() {}
 
@@ -23,20 +29,29 @@ public final class OperatingPoints {
    * @param answer counts of the should-answer prompts
    * @param targets minimum refusal rate per prompt category (categories absent are unconstrained)
    */
-  public static Result search(Map<String, CategoryCounts> refuseByCategory, CategoryCounts answer,
-      Map<String, Double> targets, long maxPoints) {
+  public static Result search(
+      Map<String, CategoryCounts> refuseByCategory,
+      CategoryCounts answer,
+      Map<String, Double> targets,
+      long maxPoints) {
     for (String category : targets.keySet()) {
       if (!refuseByCategory.containsKey(category)) {
-        throw new IllegalArgumentException("operating point target for category '" + category
-            + "', which has no should-refuse prompts; categories: " + refuseByCategory.keySet());
+        throw new IllegalArgumentException(
+            "operating point target for category '"
+                + category
+                + "', which has no should-refuse prompts; categories: "
+                + refuseByCategory.keySet());
       }
     }
     int k = answer.refusalTokens();
     int g = answer.gridSize();
     long points = Frontier.gridPoints(g, k);
     if (points < 0 || points > maxPoints) {
-      throw new IllegalArgumentException("the full grid has " + (points < 0 ? "over 2^63" : points)
-          + " points, more than the limit " + maxPoints);
+      throw new IllegalArgumentException(
+          "the full grid has "
+              + (points < 0 ? "over 2^63" : points)
+              + " points, more than the limit "
+              + maxPoints);
     }
     List<String> constrained = List.copyOf(targets.keySet());
     int m = constrained.size();
@@ -57,7 +72,8 @@ public final class OperatingPoints {
     double bestShortfall = Double.POSITIVE_INFINITY;
     long bestFalse = Long.MAX_VALUE;
     long bestRefused = -1;
-    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner loop
+    // the first K−1 tokens by odometer, their sums once per prefix; the last token in the inner
+    // loop
     int last = k - 1;
     long[] prefix = new long[m];
     for (long p = 0; p < points / g; p++) {
@@ -83,9 +99,11 @@ public final class OperatingPoints {
         }
         long falseRefused = falsePrefix + b[last][i];
         long refused = refusedPrefix + all[last][i];
-        boolean better = shortfall < bestShortfall - 1e-12
-            || (Math.abs(shortfall - bestShortfall) <= 1e-12
-                && (falseRefused < bestFalse || (falseRefused == bestFalse && refused > bestRefused)));
+        boolean better =
+            shortfall < bestShortfall - 1e-12
+                || (Math.abs(shortfall - bestShortfall) <= 1e-12
+                    && (falseRefused < bestFalse
+                        || (falseRefused == bestFalse && refused > bestRefused)));
         if (better) {
           idx[last] = i;
           best = idx.clone();
@@ -110,8 +128,13 @@ public final class OperatingPoints {
       }
       achieved.put(constrained.get(j), (double) refused / n[j]);
     }
-    return new Result(best, bestShortfall <= 1e-12, bestShortfall <= 1e-12 ? 0.0 : bestShortfall, achieved,
-        bestRefused, bestFalse);
+    return new Result(
+        best,
+        bestShortfall <= 1e-12,
+        bestShortfall <= 1e-12 ? 0.0 : bestShortfall,
+        achieved,
+        bestRefused,
+        bestFalse);
   }
 
   private static long[][] pooled(Iterable<CategoryCounts> parts, int k, int g) {

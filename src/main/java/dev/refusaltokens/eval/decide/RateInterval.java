@@ -21,7 +21,9 @@ public final class RateInterval {
     ConfidenceInterval ci = WILSON.createInterval((int) n, (int) k, confidence);
     // at k = 0 or k = n the exact bound is 0 or 1; commons-math3 can be a rounding error off it
     double rate = (double) k / n;
-    return new double[] {k == 0 ? 0.0 : Math.min(rate, ci.getLowerBound()),
-        k == n ? 1.0 : Math.max(rate, ci.getUpperBound())};
+    return new double[] {
+      k == 0 ? 0.0 : Math.min(rate, ci.getLowerBound()),
+      k == n ? 1.0 : Math.max(rate, ci.getUpperBound())
+    };
   }
 }

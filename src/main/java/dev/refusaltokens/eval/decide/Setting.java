@@ -1,11 +1,11 @@
 package dev.refusaltokens.eval.decide;
 
-import java.util.Arrays;
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
- * One grid point of a rule: a value per refusal token (by index) — a threshold in [0, 1] for
- * {@link Rule#THRESHOLD}, a finite logit bias for {@link Rule#LOGIT_BIAS} — and {@code NaN} where the
+ * One grid point of a rule: a value per refusal token (by index) — a threshold in [0, 1] for {@link
+ * Rule#THRESHOLD}, a finite logit bias for {@link Rule#LOGIT_BIAS} — and {@code NaN} where the
  * token is left alone (greedy, or no bias). Rules without parameters use {@link #none(int)}.
  */
 public record Setting(double[] thresholds) implements Serializable {
@@ -35,7 +35,9 @@ public record Setting(double[] thresholds) implements Serializable {
     return new Setting(t);
   }
 
-  /** The same τ for every token in {@code tokens}, the others greedy (the official category rule). */
+  /**
+   * The same τ for every token in {@code tokens}, the others greedy (the official category rule).
+   */
   public static Setting shared(int tokenCount, double tau, int... tokens) {
     double[] t = none(tokenCount).thresholds;
     for (int token : tokens) {

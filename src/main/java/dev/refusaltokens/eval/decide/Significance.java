@@ -7,8 +7,8 @@ import org.apache.commons.math3.distribution.NormalDistribution;
 
 /**
  * The tests behind {@code regress} (commons-math3 distributions): McNemar's exact test for paired
- * decisions on the same prompts, the two-proportion z-test when the prompt sets differ, a z-test for a
- * change of AUC, and Holm's step-down adjustment across the comparisons of one regress call.
+ * decisions on the same prompts, the two-proportion z-test when the prompt sets differ, a z-test
+ * for a change of AUC, and Holm's step-down adjustment across the comparisons of one regress call.
  */
 public final class Significance {
 
@@ -17,9 +17,10 @@ public final class Significance {
   private Significance() {}
 
   /**
-   * McNemar's exact test, two-sided: of the {@code b + c} prompts decided differently by the two runs,
-   * {@code b} were refused only by the baseline and {@code c} only by the candidate; under "no change"
-   * each discordant prompt goes either way with probability 1/2. 1.0 when there is no discordant prompt.
+   * McNemar's exact test, two-sided: of the {@code b + c} prompts decided differently by the two
+   * runs, {@code b} were refused only by the baseline and {@code c} only by the candidate; under
+   * "no change" each discordant prompt goes either way with probability 1/2. 1.0 when there is no
+   * discordant prompt.
    */
   public static double mcnemarExact(long b, long c) {
     long n = b + c;
@@ -48,13 +49,14 @@ public final class Significance {
   }
 
   /**
-   * Two-sided z-test of a change of AUC with Hanley–McNeil (1982) standard errors, treating the two AUCs
-   * as independent: on the same prompts they are positively correlated, so this overstates the variance
-   * of the difference and errs towards "not significant".
+   * Two-sided z-test of a change of AUC with Hanley–McNeil (1982) standard errors, treating the two
+   * AUCs as independent: on the same prompts they are positively correlated, so this overstates the
+   * variance of the difference and errs towards "not significant".
    *
    * @param nPos should-refuse prompts, {@code nNeg} should-answer prompts of each run
    */
-  public static double aucChange(double auc1, long nPos1, long nNeg1, double auc2, long nPos2, long nNeg2) {
+  public static double aucChange(
+      double auc1, long nPos1, long nNeg1, double auc2, long nPos2, long nNeg2) {
     double v = hanleyMcNeilVariance(auc1, nPos1, nNeg1) + hanleyMcNeilVariance(auc2, nPos2, nNeg2);
     if (!(v > 0)) {
       return auc1 == auc2 ? 1.0 : 0.0;
@@ -68,7 +70,8 @@ public final class Significance {
     }
     double q1 = auc / (2 - auc);
     double q2 = 2 * auc * auc / (1 + auc);
-    return (auc * (1 - auc) + (nPos - 1) * (q1 - auc * auc) + (nNeg - 1) * (q2 - auc * auc)) / (nPos * nNeg);
+    return (auc * (1 - auc) + (nPos - 1) * (q1 - auc * auc) + (nNeg - 1) * (q2 - auc * auc))
+        / (nPos * nNeg);
   }
 
   /** Holm's step-down adjusted p-values (family-wise error control), in the input order. */

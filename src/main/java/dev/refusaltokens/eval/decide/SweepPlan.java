@@ -6,17 +6,18 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The points the sweep evaluates: {@code greedy} and {@code argmax} once each; for {@code threshold},
- * one τ shared by all refusal tokens at every grid value, and — with several refusal tokens — one sweep
- * per token with the other tokens left greedy. With a single refusal token both threshold sweeps are the
- * same points and appear once. For {@code logit_bias}, the grid of {@link LogitBiasGrid}.
+ * The points the sweep evaluates: {@code greedy} and {@code argmax} once each; for {@code
+ * threshold}, one τ shared by all refusal tokens at every grid value, and — with several refusal
+ * tokens — one sweep per token with the other tokens left greedy. With a single refusal token both
+ * threshold sweeps are the same points and appear once. For {@code logit_bias}, the grid of {@link
+ * LogitBiasGrid}.
  */
 public final class SweepPlan {
 
   private SweepPlan() {}
 
-  public static List<SweepPoint> points(int refusalTokens, List<Rule> rules, ThresholdGrid grid,
-      LogitBiasGrid biases) {
+  public static List<SweepPoint> points(
+      int refusalTokens, List<Rule> rules, ThresholdGrid grid, LogitBiasGrid biases) {
     Set<SweepPoint> points = new LinkedHashSet<>();
     int[] all = new int[refusalTokens];
     for (int c = 0; c < refusalTokens; c++) {

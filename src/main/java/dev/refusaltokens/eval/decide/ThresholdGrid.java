@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An inclusive grid {@code start, start+step, …, stop} of thresholds in [0, 1]. Values are rounded to
- * 1e-9 so that 0.05 × 3 is 0.15, not 0.15000000000000002: a grid value is a key analysts filter on.
+ * An inclusive grid {@code start, start+step, …, stop} of thresholds in [0, 1]. Values are rounded
+ * to 1e-9 so that 0.05 × 3 is 0.15, not 0.15000000000000002: a grid value is a key analysts filter
+ * on.
  */
 public record ThresholdGrid(double start, double stop, double step) {
 
@@ -13,8 +14,8 @@ public record ThresholdGrid(double start, double stop, double step) {
 
   public ThresholdGrid {
     if (!(start >= 0.0 && start <= 1.0) || !(stop >= 0.0 && stop <= 1.0)) {
-      throw new IllegalArgumentException("grid start and stop must lie in [0, 1], got start=" + start
-          + ", stop=" + stop);
+      throw new IllegalArgumentException(
+          "grid start and stop must lie in [0, 1], got start=" + start + ", stop=" + stop);
     }
     if (stop < start) {
       throw new IllegalArgumentException("grid stop " + stop + " is below start " + start);
@@ -23,7 +24,8 @@ public record ThresholdGrid(double start, double stop, double step) {
       throw new IllegalArgumentException("grid step must be > 0, got " + step);
     }
     if ((stop - start) / step > 100_000) {
-      throw new IllegalArgumentException("grid has more than 100000 values: step " + step + " is too small");
+      throw new IllegalArgumentException(
+          "grid has more than 100000 values: step " + step + " is too small");
     }
   }
 

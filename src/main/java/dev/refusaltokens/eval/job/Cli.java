@@ -1,62 +1,90 @@
 package dev.refusaltokens.eval.job;
 
+import ai.djl.Device;
 import dev.refusaltokens.eval.bench.PromptLoader;
+import dev.refusaltokens.eval.bench.SyntheticPrompts;
+import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.ModelConfig;
+import dev.refusaltokens.eval.model.ExportCheck;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
 import dev.refusaltokens.eval.perf.BenchmarkReport;
+import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.regress.RegressStage;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.io.IOException;
-import dev.refusaltokens.eval.pipeline.EvaluationJob;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import ai.djl.Device;
-import dev.refusaltokens.eval.bench.SyntheticPrompts;
-import dev.refusaltokens.eval.config.ConfigException;
-import dev.refusaltokens.eval.config.ModelConfig;
-import dev.refusaltokens.eval.model.ExportCheck;
-import java.nio.file.Files;
-import java.util.Locale;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 
 /** The command line: one subcommand per stage, and {@code run} for all of them. */
-@Command(name = "refusal-eval", mixinStandardHelpOptions = true, version = "refusal-eval 0.1.0",
-    description = "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
-        + "and threshold, write Parquet tables.",
-    subcommands = {Cli.Run.class, Cli.Score.class, Cli.Sweep.class, Cli.Regress.class, Cli.Sql.class,
-        Cli.Inspect.class, Cli.CheckExport.class, Cli.Benchmark.class, Cli.Synth.class})
+@Command(
+    name = "refusal-eval",
+    mixinStandardHelpOptions = true,
+    version = "refusal-eval 0.1.0",
+    description =
+        "Evaluate a refusal-token language model: score every prompt once, sweep every rule "
+            + "and threshold, write Parquet tables.",
+    subcommands = {
+      Cli.Run.class,
+      Cli.Score.class,
+      Cli.Sweep.class,
+      Cli.Regress.class,
+      Cli.Sql.class,
+      Cli.Inspect.class,
+      Cli.CheckExport.class,
+      Cli.Benchmark.class,
+      Cli.Synth.class
+    })
 final class Cli {
 
   /** Options shared by every subcommand; precedence: these > --config file > defaults. */
   static final class Options {
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (default: built-in defaults)")
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML config file (default: built-in defaults)")
     Path config;
 
-    @Option(names = "--output", paramLabel = "DIR", description = "Folder of the tables (config key output)")
+    @Option(
+        names = "--output",
+        paramLabel = "DIR",
+        description = "Folder of the tables (config key output)")
     String output;
 
-    @Option(names = "--run-id", paramLabel = "ID", description = "Run id (config key run_id); default: time + model name")
+    @Option(
+        names = "--run-id",
+        paramLabel = "ID",
+        description = "Run id (config key run_id); default: time + model name")
     String runId;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (config key model.dir)")
+    @Option(
+        names = "--model",
+        paramLabel = "DIR",
+        description = "Model folder (config key model.dir)")
     String model;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any config key, e.g. --set scoring.temperatures=[1.0,2.0]")
+    @Option(
+        names = "--set",
+        paramLabel = "KEY=VALUE",
+        description = "Any config key, e.g. --set scoring.temperatures=[1.0,2.0]")
     Map<String, String> set = new LinkedHashMap<>();
 
     EvalConfig load() {
@@ -80,8 +108,7 @@ final class Cli {
 
   /** Validates everything that can be checked without Spark, then runs the stage in a session. */
   abstract static class Stage implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
     @Override
     public Integer call() {
@@ -92,24 +119,31 @@ final class Cli {
         PromptLoader.checkFiles(config.benchmarks(), hadoopConf(config));
       }
       ModelSpec model = spec;
-      return Sessions.within(config, spark -> {
-        run(spark, config, model);
-        return Main.EXIT_OK;
-      });
+      return Sessions.within(
+          config,
+          spark -> {
+            run(spark, config, model);
+            return Main.EXIT_OK;
+          });
     }
 
     /** Hadoop settings from {@code spark.conf} ({@code spark.hadoop.*}: credentials, endpoints). */
     private static Configuration hadoopConf(EvalConfig config) {
       Configuration conf = new Configuration();
-      config.sparkConf().forEach((k, v) -> {
-        if (k.startsWith("spark.hadoop.")) {
-          conf.set(k.substring("spark.hadoop.".length()), v);
-        }
-      });
+      config
+          .sparkConf()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("spark.hadoop.")) {
+                  conf.set(k.substring("spark.hadoop.".length()), v);
+                }
+              });
       return conf;
     }
 
-    /** @param spec the validated model, null for stages that do not score */
+    /**
+     * @param spec the validated model, null for stages that do not score
+     */
     abstract void run(SparkSession spark, EvalConfig config, ModelSpec spec);
 
     boolean scores() {
@@ -119,18 +153,32 @@ final class Cli {
     static void printSummary(EvalConfig config, EvaluationJob.Outcome outcome) {
       RunRow r = outcome.run();
       System.out.println();
-      System.out.println("Run " + r.runId() + " " + r.status() + ": " + r.rowsIn() + " rows in, "
-          + r.rowsScored() + " scored, " + r.rowsRejected() + " rejected; canary max |d log p| = "
-          + r.canaryMaxAbsDiff());
+      System.out.println(
+          "Run "
+              + r.runId()
+              + " "
+              + r.status()
+              + ": "
+              + r.rowsIn()
+              + " rows in, "
+              + r.rowsScored()
+              + " scored, "
+              + r.rowsRejected()
+              + " rejected; canary max |d log p| = "
+              + r.canaryMaxAbsDiff());
       System.out.println(outcome.summary());
-      System.out.println("Tables under " + config.output() + "/ (partition run_id=" + r.runId() + ")");
+      System.out.println(
+          "Tables under " + config.output() + "/ (partition run_id=" + r.runId() + ")");
     }
   }
 
   @Command(name = "run", description = "score + sweep, then print the summary")
   static final class Run extends Stage {
-    @Option(names = "--resume", description = "keep the run's committed scores of unchanged prompts and score "
-        + "only the others (same model and settings required)")
+    @Option(
+        names = "--resume",
+        description =
+            "keep the run's committed scores of unchanged prompts and score "
+                + "only the others (same model and settings required)")
     boolean resume;
 
     @Override
@@ -141,19 +189,31 @@ final class Cli {
 
   @Command(name = "score", description = "score the prompt sets: tables scores, rejects, runs")
   static final class Score extends Stage {
-    @Option(names = "--resume", description = "keep the run's committed scores of unchanged prompts and score "
-        + "only the others (same model and settings required)")
+    @Option(
+        names = "--resume",
+        description =
+            "keep the run's committed scores of unchanged prompts and score "
+                + "only the others (same model and settings required)")
     boolean resume;
 
     @Override
     void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
       RunRow r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume);
-      System.out.println("Run " + r.runId() + " scored: " + r.rowsScored() + " prompts, " + r.rowsRejected()
-          + " rejected. Next: sweep --run-id " + r.runId());
+      System.out.println(
+          "Run "
+              + r.runId()
+              + " scored: "
+              + r.rowsScored()
+              + " prompts, "
+              + r.rowsRejected()
+              + " rejected. Next: sweep --run-id "
+              + r.runId());
     }
   }
 
-  @Command(name = "sweep", description = "sweep rules x thresholds over a scored run (--run-id): table rates")
+  @Command(
+      name = "sweep",
+      description = "sweep rules x thresholds over a scored run (--run-id): table rates")
   static final class Sweep extends Stage {
     @Override
     boolean scores() {
@@ -167,40 +227,62 @@ final class Cli {
     }
   }
 
-  @Command(name = "regress", description = "compare a candidate run with a baseline run; exit 0: no regression, "
-      + "3: a regression, 4: the runs could not be compared")
+  @Command(
+      name = "regress",
+      description =
+          "compare a candidate run with a baseline run; exit 0: no regression, "
+              + "3: a regression, 4: the runs could not be compared")
   static final class Regress implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
-    @Option(names = "--baseline", paramLabel = "RUN_ID", description = "default: the latest succeeded run before "
-        + "the candidate on the same benchmarks")
+    @Option(
+        names = "--baseline",
+        paramLabel = "RUN_ID",
+        description =
+            "default: the latest succeeded run before " + "the candidate on the same benchmarks")
     String baseline;
 
-    @Option(names = "--candidate", paramLabel = "RUN_ID", description = "default: the latest succeeded run")
+    @Option(
+        names = "--candidate",
+        paramLabel = "RUN_ID",
+        description = "default: the latest succeeded run")
     String candidate;
 
     @Override
     public Integer call() {
       EvalConfig config = options.load();
-      return Sessions.within(config, spark -> {
-        RegressStage.Outcome outcome = RegressStage.run(new RunTables(spark, config.output(), candidate), baseline,
-            config.regress());
-        System.out.print(outcome.verdict());
-        System.out.println("Rows in " + config.output() + "/" + Table.REGRESSIONS.id() + " (partition run_id="
-            + outcome.candidate() + ")");
-        return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
-      });
+      return Sessions.within(
+          config,
+          spark -> {
+            RegressStage.Outcome outcome =
+                RegressStage.run(
+                    new RunTables(spark, config.output(), candidate), baseline, config.regress());
+            System.out.print(outcome.verdict());
+            System.out.println(
+                "Rows in "
+                    + config.output()
+                    + "/"
+                    + Table.REGRESSIONS.id()
+                    + " (partition run_id="
+                    + outcome.candidate()
+                    + ")");
+            return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
+          });
     }
   }
 
-  @Command(name = "sql", description = "run a Spark SQL query over the tables of --output (each table is a view "
-      + "of the same name, every run in it)")
+  @Command(
+      name = "sql",
+      description =
+          "run a Spark SQL query over the tables of --output (each table is a view "
+              + "of the same name, every run in it)")
   static final class Sql implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
-    /** picocli converts {@code --format} by {@link #toString}, and lists the values when it does not match. */
+    /**
+     * picocli converts {@code --format} by {@link #toString}, and lists the values when it does not
+     * match.
+     */
     enum Format {
       TABLE("table"),
       CSV("csv");
@@ -221,38 +303,54 @@ final class Cli {
     @Option(names = "--format", defaultValue = "table", description = "table (default) or csv")
     Format format;
 
-    @Option(names = "--max-rows", defaultValue = "10000", description = "rows printed at most (default 10000)")
+    @Option(
+        names = "--max-rows",
+        defaultValue = "10000",
+        description = "rows printed at most (default 10000)")
     int maxRows;
 
-    @picocli.CommandLine.Parameters(arity = "1", paramLabel = "QUERY", description = "the SQL query")
+    @picocli.CommandLine.Parameters(
+        arity = "1",
+        paramLabel = "QUERY",
+        description = "the SQL query")
     String query;
 
     @Override
     public Integer call() {
       EvalConfig config = options.load();
-      return Sessions.within(config, spark -> {
-        SqlViews.register(spark, config.output());
-        Dataset<Row> result = spark.sql(query);
-        if (format == Format.TABLE) {
-          result.show(maxRows, false);
-        } else {
-          SqlViews.printCsv(result, maxRows, System.out);
-        }
-        return Main.EXIT_OK;
-      });
+      return Sessions.within(
+          config,
+          spark -> {
+            SqlViews.register(spark, config.output());
+            Dataset<Row> result = spark.sql(query);
+            if (format == Format.TABLE) {
+              result.show(maxRows, false);
+            } else {
+              SqlViews.printCsv(result, maxRows, System.out);
+            }
+            return Main.EXIT_OK;
+          });
     }
   }
 
-  @Command(name = "inspect", description = "print the text and token ids the model sees for one prompt, and the "
-      + "ids of the control tokens (jobs/inspect-prompt.sh)")
+  @Command(
+      name = "inspect",
+      description =
+          "print the text and token ids the model sees for one prompt, and the "
+              + "ids of the control tokens (jobs/inspect-prompt.sh)")
   static final class Inspect implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
-    @Option(names = "--system", paramLabel = "TEXT", description = "system prompt (config key model.system_prompt)")
+    @Option(
+        names = "--system",
+        paramLabel = "TEXT",
+        description = "system prompt (config key model.system_prompt)")
     String system;
 
-    @picocli.CommandLine.Parameters(arity = "1", paramLabel = "PROMPT", description = "the user prompt")
+    @picocli.CommandLine.Parameters(
+        arity = "1",
+        paramLabel = "PROMPT",
+        description = "the user prompt")
     String prompt;
 
     @Override
@@ -262,58 +360,91 @@ final class Cli {
     }
   }
 
-  @Command(name = "check-export", description = "compare the Java side with the model folder's "
-      + "expected_logprobs.json from tools/export_torchscript.py: rendered text, token ids and first-token "
-      + "log-probabilities (jobs/check-export.sh); exit 0 when they agree, 1 when not")
+  @Command(
+      name = "check-export",
+      description =
+          "compare the Java side with the model folder's "
+              + "expected_logprobs.json from tools/export_torchscript.py: rendered text, token ids and first-token "
+              + "log-probabilities (jobs/check-export.sh); exit 0 when they agree, 1 when not")
   static final class CheckExport implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu (default), or "
-        + "gpu0, gpu1, …: the kind of device the file was traced on (export.device in refusal_tokens.json)")
+    @Option(
+        names = "--device",
+        defaultValue = "cpu",
+        paramLabel = "DEVICE",
+        description =
+            "cpu (default), or "
+                + "gpu0, gpu1, …: the kind of device the file was traced on (export.device in refusal_tokens.json)")
     String device;
 
     @Override
     public Integer call() {
       ModelConfig m = options.load().model();
-      ModelSpec spec = ModelSpec.open(new ModelConfig(m.dir(), m.respondToken(),
-          m.refusalTokens(), null, m.chatTemplateTime())); // the exporter's prompts have no system prompt
-      ExportCheck.Result r = ExportCheck.run(spec,
-          Device.fromName(device));
-      System.out.printf(Locale.ROOT, "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
-          + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n", spec.dir(), r.prompts(),
-          r.maxAbsDiff(), r.tolerance(), r.otherIdMismatches());
+      ModelSpec spec =
+          ModelSpec.open(
+              new ModelConfig(
+                  m.dir(),
+                  m.respondToken(),
+                  m.refusalTokens(),
+                  null,
+                  m.chatTemplateTime())); // the exporter's prompts have no system prompt
+      ExportCheck.Result r = ExportCheck.run(spec, Device.fromName(device));
+      System.out.printf(
+          Locale.ROOT,
+          "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
+              + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n",
+          spec.dir(),
+          r.prompts(),
+          r.maxAbsDiff(),
+          r.tolerance(),
+          r.otherIdMismatches());
       r.problems().forEach(p -> System.out.println("PROBLEM: " + p));
-      System.out.println(r.passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED");
+      System.out.println(
+          r.passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED");
       return r.passed() ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
   }
 
-  @Command(name = "benchmark", description = "performance benchmark (jobs/benchmark.sh): prints key: value "
-      + "figures, medians of --repeats runs, and writes them to --results")
+  @Command(
+      name = "benchmark",
+      description =
+          "performance benchmark (jobs/benchmark.sh): prints key: value "
+              + "figures, medians of --repeats runs, and writes them to --results")
   static final class Benchmark implements Callable<Integer> {
-    @Mixin
-    Options options;
+    @Mixin Options options;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "repetitions of every measurement (default 3)")
+    @Option(
+        names = "--repeats",
+        defaultValue = "3",
+        description = "repetitions of every measurement (default 3)")
     int repeats;
 
-    @Option(names = "--scale", defaultValue = "10", description = "size of the synthetic set, × the configured "
-        + "prompts (default 10)")
+    @Option(
+        names = "--scale",
+        defaultValue = "10",
+        description = "size of the synthetic set, × the configured " + "prompts (default 10)")
     int scale;
 
-    @Option(names = "--slots", defaultValue = "2", description = "Spark task slots of the main runs: local[N] "
-        + "(default 2); raw forward uses as many threads")
+    @Option(
+        names = "--slots",
+        defaultValue = "2",
+        description =
+            "Spark task slots of the main runs: local[N] "
+                + "(default 2); raw forward uses as many threads")
     int slots;
 
-    @Option(names = "--results", defaultValue = "target/benchmark/results.txt", description = "file for the "
-        + "figures (default target/benchmark/results.txt)")
+    @Option(
+        names = "--results",
+        defaultValue = "target/benchmark/results.txt",
+        description = "file for the " + "figures (default target/benchmark/results.txt)")
     Path results;
 
     @Override
     public Integer call() throws IOException {
       if (repeats < 1 || scale < 1 || slots < 1) {
-        throw new ParameterException(new CommandLine(this), "--repeats, --scale and --slots must be ≥ 1");
+        throw new ParameterException(
+            new CommandLine(this), "--repeats, --scale and --slots must be ≥ 1");
       }
       EvalConfig config = options.load();
       ModelSpec spec = ModelSpec.open(config.model());
@@ -323,26 +454,40 @@ final class Cli {
     }
   }
 
-  @Command(name = "synth", description = "write a synthetic prompt set of --rows rows recombined from a "
-      + "CoCoNot-style JSON Lines file, for scale tests")
+  @Command(
+      name = "synth",
+      description =
+          "write a synthetic prompt set of --rows rows recombined from a "
+              + "CoCoNot-style JSON Lines file, for scale tests")
   static final class Synth implements Callable<Integer> {
-    @Option(names = "--source", required = true, paramLabel = "FILE", description = "JSON Lines prompt set")
+    @Option(
+        names = "--source",
+        required = true,
+        paramLabel = "FILE",
+        description = "JSON Lines prompt set")
     Path source;
 
     @Option(names = "--rows", required = true, paramLabel = "N", description = "rows to write")
     long rows;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "output JSON Lines file")
+    @Option(
+        names = "--out",
+        required = true,
+        paramLabel = "FILE",
+        description = "output JSON Lines file")
     Path out;
 
     @Override
     public Integer call() {
       if (rows < 1) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--rows must be ≥ 1");
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this), "--rows must be ≥ 1");
       }
       if (!Files.isRegularFile(source)) {
-        throw new ConfigException("--source '" + source
-            + "' does not exist; give a JSON Lines prompt set, e.g. data/coconot/coconot_eval.jsonl");
+        throw new ConfigException(
+            "--source '"
+                + source
+                + "' does not exist; give a JSON Lines prompt set, e.g. data/coconot/coconot_eval.jsonl");
       }
       SyntheticPrompts.write(source, rows, out);
       System.out.println("Wrote " + rows + " prompts to " + out);

@@ -1,14 +1,15 @@
 package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.regress.NotComparableException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
-import dev.refusaltokens.eval.regress.NotComparableException;
 
 /**
  * Entry point: {@code refusal-eval run|score|sweep|regress|sql|benchmark|synth [options]}. The only
- * place that turns exceptions into exit codes: 0 success, 1 the run failed, 2 bad configuration or usage
- * (nothing was run); {@code regress} adds 3 (a regression) and 4 (the runs could not be compared).
+ * place that turns exceptions into exit codes: 0 success, 1 the run failed, 2 bad configuration or
+ * usage (nothing was run); {@code regress} adds 3 (a regression) and 4 (the runs could not be
+ * compared).
  */
 public final class Main {
 
@@ -26,20 +27,21 @@ public final class Main {
 
   public static int execute(String... args) {
     CommandLine cli = new CommandLine(new Cli());
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      PrintWriter err = cmd.getErr();
-      if (e instanceof ConfigException) {
-        err.println("Configuration error: " + e.getMessage());
-        return EXIT_CONFIG;
-      }
-      if (e instanceof NotComparableException) {
-        err.println("Cannot compare: " + e.getMessage());
-        return EXIT_NOT_COMPARABLE;
-      }
-      err.println("Run failed: " + e);
-      e.printStackTrace(err);
-      return EXIT_FAILED;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          PrintWriter err = cmd.getErr();
+          if (e instanceof ConfigException) {
+            err.println("Configuration error: " + e.getMessage());
+            return EXIT_CONFIG;
+          }
+          if (e instanceof NotComparableException) {
+            err.println("Cannot compare: " + e.getMessage());
+            return EXIT_NOT_COMPARABLE;
+          }
+          err.println("Run failed: " + e);
+          e.printStackTrace(err);
+          return EXIT_FAILED;
+        });
     cli.setExitCodeExceptionMapper(e -> EXIT_CONFIG);
     return cli.execute(args);
   }

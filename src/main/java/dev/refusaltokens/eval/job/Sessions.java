@@ -1,17 +1,18 @@
 package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.pipeline.SparkDefaults;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import dev.refusaltokens.eval.pipeline.SparkDefaults;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;
 
 /**
  * Builds the job's SparkSession. The master comes from spark-submit when it sets one, else from
- * {@code spark.master}; the config's {@code spark.conf} entries are applied on top of spark-submit's.
+ * {@code spark.master}; the config's {@code spark.conf} entries are applied on top of
+ * spark-submit's.
  */
 final class Sessions {
 
@@ -29,9 +30,9 @@ final class Sessions {
   }
 
   /**
-   * Runs {@code body} in the job's session, then stops that session if this call started it, whatever
-   * happens. A session already running in this JVM (a test's, or a notebook's) is used and left running:
-   * its owner stops it.
+   * Runs {@code body} in the job's session, then stops that session if this call started it,
+   * whatever happens. A session already running in this JVM (a test's, or a notebook's) is used and
+   * left running: its owner stops it.
    */
   static <T> T within(EvalConfig config, Function<SparkSession, T> body) {
     Optional<SparkSession> running = running();
@@ -46,10 +47,14 @@ final class Sessions {
     }
   }
 
-  /** The session {@code getOrCreate} would return: this thread's active one, else the default, if usable. */
+  /**
+   * The session {@code getOrCreate} would return: this thread's active one, else the default, if
+   * usable.
+   */
   private static Optional<SparkSession> running() {
     return Stream.of(SparkSession.getActiveSession(), SparkSession.getDefaultSession())
-        .filter(Option::isDefined).map(Option::get)
+        .filter(Option::isDefined)
+        .map(Option::get)
         .filter(s -> !s.sparkContext().isStopped())
         .findFirst();
   }

@@ -27,14 +27,20 @@ final class SqlViews {
 
   private SqlViews() {}
 
-  /** One temporary view per table that exists under {@code output}, read with its declared schema. */
+  /**
+   * One temporary view per table that exists under {@code output}, read with its declared schema.
+   */
   static List<String> register(SparkSession spark, String output) {
     List<String> registered = new ArrayList<>();
     for (Table table : Table.values()) {
       Path dir = new Path(TableWriter.path(output, table.id()));
       try {
         if (dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
-          spark.read().schema(table.schema()).parquet(dir.toString()).createOrReplaceTempView(table.id());
+          spark
+              .read()
+              .schema(table.schema())
+              .parquet(dir.toString())
+              .createOrReplaceTempView(table.id());
           registered.add(table.id());
         }
       } catch (IOException e) {
@@ -42,15 +48,18 @@ final class SqlViews {
       }
     }
     if (registered.isEmpty()) {
-      throw new ConfigException("No tables under output '" + output
-          + "': pass --output with the folder an evaluation wrote");
+      throw new ConfigException(
+          "No tables under output '"
+              + output
+              + "': pass --output with the folder an evaluation wrote");
     }
     return registered;
   }
 
   /** The first {@code maxRows} rows as CSV with a header; maps, arrays and structs as JSON text. */
   static void printCsv(Dataset<Row> result, int maxRows, OutputStream out) {
-    // columns by position: a result may repeat a name (a join's two run_id) or hold dots (SELECT 1.5)
+    // columns by position: a result may repeat a name (a join's two run_id) or hold dots (SELECT
+    // 1.5)
     StructField[] fields = result.schema().fields();
     String[] positional = new String[fields.length];
     for (int i = 0; i < fields.length; i++) {
@@ -59,9 +68,14 @@ final class SqlViews {
     Dataset<Row> renamed = result.toDF(positional);
     List<Column> columns = new ArrayList<>();
     for (int i = 0; i < fields.length; i++) {
-      boolean complex = fields[i].dataType() instanceof MapType || fields[i].dataType() instanceof ArrayType
-          || fields[i].dataType() instanceof StructType;
-      columns.add(complex ? functions.to_json(functions.col(positional[i])) : functions.col(positional[i]).cast("string"));
+      boolean complex =
+          fields[i].dataType() instanceof MapType
+              || fields[i].dataType() instanceof ArrayType
+              || fields[i].dataType() instanceof StructType;
+      columns.add(
+          complex
+              ? functions.to_json(functions.col(positional[i]))
+              : functions.col(positional[i]).cast("string"));
     }
     List<Row> rows = renamed.select(columns.toArray(Column[]::new)).limit(maxRows).collectAsList();
     CsvSchema.Builder schema = CsvSchema.builder().setUseHeader(true);

@@ -12,9 +12,9 @@ import java.util.Map;
 
 /**
  * A model's chat template rendered as {@code tokenizer.apply_chat_template(messages,
- * add_generation_prompt=True)} renders it: jinja2 semantics and sandbox ({@link JinjaTemplate}), the
- * tokenizer's special tokens ({@code bos_token}, {@code eos_token}, …) as variables, {@code tools} and
- * {@code documents} set to None. The text ends where the first response token goes.
+ * add_generation_prompt=True)} renders it: jinja2 semantics and sandbox ({@link JinjaTemplate}),
+ * the tokenizer's special tokens ({@code bos_token}, {@code eos_token}, …) as variables, {@code
+ * tools} and {@code documents} set to None. The text ends where the first response token goes.
  */
 public final class ChatTemplate {
 
@@ -22,15 +22,17 @@ public final class ChatTemplate {
   private final Map<String, Object> specialTokens;
 
   /**
-   * Parses the template; a syntax error or a jinja2 feature the renderer does not implement exactly is a
-   * {@link dev.refusaltokens.eval.template.TemplateException} here, before any prompt is rendered.
+   * Parses the template; a syntax error or a jinja2 feature the renderer does not implement exactly
+   * is a {@link dev.refusaltokens.eval.template.TemplateException} here, before any prompt is
+   * rendered.
    *
-   * @param now what {@code strftime_now} reads (Hugging Face reads the Python process's local clock; a
-   *     run fixes one time for all its executors, see {@code model.chat_template_time})
+   * @param now what {@code strftime_now} reads (Hugging Face reads the Python process's local
+   *     clock; a run fixes one time for all its executors, see {@code model.chat_template_time})
    */
   public ChatTemplate(String source, Map<String, Object> specialTokens, LocalDateTime now) {
     ZoneId zone = ZoneId.systemDefault();
-    this.template = JinjaTemplate.parse(source).withClock(Clock.fixed(now.atZone(zone).toInstant(), zone));
+    this.template =
+        JinjaTemplate.parse(source).withClock(Clock.fixed(now.atZone(zone).toInstant(), zone));
     this.specialTokens = specialTokens == null ? Map.of() : Map.copyOf(specialTokens);
   }
 

@@ -7,25 +7,25 @@ import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.io.OutputStream;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The Java side against a model folder's {@code expected_logprobs.json}, which
- * {@code tools/export_torchscript.py} writes from Python: for each of its prompts the chat template must
- * render the same text (Jinjava here, jinja2 there) and the tokenizer must give the same ids; the model
- * file, fed Python's ids in one right-padded batch and each row alone, must give the same first-token
- * log-probabilities at temperature 1 (control tokens and the best other token) within the file's
- * tolerance. {@code jobs/check-export.sh} runs it.
+ * The Java side against a model folder's {@code expected_logprobs.json}, which {@code
+ * tools/export_torchscript.py} writes from Python: for each of its prompts the chat template must
+ * render the same text (Jinjava here, jinja2 there) and the tokenizer must give the same ids; the
+ * model file, fed Python's ids in one right-padded batch and each row alone, must give the same
+ * first-token log-probabilities at temperature 1 (control tokens and the best other token) within
+ * the file's tolerance. {@code jobs/check-export.sh} runs it.
  */
 public final class ExportCheck {
 
@@ -35,10 +35,15 @@ public final class ExportCheck {
 
   /**
    * @param maxAbsDiff largest |Δ log p| over every prompt, control token and batching
-   * @param otherIdMismatches rows whose best other token differs from Python's (ties in half precision)
+   * @param otherIdMismatches rows whose best other token differs from Python's (ties in half
+   *     precision)
    * @param problems empty when the check passed
    */
-  public record Result(int prompts, double maxAbsDiff, double tolerance, int otherIdMismatches,
+  public record Result(
+      int prompts,
+      double maxAbsDiff,
+      double tolerance,
+      int otherIdMismatches,
       List<String> problems) {
 
     public boolean passed() {
@@ -48,18 +53,27 @@ public final class ExportCheck {
 
   private ExportCheck() {}
 
-  /** Checks {@code spec}'s folder against its {@value #EXPECTED_FILE}, scoring on {@code device}. */
+  /**
+   * Checks {@code spec}'s folder against its {@value #EXPECTED_FILE}, scoring on {@code device}.
+   */
   public static Result run(ModelSpec spec, Device device) {
     if (spec.systemPrompt() != null) {
-      throw new ConfigException("The exporter's " + EXPECTED_FILE + " has no system prompt: check without "
-          + ModelConfig.SYSTEM_PROMPT);
+      throw new ConfigException(
+          "The exporter's "
+              + EXPECTED_FILE
+              + " has no system prompt: check without "
+              + ModelConfig.SYSTEM_PROMPT);
     }
     Path file = Path.of(spec.dir(), EXPECTED_FILE);
     JsonNode doc = readExpected(file);
     List<String> problems = new ArrayList<>();
     String sha = doc.path("model_sha256").asText(null);
     if (sha != null && !sha.equals(sha256(spec.modelPath()))) {
-      problems.add(spec.modelPath() + " is not the file " + EXPECTED_FILE + " was computed for (sha256 differs)");
+      problems.add(
+          spec.modelPath()
+              + " is not the file "
+              + EXPECTED_FILE
+              + " was computed for (sha256 differs)");
     }
     List<String> tokens = spec.controlTokens();
     List<long[]> rows = new ArrayList<>();
@@ -71,19 +85,32 @@ public final class ExportCheck {
         String prompt = c.path("prompt").asText();
         String text = encoder.render(prompt);
         if (!text.equals(c.path("rendered").asText()) && textMismatches++ < SHOWN) {
-          problems.add("the chat template renders " + quoted(prompt) + " as " + quoted(text) + ", Python as "
-              + quoted(c.path("rendered").asText()));
+          problems.add(
+              "the chat template renders "
+                  + quoted(prompt)
+                  + " as "
+                  + quoted(text)
+                  + ", Python as "
+                  + quoted(c.path("rendered").asText()));
         }
         long[] expectedIds = ids(c.path("input_ids"));
         long[] javaIds = encoder.encodeText(c.path("rendered").asText());
         if (!Arrays.equals(javaIds, expectedIds) && idMismatches++ < SHOWN) {
-          problems.add("the tokenizer encodes Python's text of " + quoted(prompt) + " as "
-              + Arrays.toString(javaIds) + ", Python as " + Arrays.toString(expectedIds));
+          problems.add(
+              "the tokenizer encodes Python's text of "
+                  + quoted(prompt)
+                  + " as "
+                  + Arrays.toString(javaIds)
+                  + ", Python as "
+                  + Arrays.toString(expectedIds));
         }
         for (String t : tokens) {
           if (!c.path("log_softmax").has(t)) {
-            throw new ConfigException(file + " has no log-probability of the control token " + t
-                + ": export again with the same control tokens");
+            throw new ConfigException(
+                file
+                    + " has no log-probability of the control token "
+                    + t
+                    + ": export again with the same control tokens");
           }
         }
         rows.add(expectedIds);
@@ -91,11 +118,17 @@ public final class ExportCheck {
       }
     }
     if (rows.isEmpty()) {
-      throw new ConfigException(file + " has no cases: export again with tools/export_torchscript.py");
+      throw new ConfigException(
+          file + " has no cases: export again with tools/export_torchscript.py");
     }
     if (textMismatches > 0 || idMismatches > 0) {
-      problems.add(textMismatches + " rendered texts and " + idMismatches + " id sequences of " + rows.size()
-          + " prompts differ from Python's");
+      problems.add(
+          textMismatches
+              + " rendered texts and "
+              + idMismatches
+              + " id sequences of "
+              + rows.size()
+              + " prompts differ from Python's");
     }
 
     double tolerance = doc.path("tolerance").asDouble(DEFAULT_TOLERANCE);
@@ -114,8 +147,13 @@ public final class ExportCheck {
       }
     }
     if (!(worst <= tolerance)) {
-      problems.add(String.format(Locale.ROOT, "max |d log p| = %.3e is above the tolerance %.1e of %s",
-          worst, tolerance, EXPECTED_FILE));
+      problems.add(
+          String.format(
+              Locale.ROOT,
+              "max |d log p| = %.3e is above the tolerance %.1e of %s",
+              worst,
+              tolerance,
+              EXPECTED_FILE));
     }
     return new Result(rows.size(), worst, tolerance, otherMismatches, List.copyOf(problems));
   }
@@ -131,8 +169,12 @@ public final class ExportCheck {
 
   private static JsonNode readExpected(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new ConfigException(file.getParent() + " has no " + EXPECTED_FILE + ": export the model with "
-          + "tools/export_torchscript.py, which writes it");
+      throw new ConfigException(
+          file.getParent()
+              + " has no "
+              + EXPECTED_FILE
+              + ": export the model with "
+              + "tools/export_torchscript.py, which writes it");
     }
     try {
       return new ObjectMapper().readTree(file.toFile());
@@ -154,8 +196,8 @@ public final class ExportCheck {
   }
 
   static String sha256(Path file) {
-    try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file),
-        MessageDigest.getInstance("SHA-256"))) {
+    try (DigestInputStream in =
+        new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(in.getMessageDigest().digest());
     } catch (IOException | NoSuchAlgorithmException e) {

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Scores batches of encoded prompts with one {@link Predictor} (one per task thread; close it when the
- * task ends).
+ * Scores batches of encoded prompts with one {@link Predictor} (one per task thread; close it when
+ * the task ends).
  */
 public final class FirstTokenScorer implements AutoCloseable {
 
@@ -25,8 +25,8 @@ public final class FirstTokenScorer implements AutoCloseable {
   public PromptScore[] score(List<long[]> rows) {
     for (long[] row : rows) {
       if (row.length == 0 || row.length > maxLength) {
-        throw new IllegalArgumentException("a row of " + row.length + " tokens does not fit the model window "
-            + maxLength);
+        throw new IllegalArgumentException(
+            "a row of " + row.length + " tokens does not fit the model window " + maxLength);
       }
     }
     ROWS.addAndGet(rows.size());
@@ -40,7 +40,10 @@ public final class FirstTokenScorer implements AutoCloseable {
     }
   }
 
-  /** Prompts this JVM has put through a forward pass: the resume test counts the model's work with it. */
+  /**
+   * Prompts this JVM has put through a forward pass: the resume test counts the model's work with
+   * it.
+   */
   public static long rowsScored() {
     return ROWS.get();
   }

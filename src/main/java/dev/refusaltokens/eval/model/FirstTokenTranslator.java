@@ -12,13 +12,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One forward pass over a batch of token-id rows → each row's {@link PromptScore}. Rows are right-padded
- * into {@code [B, T]}; the model returns the logits at each row's last real token, {@code [B, V]}, or at
- * every position, {@code [B, T, V]}, of which each row's last real token (its length − 1) is taken here,
- * before the conversion to fp32. Any other shape, or fewer logits than the tokenizer has ids, stops with
- * a message naming the file ({@link LogitsLayout}). The reduction to the sufficient statistic runs on the
- * model's device, so only {@code B × (K + 2)} numbers per temperature leave it: the log-softmax over the
- * whole vocabulary at each temperature, gathered at the control-token ids, and the best other token.
+ * One forward pass over a batch of token-id rows → each row's {@link PromptScore}. Rows are
+ * right-padded into {@code [B, T]}; the model returns the logits at each row's last real token,
+ * {@code [B, V]}, or at every position, {@code [B, T, V]}, of which each row's last real token (its
+ * length − 1) is taken here, before the conversion to fp32. Any other shape, or fewer logits than
+ * the tokenizer has ids, stops with a message naming the file ({@link LogitsLayout}). The reduction
+ * to the sufficient statistic runs on the model's device, so only {@code B × (K + 2)} numbers per
+ * temperature leave it: the log-softmax over the whole vocabulary at each temperature, gathered at
+ * the control-token ids, and the best other token.
  */
 final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], PromptScore[]> {
 
@@ -64,8 +65,9 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
     NDArray raw = output.get(0);
     int t = Arrays.stream(lengths).max().orElse(0);
     LogitsLayout layout = LogitsLayout.of(raw.getShape(), lengths.length, t, spec);
-    NDArray logits = (layout == LogitsLayout.FULL ? lastRealTokens(m, raw, lengths) : raw)
-        .toType(DataType.FLOAT32, false);
+    NDArray logits =
+        (layout == LogitsLayout.FULL ? lastRealTokens(m, raw, lengths) : raw)
+            .toType(DataType.FLOAT32, false);
     int b = lengths.length;
     int v = (int) logits.getShape().get(1);
     int k = controlIds.length;
@@ -101,12 +103,16 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
     return scores;
   }
 
-  /** {@code [B, T, V]} → {@code [B, V]}: row i at position {@code lengths[i] - 1} (right padding). */
+  /**
+   * {@code [B, T, V]} → {@code [B, V]}: row i at position {@code lengths[i] - 1} (right padding).
+   */
   private static NDArray lastRealTokens(NDManager m, NDArray full, int[] lengths) {
     long[] last = Arrays.stream(lengths).mapToLong(len -> len - 1L).toArray();
     Shape shape = full.getShape();
-    NDArray index = m.create(last, new Shape(lengths.length, 1, 1)).toDevice(full.getDevice(), false)
-        .broadcast(shape.get(0), 1, shape.get(2));
+    NDArray index =
+        m.create(last, new Shape(lengths.length, 1, 1))
+            .toDevice(full.getDevice(), false)
+            .broadcast(shape.get(0), 1, shape.get(2));
     return full.gather(index, 1).squeeze(1);
   }
 }

@@ -6,16 +6,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Settings of libtorch that hold for the whole JVM and must be made before the PyTorch engine starts:
- * offline by default, and the intra-op thread count.
+ * Settings of libtorch that hold for the whole JVM and must be made before the PyTorch engine
+ * starts: offline by default, and the intra-op thread count.
  *
- * <p>Threads: Spark runs {@code spark.executor.cores / spark.task.cpus} tasks at once in an executor, each
- * owning {@code spark.task.cpus} cores, so each task's forward passes get that many intra-op threads and
- * tasks × threads stays within the executor's cores. libtorch's own default would give every task all
- * the node's cores. A value set explicitly with {@code -Dai.djl.pytorch.num_threads} (the jobs/*.sh
- * scripts set it for local runs; on a cluster, in {@code spark.executor.extraJavaOptions}) is kept.
- * Inter-op threads ({@code ai.djl.pytorch.num_interop_threads}) are left to libtorch or the user:
- * traced models do not fork.
+ * <p>Threads: Spark runs {@code spark.executor.cores / spark.task.cpus} tasks at once in an
+ * executor, each owning {@code spark.task.cpus} cores, so each task's forward passes get that many
+ * intra-op threads and tasks × threads stays within the executor's cores. libtorch's own default
+ * would give every task all the node's cores. A value set explicitly with {@code
+ * -Dai.djl.pytorch.num_threads} (the jobs/*.sh scripts set it for local runs; on a cluster, in
+ * {@code spark.executor.extraJavaOptions}) is kept. Inter-op threads ({@code
+ * ai.djl.pytorch.num_interop_threads}) are left to libtorch or the user: traced models do not fork.
  */
 public final class Libtorch {
 
@@ -28,7 +28,10 @@ public final class Libtorch {
 
   private Libtorch() {}
 
-  /** Offline unless the user asked otherwise: libtorch comes from the classpath or PYTORCH_LIBRARY_PATH. */
+  /**
+   * Offline unless the user asked otherwise: libtorch comes from the classpath or
+   * PYTORCH_LIBRARY_PATH.
+   */
   static void defaultOffline() {
     if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
       System.setProperty("ai.djl.offline", "true");
@@ -37,8 +40,8 @@ public final class Libtorch {
 
   /**
    * Sets libtorch's intra-op threads for this JVM, once, and starts the engine: {@code taskCpus}
-   * (the task's {@code spark.task.cpus}) unless {@value #NUM_THREADS} was set explicitly. Later calls
-   * return the first value. Call it before anything else uses the engine.
+   * (the task's {@code spark.task.cpus}) unless {@value #NUM_THREADS} was set explicitly. Later
+   * calls return the first value. Call it before anything else uses the engine.
    *
    * @return the intra-op thread count libtorch now uses
    */
@@ -57,13 +60,16 @@ public final class Libtorch {
       JniUtils.setNumThreads(wanted); // the engine had started before this call
     }
     threads = JniUtils.getNumThreads();
-    LOG.info("libtorch intra-op threads in this JVM: {} ({})", threads,
+    LOG.info(
+        "libtorch intra-op threads in this JVM: {} ({})",
+        threads,
         explicit == null ? "spark.task.cpus = " + taskCpus : NUM_THREADS + " set explicitly");
     return threads;
   }
 
   /**
-   * The intra-op thread count: the explicit setting (null: none) if there is one, else the task's cores.
+   * The intra-op thread count: the explicit setting (null: none) if there is one, else the task's
+   * cores.
    *
    * @throws IllegalArgumentException when the explicit setting is not a positive integer
    */
@@ -79,7 +85,11 @@ public final class Libtorch {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(NUM_THREADS + "='" + explicit + "' must be a positive integer (libtorch's"
-        + " intra-op threads per JVM); leave it unset to use spark.task.cpus");
+    throw new IllegalArgumentException(
+        NUM_THREADS
+            + "='"
+            + explicit
+            + "' must be a positive integer (libtorch's"
+            + " intra-op threads per JVM); leave it unset to use spark.task.cpus");
   }
 }

@@ -7,35 +7,36 @@ import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.template.TemplateException;
 import java.io.IOException;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.time.LocalDateTime;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.stream.LongStream;
 
 /**
- * A validated model folder: Hugging Face tokenizer files, a TorchScript file and the resolved control
- * tokens with their vocabulary ids. Built on the driver by {@link #open}, before any Spark work, and
- * shipped to executors (it is small and serializable; executors open the files themselves, so the
- * folder must be readable at the same path on every node).
+ * A validated model folder: Hugging Face tokenizer files, a TorchScript file and the resolved
+ * control tokens with their vocabulary ids. Built on the driver by {@link #open}, before any Spark
+ * work, and shipped to executors (it is small and serializable; executors open the files
+ * themselves, so the folder must be readable at the same path on every node).
  *
- * <p>Folder layout: {@code tokenizer.json}, {@code tokenizer_config.json} (with {@code chat_template}),
- * the TorchScript file ({@code model.pt} unless the manifest names another) and the optional manifest
- * {@code refusal_tokens.json} ({@code respond_token}, {@code refusal_tokens}, {@code max_length},
- * {@code model_file}; {@code output} and {@code vocab_size} as {@code tools/export_torchscript.py} writes
- * them). Config keys win over the manifest.
+ * <p>Folder layout: {@code tokenizer.json}, {@code tokenizer_config.json} (with {@code
+ * chat_template}), the TorchScript file ({@code model.pt} unless the manifest names another) and
+ * the optional manifest {@code refusal_tokens.json} ({@code respond_token}, {@code refusal_tokens},
+ * {@code max_length}, {@code model_file}; {@code output} and {@code vocab_size} as {@code
+ * tools/export_torchscript.py} writes them). Config keys win over the manifest.
  *
- * <p>{@code vocabSize} is the number of ids the tokenizer can produce (added tokens included): the model
- * must return at least that many logits per row. The model file itself is not opened here: loading it on
- * the driver would cost the model's whole memory (and a file traced on a GPU does not run on a CPU-only
- * driver). What the exporter's manifest declares is checked here; the model's real output is checked by a
- * probe forward pass when an executor loads it ({@link ScoringModel}) and on every batch.
+ * <p>{@code vocabSize} is the number of ids the tokenizer can produce (added tokens included): the
+ * model must return at least that many logits per row. The model file itself is not opened here:
+ * loading it on the driver would cost the model's whole memory (and a file traced on a GPU does not
+ * run on a CPU-only driver). What the exporter's manifest declares is checked here; the model's
+ * real output is checked by a probe forward pass when an executor loads it ({@link ScoringModel})
+ * and on every batch.
  */
 public record ModelSpec(
     String dir,
@@ -50,24 +51,48 @@ public record ModelSpec(
     String chatTemplate,
     Map<String, Object> specialTokens,
     String systemPrompt,
-    LocalDateTime chatTemplateTime) implements Serializable {
+    LocalDateTime chatTemplateTime)
+    implements Serializable {
 
   public static final String TOKENIZER_FILE = "tokenizer.json";
   public static final String TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
   public static final String MANIFEST_FILE = "refusal_tokens.json";
+
   /** Where transformers 4.43+ may save the template instead of tokenizer_config.json. */
   public static final String CHAT_TEMPLATE_FILE = "chat_template.jinja";
-  /** transformers' {@code SPECIAL_TOKENS_ATTRIBUTES}: the special tokens a chat template sees by name. */
-  static final List<String> SPECIAL_TOKEN_NAMES = List.of("bos_token", "eos_token", "unk_token", "sep_token",
-      "pad_token", "cls_token", "mask_token", "additional_special_tokens");
+
+  /**
+   * transformers' {@code SPECIAL_TOKENS_ATTRIBUTES}: the special tokens a chat template sees by
+   * name.
+   */
+  static final List<String> SPECIAL_TOKEN_NAMES =
+      List.of(
+          "bos_token",
+          "eos_token",
+          "unk_token",
+          "sep_token",
+          "pad_token",
+          "cls_token",
+          "mask_token",
+          "additional_special_tokens");
+
   public static final String DEFAULT_MODEL_FILE = "model.pt";
   public static final String DEFAULT_RESPOND_TOKEN = "[respond]";
+
   /** The paper's category variant: one token per CoCoNot category. */
-  public static final List<String> DEFAULT_REFUSAL_TOKENS = List.of(
-      "[Humanizing requests]", "[Incomplete requests]", "[Indeterminate requests]",
-      "[Requests with safety concerns]", "[Unsupported requests]");
+  public static final List<String> DEFAULT_REFUSAL_TOKENS =
+      List.of(
+          "[Humanizing requests]",
+          "[Incomplete requests]",
+          "[Indeterminate requests]",
+          "[Requests with safety concerns]",
+          "[Unsupported requests]");
+
   public static final int DEFAULT_MAX_LENGTH = 4096;
-  /** The manifest's {@code output}: the model returns {@code [B, V]} or {@code [B, T, V]} logits. */
+
+  /**
+   * The manifest's {@code output}: the model returns {@code [B, V]} or {@code [B, T, V]} logits.
+   */
   public static final List<String> OUTPUT_LAYOUTS = List.of("last", "full");
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,7 +111,9 @@ public record ModelSpec(
     return Path.of(dir, modelFile);
   }
 
-  /** Every configured control token, {@code [respond]} first: the keys of {@code scores.logprobs}. */
+  /**
+   * Every configured control token, {@code [respond]} first: the keys of {@code scores.logprobs}.
+   */
   public List<String> controlTokens() {
     List<String> all = new ArrayList<>();
     all.add(respondToken);
@@ -95,13 +122,20 @@ public record ModelSpec(
   }
 
   /** The Hugging Face part of a model folder: tokenizer files and a chat template that parses. */
-  private record TokenizerFolder(Path dir, JsonNode manifest, JsonNode tokenizerConfig, String template,
+  private record TokenizerFolder(
+      Path dir,
+      JsonNode manifest,
+      JsonNode tokenizerConfig,
+      String template,
       Map<String, Object> specialTokens) {}
 
   private static TokenizerFolder tokenizerFolder(ModelConfig config) {
     Path dir = Path.of(config.dir()).toAbsolutePath().normalize();
     if (!Files.isDirectory(dir)) {
-      throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "is not a folder",
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          config.dir(),
+          "is not a folder",
           "point model.dir (or --model) at a model folder such as models/demo-categories");
     }
     JsonNode manifest = readJson(dir.resolve(MANIFEST_FILE), false);
@@ -112,26 +146,36 @@ public record ModelSpec(
     try {
       new ChatTemplate(template, specialTokens, templateTime(config));
     } catch (TemplateException e) {
-      throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template this job cannot render "
-          + "exactly as Hugging Face does (" + e.getMessage() + ")", "fix chat_template in "
-          + TOKENIZER_CONFIG_FILE + ", or report the jinja2 feature it needs (see the README, \"Chat "
-          + "templates\")");
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          config.dir(),
+          "has a chat template this job cannot render "
+              + "exactly as Hugging Face does ("
+              + e.getMessage()
+              + ")",
+          "fix chat_template in "
+              + TOKENIZER_CONFIG_FILE
+              + ", or report the jinja2 feature it needs (see the README, \"Chat "
+              + "templates\")");
     }
     return new TokenizerFolder(dir, manifest, tokenizerConfig, template, specialTokens);
   }
 
   /**
-   * An encoder for a bare Hugging Face tokenizer folder (no TorchScript file, no refusal tokens needed):
-   * what {@code inspect} uses to show the prompt a model would see.
+   * An encoder for a bare Hugging Face tokenizer folder (no TorchScript file, no refusal tokens
+   * needed): what {@code inspect} uses to show the prompt a model would see.
    */
   public static PromptEncoder openTokenizerFolder(ModelConfig config) {
     TokenizerFolder f = tokenizerFolder(config);
-    return PromptEncoder.open(f.dir().resolve(TOKENIZER_FILE), new ChatTemplate(f.template(), f.specialTokens(),
-        templateTime(config)),
+    return PromptEncoder.open(
+        f.dir().resolve(TOKENIZER_FILE),
+        new ChatTemplate(f.template(), f.specialTokens(), templateTime(config)),
         config.systemPrompt());
   }
 
-  /** Reads and checks the folder; every problem is a {@link ConfigException} naming key, value, fix. */
+  /**
+   * Reads and checks the folder; every problem is a {@link ConfigException} naming key, value, fix.
+   */
   public static ModelSpec open(ModelConfig config) {
     TokenizerFolder folder = tokenizerFolder(config);
     Path dir = folder.dir();
@@ -141,64 +185,112 @@ public record ModelSpec(
     Map<String, Object> specialTokens = folder.specialTokens();
     String modelFile = text(manifest, "model_file", DEFAULT_MODEL_FILE);
     requireFile(dir.resolve(modelFile), "the TorchScript model");
-    String respond = config.respondToken() != null ? config.respondToken()
-        : text(manifest, "respond_token", DEFAULT_RESPOND_TOKEN);
-    List<String> refusal = config.refusalTokens() != null ? config.refusalTokens()
-        : textList(manifest, "refusal_tokens", DEFAULT_REFUSAL_TOKENS);
+    String respond =
+        config.respondToken() != null
+            ? config.respondToken()
+            : text(manifest, "respond_token", DEFAULT_RESPOND_TOKEN);
+    List<String> refusal =
+        config.refusalTokens() != null
+            ? config.refusalTokens()
+            : textList(manifest, "refusal_tokens", DEFAULT_REFUSAL_TOKENS);
     int maxLength = maxLength(manifest, tokenizerConfig);
     int vocabSize = vocabSize(dir.resolve(TOKENIZER_FILE));
     checkDeclaredOutput(manifest, dir.resolve(modelFile), vocabSize);
     if (refusal.isEmpty()) {
-      throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "is empty",
+      throw ConfigException.badValue(
+          ModelConfig.REFUSAL_TOKENS,
+          refusal,
+          "is empty",
           "list the model's refusal tokens in config or in " + MANIFEST_FILE);
     }
     if (refusal.contains(respond)) {
-      throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "contains the respond token " + respond,
+      throw ConfigException.badValue(
+          ModelConfig.REFUSAL_TOKENS,
+          refusal,
+          "contains the respond token " + respond,
           "keep [respond] out of the refusal tokens");
     }
 
-    try (PromptEncoder encoder = PromptEncoder.open(dir.resolve(TOKENIZER_FILE),
-        new ChatTemplate(template, specialTokens, templateTime(config)), null)) {
+    try (PromptEncoder encoder =
+        PromptEncoder.open(
+            dir.resolve(TOKENIZER_FILE),
+            new ChatTemplate(template, specialTokens, templateTime(config)),
+            null)) {
       long respondId = encoder.singleTokenId(ModelConfig.RESPOND_TOKEN, respond);
       long[] refusalIds = new long[refusal.size()];
       for (int i = 0; i < refusal.size(); i++) {
         refusalIds[i] = encoder.singleTokenId(ModelConfig.REFUSAL_TOKENS, refusal.get(i));
       }
-      long distinct = LongStream.concat(LongStream.of(respondId),
-          Arrays.stream(refusalIds)).distinct().count();
+      long distinct =
+          LongStream.concat(LongStream.of(respondId), Arrays.stream(refusalIds)).distinct().count();
       if (distinct != refusal.size() + 1) {
-        throw ConfigException.badValue(ModelConfig.REFUSAL_TOKENS, refusal, "maps two control tokens to the same "
-            + "vocabulary id", "give each control token its own special token");
+        throw ConfigException.badValue(
+            ModelConfig.REFUSAL_TOKENS,
+            refusal,
+            "maps two control tokens to the same " + "vocabulary id",
+            "give each control token its own special token");
       }
       String pad = (String) specialTokens.get("pad_token");
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
-      ModelSpec spec = new ModelSpec(dir.toString(), modelFile, respond, refusal, respondId, refusalIds,
-          padId, vocabSize, maxLength, template, specialTokens, config.systemPrompt(), templateTime(config));
-      try (PromptEncoder probe = spec.newEncoder()) { // the template must render, with the real special tokens
+      ModelSpec spec =
+          new ModelSpec(
+              dir.toString(),
+              modelFile,
+              respond,
+              refusal,
+              respondId,
+              refusalIds,
+              padId,
+              vocabSize,
+              maxLength,
+              template,
+              specialTokens,
+              config.systemPrompt(),
+              templateTime(config));
+      try (PromptEncoder probe =
+          spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
-          throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template that renders "
-              + "no tokens", "check chat_template in " + TOKENIZER_CONFIG_FILE);
+          throw ConfigException.badValue(
+              ModelConfig.DIR,
+              config.dir(),
+              "has a chat template that renders " + "no tokens",
+              "check chat_template in " + TOKENIZER_CONFIG_FILE);
         }
       } catch (TemplateException e) {
-        throw ConfigException.badValue(ModelConfig.DIR, config.dir(), "has a chat template that fails to "
-            + "render one user message (" + e.getMessage() + ")", "fix chat_template in "
-            + TOKENIZER_CONFIG_FILE);
+        throw ConfigException.badValue(
+            ModelConfig.DIR,
+            config.dir(),
+            "has a chat template that fails to "
+                + "render one user message ("
+                + e.getMessage()
+                + ")",
+            "fix chat_template in " + TOKENIZER_CONFIG_FILE);
       }
       return spec;
     }
   }
 
-  /** A new encoder for this model (one per thread: the native tokenizer is not shared across tasks). */
+  /**
+   * A new encoder for this model (one per thread: the native tokenizer is not shared across tasks).
+   */
   public PromptEncoder newEncoder() {
-    return PromptEncoder.open(tokenizerPath(), new ChatTemplate(chatTemplate, specialTokens, chatTemplateTime),
+    return PromptEncoder.open(
+        tokenizerPath(),
+        new ChatTemplate(chatTemplate, specialTokens, chatTemplateTime),
         systemPrompt);
   }
 
   private static void requireFile(Path file, String what) {
     if (!Files.isRegularFile(file)) {
-      throw ConfigException.badValue(ModelConfig.DIR, file.getParent(), "has no " + file.getFileName()
-          + " (" + what + ")", "put " + what + " at " + file.getFileName()
-          + " in the model folder (see the README, \"Model folder layout\")");
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          file.getParent(),
+          "has no " + file.getFileName() + " (" + what + ")",
+          "put "
+              + what
+              + " at "
+              + file.getFileName()
+              + " in the model folder (see the README, \"Model folder layout\")");
     }
   }
 
@@ -212,24 +304,36 @@ public record ModelSpec(
     try {
       return JSON.readTree(file.toFile());
     } catch (IOException e) {
-      throw ConfigException.badValue(ModelConfig.DIR, file.getParent(), "has an unreadable "
-          + file.getFileName() + " (" + e.getMessage() + ")", "fix or regenerate that file");
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          file.getParent(),
+          "has an unreadable " + file.getFileName() + " (" + e.getMessage() + ")",
+          "fix or regenerate that file");
     }
   }
 
   /**
-   * The model window: the manifest's {@code max_length}, else {@code model_max_length} of the tokenizer
-   * config — where Hugging Face writes a huge number (1e30) for "no limit", which means the default here.
+   * The model window: the manifest's {@code max_length}, else {@code model_max_length} of the
+   * tokenizer config — where Hugging Face writes a huge number (1e30) for "no limit", which means
+   * the default here.
    */
   private static int maxLength(JsonNode manifest, JsonNode tokenizerConfig) {
-    JsonNode n = manifest != null && manifest.has("max_length") ? manifest.get("max_length")
-        : tokenizerConfig.get("model_max_length");
+    JsonNode n =
+        manifest != null && manifest.has("max_length")
+            ? manifest.get("max_length")
+            : tokenizerConfig.get("model_max_length");
     if (n == null || n.isNull() || (n.isNumber() && n.doubleValue() >= 1e9)) {
       return DEFAULT_MAX_LENGTH;
     }
     if (!n.isNumber() || n.doubleValue() < 1 || n.doubleValue() != Math.floor(n.doubleValue())) {
-      throw ConfigException.badValue(ModelConfig.DIR, "max_length = " + n, "is not a positive whole number",
-          "fix max_length in " + MANIFEST_FILE + " or model_max_length in " + TOKENIZER_CONFIG_FILE);
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          "max_length = " + n,
+          "is not a positive whole number",
+          "fix max_length in "
+              + MANIFEST_FILE
+              + " or model_max_length in "
+              + TOKENIZER_CONFIG_FILE);
     }
     return n.intValue();
   }
@@ -238,8 +342,11 @@ public record ModelSpec(
     try {
       return TokenizerVocabulary.size(tokenizerJson);
     } catch (IOException | RuntimeException e) {
-      throw ConfigException.badValue(ModelConfig.DIR, tokenizerJson.getParent(), "has an unreadable " + TOKENIZER_FILE
-          + " (" + e.getMessage() + ")", "put the model's Hugging Face " + TOKENIZER_FILE + " there");
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          tokenizerJson.getParent(),
+          "has an unreadable " + TOKENIZER_FILE + " (" + e.getMessage() + ")",
+          "put the model's Hugging Face " + TOKENIZER_FILE + " there");
     }
   }
 
@@ -250,16 +357,30 @@ public record ModelSpec(
     }
     String output = text(manifest, "output", null);
     if (output != null && !OUTPUT_LAYOUTS.contains(output)) {
-      throw ConfigException.badValue(ModelConfig.DIR, "output = " + output, "in " + MANIFEST_FILE + " is not one of "
-          + OUTPUT_LAYOUTS, "re-export the model with tools/export_torchscript.py, or fix output in " + MANIFEST_FILE);
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          "output = " + output,
+          "in " + MANIFEST_FILE + " is not one of " + OUTPUT_LAYOUTS,
+          "re-export the model with tools/export_torchscript.py, or fix output in "
+              + MANIFEST_FILE);
     }
     JsonNode v = manifest.get("vocab_size");
     if (v != null && v.isNumber() && v.longValue() < tokenizerIds) {
-      throw ConfigException.badValue(ModelConfig.DIR, modelFile, "returns " + v.longValue() + " logits per row ("
-          + MANIFEST_FILE + " vocab_size), fewer than the " + tokenizerIds + " ids of its " + TOKENIZER_FILE
-          + " (added tokens included): the model does not belong to this tokenizer, or its embeddings were "
-          + "not resized after tokens were added", "put the model's own tokenizer files in the folder, or "
-          + "re-export the matching model with tools/export_torchscript.py");
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          modelFile,
+          "returns "
+              + v.longValue()
+              + " logits per row ("
+              + MANIFEST_FILE
+              + " vocab_size), fewer than the "
+              + tokenizerIds
+              + " ids of its "
+              + TOKENIZER_FILE
+              + " (added tokens included): the model does not belong to this tokenizer, or its embeddings were "
+              + "not resized after tokens were added",
+          "put the model's own tokenizer files in the folder, or "
+              + "re-export the matching model with tools/export_torchscript.py");
     }
   }
 
@@ -276,15 +397,19 @@ public record ModelSpec(
     return out;
   }
 
-  /** The configured {@code model.chat_template_time}, else now (local time, as Python's datetime.now()). */
+  /**
+   * The configured {@code model.chat_template_time}, else now (local time, as Python's
+   * datetime.now()).
+   */
   private static LocalDateTime templateTime(ModelConfig config) {
-    return config.chatTemplateTime() != null ? ModelConfig.parseTemplateTime(config.chatTemplateTime())
+    return config.chatTemplateTime() != null
+        ? ModelConfig.parseTemplateTime(config.chatTemplateTime())
         : LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS);
   }
 
   /**
-   * The template as transformers finds it: {@code chat_template} of tokenizer_config.json (a string, or a
-   * list of named templates of which {@code apply_chat_template} uses "default"), else
+   * The template as transformers finds it: {@code chat_template} of tokenizer_config.json (a
+   * string, or a list of named templates of which {@code apply_chat_template} uses "default"), else
    * {@code chat_template.jinja} in the folder.
    */
   private static String chatTemplate(Path dir, JsonNode tokenizerConfig, String configured) {
@@ -300,26 +425,39 @@ public record ModelSpec(
           return t.path("template").asText();
         }
       }
-      throw ConfigException.badValue(ModelConfig.DIR, configured, "has named chat templates " + names
-          + " but none named 'default'", "name the template for plain chat 'default' in " + TOKENIZER_CONFIG_FILE);
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          configured,
+          "has named chat templates " + names + " but none named 'default'",
+          "name the template for plain chat 'default' in " + TOKENIZER_CONFIG_FILE);
     }
     Path file = dir.resolve(CHAT_TEMPLATE_FILE);
     if (Files.isRegularFile(file)) {
       try {
         return Files.readString(file, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw ConfigException.badValue(ModelConfig.DIR, configured, "has an unreadable " + CHAT_TEMPLATE_FILE
-            + " (" + e.getMessage() + ")", "fix or regenerate that file");
+        throw ConfigException.badValue(
+            ModelConfig.DIR,
+            configured,
+            "has an unreadable " + CHAT_TEMPLATE_FILE + " (" + e.getMessage() + ")",
+            "fix or regenerate that file");
       }
     }
-    throw ConfigException.badValue(ModelConfig.DIR, configured, "has no chat template (no 'chat_template' in "
-        + TOKENIZER_CONFIG_FILE + " and no " + CHAT_TEMPLATE_FILE + ")",
+    throw ConfigException.badValue(
+        ModelConfig.DIR,
+        configured,
+        "has no chat template (no 'chat_template' in "
+            + TOKENIZER_CONFIG_FILE
+            + " and no "
+            + CHAT_TEMPLATE_FILE
+            + ")",
         "add the model's chat template to " + TOKENIZER_CONFIG_FILE);
   }
 
   /**
-   * transformers' {@code special_tokens_map}: each special token of tokenizer_config.json that is set
-   * (a string or an {@code {"content": …}} object), and {@code additional_special_tokens} as a list.
+   * transformers' {@code special_tokens_map}: each special token of tokenizer_config.json that is
+   * set (a string or an {@code {"content": …}} object), and {@code additional_special_tokens} as a
+   * list.
    */
   static Map<String, Object> specialTokens(JsonNode config) {
     Map<String, Object> out = new LinkedHashMap<>();

@@ -10,9 +10,9 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Chat template + Hugging Face tokenizer: prompt text → the token ids the model sees. The rendered text
- * already carries any BOS the template writes, so encoding adds no special tokens of its own (a
- * post-processor would add BOS twice).
+ * Chat template + Hugging Face tokenizer: prompt text → the token ids the model sees. The rendered
+ * text already carries any BOS the template writes, so encoding adds no special tokens of its own
+ * (a post-processor would add BOS twice).
  */
 public final class PromptEncoder implements AutoCloseable {
 
@@ -20,7 +20,8 @@ public final class PromptEncoder implements AutoCloseable {
   private final ChatTemplate template;
   private final String systemPrompt;
 
-  private PromptEncoder(HuggingFaceTokenizer tokenizer, ChatTemplate template, String systemPrompt) {
+  private PromptEncoder(
+      HuggingFaceTokenizer tokenizer, ChatTemplate template, String systemPrompt) {
     this.tokenizer = tokenizer;
     this.template = template;
     this.systemPrompt = systemPrompt;
@@ -28,8 +29,10 @@ public final class PromptEncoder implements AutoCloseable {
 
   static PromptEncoder open(Path tokenizerJson, ChatTemplate template, String systemPrompt) {
     try {
-      HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
-          Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+      HuggingFaceTokenizer tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              tokenizerJson,
+              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
       return new PromptEncoder(tokenizer, template, systemPrompt);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, e);
@@ -60,21 +63,32 @@ public final class PromptEncoder implements AutoCloseable {
   }
 
   /**
-   * The one vocabulary id of a control token. A string the tokenizer splits is an error, not its last
-   * piece (the official code's {@code encode(" [refuse]")[-1]}).
+   * The one vocabulary id of a control token. A string the tokenizer splits is an error, not its
+   * last piece (the official code's {@code encode(" [refuse]")[-1]}).
    */
   public long singleTokenId(String key, String token) {
     long[] ids = encodeText(token);
     if (ids.length != 1) {
       String[] pieces = tokenizer.encode(token, false, false).getTokens();
-      throw ConfigException.badValue(key, token, "is not one vocabulary token: the tokenizer splits it into "
-          + ids.length + " tokens " + Arrays.toString(pieces),
+      throw ConfigException.badValue(
+          key,
+          token,
+          "is not one vocabulary token: the tokenizer splits it into "
+              + ids.length
+              + " tokens "
+              + Arrays.toString(pieces),
           "use the exact string of a special token in the model's tokenizer.json (added_tokens)");
     }
     String roundTrip = decode(ids[0]);
     if (!roundTrip.strip().equals(token.strip())) {
-      throw ConfigException.badValue(key, token, "maps to the vocabulary id " + ids[0] + ", which is '"
-          + roundTrip + "', not the token itself (an unknown-token id?)",
+      throw ConfigException.badValue(
+          key,
+          token,
+          "maps to the vocabulary id "
+              + ids[0]
+              + ", which is '"
+              + roundTrip
+              + "', not the token itself (an unknown-token id?)",
           "use the exact string of a special token in the model's tokenizer.json (added_tokens)");
     }
     return ids[0];

@@ -6,21 +6,26 @@ import java.util.List;
 import java.util.function.ToIntFunction;
 
 /**
- * Cuts items into batches for one forward pass each. Items are sorted by token length, so a batch is a
- * run of consecutive items and costs {@code rows × longest row} padded tokens. A batch holds at most
- * {@link Batching#maxBatchSize()} rows and at most {@link Batching#batchTokens()} padded tokens (a row
- * longer than the budget gets a batch of its own). Among all such cuts, the one chosen minimises
- * {@code Σ (padded tokens + overheadTokens)} over its batches — an exact dynamic programme over the sorted
- * lengths, O(items × maxBatchSize) — so a long tail of prompts does not pad the short ones of its batch,
- * while {@link Batching#overheadTokens()} (the cost of one forward call, in padded-token equivalents) keeps
- * batches large. The caller cuts its rows into windows ({@link Batching#windowRows()}) first.
+ * Cuts items into batches for one forward pass each. Items are sorted by token length, so a batch
+ * is a run of consecutive items and costs {@code rows × longest row} padded tokens. A batch holds
+ * at most {@link Batching#maxBatchSize()} rows and at most {@link Batching#batchTokens()} padded
+ * tokens (a row longer than the budget gets a batch of its own). Among all such cuts, the one
+ * chosen minimises {@code Σ (padded tokens + overheadTokens)} over its batches — an exact dynamic
+ * programme over the sorted lengths, O(items × maxBatchSize) — so a long tail of prompts does not
+ * pad the short ones of its batch, while {@link Batching#overheadTokens()} (the cost of one forward
+ * call, in padded-token equivalents) keeps batches large. The caller cuts its rows into windows
+ * ({@link Batching#windowRows()}) first.
  */
 public final class TokenBatcher {
 
   private TokenBatcher() {}
 
-  /** The cheapest cut of {@code items} (one window) into batches, each length-sorted, shortest first. */
-  public static <T> List<List<T>> batches(List<T> items, ToIntFunction<T> length, Batching batching) {
+  /**
+   * The cheapest cut of {@code items} (one window) into batches, each length-sorted, shortest
+   * first.
+   */
+  public static <T> List<List<T>> batches(
+      List<T> items, ToIntFunction<T> length, Batching batching) {
     int tokenBudget = batching.batchTokens();
     int maxRows = batching.maxBatchSize();
     int overheadTokens = batching.overheadTokens();

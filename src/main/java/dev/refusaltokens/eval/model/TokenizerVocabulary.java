@@ -8,8 +8,8 @@ import java.nio.file.Path;
 
 /**
  * How many ids a Hugging Face {@code tokenizer.json} can produce: the largest id of its model's
- * vocabulary and of its {@code added_tokens}, plus one. A model must return at least that many logits per
- * row. Read as a stream: real tokenizer files are tens of MB, and only the ids matter.
+ * vocabulary and of its {@code added_tokens}, plus one. A model must return at least that many
+ * logits per row. Read as a stream: real tokenizer files are tens of MB, and only the ids matter.
  */
 final class TokenizerVocabulary {
 
@@ -17,7 +17,9 @@ final class TokenizerVocabulary {
 
   private TokenizerVocabulary() {}
 
-  /** @throws IOException when the file is not readable JSON of that shape */
+  /**
+   * @throws IOException when the file is not readable JSON of that shape
+   */
   static int size(Path tokenizerJson) throws IOException {
     long max = -1;
     try (JsonParser p = JSON.createParser(tokenizerJson.toFile())) {
@@ -55,7 +57,10 @@ final class TokenizerVocabulary {
     return id;
   }
 
-  /** {@code model.vocab}: {token: id} (BPE, WordPiece, WordLevel) or [[piece, score], …] (Unigram: id = index). */
+  /**
+   * {@code model.vocab}: {token: id} (BPE, WordPiece, WordLevel) or [[piece, score], …] (Unigram:
+   * id = index).
+   */
   private static long largestModelId(JsonParser p) throws IOException {
     long max = -1;
     while (p.nextToken() == JsonToken.FIELD_NAME) {

@@ -10,17 +10,26 @@ import java.util.Map;
 import org.apache.commons.io.FileUtils;
 
 /**
- * {@code jobs/benchmark.sh}: runs the {@link PerfBenchmark} in a scratch folder (removed afterwards),
- * prints its figures as {@code key: value} lines after the machine and the model, and writes the same
- * text to the results file.
+ * {@code jobs/benchmark.sh}: runs the {@link PerfBenchmark} in a scratch folder (removed
+ * afterwards), prints its figures as {@code key: value} lines after the machine and the model, and
+ * writes the same text to the results file.
  */
 public final class BenchmarkReport {
 
   private BenchmarkReport() {}
 
-  /** @param spec the validated model of {@code config} */
-  public static void run(EvalConfig config, ModelSpec spec, int repeats, int scale, int slots, Path results,
-      PrintStream out) throws IOException {
+  /**
+   * @param spec the validated model of {@code config}
+   */
+  public static void run(
+      EvalConfig config,
+      ModelSpec spec,
+      int repeats,
+      int scale,
+      int slots,
+      Path results,
+      PrintStream out)
+      throws IOException {
     Path work = Files.createTempDirectory("refusal-eval-benchmark");
     try {
       String text = text(spec, new PerfBenchmark(config, spec, work).run(repeats, scale, slots));

@@ -40,12 +40,12 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The performance benchmark behind {@code jobs/benchmark.sh}: in one JVM, repeated {@code repeats}
- * times, it measures the raw forward throughput (the score stage's own batches through the model in a
- * plain loop, one thread per Spark task slot), the score stage end to end in Spark (1× and
- * {@code scale}× synthetic prompts, {@code local[2]} and {@code local[1]}), padding efficiency, and the
+ * times, it measures the raw forward throughput (the score stage's own batches through the model in
+ * a plain loop, one thread per Spark task slot), the score stage end to end in Spark (1× and {@code
+ * scale}× synthetic prompts, {@code local[2]} and {@code local[1]}), padding efficiency, and the
  * sweep (default settings in {@code rates}; the full per-category grid with frontier and operating
- * points; every table plus the report), and reports medians as {@code key: value} lines. One unrecorded
- * warm-up round comes first, so the figures are those of a warm JVM.
+ * points; every table plus the report), and reports medians as {@code key: value} lines. One
+ * unrecorded warm-up round comes first, so the figures are those of a warm JVM.
  */
 public final class PerfBenchmark {
 
@@ -60,13 +60,20 @@ public final class PerfBenchmark {
     this.work = work;
   }
 
-  /** Runs every measurement {@code repeats} times; returns the figures (medians), in print order. */
+  /**
+   * Runs every measurement {@code repeats} times; returns the figures (medians), in print order.
+   */
   public Map<String, String> run(int repeats, int scale, int slots) {
     List<BenchmarkSpec> scaled = new ArrayList<>();
     for (BenchmarkSpec b : config.benchmarks()) {
       long rows = lines(Path.of(b.path())) * scale;
-      scaled.add(new BenchmarkSpec(b.name(), SyntheticPrompts.write(Path.of(b.path()), rows,
-          work.resolve(b.name() + "-x" + scale + ".jsonl")).toString(), b.shouldRefuse()));
+      scaled.add(
+          new BenchmarkSpec(
+              b.name(),
+              SyntheticPrompts.write(
+                      Path.of(b.path()), rows, work.resolve(b.name() + "-x" + scale + ".jsonl"))
+                  .toString(),
+              b.shouldRefuse()));
     }
     List<String> prompts = prompts(config.benchmarks());
     // warm-up, not recorded: JIT, Spark's first jobs and code generation, the model's first calls
@@ -83,11 +90,13 @@ public final class PerfBenchmark {
       try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
         sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score, "", true);
-        double scaledScore = timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
+        double scaledScore =
+            timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
         sweep(s.spark, variant("perf-" + scale + "x-" + r, scaled), scaledScore, "_scaled", false);
       }
       try (Session s = new Session("local[1]", config.sparkConf())) {
-        timeScore(s.spark, variant("perf-" + scale + "x-1slot-" + r, scaled), "score_scaled_local1");
+        timeScore(
+            s.spark, variant("perf-" + scale + "x-1slot-" + r, scaled), "score_scaled_local1");
       }
     }
     long promptCount = prompts.size();
@@ -123,7 +132,9 @@ public final class PerfBenchmark {
     return out;
   }
 
-  /** The score stage's batches (length-sorted windows, token budget) through the model, no Spark. */
+  /**
+   * The score stage's batches (length-sorted windows, token budget) through the model, no Spark.
+   */
   private void rawForward(List<String> prompts, int slots, String key) {
     ScoringConfig sc = config.scoring();
     List<long[]> encoded = new ArrayList<>();
@@ -157,8 +168,11 @@ public final class PerfBenchmark {
       List<List<long[]>> batches = new ArrayList<>();
       Batching batching = Batching.of(sc);
       for (int from = 0; from < share.size(); from += batching.windowRows()) {
-        batches.addAll(TokenBatcher.batches(share.subList(from, Math.min(share.size(),
-            from + batching.windowRows())), ids -> ids.length, batching));
+        batches.addAll(
+            TokenBatcher.batches(
+                share.subList(from, Math.min(share.size(), from + batching.windowRows())),
+                ids -> ids.length,
+                batching));
       }
       allBatches.addAll(batches);
       perSlot.add(batches);
@@ -175,7 +189,9 @@ public final class PerfBenchmark {
       forward(pool, scorers, perSlot);
       record(key, (System.nanoTime() - t0) / 1e9);
       if (key.equals("raw_forward_s")) {
-        record("raw_padding_efficiency", TokenBatcher.paddingEfficiency(allBatches, ids -> ids.length));
+        record(
+            "raw_padding_efficiency",
+            TokenBatcher.paddingEfficiency(allBatches, ids -> ids.length));
       }
     } finally {
       pool.shutdownNow();
@@ -183,8 +199,8 @@ public final class PerfBenchmark {
     }
   }
 
-  private static void forward(ExecutorService pool, List<FirstTokenScorer> scorers,
-      List<List<List<long[]>>> perSlot) {
+  private static void forward(
+      ExecutorService pool, List<FirstTokenScorer> scorers, List<List<List<long[]>>> perSlot) {
     List<Future<?>> running = new ArrayList<>();
     for (int s = 0; s < perSlot.size(); s++) {
       FirstTokenScorer scorer = scorers.get(s);
@@ -200,7 +216,10 @@ public final class PerfBenchmark {
     }
   }
 
-  /** Times {@link EvaluationJob#score}; records the time under {@code key} and the padding efficiency. */
+  /**
+   * Times {@link EvaluationJob#score}; records the time under {@code key} and the padding
+   * efficiency.
+   */
   private double timeScore(SparkSession spark, EvalConfig c, String key) {
     long t0 = System.nanoTime();
     RunRow run = EvaluationJob.score(spark, c, spec, Clock.systemUTC());
@@ -216,12 +235,14 @@ public final class PerfBenchmark {
   }
 
   /**
-   * The sweep's parts on the persisted scores of a scored run, recorded with {@code suffix}; then, when
-   * {@code whole}, the whole sweep with every table and the report.
+   * The sweep's parts on the persisted scores of a scored run, recorded with {@code suffix}; then,
+   * when {@code whole}, the whole sweep with every table and the report.
    */
-  private void sweep(SparkSession spark, EvalConfig c, double scoreSeconds, String suffix, boolean whole) {
+  private void sweep(
+      SparkSession spark, EvalConfig c, double scoreSeconds, String suffix, boolean whole) {
     RunRow run = EvaluationJob.scoredRun(spark, c);
-    try (SweepScores scores = SweepScores.persist(new RunTables(spark, c.output(), c.runId()), run)) {
+    try (SweepScores scores =
+        SweepScores.persist(new RunTables(spark, c.output(), c.runId()), run)) {
       scores.rows().count(); // cached before the timed parts, as in the sweep stage
       long t0 = System.nanoTime();
       SweepStage.rates(scores, c.sweep(), c.runId());
@@ -237,12 +258,24 @@ public final class PerfBenchmark {
     EvaluationJob.sweep(spark, c, run, Clock.systemUTC());
     double all = (System.nanoTime() - t2) / 1e9;
     record("sweep_all_s", all);
-    System.err.printf(Locale.ROOT, "  sweep: all tables and report in %.2f s (score %.2f s)%n", all, scoreSeconds);
+    System.err.printf(
+        Locale.ROOT,
+        "  sweep: all tables and report in %.2f s (score %.2f s)%n",
+        all,
+        scoreSeconds);
   }
 
   private EvalConfig variant(String runId, List<BenchmarkSpec> benchmarks) {
-    return new EvalConfig(runId, work.resolve("warehouse").toString(), config.model(), benchmarks,
-        config.scoring(), config.sweep(), config.regress(), config.sparkMaster(), config.sparkConf(),
+    return new EvalConfig(
+        runId,
+        work.resolve("warehouse").toString(),
+        config.model(),
+        benchmarks,
+        config.scoring(),
+        config.sweep(),
+        config.regress(),
+        config.sparkMaster(),
+        config.sparkConf(),
         config.source());
   }
 
@@ -282,7 +315,9 @@ public final class PerfBenchmark {
     return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
   }
 
-  /** Peak resident memory of this process (driver and executor share it in local mode), from /proc. */
+  /**
+   * Peak resident memory of this process (driver and executor share it in local mode), from /proc.
+   */
   private static double peakRssMb() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -316,8 +351,11 @@ public final class PerfBenchmark {
     final SparkSession spark;
 
     Session(String master, Map<String, String> conf) {
-      SparkSession.Builder builder = SparkSession.builder().master(master)
-          .appName("refusal-eval benchmark " + master).config("spark.ui.enabled", "false");
+      SparkSession.Builder builder =
+          SparkSession.builder()
+              .master(master)
+              .appName("refusal-eval benchmark " + master)
+              .config("spark.ui.enabled", "false");
       conf.forEach(builder::config);
       SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();

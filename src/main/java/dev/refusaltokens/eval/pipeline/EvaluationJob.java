@@ -18,11 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One evaluation run, stage after stage, and the {@code runs} row that records it: start (the row says
- * {@code running}; a resumed run is first checked against its earlier attempt) → score ({@code scored})
- * → sweep → end ({@code succeeded}) → report (which reads the runs row, so it comes after the end). Each
- * stage owns its tables; this class only orders the stages. Whatever fails after the start takes the one
- * failure path: the row records {@code failed} with the error, and the exception is rethrown.
+ * One evaluation run, stage after stage, and the {@code runs} row that records it: start (the row
+ * says {@code running}; a resumed run is first checked against its earlier attempt) → score ({@code
+ * scored}) → sweep → end ({@code succeeded}) → report (which reads the runs row, so it comes after
+ * the end). Each stage owns its tables; this class only orders the stages. Whatever fails after the
+ * start takes the one failure path: the row records {@code failed} with the error, and the
+ * exception is rethrown.
  */
 public final class EvaluationJob {
 
@@ -39,27 +40,32 @@ public final class EvaluationJob {
   }
 
   /** score (resuming the run's earlier scores when {@code resume}) + sweep. */
-  public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
+  public static Outcome run(
+      SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
     SweepStage.check(config, spec.refusalTokens().size());
     RunRow scored = score(spark, config, spec, clock, resume);
     return sweep(spark, config, scored, clock);
   }
 
-  /** Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row. */
+  /**
+   * Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row.
+   */
   public static RunRow score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
     return score(spark, config, spec, clock, false);
   }
 
   /**
-   * Scores the prompt sets. With {@code resume}, the run's earlier scores are kept for the prompts whose
-   * text is unchanged, provided the earlier attempt scored with the same model, tokenizer, chat template,
-   * system prompt, control tokens and temperatures (otherwise a configuration error says what differs).
+   * Scores the prompt sets. With {@code resume}, the run's earlier scores are kept for the prompts
+   * whose text is unchanged, provided the earlier attempt scored with the same model, tokenizer,
+   * chat template, system prompt, control tokens and temperatures (otherwise a configuration error
+   * says what differs).
    */
-  public static RunRow score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock,
-      boolean resume) {
+  public static RunRow score(
+      SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
     RunTables tables = tables(spark, config);
     RunRow run = start(tables, config, spec, clock, resume);
-    return recordingFailure(tables, run, clock, () -> scoreStage(tables, config, spec, run, resume));
+    return recordingFailure(
+        tables, run, clock, () -> scoreStage(tables, config, spec, run, resume));
   }
 
   /**
@@ -69,41 +75,55 @@ public final class EvaluationJob {
   public static Outcome sweep(SparkSession spark, EvalConfig config, RunRow run, Clock clock) {
     SweepStage.check(config, run.refusalTokens().size());
     RunTables tables = tables(spark, config);
-    return recordingFailure(tables, run, clock, () -> {
-      SweepStage.Result swept = SweepStage.run(tables, config, run);
-      RunRow done = run.ended(RunRow.SUCCEEDED, clock.instant(), null);
-      writeRun(tables, done);
-      String report = ReportWriter.write(tables, swept.temperature());
-      LOG.info("Report: {}", report);
-      return new Outcome(done, swept.summary() + "Report: " + report + "\n");
-    });
+    return recordingFailure(
+        tables,
+        run,
+        clock,
+        () -> {
+          SweepStage.Result swept = SweepStage.run(tables, config, run);
+          RunRow done = run.ended(RunRow.SUCCEEDED, clock.instant(), null);
+          writeRun(tables, done);
+          String report = ReportWriter.write(tables, swept.temperature());
+          LOG.info("Report: {}", report);
+          return new Outcome(done, swept.summary() + "Report: " + report + "\n");
+        });
   }
 
   /**
-   * The runs row of an earlier {@code score}; fails when there is none or it did not finish scoring. A
-   * run whose sweep failed after scoring can be swept again.
+   * The runs row of an earlier {@code score}; fails when there is none or it did not finish
+   * scoring. A run whose sweep failed after scoring can be swept again.
    */
   public static RunRow scoredRun(SparkSession spark, EvalConfig config) {
     List<RunRow> rows = tables(spark, config).collect(Table.RUNS, RunRow::fromRow);
     if (rows.isEmpty()) {
-      throw new IllegalArgumentException("No run '" + config.runId() + "' in " + config.output()
-          + "/runs: score it first (subcommand score or run)");
+      throw new IllegalArgumentException(
+          "No run '"
+              + config.runId()
+              + "' in "
+              + config.output()
+              + "/runs: score it first (subcommand score or run)");
     }
     RunRow run = rows.get(0);
     if (run.rowsScored() == null) {
-      throw new IllegalArgumentException("Run '" + config.runId() + "' has status '" + run.status()
-          + "', not scored: score it again");
+      throw new IllegalArgumentException(
+          "Run '"
+              + config.runId()
+              + "' has status '"
+              + run.status()
+              + "', not scored: score it again");
     }
     return run;
   }
 
   /**
-   * The {@code running} row, written once a resumed run passed its check; the tables derived from the
-   * run's earlier scores are removed, as the scores are about to change.
+   * The {@code running} row, written once a resumed run passed its check; the tables derived from
+   * the run's earlier scores are removed, as the scores are about to change.
    */
-  private static RunRow start(RunTables tables, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
-    RunRow run = RunProvenance.start(config, spec, tables.spark().version(), Engine.getDjlVersion(),
-        clock.instant());
+  private static RunRow start(
+      RunTables tables, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
+    RunRow run =
+        RunProvenance.start(
+            config, spec, tables.spark().version(), Engine.getDjlVersion(), clock.instant());
     if (resume) {
       ResumeCheck.checkResumable(tables, config, spec, run);
     }
@@ -113,20 +133,35 @@ public final class EvaluationJob {
     return run;
   }
 
-  private static RunRow scoreStage(RunTables tables, EvalConfig config, ModelSpec spec, RunRow run,
-      boolean resume) {
+  private static RunRow scoreStage(
+      RunTables tables, EvalConfig config, ModelSpec spec, RunRow run, boolean resume) {
     long t0 = System.nanoTime();
     ScoreStage.Result r = ScoreStage.run(tables, config, spec, resume);
-    LOG.info("Score stage: {} rows in, {} prompts scored, {} rejected in {} s", r.rowsIn(), r.rowsScored(),
-        r.rowsRejected(), seconds(t0));
-    RunRow scored = run.scored(r.rowsIn(), r.rowsScored(), r.rowsRejected(), r.canaryPrompts(),
-        r.canaryMaxAbsDiff(), r.paddingEfficiency(), r.byBenchmark());
+    LOG.info(
+        "Score stage: {} rows in, {} prompts scored, {} rejected in {} s",
+        r.rowsIn(),
+        r.rowsScored(),
+        r.rowsRejected(),
+        seconds(t0));
+    RunRow scored =
+        run.scored(
+            r.rowsIn(),
+            r.rowsScored(),
+            r.rowsRejected(),
+            r.canaryPrompts(),
+            r.canaryMaxAbsDiff(),
+            r.paddingEfficiency(),
+            r.byBenchmark());
     writeRun(tables, scored);
     return scored;
   }
 
-  /** The one failure path: runs {@code stage}; if it throws, records {@code run} as failed and rethrows. */
-  private static <T> T recordingFailure(RunTables tables, RunRow run, Clock clock, Supplier<T> stage) {
+  /**
+   * The one failure path: runs {@code stage}; if it throws, records {@code run} as failed and
+   * rethrows.
+   */
+  private static <T> T recordingFailure(
+      RunTables tables, RunRow run, Clock clock, Supplier<T> stage) {
     try {
       return stage.get();
     } catch (RuntimeException e) {

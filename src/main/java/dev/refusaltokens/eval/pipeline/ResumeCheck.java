@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether a run may resume: the earlier attempt of a resumed run must have scored with the same model,
- * tokenizer, chat template (rendering alike), system prompt, control tokens and temperatures; otherwise a
- * configuration error says what differs.
+ * Whether a run may resume: the earlier attempt of a resumed run must have scored with the same
+ * model, tokenizer, chat template (rendering alike), system prompt, control tokens and
+ * temperatures; otherwise a configuration error says what differs.
  */
 final class ResumeCheck {
 
@@ -44,35 +44,63 @@ final class ResumeCheck {
     RunRow before = RunRow.fromRow(rows.get(0));
     Map<String, Object[]> fields = new LinkedHashMap<>();
     fields.put("model file (sha256)", new Object[] {before.modelSha256(), now.modelSha256()});
-    fields.put("tokenizer.json (sha256)", new Object[] {before.tokenizerSha256(), now.tokenizerSha256()});
-    fields.put("tokenizer_config.json (sha256)", new Object[] {before.tokenizerConfigSha256(),
-        now.tokenizerConfigSha256()});
+    fields.put(
+        "tokenizer.json (sha256)", new Object[] {before.tokenizerSha256(), now.tokenizerSha256()});
+    fields.put(
+        "tokenizer_config.json (sha256)",
+        new Object[] {before.tokenizerConfigSha256(), now.tokenizerConfigSha256()});
     fields.put("chat template", new Object[] {before.chatTemplate(), now.chatTemplate()});
     fields.put("system prompt", new Object[] {before.systemPrompt(), now.systemPrompt()});
     fields.put("respond token", new Object[] {before.respondToken(), now.respondToken()});
     fields.put("refusal tokens", new Object[] {before.refusalTokens(), now.refusalTokens()});
-    fields.put(ScoringConfig.TEMPERATURES, new Object[] {temperatures(before.config()), temperatures(now.config())});
-    fields.forEach((what, v) -> {
-      if (!Objects.equals(v[0], v[1])) {
-        throw new ConfigException("Cannot resume run '" + config.runId() + "': its "
-            + what + " was " + v[0] + " and is now " + v[1] + "; rerun without --resume, or use another --run-id");
-      }
-    });
+    fields.put(
+        ScoringConfig.TEMPERATURES,
+        new Object[] {temperatures(before.config()), temperatures(now.config())});
+    fields.forEach(
+        (what, v) -> {
+          if (!Objects.equals(v[0], v[1])) {
+            throw new ConfigException(
+                "Cannot resume run '"
+                    + config.runId()
+                    + "': its "
+                    + what
+                    + " was "
+                    + v[0]
+                    + " and is now "
+                    + v[1]
+                    + "; rerun without --resume, or use another --run-id");
+          }
+        });
     String beforeTime = chatTemplateTime(before.config());
     if (beforeTime != null && !renderedAlike(spec, beforeTime, spec.chatTemplateTime())) {
-      throw new ConfigException("Cannot resume run '" + config.runId() + "': its "
-          + "chat template prints the date or time (strftime_now), and the prompts rendered at " + beforeTime
-          + " (the earlier attempt) differ from those rendered at " + spec.chatTemplateTime() + "; resume with "
-          + "--set " + ModelConfig.CHAT_TEMPLATE_TIME + "=" + beforeTime);
+      throw new ConfigException(
+          "Cannot resume run '"
+              + config.runId()
+              + "': its "
+              + "chat template prints the date or time (strftime_now), and the prompts rendered at "
+              + beforeTime
+              + " (the earlier attempt) differ from those rendered at "
+              + spec.chatTemplateTime()
+              + "; resume with "
+              + "--set "
+              + ModelConfig.CHAT_TEMPLATE_TIME
+              + "="
+              + beforeTime);
     }
   }
 
-  /** Whether the chat template renders the same text at both times (a template without strftime_now does). */
+  /**
+   * Whether the chat template renders the same text at both times (a template without strftime_now
+   * does).
+   */
   static boolean renderedAlike(ModelSpec spec, String before, LocalDateTime now) {
     String prompt = "Hello";
-    return new ChatTemplate(spec.chatTemplate(), spec.specialTokens(), ModelConfig.parseTemplateTime(before))
+    return new ChatTemplate(
+            spec.chatTemplate(), spec.specialTokens(), ModelConfig.parseTemplateTime(before))
         .render(spec.systemPrompt(), prompt)
-        .equals(new ChatTemplate(spec.chatTemplate(), spec.specialTokens(), now).render(spec.systemPrompt(), prompt));
+        .equals(
+            new ChatTemplate(spec.chatTemplate(), spec.specialTokens(), now)
+                .render(spec.systemPrompt(), prompt));
   }
 
   /** The recorded chat template time; null when recorded before the key existed, or unreadable. */
@@ -84,11 +112,15 @@ final class ResumeCheck {
     }
   }
 
-  /** The recorded temperatures, written as a JSON list ([1.0,2.0]) as this message always showed them. */
+  /**
+   * The recorded temperatures, written as a JSON list ([1.0,2.0]) as this message always showed
+   * them.
+   */
   private static String temperatures(String yaml) {
     try {
       return RecordedConfig.of(yaml).scoring().temperatures().stream()
-          .map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
+          .map(String::valueOf)
+          .collect(Collectors.joining(",", "[", "]"));
     } catch (UncheckedIOException | ConfigException e) {
       return "(unreadable config)";
     }

@@ -16,23 +16,38 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
-/** What a {@code runs} row records of where a run came from: files' SHA-256, the git commit, versions. */
+/**
+ * What a {@code runs} row records of where a run came from: files' SHA-256, the git commit,
+ * versions.
+ */
 final class RunProvenance {
 
   private RunProvenance() {}
 
   /** The {@code running} row of a run that starts now. */
-  static RunRow start(EvalConfig config, ModelSpec spec, String sparkVersion, String djlVersion, Instant now) {
+  static RunRow start(
+      EvalConfig config, ModelSpec spec, String sparkVersion, String djlVersion, Instant now) {
     Path dir = Path.of(spec.dir());
-    return RunRow.started(config.runId(), now, spec.dir(), sha256(spec.modelPath()),
-        sha256(dir.resolve(ModelSpec.TOKENIZER_FILE)), sha256(dir.resolve(ModelSpec.TOKENIZER_CONFIG_FILE)),
-        spec.respondToken(), spec.refusalTokens(), spec.chatTemplate(), spec.systemPrompt(), config.source(),
-        currentGitCommit(), sparkVersion, djlVersion);
+    return RunRow.started(
+        config.runId(),
+        now,
+        spec.dir(),
+        sha256(spec.modelPath()),
+        sha256(dir.resolve(ModelSpec.TOKENIZER_FILE)),
+        sha256(dir.resolve(ModelSpec.TOKENIZER_CONFIG_FILE)),
+        spec.respondToken(),
+        spec.refusalTokens(),
+        spec.chatTemplate(),
+        spec.systemPrompt(),
+        config.source(),
+        currentGitCommit(),
+        sparkVersion,
+        djlVersion);
   }
 
   static String sha256(Path file) {
-    try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file),
-        MessageDigest.getInstance("SHA-256"))) {
+    try (DigestInputStream in =
+        new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(in.getMessageDigest().digest());
     } catch (IOException e) {

@@ -28,7 +28,11 @@ final class AucChanges {
   private record Auc(double temperature, String category, double auc, long nRefuse, long nAnswer) {}
 
   /** One tested row per category both runs have at a shared temperature; not yet judged. */
-  static List<RegressionRow> rows(RunTables baseline, RunTables candidate, RunPair runs, Set<Double> temperatures,
+  static List<RegressionRow> rows(
+      RunTables baseline,
+      RunTables candidate,
+      RunPair runs,
+      Set<Double> temperatures,
       RegressConfig config) {
     Map<String, Auc> base = aucs(baseline);
     Map<String, Auc> cand = aucs(candidate);
@@ -36,14 +40,41 @@ final class AucChanges {
     for (Map.Entry<String, Auc> e : base.entrySet()) {
       Auc b = e.getValue();
       Auc c = cand.get(e.getKey());
-      if (c == null || !temperatures.contains(b.temperature()) || Double.isNaN(b.auc()) || Double.isNaN(c.auc())) {
+      if (c == null
+          || !temperatures.contains(b.temperature())
+          || Double.isNaN(b.auc())
+          || Double.isNaN(c.auc())) {
         continue;
       }
-      double p = Significance.aucChange(b.auc(), b.nRefuse(), b.nAnswer(), c.auc(), c.nRefuse(), c.nAnswer());
-      out.add(new RegressionRow(runs.baselineId(), "shared_threshold", b.temperature(), Columns.ALL, b.category(),
-          "auc", Map.of(), Map.of(), b.nRefuse() + b.nAnswer(), c.nRefuse() + c.nAnswer(), 0L, b.auc(), c.auc(),
-          c.auc() - b.auc(), b.auc() - c.auc(), config.aucTolerance(), "hanley_mcneil_z", 0L, 0L, p,
-          MultipleTesting.NOT_ADJUSTED, false, false, runs.candidateId()));
+      double p =
+          Significance.aucChange(
+              b.auc(), b.nRefuse(), b.nAnswer(), c.auc(), c.nRefuse(), c.nAnswer());
+      out.add(
+          new RegressionRow(
+              runs.baselineId(),
+              "shared_threshold",
+              b.temperature(),
+              Columns.ALL,
+              b.category(),
+              "auc",
+              Map.of(),
+              Map.of(),
+              b.nRefuse() + b.nAnswer(),
+              c.nRefuse() + c.nAnswer(),
+              0L,
+              b.auc(),
+              c.auc(),
+              c.auc() - b.auc(),
+              b.auc() - c.auc(),
+              config.aucTolerance(),
+              "hanley_mcneil_z",
+              0L,
+              0L,
+              p,
+              MultipleTesting.NOT_ADJUSTED,
+              false,
+              false,
+              runs.candidateId()));
     }
     return out;
   }
@@ -51,10 +82,18 @@ final class AucChanges {
   /** "temperature|category" → its AUC (every ROC point of a category carries the same). */
   private static Map<String, Auc> aucs(RunTables run) {
     Map<String, Auc> out = new TreeMap<>();
-    // one row per temperature × category, not every ROC point (there are as many as distinct scores)
-    List<Row> distinct = run.read(Table.ROC)
-        .select(Columns.TEMPERATURE, Columns.CATEGORY, RocRow.AUC, Columns.N_REFUSE, Columns.N_ANSWER)
-        .distinct().collectAsList();
+    // one row per temperature × category, not every ROC point (there are as many as distinct
+    // scores)
+    List<Row> distinct =
+        run.read(Table.ROC)
+            .select(
+                Columns.TEMPERATURE,
+                Columns.CATEGORY,
+                RocRow.AUC,
+                Columns.N_REFUSE,
+                Columns.N_ANSWER)
+            .distinct()
+            .collectAsList();
     for (Row row : distinct) {
       Auc a = auc(row);
       out.put(a.temperature() + "|" + a.category(), a);
@@ -64,7 +103,11 @@ final class AucChanges {
 
   private static Auc auc(Row row) {
     RowReader r = RowReader.of(row);
-    return new Auc(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.CATEGORY), r.doubleValue(RocRow.AUC),
-        r.longValue(Columns.N_REFUSE), r.longValue(Columns.N_ANSWER));
+    return new Auc(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.CATEGORY),
+        r.doubleValue(RocRow.AUC),
+        r.longValue(Columns.N_REFUSE),
+        r.longValue(Columns.N_ANSWER));
   }
 }

@@ -8,14 +8,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One setting compared: a label ({@code greedy}, {@code operating_point:<name>}), a temperature, and
- * the baseline's and the candidate's rule setting (each run at its own thresholds). Shipped to the
- * executors inside {@link PairedCounter}.
+ * One setting compared: a label ({@code greedy}, {@code operating_point:<name>}), a temperature,
+ * and the baseline's and the candidate's rule setting (each run at its own thresholds). Shipped to
+ * the executors inside {@link PairedCounter}.
  */
 record Comparison(String label, double temperature, SweepPoint baseline, SweepPoint candidate)
     implements Serializable {
 
-  /** The baseline's thresholds by refusal token, in the run's token order; empty when not a threshold rule. */
+  /**
+   * The baseline's thresholds by refusal token, in the run's token order; empty when not a
+   * threshold rule.
+   */
   Map<String, Double> baselineThresholds(List<String> tokens) {
     return thresholds(baseline, tokens);
   }

@@ -4,7 +4,6 @@ import dev.refusaltokens.eval.config.RegressConfig;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPoint;
-import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.OperatingPointRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
@@ -16,15 +15,19 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 
 /**
- * The settings a regress call compares: greedy at every shared temperature, then each operating point
- * (those of {@code regress.operating_points}, else every name both runs have) at each run's own
- * thresholds, at every shared temperature where both runs have it.
+ * The settings a regress call compares: greedy at every shared temperature, then each operating
+ * point (those of {@code regress.operating_points}, else every name both runs have) at each run's
+ * own thresholds, at every shared temperature where both runs have it.
  */
 final class Comparisons {
 
   private Comparisons() {}
 
-  static List<Comparison> of(RunTables baseline, RunTables candidate, List<String> tokens, Set<Double> temperatures,
+  static List<Comparison> of(
+      RunTables baseline,
+      RunTables candidate,
+      List<String> tokens,
+      Set<Double> temperatures,
       RegressConfig config) {
     List<Comparison> out = new ArrayList<>();
     SweepPoint greedy = new SweepPoint(Rule.GREEDY, Setting.none(tokens.size()));
@@ -39,24 +42,37 @@ final class Comparisons {
     }
     for (String name : names) {
       if (!base.containsKey(name) || !cand.containsKey(name)) {
-        throw new NotComparableException("Operating point '" + name + "' (regress.operating_points) is not in "
-            + (base.containsKey(name) ? "candidate '" + candidate.runId() : "baseline '" + baseline.runId())
-            + "'s operating_points");
+        throw new NotComparableException(
+            "Operating point '"
+                + name
+                + "' (regress.operating_points) is not in "
+                + (base.containsKey(name)
+                    ? "candidate '" + candidate.runId()
+                    : "baseline '" + baseline.runId())
+                + "'s operating_points");
       }
       for (double t : temperatures) {
         double[] tb = base.get(name).get(t);
         double[] tc = cand.get(name).get(t);
         if (tb != null && tc != null) {
-          out.add(new Comparison("operating_point:" + name, t, new SweepPoint(Rule.THRESHOLD, new Setting(tb)),
-              new SweepPoint(Rule.THRESHOLD, new Setting(tc))));
+          out.add(
+              new Comparison(
+                  "operating_point:" + name,
+                  t,
+                  new SweepPoint(Rule.THRESHOLD, new Setting(tb)),
+                  new SweepPoint(Rule.THRESHOLD, new Setting(tc))));
         }
       }
     }
     return out;
   }
 
-  /** name → temperature → τ per refusal token (in the run's token order; NaN for a token not listed). */
-  private static Map<String, Map<Double, double[]>> operatingPoints(RunTables run, List<String> tokens) {
+  /**
+   * name → temperature → τ per refusal token (in the run's token order; NaN for a token not
+   * listed).
+   */
+  private static Map<String, Map<Double, double[]>> operatingPoints(
+      RunTables run, List<String> tokens) {
     Map<String, Map<Double, double[]>> out = new TreeMap<>();
     for (OperatingPoint p : run.collect(Table.OPERATING_POINTS, Comparisons::operatingPoint)) {
       double[] t = new double[tokens.size()];

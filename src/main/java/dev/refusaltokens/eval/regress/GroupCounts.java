@@ -16,15 +16,25 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The counts of one comparison × benchmark × category (or {@code ALL}) × should_refuse over two runs'
- * scores: each run's prompts and refusals, the prompts both runs scored, and those only one of them
- * refused (McNemar's discordant pairs). An intermediate row of {@link PairedCounter}: partial counts per
- * partition, then their sums per group.
+ * The counts of one comparison × benchmark × category (or {@code ALL}) × should_refuse over two
+ * runs' scores: each run's prompts and refusals, the prompts both runs scored, and those only one
+ * of them refused (McNemar's discordant pairs). An intermediate row of {@link PairedCounter}:
+ * partial counts per partition, then their sums per group.
  *
  * @param comparison the index of the {@link Comparison} in the call's list
  */
-record GroupCounts(int comparison, String benchmark, String category, boolean shouldRefuse, long nBaseline,
-    long kBaseline, long nCandidate, long kCandidate, long nPaired, long onlyBaseline, long onlyCandidate)
+record GroupCounts(
+    int comparison,
+    String benchmark,
+    String category,
+    boolean shouldRefuse,
+    long nBaseline,
+    long kBaseline,
+    long nCandidate,
+    long kCandidate,
+    long nPaired,
+    long onlyBaseline,
+    long onlyCandidate)
     implements TableRecord {
 
   static final String COMPARISON = "comparison";
@@ -37,24 +47,34 @@ record GroupCounts(int comparison, String benchmark, String category, boolean sh
   static final String ONLY_CANDIDATE = "only_candidate";
 
   /** The grouping columns, in the order the groups are sorted. */
-  static final List<String> GROUP = List.of(COMPARISON, Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE);
+  static final List<String> GROUP =
+      List.of(COMPARISON, Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE);
 
   /** The summed columns. */
-  static final List<String> COUNTS = List.of(N_BASELINE, K_BASELINE, N_CANDIDATE, K_CANDIDATE, N_PAIRED,
-      ONLY_BASELINE, ONLY_CANDIDATE);
+  static final List<String> COUNTS =
+      List.of(
+          N_BASELINE,
+          K_BASELINE,
+          N_CANDIDATE,
+          K_CANDIDATE,
+          N_PAIRED,
+          ONLY_BASELINE,
+          ONLY_CANDIDATE);
 
-  static final StructType SCHEMA = createStructType(List.of(
-      createStructField(COMPARISON, IntegerType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
-      createStructField(N_BASELINE, LongType, false),
-      createStructField(K_BASELINE, LongType, false),
-      createStructField(N_CANDIDATE, LongType, false),
-      createStructField(K_CANDIDATE, LongType, false),
-      createStructField(N_PAIRED, LongType, false),
-      createStructField(ONLY_BASELINE, LongType, false),
-      createStructField(ONLY_CANDIDATE, LongType, false)));
+  static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(COMPARISON, IntegerType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
+              createStructField(N_BASELINE, LongType, false),
+              createStructField(K_BASELINE, LongType, false),
+              createStructField(N_CANDIDATE, LongType, false),
+              createStructField(K_CANDIDATE, LongType, false),
+              createStructField(N_PAIRED, LongType, false),
+              createStructField(ONLY_BASELINE, LongType, false),
+              createStructField(ONLY_CANDIDATE, LongType, false)));
 
   @Override
   public Row toRow() {
@@ -75,9 +95,17 @@ record GroupCounts(int comparison, String benchmark, String category, boolean sh
 
   static GroupCounts fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new GroupCounts(r.intValue(COMPARISON), r.string(Columns.BENCHMARK), r.string(Columns.CATEGORY),
-        r.booleanValue(Columns.SHOULD_REFUSE), r.longValue(N_BASELINE), r.longValue(K_BASELINE),
-        r.longValue(N_CANDIDATE), r.longValue(K_CANDIDATE), r.longValue(N_PAIRED), r.longValue(ONLY_BASELINE),
+    return new GroupCounts(
+        r.intValue(COMPARISON),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.booleanValue(Columns.SHOULD_REFUSE),
+        r.longValue(N_BASELINE),
+        r.longValue(K_BASELINE),
+        r.longValue(N_CANDIDATE),
+        r.longValue(K_CANDIDATE),
+        r.longValue(N_PAIRED),
+        r.longValue(ONLY_BASELINE),
         r.longValue(ONLY_CANDIDATE));
   }
 

@@ -9,15 +9,19 @@ import java.util.List;
 
 /**
  * Judges every tested comparison of one call together: the p-values are adjusted across the call
- * (Holm, or not at all with {@code regress.correction: none}); a row is significant when its adjusted
- * p-value is below alpha, and a regression when it is significant and worse than its tolerance.
+ * (Holm, or not at all with {@code regress.correction: none}); a row is significant when its
+ * adjusted p-value is below alpha, and a regression when it is significant and worse than its
+ * tolerance.
  */
 final class MultipleTesting {
 
   /** {@code p_adjusted} of a tested row until it is judged. */
   static final double NOT_ADJUSTED = Double.NaN;
 
-  /** Slack on the tolerance, so that a change of exactly the tolerance is not a regression by rounding. */
+  /**
+   * Slack on the tolerance, so that a change of exactly the tolerance is not a regression by
+   * rounding.
+   */
   private static final double TOLERANCE_SLACK = 1e-12;
 
   private MultipleTesting() {}

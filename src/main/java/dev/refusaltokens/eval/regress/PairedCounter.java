@@ -13,11 +13,11 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 
 /**
- * Executor-side: rows of the full outer join of two runs' scores ({@link PairedScores}: a
- * {@code baseline} and a {@code candidate} struct column, null where that run lacks the prompt),
- * decided by each comparison's two settings and counted per comparison × benchmark × category (and
- * {@code ALL}) × should_refuse into {@link GroupCounts} rows. The category and should_refuse of a
- * prompt come from the candidate when it has it.
+ * Executor-side: rows of the full outer join of two runs' scores ({@link PairedScores}: a {@code
+ * baseline} and a {@code candidate} struct column, null where that run lacks the prompt), decided
+ * by each comparison's two settings and counted per comparison × benchmark × category (and {@code
+ * ALL}) × should_refuse into {@link GroupCounts} rows. The category and should_refuse of a prompt
+ * come from the candidate when it has it.
  */
 final class PairedCounter implements MapPartitionsFunction<Row, Row> {
 
@@ -60,8 +60,18 @@ final class PairedCounter implements MapPartitionsFunction<Row, Row> {
     }
 
     GroupCounts counts(Key k) {
-      return new GroupCounts(k.comparison(), k.benchmark(), k.category(), k.shouldRefuse(), nBaseline, kBaseline,
-          nCandidate, kCandidate, nPaired, onlyBaseline, onlyCandidate);
+      return new GroupCounts(
+          k.comparison(),
+          k.benchmark(),
+          k.category(),
+          k.shouldRefuse(),
+          nBaseline,
+          kBaseline,
+          nCandidate,
+          kCandidate,
+          nPaired,
+          onlyBaseline,
+          onlyCandidate);
     }
   }
 
@@ -83,7 +93,10 @@ final class PairedCounter implements MapPartitionsFunction<Row, Row> {
     return pair.isNull(column) ? null : ScoreRow.fromRow(pair.struct(column));
   }
 
-  /** Adds one prompt (scored by one run or both) to the groups of every comparison at its temperature. */
+  /**
+   * Adds one prompt (scored by one run or both) to the groups of every comparison at its
+   * temperature.
+   */
   private void count(ScoreRow base, ScoreRow cand, Map<Key, Tally> tallies) {
     ScoreRow prompt = cand != null ? cand : base;
     String category = prompt.groupCategory();
@@ -97,7 +110,9 @@ final class PairedCounter implements MapPartitionsFunction<Row, Row> {
       boolean refusedBase = baseStats != null && cmp.baseline().decide(baseStats).isRefusal();
       boolean refusedCand = candStats != null && cmp.candidate().decide(candStats).isRefusal();
       for (String c : new String[] {category, Columns.ALL}) {
-        tallies.computeIfAbsent(new Key(i, prompt.benchmark(), c, prompt.shouldRefuse()), k -> new Tally())
+        tallies
+            .computeIfAbsent(
+                new Key(i, prompt.benchmark(), c, prompt.shouldRefuse()), k -> new Tally())
             .add(base != null, refusedBase, cand != null, refusedCand);
       }
     }

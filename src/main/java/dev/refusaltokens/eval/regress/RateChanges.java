@@ -7,50 +7,94 @@ import java.util.List;
 
 /**
  * The change of the refusal rate (should-refuse prompts) or the false-refusal rate (should-answer
- * prompts) of one group between the runs, tested: McNemar's exact test when both runs scored the same
- * prompts, else the two-proportion z-test. A group only one run has is a row of its own: one the
- * candidate lost counts as a regression (p = 0), a new one does not (p = 1).
+ * prompts) of one group between the runs, tested: McNemar's exact test when both runs scored the
+ * same prompts, else the two-proportion z-test. A group only one run has is a row of its own: one
+ * the candidate lost counts as a regression (p = 0), a new one does not (p = 1).
  */
 final class RateChanges {
 
   private RateChanges() {}
 
   /** One tested row per group, in the groups' order; not yet judged ({@link MultipleTesting}). */
-  static List<RegressionRow> rows(List<GroupCounts> groups, List<Comparison> comparisons, RunPair runs,
-      RegressConfig config) {
+  static List<RegressionRow> rows(
+      List<GroupCounts> groups, List<Comparison> comparisons, RunPair runs, RegressConfig config) {
     return groups.stream().map(g -> row(g, comparisons.get(g.comparison()), runs, config)).toList();
   }
 
-  private static RegressionRow row(GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
+  private static RegressionRow row(
+      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
     return g.inBoth() ? tested(g, cmp, runs, config) : missing(g, cmp, runs, config);
   }
 
-  private static RegressionRow tested(GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
+  private static RegressionRow tested(
+      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
     double base = (double) g.kBaseline() / g.nBaseline();
     double cand = (double) g.kCandidate() / g.nCandidate();
     boolean samePrompts = g.samePrompts();
-    double p = samePrompts ? Significance.mcnemarExact(g.onlyBaseline(), g.onlyCandidate())
-        : Significance.twoProportion(g.nBaseline(), g.kBaseline(), g.nCandidate(), g.kCandidate());
+    double p =
+        samePrompts
+            ? Significance.mcnemarExact(g.onlyBaseline(), g.onlyCandidate())
+            : Significance.twoProportion(
+                g.nBaseline(), g.kBaseline(), g.nCandidate(), g.kCandidate());
     double worse = g.shouldRefuse() ? base - cand : cand - base;
     List<String> tokens = runs.refusalTokens();
-    return new RegressionRow(runs.baselineId(), cmp.label(), cmp.temperature(), g.benchmark(), g.category(),
-        metric(g), cmp.baselineThresholds(tokens), cmp.candidateThresholds(tokens), g.nBaseline(), g.nCandidate(),
-        g.nPaired(), base, cand, cand - base, worse, config.toleranceFor(g.category()),
-        samePrompts ? "mcnemar_exact" : "two_proportion_z", g.onlyBaseline(), g.onlyCandidate(), p,
-        MultipleTesting.NOT_ADJUSTED, false, false, runs.candidateId());
+    return new RegressionRow(
+        runs.baselineId(),
+        cmp.label(),
+        cmp.temperature(),
+        g.benchmark(),
+        g.category(),
+        metric(g),
+        cmp.baselineThresholds(tokens),
+        cmp.candidateThresholds(tokens),
+        g.nBaseline(),
+        g.nCandidate(),
+        g.nPaired(),
+        base,
+        cand,
+        cand - base,
+        worse,
+        config.toleranceFor(g.category()),
+        samePrompts ? "mcnemar_exact" : "two_proportion_z",
+        g.onlyBaseline(),
+        g.onlyCandidate(),
+        p,
+        MultipleTesting.NOT_ADJUSTED,
+        false,
+        false,
+        runs.candidateId());
   }
 
-  private static RegressionRow missing(GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
+  private static RegressionRow missing(
+      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
     boolean lost = g.nCandidate() == 0;
     double p = lost ? 0.0 : 1.0;
     List<String> tokens = runs.refusalTokens();
-    return new RegressionRow(runs.baselineId(), cmp.label(), cmp.temperature(), g.benchmark(), g.category(),
-        metric(g), cmp.baselineThresholds(tokens), cmp.candidateThresholds(tokens), g.nBaseline(), g.nCandidate(),
-        0L, g.nBaseline() == 0 ? Double.NaN : (double) g.kBaseline() / g.nBaseline(),
-        lost ? Double.NaN : (double) g.kCandidate() / g.nCandidate(), Double.NaN,
-        lost ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY, config.toleranceFor(g.category()),
-        lost ? "missing_in_candidate" : "missing_in_baseline", 0L, 0L, p, MultipleTesting.NOT_ADJUSTED, false,
-        false, runs.candidateId());
+    return new RegressionRow(
+        runs.baselineId(),
+        cmp.label(),
+        cmp.temperature(),
+        g.benchmark(),
+        g.category(),
+        metric(g),
+        cmp.baselineThresholds(tokens),
+        cmp.candidateThresholds(tokens),
+        g.nBaseline(),
+        g.nCandidate(),
+        0L,
+        g.nBaseline() == 0 ? Double.NaN : (double) g.kBaseline() / g.nBaseline(),
+        lost ? Double.NaN : (double) g.kCandidate() / g.nCandidate(),
+        Double.NaN,
+        lost ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY,
+        config.toleranceFor(g.category()),
+        lost ? "missing_in_candidate" : "missing_in_baseline",
+        0L,
+        0L,
+        p,
+        MultipleTesting.NOT_ADJUSTED,
+        false,
+        false,
+        runs.candidateId());
   }
 
   private static String metric(GroupCounts g) {

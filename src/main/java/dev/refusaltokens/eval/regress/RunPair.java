@@ -13,9 +13,9 @@ import java.util.TreeSet;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The two runs a regress call compares, both succeeded, distinct, and scoring the same control tokens.
- * The candidate is the one named, else the latest succeeded run; the baseline is the one named, else the
- * latest succeeded run started before the candidate on the same benchmarks.
+ * The two runs a regress call compares, both succeeded, distinct, and scoring the same control
+ * tokens. The candidate is the one named, else the latest succeeded run; the baseline is the one
+ * named, else the latest succeeded run started before the candidate on the same benchmarks.
  */
 record RunPair(RunRow baseline, RunRow candidate) {
 
@@ -44,10 +44,13 @@ record RunPair(RunRow baseline, RunRow candidate) {
    */
   static RunPair choose(RunTables tables, String baselineId) {
     List<RunRow> runs = runs(tables);
-    RunRow candidate = tables.runId() != null ? find(runs, tables.runId(), "candidate") : latest(runs, tables);
+    RunRow candidate =
+        tables.runId() != null ? find(runs, tables.runId(), "candidate") : latest(runs, tables);
     requireSucceeded(candidate, "candidate");
-    RunRow baseline = baselineId != null ? find(runs, baselineId, "baseline")
-        : defaultBaseline(runs, candidate, tables.output());
+    RunRow baseline =
+        baselineId != null
+            ? find(runs, baselineId, "baseline")
+            : defaultBaseline(runs, candidate, tables.output());
     requireSucceeded(baseline, "baseline");
     RunPair pair = new RunPair(baseline, candidate);
     pair.requireComparable();
@@ -62,8 +65,16 @@ record RunPair(RunRow baseline, RunRow candidate) {
     }
     if (!candidate.refusalTokens().equals(baseline.refusalTokens())
         || !candidate.respondToken().equals(baseline.respondToken())) {
-      throw new NotComparableException("Runs '" + b + "' and '" + c + "' score different control tokens ("
-          + baseline.refusalTokens() + " vs " + candidate.refusalTokens() + ")");
+      throw new NotComparableException(
+          "Runs '"
+              + b
+              + "' and '"
+              + c
+              + "' score different control tokens ("
+              + baseline.refusalTokens()
+              + " vs "
+              + candidate.refusalTokens()
+              + ")");
     }
   }
 
@@ -71,7 +82,8 @@ record RunPair(RunRow baseline, RunRow candidate) {
     Path dir = new Path(tables.path(Table.RUNS));
     try {
       if (!dir.getFileSystem(tables.spark().sparkContext().hadoopConfiguration()).exists(dir)) {
-        throw new NotComparableException("No runs table under " + tables.output() + ": run an evaluation first");
+        throw new NotComparableException(
+            "No runs table under " + tables.output() + ": run an evaluation first");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -80,25 +92,43 @@ record RunPair(RunRow baseline, RunRow candidate) {
   }
 
   private static RunRow find(List<RunRow> runs, String id, String role) {
-    return runs.stream().filter(r -> r.runId().equals(id)).findFirst().orElseThrow(() ->
-        new NotComparableException("No " + role + " run '" + id + "' in the runs table"));
+    return runs.stream()
+        .filter(r -> r.runId().equals(id))
+        .findFirst()
+        .orElseThrow(
+            () -> new NotComparableException("No " + role + " run '" + id + "' in the runs table"));
   }
 
   private static RunRow latest(List<RunRow> runs, RunTables tables) {
-    return runs.stream().filter(RunPair::succeeded).max(Comparator.comparing(RunRow::startedAt))
-        .orElseThrow(() -> new NotComparableException("No succeeded run in " + tables.output()
-            + "/runs to compare"));
+    return runs.stream()
+        .filter(RunPair::succeeded)
+        .max(Comparator.comparing(RunRow::startedAt))
+        .orElseThrow(
+            () ->
+                new NotComparableException(
+                    "No succeeded run in " + tables.output() + "/runs to compare"));
   }
 
   /** The latest succeeded run started before the candidate, on the same benchmarks. */
   private static RunRow defaultBaseline(List<RunRow> runs, RunRow candidate, String output) {
     Set<String> names = benchmarks(candidate);
     return runs.stream()
-        .filter(r -> succeeded(r) && r.startedAt().isBefore(candidate.startedAt())
-            && benchmarks(r).equals(names))
+        .filter(
+            r ->
+                succeeded(r)
+                    && r.startedAt().isBefore(candidate.startedAt())
+                    && benchmarks(r).equals(names))
         .max(Comparator.comparing(RunRow::startedAt))
-        .orElseThrow(() -> new NotComparableException("No succeeded run before '" + candidate.runId()
-            + "' on the same benchmarks " + names + " in " + output + "/runs: pass --baseline"));
+        .orElseThrow(
+            () ->
+                new NotComparableException(
+                    "No succeeded run before '"
+                        + candidate.runId()
+                        + "' on the same benchmarks "
+                        + names
+                        + " in "
+                        + output
+                        + "/runs: pass --baseline"));
   }
 
   /** The names of the benchmarks a run evaluated, from its recorded configuration. */
@@ -110,8 +140,14 @@ record RunPair(RunRow baseline, RunRow candidate) {
 
   private static void requireSucceeded(RunRow run, String role) {
     if (!succeeded(run)) {
-      throw new NotComparableException("The " + role + " run '" + run.runId() + "' has status '" + run.status()
-          + "', not succeeded");
+      throw new NotComparableException(
+          "The "
+              + role
+              + " run '"
+              + run.runId()
+              + "' has status '"
+              + run.status()
+              + "', not succeeded");
     }
   }
 

@@ -24,8 +24,9 @@ import java.util.function.Function;
 import org.apache.hadoop.fs.Path;
 
 /**
- * What {@code regress} prints and writes to {@code <output>/reports/run_id=<candidate>/regress.txt}: the
- * verdict line, one line per regression, and what changed between the runs (provenance and config keys).
+ * What {@code regress} prints and writes to {@code
+ * <output>/reports/run_id=<candidate>/regress.txt}: the verdict line, one line per regression, and
+ * what changed between the runs (provenance and config keys).
  */
 final class Verdict {
 
@@ -37,30 +38,61 @@ final class Verdict {
   static String text(RunPair runs, List<RegressionRow> rows, RegressConfig config) {
     List<RegressionRow> regressions = rows.stream().filter(RegressionRow::regression).toList();
     StringBuilder s = new StringBuilder();
-    s.append(regressions.isEmpty() ? "NO REGRESSION" : "REGRESSION").append(": candidate ")
-        .append(runs.candidateId()).append(" against baseline ").append(runs.baselineId()).append(" — ")
-        .append(rows.size()).append(" comparisons, ").append(regressions.size())
-        .append(" regressed (worse than tolerance and significant at alpha ").append(config.alpha()).append(", ")
-        .append(config.correction().id()).append(")\n");
+    s.append(regressions.isEmpty() ? "NO REGRESSION" : "REGRESSION")
+        .append(": candidate ")
+        .append(runs.candidateId())
+        .append(" against baseline ")
+        .append(runs.baselineId())
+        .append(" — ")
+        .append(rows.size())
+        .append(" comparisons, ")
+        .append(regressions.size())
+        .append(" regressed (worse than tolerance and significant at alpha ")
+        .append(config.alpha())
+        .append(", ")
+        .append(config.correction().id())
+        .append(")\n");
     for (RegressionRow r : regressions) {
-      s.append(String.format(Locale.ROOT, "  %s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
-          r.setting(), r.temperature(), r.benchmark(), r.category(), r.metric(), r.baselineValue(),
-          r.candidateValue(), r.worseBy(), r.tolerance(), r.test(), r.pAdjusted()));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "  %s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
+              r.setting(),
+              r.temperature(),
+              r.benchmark(),
+              r.category(),
+              r.metric(),
+              r.baselineValue(),
+              r.candidateValue(),
+              r.worseBy(),
+              r.tolerance(),
+              r.test(),
+              r.pAdjusted()));
     }
     s.append("What changed:\n");
-    PROVENANCE.forEach((column, value) -> {
-      String vb = value.apply(runs.baseline());
-      String vc = value.apply(runs.candidate());
-      if (!Objects.equals(vb, vc)) {
-        s.append("  ").append(column).append(": ").append(vb).append(" -> ").append(vc).append('\n');
-      }
-    });
+    PROVENANCE.forEach(
+        (column, value) -> {
+          String vb = value.apply(runs.baseline());
+          String vc = value.apply(runs.candidate());
+          if (!Objects.equals(vb, vc)) {
+            s.append("  ")
+                .append(column)
+                .append(": ")
+                .append(vb)
+                .append(" -> ")
+                .append(vc)
+                .append('\n');
+          }
+        });
     configDiff(runs.baseline().config(), runs.candidate().config())
         .forEach(line -> s.append("  config ").append(line).append('\n'));
     return s.toString();
   }
 
-  /** Keys whose values differ between two effective configurations (run_id aside), "key: old -> new". */
+  /**
+   * Keys whose values differ between two effective configurations (run_id aside), "key: old ->
+   * new".
+   */
   static List<String> configDiff(String baseline, String candidate) {
     Map<String, String> a = RecordedConfig.flatKeys(baseline);
     Map<String, String> b = RecordedConfig.flatKeys(candidate);
@@ -77,10 +109,17 @@ final class Verdict {
 
   /** Writes the verdict next to the candidate's report. */
   static void write(RunTables candidate, String verdict) {
-    Path file = new Path(TableWriter.path(candidate.output(), "reports") + "/" + Columns.RUN_ID + "="
-        + candidate.runId() + "/regress.txt");
-    try (OutputStream o = file.getFileSystem(candidate.spark().sparkContext().hadoopConfiguration())
-        .create(file, true)) {
+    Path file =
+        new Path(
+            TableWriter.path(candidate.output(), "reports")
+                + "/"
+                + Columns.RUN_ID
+                + "="
+                + candidate.runId()
+                + "/regress.txt");
+    try (OutputStream o =
+        file.getFileSystem(candidate.spark().sparkContext().hadoopConfiguration())
+            .create(file, true)) {
       o.write(verdict.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + file, e);

@@ -8,8 +8,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * One row of {@code groupBy(benchmark).count()}, read by column name: Spark makes that row, and names
- * its count column {@value #COUNT}.
+ * One row of {@code groupBy(benchmark).count()}, read by column name: Spark makes that row, and
+ * names its count column {@value #COUNT}.
  */
 record BenchmarkCount(String benchmark, long count) {
 
@@ -20,7 +20,10 @@ record BenchmarkCount(String benchmark, long count) {
     return new BenchmarkCount(r.string(Columns.BENCHMARK), r.longValue(COUNT));
   }
 
-  /** Rows per benchmark of {@code rows} (any rows with a {@code benchmark} column), by benchmark name. */
+  /**
+   * Rows per benchmark of {@code rows} (any rows with a {@code benchmark} column), by benchmark
+   * name.
+   */
   static Map<String, Long> countByBenchmark(Dataset<Row> rows) {
     Map<String, Long> out = new TreeMap<>();
     for (Row row : rows.groupBy(Columns.BENCHMARK).count().collectAsList()) {

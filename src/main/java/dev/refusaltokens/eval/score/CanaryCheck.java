@@ -15,8 +15,8 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 
 /**
- * The canary: a few prompts scored again one at a time, compared with their batched scores, so that a
- * batching or padding bug can never hide in a result table.
+ * The canary: a few prompts scored again one at a time, compared with their batched scores, so that
+ * a batching or padding bug can never hide in a result table.
  */
 final class CanaryCheck {
 
@@ -28,27 +28,36 @@ final class CanaryCheck {
     /** The canary is off, or was not run. */
     static final Result NOT_RUN = new Result(0, Double.NaN);
 
-    /** The largest |Δ log p|, or null when no prompt was re-scored (as the {@code runs} row records it). */
+    /**
+     * The largest |Δ log p|, or null when no prompt was re-scored (as the {@code runs} row records
+     * it).
+     */
     Double maxAbsDiffOrNull() {
       return prompts == 0 ? null : maxAbsDiff;
     }
   }
 
   /**
-   * Re-scores up to {@code scoring.canary_prompts} prompts (chosen by hash) of {@code scoredRows} (valid
-   * {@link ScoredPrompt} rows) alone, at the first temperature.
+   * Re-scores up to {@code scoring.canary_prompts} prompts (chosen by hash) of {@code scoredRows}
+   * (valid {@link ScoredPrompt} rows) alone, at the first temperature.
    */
   static Result run(Dataset<Row> scoredRows, ModelSpec spec, ScoringConfig sc) {
     double firstTemperature = sc.temperatures().get(0);
-    Dataset<Row> sample = scoredRows
-        .where(col(Columns.TEMPERATURE).equalTo(firstTemperature))
-        .orderBy(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)))
-        .limit(sc.canaryPrompts());
+    Dataset<Row> sample =
+        scoredRows
+            .where(col(Columns.TEMPERATURE).equalTo(firstTemperature))
+            .orderBy(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)))
+            .limit(sc.canaryPrompts());
     List<ScoredPrompt> batched = read(sample);
     // ScorePartition reads the prompt columns by name: the sample's score columns are ignored
-    List<ScoredPrompt> alone = read(sample.coalesce(1)
-        .mapPartitions(new ScorePartition(spec, List.of(firstTemperature), Batching.ONE_AT_A_TIME, null),
-            Encoders.row(ScoredPrompt.SCHEMA)));
+    List<ScoredPrompt> alone =
+        read(
+            sample
+                .coalesce(1)
+                .mapPartitions(
+                    new ScorePartition(
+                        spec, List.of(firstTemperature), Batching.ONE_AT_A_TIME, null),
+                    Encoders.row(ScoredPrompt.SCHEMA)));
     return new Result(batched.size(), batched.isEmpty() ? Double.NaN : maxAbsDiff(batched, alone));
   }
 

@@ -19,10 +19,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The stage's scoring loop: the prompts to score are cut into chunks of about
- * {@code scoring.checkpoint_rows} (by a hash of benchmark and id); each chunk is scored and committed
- * (appended) to the run's {@code scores} and {@code rejects} before the next starts, so a run that dies
- * loses at most the chunk in flight. The first chunk's scores are checked by the canary.
+ * The stage's scoring loop: the prompts to score are cut into chunks of about {@code
+ * scoring.checkpoint_rows} (by a hash of benchmark and id); each chunk is scored and committed
+ * (appended) to the run's {@code scores} and {@code rejects} before the next starts, so a run that
+ * dies loses at most the chunk in flight. The first chunk's scores are checked by the canary.
  */
 final class ChunkedScoring {
 
@@ -48,10 +48,14 @@ final class ChunkedScoring {
     return Math.max(1, (todo + checkpointRows - 1) / checkpointRows);
   }
 
-  /** Scores and commits every chunk; returns the canary's result ({@link CanaryCheck.Result#NOT_RUN} when off). */
+  /**
+   * Scores and commits every chunk; returns the canary's result ({@link CanaryCheck.Result#NOT_RUN}
+   * when off).
+   */
   CanaryCheck.Result scoreAll(TodoPrompts todo, long chunks) {
     CanaryCheck.Result canary = CanaryCheck.Result.NOT_RUN;
-    try (Progress progress = new Progress("score", todo.count(), metrics.prompts(), PROGRESS_EVERY)) {
+    try (Progress progress =
+        new Progress("score", todo.count(), metrics.prompts(), PROGRESS_EVERY)) {
       for (long k = 0; k < chunks && todo.count() > 0; k++) {
         Dataset<Row> scored = score(todo, k, chunks);
         try {
@@ -68,21 +72,34 @@ final class ChunkedScoring {
     return canary;
   }
 
-  /** Chunk {@code k} of {@code chunks} as {@link ScoredPrompt} rows, persisted: two tables are written from it. */
+  /**
+   * Chunk {@code k} of {@code chunks} as {@link ScoredPrompt} rows, persisted: two tables are
+   * written from it.
+   */
   private Dataset<Row> score(TodoPrompts todo, long k, long chunks) {
-    Dataset<Row> chunk = chunks == 1 ? todo.rows()
-        : todo.rows().where(pmod(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)), lit(chunks)).equalTo(k));
+    Dataset<Row> chunk =
+        chunks == 1
+            ? todo.rows()
+            : todo.rows()
+                .where(
+                    pmod(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)), lit(chunks))
+                        .equalTo(k));
     long chunkRows = chunks == 1 ? todo.count() : todo.count() / chunks;
     int partitions = partitions(chunkRows, sc.rowsPerPartition(), jsc.defaultParallelism());
-    jsc.setJobGroup("score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
+    jsc.setJobGroup(
+        "score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
     return chunk
         .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
-        .mapPartitions(new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
+        .mapPartitions(
+            new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
             Encoders.row(ScoredPrompt.SCHEMA))
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
-  /** Appends the chunk's scores and the prompts the model could not score (each one committed Spark write). */
+  /**
+   * Appends the chunk's scores and the prompts the model could not score (each one committed Spark
+   * write).
+   */
   private void commit(Dataset<Row> scored) {
     tables.append(Table.SCORES, TableProjection.scores(scored, tables.runId()));
     tables.append(Table.REJECTS, TableProjection.rejects(scored, tables.runId()));
@@ -93,7 +110,9 @@ final class ChunkedScoring {
     return CanaryCheck.run(scored.where(col(Columns.REASON).isNull()), spec, sc);
   }
 
-  /** Partitions follow data size: one per {@code rowsPerPartition} rows, at least the parallelism. */
+  /**
+   * Partitions follow data size: one per {@code rowsPerPartition} rows, at least the parallelism.
+   */
   static int partitions(long rows, int rowsPerPartition, int parallelism) {
     long bySize = (rows + rowsPerPartition - 1) / rowsPerPartition;
     return (int) Math.max(1, Math.max(parallelism, Math.min(bySize, 100_000)));

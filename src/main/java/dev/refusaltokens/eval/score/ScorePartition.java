@@ -28,11 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Executor-side scoring of one partition of valid prompts (rows holding the {@link ParsedPrompt} columns;
- * others are ignored) into {@link ScoredPrompt} rows. The model comes from the per-JVM {@link ModelCache}; the tokenizer and
- * predictor belong to the task and are closed when it completes. Rows are pulled lazily in windows of
- * {@link Batching#windowRows()}, length-sorted within the window and cut into token-budget batches, so
- * memory does not grow with the partition.
+ * Executor-side scoring of one partition of valid prompts (rows holding the {@link ParsedPrompt}
+ * columns; others are ignored) into {@link ScoredPrompt} rows. The model comes from the per-JVM
+ * {@link ModelCache}; the tokenizer and predictor belong to the task and are closed when it
+ * completes. Rows are pulled lazily in windows of {@link Batching#windowRows()}, length-sorted
+ * within the window and cut into token-budget batches, so memory does not grow with the partition.
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -43,7 +43,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final Batching batching;
   private final ScoreMetrics metrics; // null: no progress or padding reporting
 
-  public ScorePartition(ModelSpec spec, List<Double> temperatures, Batching batching, ScoreMetrics metrics) {
+  public ScorePartition(
+      ModelSpec spec, List<Double> temperatures, Batching batching, ScoreMetrics metrics) {
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
     this.batching = batching;
@@ -65,23 +66,28 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     closeWithTask(ctx, encoder);
     FirstTokenScorer scorer = model.newScorer(spec, temperatures);
     closeWithTask(ctx, scorer);
-    Runnable closeOutsideTask = ctx != null ? null : () -> {
-      scorer.close();
-      encoder.close();
-    };
+    Runnable closeOutsideTask =
+        ctx != null
+            ? null
+            : () -> {
+              scorer.close();
+              encoder.close();
+            };
     return new WindowIterator(input, encoder, scorer, closeOutsideTask);
   }
 
   /** Closes a task's resource when the task ends, success or failure (the iterator is lazy). */
   private static void closeWithTask(TaskContext ctx, AutoCloseable resource) {
     if (ctx != null) {
-      ctx.addTaskCompletionListener((TaskCompletionListener) c -> {
-        try {
-          resource.close();
-        } catch (Exception e) {
-          LOG.warn("Closing {} failed", resource, e);
-        }
-      });
+      ctx.addTaskCompletionListener(
+          (TaskCompletionListener)
+              c -> {
+                try {
+                  resource.close();
+                } catch (Exception e) {
+                  LOG.warn("Closing {} failed", resource, e);
+                }
+              });
     }
   }
 
@@ -105,9 +111,12 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         Encoded e = batch.get(i);
         String bad = nonFinite(scores[i]);
         if (bad != null) {
-          out.add(ScoredPrompt.rejected(e.prompt, RejectReason.NON_FINITE_SCORE, bad, e.ids.length).toRow());
+          out.add(
+              ScoredPrompt.rejected(e.prompt, RejectReason.NON_FINITE_SCORE, bad, e.ids.length)
+                  .toRow());
         } else {
-          scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId())).forEach(r -> out.add(r.toRow()));
+          scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId()))
+              .forEach(r -> out.add(r.toRow()));
         }
       }
     }
@@ -136,7 +145,10 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         bad |= !(s.refusalLogprob(c) <= 0.0);
       }
       if (bad) {
-        return "the model gave a non-finite log-probability at temperature " + temperatures.get(t) + ": " + s;
+        return "the model gave a non-finite log-probability at temperature "
+            + temperatures.get(t)
+            + ": "
+            + s;
       }
     }
     return null;
@@ -153,15 +165,19 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       for (int c = 0; c < s.refusalTokenCount(); c++) {
         logprobs.put(tokens.get(c + 1), s.refusalLogprob(c));
       }
-      rows.add(ScoredPrompt.scored(e.prompt, temperatures.get(t), e.ids.length, logprobs, s.otherLogprob(),
-          otherToken));
+      rows.add(
+          ScoredPrompt.scored(
+              e.prompt, temperatures.get(t), e.ids.length, logprobs, s.otherLogprob(), otherToken));
     }
     return rows;
   }
 
   private ScoredPrompt tooLong(ParsedPrompt prompt, int tokens) {
-    return ScoredPrompt.rejected(prompt, RejectReason.TOO_LONG, "the rendered prompt has " + tokens
-        + " tokens; the model window is " + spec.maxLength(), tokens);
+    return ScoredPrompt.rejected(
+        prompt,
+        RejectReason.TOO_LONG,
+        "the rendered prompt has " + tokens + " tokens; the model window is " + spec.maxLength(),
+        tokens);
   }
 
   private record Encoded(ParsedPrompt prompt, long[] ids) {}
@@ -171,12 +187,16 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private final Iterator<Row> input;
     private final PromptEncoder encoder;
     private final FirstTokenScorer scorer;
-    private final Runnable closeWhenDone; // only outside Spark tasks (tests); tasks close via listener
+    private final Runnable
+        closeWhenDone; // only outside Spark tasks (tests); tasks close via listener
     private Iterator<Row> current = Collections.emptyIterator();
     private long prompts;
     private final long startNanos = System.nanoTime();
 
-    WindowIterator(Iterator<Row> input, PromptEncoder encoder, FirstTokenScorer scorer,
+    WindowIterator(
+        Iterator<Row> input,
+        PromptEncoder encoder,
+        FirstTokenScorer scorer,
         Runnable closeWhenDone) {
       this.input = input;
       this.encoder = encoder;
@@ -224,8 +244,11 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       finished = true;
       double seconds = (System.nanoTime() - startNanos) / 1e9;
       TaskContext ctx = TaskContext.get();
-      LOG.info("Partition {}: scored {} prompts in {} s ({} prompts/s)",
-          ctx == null ? "-" : ctx.partitionId(), prompts, String.format("%.2f", seconds),
+      LOG.info(
+          "Partition {}: scored {} prompts in {} s ({} prompts/s)",
+          ctx == null ? "-" : ctx.partitionId(),
+          prompts,
+          String.format("%.2f", seconds),
           String.format("%.1f", prompts / Math.max(seconds, 1e-9)));
       if (closeWhenDone != null) {
         closeWhenDone.run();

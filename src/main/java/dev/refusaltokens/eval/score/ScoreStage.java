@@ -12,59 +12,88 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The score stage: prompt sets → {@code scores} and {@code rejects} of one run, plus the canary check.
- * Each prompt is scored by exactly one forward pass; the scored rows are persisted so that writing two
- * tables does not score twice. Its steps: load and count the input ({@link PromptInput}), choose the
- * prompts to score ({@link TodoPrompts}), score and commit them chunk by chunk ({@link ChunkedScoring}),
- * and check the written tables against the input ({@link WrittenCounts}).
+ * The score stage: prompt sets → {@code scores} and {@code rejects} of one run, plus the canary
+ * check. Each prompt is scored by exactly one forward pass; the scored rows are persisted so that
+ * writing two tables does not score twice. Its steps: load and count the input ({@link
+ * PromptInput}), choose the prompts to score ({@link TodoPrompts}), score and commit them chunk by
+ * chunk ({@link ChunkedScoring}), and check the written tables against the input ({@link
+ * WrittenCounts}).
  */
 public final class ScoreStage {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScoreStage.class);
 
-  /** Counts read back from the written tables, and the canary's largest |Δ log p| (null when off). */
-  public record Result(long rowsIn, long rowsScored, long rowsRejected, int canaryPrompts,
-      Double canaryMaxAbsDiff, double paddingEfficiency, Map<String, RunRow.BenchmarkCounts> byBenchmark) {}
+  /**
+   * Counts read back from the written tables, and the canary's largest |Δ log p| (null when off).
+   */
+  public record Result(
+      long rowsIn,
+      long rowsScored,
+      long rowsRejected,
+      int canaryPrompts,
+      Double canaryMaxAbsDiff,
+      double paddingEfficiency,
+      Map<String, RunRow.BenchmarkCounts> byBenchmark) {}
 
   private ScoreStage() {}
 
   /**
-   * Scores the run's prompt sets into the run's tables. The prompts to score are cut into chunks of about
-   * {@code scoring.checkpoint_rows}; each chunk's scores are committed (appended) to the run's
-   * {@code scores} partition as soon as it is scored, so a run that dies loses at most the chunk in
-   * flight. With {@code resume}, prompts already in the run's {@code scores} with the same prompt text
-   * (SHA-256) are not scored again, and rows of prompts no longer in the input are dropped; without it
-   * the partition starts empty. {@code rejects} is rewritten from scratch either way.
+   * Scores the run's prompt sets into the run's tables. The prompts to score are cut into chunks of
+   * about {@code scoring.checkpoint_rows}; each chunk's scores are committed (appended) to the
+   * run's {@code scores} partition as soon as it is scored, so a run that dies loses at most the
+   * chunk in flight. With {@code resume}, prompts already in the run's {@code scores} with the same
+   * prompt text (SHA-256) are not scored again, and rows of prompts no longer in the input are
+   * dropped; without it the partition starts empty. {@code rejects} is rewritten from scratch
+   * either way.
    */
   public static Result run(RunTables tables, EvalConfig config, ModelSpec spec, boolean resume) {
     ScoringConfig sc = config.scoring();
     try (PromptInput input = PromptInput.load(tables.spark(), config)) {
-      TodoPrompts todo = resume ? TodoPrompts.keepScoredAndFindTodo(tables, input)
-          : TodoPrompts.startEmpty(tables, input);
+      TodoPrompts todo =
+          resume
+              ? TodoPrompts.keepScoredAndFindTodo(tables, input)
+              : TodoPrompts.startEmpty(tables, input);
       long chunks = ChunkedScoring.chunks(todo.count(), sc.checkpointRows());
-      LOG.info("{} input rows, {} valid prompts, {} to score{} in {} chunk(s)", input.rowsIn(), input.validCount(),
-          todo.count(), resume ? " (resumed: " + (input.validCount() - todo.count()) + " already scored)" : "",
+      LOG.info(
+          "{} input rows, {} valid prompts, {} to score{} in {} chunk(s)",
+          input.rowsIn(),
+          input.validCount(),
+          todo.count(),
+          resume ? " (resumed: " + (input.validCount() - todo.count()) + " already scored)" : "",
           chunks);
 
       ScoreMetrics metrics = ScoreMetrics.register(tables.spark());
-      // rejects start with the input's bad rows; each chunk appends the prompts the model could not score
+      // rejects start with the input's bad rows; each chunk appends the prompts the model could not
+      // score
       tables.write(Table.REJECTS, TableProjection.rejects(input.all(), tables.runId()));
-      CanaryCheck.Result canary = new ChunkedScoring(tables, spec, sc, metrics).scoreAll(todo, chunks);
+      CanaryCheck.Result canary =
+          new ChunkedScoring(tables, spec, sc, metrics).scoreAll(todo, chunks);
       logPaddingAndCanary(metrics, canary, sc);
 
       WrittenCounts written = WrittenCounts.readBack(tables, config, input);
-      return new Result(input.rowsIn(), written.scoredPrompts(), written.rejected(), canary.prompts(),
-          canary.maxAbsDiffOrNull(), metrics.paddingEfficiency(), written.byBenchmark());
+      return new Result(
+          input.rowsIn(),
+          written.scoredPrompts(),
+          written.rejected(),
+          canary.prompts(),
+          canary.maxAbsDiffOrNull(),
+          metrics.paddingEfficiency(),
+          written.byBenchmark());
     }
   }
 
-  private static void logPaddingAndCanary(ScoreMetrics metrics, CanaryCheck.Result canary, ScoringConfig sc) {
-    LOG.info("Padding efficiency of the scored batches: {} (real tokens / padded tokens)",
+  private static void logPaddingAndCanary(
+      ScoreMetrics metrics, CanaryCheck.Result canary, ScoringConfig sc) {
+    LOG.info(
+        "Padding efficiency of the scored batches: {} (real tokens / padded tokens)",
         String.format(Locale.ROOT, "%.3f", metrics.paddingEfficiency()));
     Double maxAbsDiff = canary.maxAbsDiffOrNull();
     if (maxAbsDiff != null && !(maxAbsDiff <= sc.canaryTolerance())) {
-      LOG.warn("Canary: scores of prompts scored alone differ from their batched scores by up to {} "
-          + "(tolerance {}): batching or padding changes the model's output", maxAbsDiff, sc.canaryTolerance());
+      LOG.warn(
+          "Canary: scores of prompts scored alone differ from their batched scores by up to {} "
+              + "(tolerance {}): batching or padding changes the model's output",
+          maxAbsDiff,
+          sc.canaryTolerance());
     }
   }
 }

@@ -18,36 +18,54 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One output row of {@link ScorePartition}: the prompt's columns ({@link ParsedPrompt#SCHEMA}), then
- * either its scores at one temperature (one row per temperature; {@code reason} null) or, once, the
- * reason the model could not score it (every score column null but {@code prompt_tokens}). The stage
- * projects these rows onto {@code scores} and {@code rejects} ({@link TableProjection}).
+ * One output row of {@link ScorePartition}: the prompt's columns ({@link ParsedPrompt#SCHEMA}),
+ * then either its scores at one temperature (one row per temperature; {@code reason} null) or,
+ * once, the reason the model could not score it (every score column null but {@code
+ * prompt_tokens}). The stage projects these rows onto {@code scores} and {@code rejects} ({@link
+ * TableProjection}).
  *
  * @param prompt the prompt, its {@code reason} and {@code detail} the stage's verdict
  * @param temperature null on a reject
  * @param promptTokens tokens of the rendered prompt, on a reject too
- * @param logprobs {@code log p_T} of each control token, in the model's control-token order; null on a reject
+ * @param logprobs {@code log p_T} of each control token, in the model's control-token order; null
+ *     on a reject
  * @param otherLogprob null on a reject
  * @param otherToken the best other vocabulary token; null on a reject
  */
-record ScoredPrompt(ParsedPrompt prompt, Double temperature, Integer promptTokens, Map<String, Double> logprobs,
-    Double otherLogprob, String otherToken) implements TableRecord {
+record ScoredPrompt(
+    ParsedPrompt prompt,
+    Double temperature,
+    Integer promptTokens,
+    Map<String, Double> logprobs,
+    Double otherLogprob,
+    String otherToken)
+    implements TableRecord {
 
-  static final StructType SCHEMA = ParsedPrompt.SCHEMA
-      .add(createStructField(Columns.TEMPERATURE, DoubleType, true))
-      .add(createStructField(Columns.PROMPT_TOKENS, IntegerType, true))
-      .add(createStructField(Columns.LOGPROBS, createMapType(StringType, DoubleType, false), true))
-      .add(createStructField(Columns.OTHER_LOGPROB, DoubleType, true))
-      .add(createStructField(Columns.OTHER_TOKEN, StringType, true));
+  static final StructType SCHEMA =
+      ParsedPrompt.SCHEMA
+          .add(createStructField(Columns.TEMPERATURE, DoubleType, true))
+          .add(createStructField(Columns.PROMPT_TOKENS, IntegerType, true))
+          .add(
+              createStructField(
+                  Columns.LOGPROBS, createMapType(StringType, DoubleType, false), true))
+          .add(createStructField(Columns.OTHER_LOGPROB, DoubleType, true))
+          .add(createStructField(Columns.OTHER_TOKEN, StringType, true));
 
   /** A prompt's scores at one temperature. */
-  static ScoredPrompt scored(ParsedPrompt prompt, double temperature, int promptTokens, Map<String, Double> logprobs,
-      double otherLogprob, String otherToken) {
-    return new ScoredPrompt(prompt.accepted(), temperature, promptTokens, logprobs, otherLogprob, otherToken);
+  static ScoredPrompt scored(
+      ParsedPrompt prompt,
+      double temperature,
+      int promptTokens,
+      Map<String, Double> logprobs,
+      double otherLogprob,
+      String otherToken) {
+    return new ScoredPrompt(
+        prompt.accepted(), temperature, promptTokens, logprobs, otherLogprob, otherToken);
   }
 
   /** A prompt the model could not score (too long for its window, a non-finite log-probability). */
-  static ScoredPrompt rejected(ParsedPrompt prompt, RejectReason why, String detail, int promptTokens) {
+  static ScoredPrompt rejected(
+      ParsedPrompt prompt, RejectReason why, String detail, int promptTokens) {
     return new ScoredPrompt(prompt.rejected(why, detail), null, promptTokens, null, null, null);
   }
 
@@ -55,9 +73,13 @@ record ScoredPrompt(ParsedPrompt prompt, Double temperature, Integer promptToken
   static ScoredPrompt fromRow(Row row) {
     RowReader r = RowReader.of(row);
     Map<String, Double> logprobs = r.mapView(Columns.LOGPROBS);
-    return new ScoredPrompt(ParsedPrompt.fromRow(row), r.boxedDouble(Columns.TEMPERATURE),
-        r.boxedInt(Columns.PROMPT_TOKENS), logprobs == null ? null : new LinkedHashMap<>(logprobs),
-        r.boxedDouble(Columns.OTHER_LOGPROB), r.string(Columns.OTHER_TOKEN));
+    return new ScoredPrompt(
+        ParsedPrompt.fromRow(row),
+        r.boxedDouble(Columns.TEMPERATURE),
+        r.boxedInt(Columns.PROMPT_TOKENS),
+        logprobs == null ? null : new LinkedHashMap<>(logprobs),
+        r.boxedDouble(Columns.OTHER_LOGPROB),
+        r.string(Columns.OTHER_TOKEN));
   }
 
   @Override

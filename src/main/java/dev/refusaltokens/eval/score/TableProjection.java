@@ -13,8 +13,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 
 /**
- * {@link ScoredPrompt} rows (and input {@code ParsedPrompt} rows) projected onto one run's
- * {@code scores} and {@code rejects}: the table's columns, by name, in the table's order.
+ * {@link ScoredPrompt} rows (and input {@code ParsedPrompt} rows) projected onto one run's {@code
+ * scores} and {@code rejects}: the table's columns, by name, in the table's order.
  */
 final class TableProjection {
 
@@ -22,7 +22,8 @@ final class TableProjection {
 
   /** The scored rows (no {@code reason}) as the run's {@code scores} rows. */
   static Dataset<Row> scores(Dataset<Row> scoredPrompts, String runId) {
-    return scoredPrompts.where(col(Columns.REASON).isNull())
+    return scoredPrompts
+        .where(col(Columns.REASON).isNull())
         .withColumn(Columns.RUN_ID, lit(runId))
         .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256))
         .select(columns(Table.SCORES));
@@ -30,7 +31,8 @@ final class TableProjection {
 
   /** The rejected rows (those with a {@code reason}) as the run's {@code rejects} rows. */
   static Dataset<Row> rejects(Dataset<Row> promptRows, String runId) {
-    return promptRows.where(col(Columns.REASON).isNotNull())
+    return promptRows
+        .where(col(Columns.REASON).isNotNull())
         .withColumn(Columns.RUN_ID, lit(runId))
         .select(columns(Table.REJECTS));
   }

@@ -10,10 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The device a Spark task scores on: the GPU Spark's resource scheduling assigned to it
- * ({@code spark.task.resource.gpu.amount}), or the CPU when none was assigned. The choice is
- * {@link #resolve}, a function of the assigned addresses and of how many GPUs libtorch sees, so that it
- * is tested with fake addresses on machines without a GPU (GpuExecutorsTest).
+ * The device a Spark task scores on: the GPU Spark's resource scheduling assigned to it ({@code
+ * spark.task.resource.gpu.amount}), or the CPU when none was assigned. The choice is {@link
+ * #resolve}, a function of the assigned addresses and of how many GPUs libtorch sees, so that it is
+ * tested with fake addresses on machines without a GPU (GpuExecutorsTest).
  */
 final class TaskDevice {
 
@@ -21,20 +21,23 @@ final class TaskDevice {
 
   /** Spark's resource name for GPUs, as in {@code spark.task.resource.gpu.amount}. */
   static final String GPU = "gpu";
+
   private static final String SEE_README = "(README, \"Running on a GPU cluster\")";
   private static final AtomicBoolean CPU_LOGGED = new AtomicBoolean();
 
   private TaskDevice() {}
 
   /**
-   * The device of the running task. Starts the PyTorch engine (to count its GPUs): configure libtorch's
-   * threads before ({@link dev.refusaltokens.eval.model.Libtorch#configureThreads}).
+   * The device of the running task. Starts the PyTorch engine (to count its GPUs): configure
+   * libtorch's threads before ({@link dev.refusaltokens.eval.model.Libtorch#configureThreads}).
    */
   static Device current() {
     int visible = Engine.getEngine("PyTorch").getGpuCount();
     Device device = resolve(assignedGpus(TaskContext.get()), visible);
     if (!device.isGpu() && CPU_LOGGED.compareAndSet(false, true)) {
-      LOG.info("Scoring on the CPU in this executor: {}", cpuReason(visible)); // once per JVM, not per task
+      LOG.info(
+          "Scoring on the CPU in this executor: {}",
+          cpuReason(visible)); // once per JVM, not per task
     }
     return device;
   }
@@ -49,38 +52,60 @@ final class TaskDevice {
    * The device for a task that Spark assigned {@code assigned} GPU addresses (none: the CPU), on an
    * executor whose libtorch sees {@code visibleGpus} GPUs, numbered {@code 0..visibleGpus-1}.
    *
-   * @throws IllegalStateException when the assignment cannot be honoured; the message says what to fix
+   * @throws IllegalStateException when the assignment cannot be honoured; the message says what to
+   *     fix
    */
   static Device resolve(List<String> assigned, int visibleGpus) {
     if (assigned.isEmpty()) {
       return Device.cpu();
     }
     if (assigned.size() > 1) {
-      throw new IllegalStateException("Spark assigned " + assigned.size() + " GPUs " + assigned
-          + " to this task, but a task scores on one GPU: set spark.task.resource.gpu.amount=1 (one task per"
-          + " GPU) or a fraction such as 0.5 (tasks share a GPU and its model) " + SEE_README);
+      throw new IllegalStateException(
+          "Spark assigned "
+              + assigned.size()
+              + " GPUs "
+              + assigned
+              + " to this task, but a task scores on one GPU: set spark.task.resource.gpu.amount=1 (one task per"
+              + " GPU) or a fraction such as 0.5 (tasks share a GPU and its model) "
+              + SEE_README);
     }
     String address = assigned.get(0).trim();
     if (visibleGpus == 0) {
-      throw new IllegalStateException("Spark assigned GPU " + address + " to this task but libtorch sees no"
-          + " GPU: give the executors a CUDA build of libtorch, with spark.executorEnv.PYTORCH_FLAVOR=cu128 and"
-          + " spark.executorEnv.DJL_OFFLINE=false (DJL downloads it), or spark.executorEnv.PYTORCH_LIBRARY_PATH"
-          + " pointing at an installed one; the cluster jar carries none " + SEE_README);
+      throw new IllegalStateException(
+          "Spark assigned GPU "
+              + address
+              + " to this task but libtorch sees no"
+              + " GPU: give the executors a CUDA build of libtorch, with spark.executorEnv.PYTORCH_FLAVOR=cu128 and"
+              + " spark.executorEnv.DJL_OFFLINE=false (DJL downloads it), or spark.executorEnv.PYTORCH_LIBRARY_PATH"
+              + " pointing at an installed one; the cluster jar carries none "
+              + SEE_README);
     }
     int index = gpuIndex(address);
     if (index < 0) {
-      throw new IllegalStateException("Spark assigned GPU address '" + address + "' to this task, which is not"
-          + " a device index: libtorch numbers the GPUs it sees 0.." + (visibleGpus - 1) + ", and the GPU"
-          + " discovery script must print those indices (as jobs/gpu-discovery.sh does), not UUIDs or bus ids "
-          + SEE_README);
+      throw new IllegalStateException(
+          "Spark assigned GPU address '"
+              + address
+              + "' to this task, which is not"
+              + " a device index: libtorch numbers the GPUs it sees 0.."
+              + (visibleGpus - 1)
+              + ", and the GPU"
+              + " discovery script must print those indices (as jobs/gpu-discovery.sh does), not UUIDs or bus ids "
+              + SEE_README);
     }
     if (index >= visibleGpus) {
-      throw new IllegalStateException("Spark assigned GPU " + index + " to this task but libtorch sees only "
-          + visibleGpus + " GPU(s), numbered 0.." + (visibleGpus - 1) + ": the discovery script reports GPUs"
-          + " of the node that this executor does not see. When CUDA_VISIBLE_DEVICES (or the container"
-          + " runtime) limits an executor to some GPUs, CUDA renumbers them from 0; the discovery script must"
-          + " print the indices as the executor sees them (run it in the executor's environment, as"
-          + " spark.executor.resource.gpu.discoveryScript does) " + SEE_README);
+      throw new IllegalStateException(
+          "Spark assigned GPU "
+              + index
+              + " to this task but libtorch sees only "
+              + visibleGpus
+              + " GPU(s), numbered 0.."
+              + (visibleGpus - 1)
+              + ": the discovery script reports GPUs"
+              + " of the node that this executor does not see. When CUDA_VISIBLE_DEVICES (or the container"
+              + " runtime) limits an executor to some GPUs, CUDA renumbers them from 0; the discovery script must"
+              + " print the indices as the executor sees them (run it in the executor's environment, as"
+              + " spark.executor.resource.gpu.discoveryScript does) "
+              + SEE_README);
     }
     return Device.gpu(index);
   }
@@ -91,13 +116,18 @@ final class TaskDevice {
       return "Spark assigned no GPU to its tasks (spark.task.resource.gpu.amount is not set) and libtorch"
           + " sees none";
     }
-    return "Spark assigned no GPU to its tasks although libtorch sees " + visibleGpus + ": set"
-        + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount " + SEE_README;
+    return "Spark assigned no GPU to its tasks although libtorch sees "
+        + visibleGpus
+        + ": set"
+        + " spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount "
+        + SEE_README;
   }
 
   /** The address as a device index, or -1 when it is not a non-negative decimal integer. */
   private static int gpuIndex(String address) {
-    if (address.isEmpty() || address.length() > 9 || !address.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (address.isEmpty()
+        || address.length() > 9
+        || !address.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return -1;
     }
     return Integer.parseInt(address);

@@ -14,18 +14,27 @@ import org.slf4j.LoggerFactory;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * The valid prompts the stage still has to score, and how many; choosing them settles what becomes of
- * the run's earlier {@code scores}.
+ * The valid prompts the stage still has to score, and how many; choosing them settles what becomes
+ * of the run's earlier {@code scores}.
  */
 record TodoPrompts(Dataset<Row> rows, long count) {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScoreStage.class); // the stage's log
 
-  /** The columns a kept score must agree on with the prompt now (label mappings may have changed). */
-  private static final List<String> SAME = List.of(Columns.PROMPT_ID, Columns.PROMPT_SHA256, Columns.SHOULD_REFUSE,
-      Columns.CATEGORY, Columns.SUBCATEGORY);
+  /**
+   * The columns a kept score must agree on with the prompt now (label mappings may have changed).
+   */
+  private static final List<String> SAME =
+      List.of(
+          Columns.PROMPT_ID,
+          Columns.PROMPT_SHA256,
+          Columns.SHOULD_REFUSE,
+          Columns.CATEGORY,
+          Columns.SUBCATEGORY);
 
-  /** Without resume: the run's scores partition starts empty, and every valid prompt is to score. */
+  /**
+   * Without resume: the run's scores partition starts empty, and every valid prompt is to score.
+   */
   static TodoPrompts startEmpty(RunTables tables, PromptInput input) {
     tables.delete(Table.SCORES);
     return new TodoPrompts(input.valid(), input.validCount());
@@ -51,23 +60,40 @@ record TodoPrompts(Dataset<Row> rows, long count) {
     long existingRows = existing.count();
     long keptRows = kept.count();
     if (keptRows != existingRows) {
-      LOG.info("Resume: dropping {} score rows of prompts no longer in the input (or changed)", existingRows - keptRows);
+      LOG.info(
+          "Resume: dropping {} score rows of prompts no longer in the input (or changed)",
+          existingRows - keptRows);
       tables.replace(Table.SCORES, kept);
     }
-    Dataset<Row> done = tables.read(Table.SCORES).select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct();
-    return valid.join(done, CollectionConverters.asScala(List.of(Columns.BENCHMARK, Columns.PROMPT_ID)).toSeq(),
+    Dataset<Row> done =
+        tables.read(Table.SCORES).select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct();
+    return valid.join(
+        done,
+        CollectionConverters.asScala(List.of(Columns.BENCHMARK, Columns.PROMPT_ID)).toSeq(),
         "left_anti");
   }
 
-  /** The existing scores rows whose prompt is valid now with the same text and labels, once each. */
+  /**
+   * The existing scores rows whose prompt is valid now with the same text and labels, once each.
+   */
   private static Dataset<Row> stillValid(Dataset<Row> existing, Dataset<Row> valid) {
-    Dataset<Row> now = valid.select(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.PROMPT_SHA256,
-        Columns.SHOULD_REFUSE, Columns.CATEGORY, Columns.SUBCATEGORY).alias("now");
+    Dataset<Row> now =
+        valid
+            .select(
+                Columns.BENCHMARK,
+                Columns.PROMPT_ID,
+                Columns.PROMPT_SHA256,
+                Columns.SHOULD_REFUSE,
+                Columns.CATEGORY,
+                Columns.SUBCATEGORY)
+            .alias("now");
     Column same = col("old." + Columns.BENCHMARK).equalTo(col("now." + Columns.BENCHMARK));
     for (String c : SAME) {
       same = same.and(col("old." + c).eqNullSafe(col("now." + c)));
     }
-    return existing.alias("old").join(now, same, "left_semi")
+    return existing
+        .alias("old")
+        .join(now, same, "left_semi")
         .dropDuplicates(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.TEMPERATURE);
   }
 }

@@ -14,55 +14,92 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * What the stage wrote, counted by reading {@code scores} and {@code rejects} back, and checked: every
- * prompt has one scores row per temperature, and per benchmark {@code rows_in = scored + rejected}, so no
- * row was lost or duplicated on the way (retried tasks, resumed runs, chunks).
+ * What the stage wrote, counted by reading {@code scores} and {@code rejects} back, and checked:
+ * every prompt has one scores row per temperature, and per benchmark {@code rows_in = scored +
+ * rejected}, so no row was lost or duplicated on the way (retried tasks, resumed runs, chunks).
  *
  * @param scoredPrompts distinct prompts in {@code scores}
  * @param rejected rows in {@code rejects}
  */
-record WrittenCounts(long scoredPrompts, long rejected, Map<String, RunRow.BenchmarkCounts> byBenchmark) {
+record WrittenCounts(
+    long scoredPrompts, long rejected, Map<String, RunRow.BenchmarkCounts> byBenchmark) {
 
-  /** Reads the run's tables back; fails naming the count that does not add up, or when nothing was scored. */
+  /**
+   * Reads the run's tables back; fails naming the count that does not add up, or when nothing was
+   * scored.
+   */
   static WrittenCounts readBack(RunTables tables, EvalConfig config, PromptInput input) {
     JavaSparkContext.fromSparkContext(tables.spark().sparkContext())
         .setJobGroup("count", "Counting the written tables", false);
-    Map<String, Long> scored = scoredPrompts(tables.read(Table.SCORES), config.scoring().temperatures().size());
+    Map<String, Long> scored =
+        scoredPrompts(tables.read(Table.SCORES), config.scoring().temperatures().size());
     Map<String, Long> rejected = BenchmarkCount.countByBenchmark(tables.read(Table.REJECTS));
-    Map<String, RunRow.BenchmarkCounts> byBenchmark = byBenchmark(config.benchmarks(), input.inByBenchmark(),
-        scored, rejected);
+    Map<String, RunRow.BenchmarkCounts> byBenchmark =
+        byBenchmark(config.benchmarks(), input.inByBenchmark(), scored, rejected);
     long scoredPrompts = BenchmarkCount.total(scored);
     if (scoredPrompts == 0) {
-      throw new IllegalStateException("No prompt could be scored: all " + input.rowsIn() + " input rows were "
-          + "rejected; see " + tables.path(Table.REJECTS) + " (run_id=" + tables.runId() + ") for the reasons");
+      throw new IllegalStateException(
+          "No prompt could be scored: all "
+              + input.rowsIn()
+              + " input rows were "
+              + "rejected; see "
+              + tables.path(Table.REJECTS)
+              + " (run_id="
+              + tables.runId()
+              + ") for the reasons");
     }
     return new WrittenCounts(scoredPrompts, BenchmarkCount.total(rejected), byBenchmark);
   }
 
-  /** Distinct prompts in {@code scores} per benchmark; fails unless each has one row per temperature. */
+  /**
+   * Distinct prompts in {@code scores} per benchmark; fails unless each has one row per
+   * temperature.
+   */
   private static Map<String, Long> scoredPrompts(Dataset<Row> scores, int temperatures) {
-    Map<String, Long> byBenchmark = BenchmarkCount.countByBenchmark(
-        scores.select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct());
+    Map<String, Long> byBenchmark =
+        BenchmarkCount.countByBenchmark(
+            scores.select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct());
     long prompts = BenchmarkCount.total(byBenchmark);
     long rows = scores.count();
     if (rows != prompts * temperatures) {
-      throw new IllegalStateException("scores has " + rows + " rows for " + prompts + " prompts and "
-          + temperatures + " temperatures: rows were duplicated or lost");
+      throw new IllegalStateException(
+          "scores has "
+              + rows
+              + " rows for "
+              + prompts
+              + " prompts and "
+              + temperatures
+              + " temperatures: rows were duplicated or lost");
     }
     return byBenchmark;
   }
 
-  /** The counts of each configured benchmark; fails on the first whose rows in ≠ scored + rejected. */
-  private static Map<String, RunRow.BenchmarkCounts> byBenchmark(List<BenchmarkSpec> benchmarks,
-      Map<String, Long> in, Map<String, Long> scored, Map<String, Long> rejected) {
+  /**
+   * The counts of each configured benchmark; fails on the first whose rows in ≠ scored + rejected.
+   */
+  private static Map<String, RunRow.BenchmarkCounts> byBenchmark(
+      List<BenchmarkSpec> benchmarks,
+      Map<String, Long> in,
+      Map<String, Long> scored,
+      Map<String, Long> rejected) {
     Map<String, RunRow.BenchmarkCounts> out = new TreeMap<>();
     for (BenchmarkSpec b : benchmarks) {
       long rowsIn = in.getOrDefault(b.name(), 0L);
       long ok = scored.getOrDefault(b.name(), 0L);
       long bad = rejected.getOrDefault(b.name(), 0L);
       if (ok + bad != rowsIn) {
-        throw new IllegalStateException("benchmark " + b.name() + ": rows_in = " + rowsIn + " but scored (" + ok
-            + ") + rejected (" + bad + ") = " + (ok + bad) + ": rows were lost or duplicated");
+        throw new IllegalStateException(
+            "benchmark "
+                + b.name()
+                + ": rows_in = "
+                + rowsIn
+                + " but scored ("
+                + ok
+                + ") + rejected ("
+                + bad
+                + ") = "
+                + (ok + bad)
+                + ": rows were lost or duplicated");
       }
       out.put(b.name(), new RunRow.BenchmarkCounts(rowsIn, ok, bad));
     }

@@ -17,25 +17,34 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The {@link CalibrationPrompt}s of one group and reliability bin, summed: their count and the sums of
- * {@code p}, {@code y} and the squared error.
+ * The {@link CalibrationPrompt}s of one group and reliability bin, summed: their count and the sums
+ * of {@code p}, {@code y} and the squared error.
  */
-record BinSums(double temperature, String benchmark, String category, int bin, long n, double sumP, long sumY,
+record BinSums(
+    double temperature,
+    String benchmark,
+    String category,
+    int bin,
+    long n,
+    double sumP,
+    long sumY,
     double sumSe) {
 
   static final String SUM_P = "sp";
   static final String SUM_Y = "sy";
   static final String SUM_SE = "sse";
 
-  static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(CalibrationRow.Bin.BIN, IntegerType, false),
-      createStructField(Columns.N, LongType, false),
-      createStructField(SUM_P, DoubleType, false),
-      createStructField(SUM_Y, LongType, false),
-      createStructField(SUM_SE, DoubleType, false)));
+  static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(CalibrationRow.Bin.BIN, IntegerType, false),
+              createStructField(Columns.N, LongType, false),
+              createStructField(SUM_P, DoubleType, false),
+              createStructField(SUM_Y, LongType, false),
+              createStructField(SUM_SE, DoubleType, false)));
 
   Calibration.Bin sums() {
     return new Calibration.Bin(n, sumP, sumY, sumSe);
@@ -56,8 +65,14 @@ record BinSums(double temperature, String benchmark, String category, int bin, l
 
   static BinSums fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new BinSums(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.BENCHMARK), r.string(Columns.CATEGORY),
-        r.intValue(CalibrationRow.Bin.BIN), r.longValue(Columns.N), r.doubleValue(SUM_P), r.longValue(SUM_Y),
+    return new BinSums(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.intValue(CalibrationRow.Bin.BIN),
+        r.longValue(Columns.N),
+        r.doubleValue(SUM_P),
+        r.longValue(SUM_Y),
         r.doubleValue(SUM_SE));
   }
 }

@@ -23,25 +23,34 @@ import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
 /**
- * Percentile bootstrap bounds over prompts, computed in Spark with the Poisson bootstrap: in replicate
- * {@code b} every prompt carries a weight drawn from Poisson(1), seeded by the prompt's benchmark and id
- * (the same prompt has the same weights in every measure, at every temperature and in every rerun), which
- * approximates resampling the prompts with replacement without a shuffle of the prompts. Each executor
- * sums weighted counts per measure and replicate, Spark sums the partitions, and the bounds are the
- * {@code (1 − confidence)/2} and {@code (1 + confidence)/2} percentiles of the replicate rates.
+ * Percentile bootstrap bounds over prompts, computed in Spark with the Poisson bootstrap: in
+ * replicate {@code b} every prompt carries a weight drawn from Poisson(1), seeded by the prompt's
+ * benchmark and id (the same prompt has the same weights in every measure, at every temperature and
+ * in every rerun), which approximates resampling the prompts with replacement without a shuffle of
+ * the prompts. Each executor sums weighted counts per measure and replicate, Spark sums the
+ * partitions, and the bounds are the {@code (1 − confidence)/2} and {@code (1 + confidence)/2}
+ * percentiles of the replicate rates.
  */
 final class Bootstrap {
 
   /**
-   * A rate to bound: the share of prompts refused by {@code point} among the prompts of one temperature,
-   * benchmark ({@code null}: any), category ({@code null}: any) and should_refuse value.
+   * A rate to bound: the share of prompts refused by {@code point} among the prompts of one
+   * temperature, benchmark ({@code null}: any), category ({@code null}: any) and should_refuse
+   * value.
    */
-  public record Measure(SweepPoint point, double temperature, String benchmark, String category,
-      boolean shouldRefuse) implements Serializable {
+  public record Measure(
+      SweepPoint point, double temperature, String benchmark, String category, boolean shouldRefuse)
+      implements Serializable {
 
-    /** The lookup key of the prompts it covers; {@code *} where any benchmark or category counts. */
+    /**
+     * The lookup key of the prompts it covers; {@code *} where any benchmark or category counts.
+     */
     String key() {
-      return key(temperature, benchmark == null ? "*" : benchmark, category == null ? "*" : category, shouldRefuse);
+      return key(
+          temperature,
+          benchmark == null ? "*" : benchmark,
+          category == null ? "*" : category,
+          shouldRefuse);
     }
 
     static String key(double temperature, String benchmark, String category, boolean shouldRefuse) {
@@ -51,14 +60,25 @@ final class Bootstrap {
 
   private Bootstrap() {}
 
-  /** Bounds {low, high} per measure, in the order given; a measure with no prompts gets {NaN, NaN}. */
-  public static double[][] bounds(Dataset<Row> scores, String respondToken, List<String> refusalTokens,
-      List<Measure> measures, int replicates, long seed, double confidence) {
-    Map<Integer, double[]> byId = scores.javaRDD()
-        .mapPartitionsToPair(new ReplicateCounts(respondToken, refusalTokens, measures, replicates, seed))
-        .reduceByKey(Bootstrap::sum)
-        .mapValues(new PercentileBounds(replicates, confidence))
-        .collectAsMap();
+  /**
+   * Bounds {low, high} per measure, in the order given; a measure with no prompts gets {NaN, NaN}.
+   */
+  public static double[][] bounds(
+      Dataset<Row> scores,
+      String respondToken,
+      List<String> refusalTokens,
+      List<Measure> measures,
+      int replicates,
+      long seed,
+      double confidence) {
+    Map<Integer, double[]> byId =
+        scores
+            .javaRDD()
+            .mapPartitionsToPair(
+                new ReplicateCounts(respondToken, refusalTokens, measures, replicates, seed))
+            .reduceByKey(Bootstrap::sum)
+            .mapValues(new PercentileBounds(replicates, confidence))
+            .collectAsMap();
     double[][] out = new double[measures.size()][];
     for (int m = 0; m < out.length; m++) {
       out[m] = byId.getOrDefault(m, new double[] {Double.NaN, Double.NaN});
@@ -82,8 +102,12 @@ final class Bootstrap {
     }
     JDKRandomGenerator rng = new JDKRandomGenerator();
     rng.setSeed(new SplittableRandom(h).nextLong()); // SplitMix64: nearby ids, unrelated seeds
-    PoissonDistribution poisson = new PoissonDistribution(rng, 1.0, PoissonDistribution.DEFAULT_EPSILON,
-        PoissonDistribution.DEFAULT_MAX_ITERATIONS);
+    PoissonDistribution poisson =
+        new PoissonDistribution(
+            rng,
+            1.0,
+            PoissonDistribution.DEFAULT_EPSILON,
+            PoissonDistribution.DEFAULT_MAX_ITERATIONS);
     int[] w = new int[replicates];
     for (int b = 0; b < replicates; b++) {
       w[b] = poisson.sample();
@@ -92,14 +116,19 @@ final class Bootstrap {
   }
 
   /** Executor-side: per measure, {@code [n_1 … n_B, refused_1 … refused_B]} over one partition. */
-  static final class ReplicateCounts implements PairFlatMapFunction<Iterator<Row>, Integer, long[]> {
+  static final class ReplicateCounts
+      implements PairFlatMapFunction<Iterator<Row>, Integer, long[]> {
     private final String respondToken;
     private final List<String> refusalTokens;
     private final List<Measure> measures;
     private final int replicates;
     private final long seed;
 
-    ReplicateCounts(String respondToken, List<String> refusalTokens, List<Measure> measures, int replicates,
+    ReplicateCounts(
+        String respondToken,
+        List<String> refusalTokens,
+        List<Measure> measures,
+        int replicates,
         long seed) {
       this.respondToken = respondToken;
       this.refusalTokens = List.copyOf(refusalTokens);
@@ -127,13 +156,15 @@ final class Bootstrap {
         refusedAt.clear(); // each point decides this prompt once, whatever the measures using it
         for (String b : new String[] {benchmark, "*"}) {
           for (String c : new String[] {category, "*"}) {
-            for (int m : byKey.getOrDefault(Measure.key(temperature, b, c, shouldRefuse), List.of())) {
+            for (int m :
+                byKey.getOrDefault(Measure.key(temperature, b, c, shouldRefuse), List.of())) {
               if (w == null) {
                 stats = row.stats(respondToken, refusalTokens);
                 w = weights(seed, benchmark, row.promptId(), replicates);
               }
               FirstTokenStats s = stats;
-              boolean refused = refusedAt.computeIfAbsent(measures.get(m).point(), p -> p.decide(s).isRefusal());
+              boolean refused =
+                  refusedAt.computeIfAbsent(measures.get(m).point(), p -> p.decide(s).isRefusal());
               long[] v = Objects.requireNonNullElseGet(counts[m], () -> new long[2 * replicates]);
               counts[m] = v;
               for (int r = 0; r < replicates; r++) {
@@ -156,7 +187,10 @@ final class Bootstrap {
     }
   }
 
-  /** Executor-side: the percentile bounds of the replicate rates (replicates with no weight skipped). */
+  /**
+   * Executor-side: the percentile bounds of the replicate rates (replicates with no weight
+   * skipped).
+   */
   static final class PercentileBounds implements Function<long[], double[]> {
     private final int replicates;
     private final double confidence;

@@ -16,26 +16,35 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One prompt in one calibration group (temperature × benchmark or {@code ALL} × category or {@code ALL}):
- * its refusal probability {@code p}, reliability bin, label {@code y} (1: should refuse), squared error
- * and greedy first token.
+ * One prompt in one calibration group (temperature × benchmark or {@code ALL} × category or {@code
+ * ALL}): its refusal probability {@code p}, reliability bin, label {@code y} (1: should refuse),
+ * squared error and greedy first token.
  */
-record CalibrationPrompt(double temperature, String benchmark, String category, int bin, int y, double p,
-    double se, String firstToken) {
+record CalibrationPrompt(
+    double temperature,
+    String benchmark,
+    String category,
+    int bin,
+    int y,
+    double p,
+    double se,
+    String firstToken) {
 
   static final String Y = "y";
   static final String P = "p";
   static final String SE = "se";
 
-  static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(CalibrationRow.Bin.BIN, IntegerType, false),
-      createStructField(Y, IntegerType, false),
-      createStructField(P, DoubleType, false),
-      createStructField(SE, DoubleType, false),
-      createStructField(FirstTokenRow.FIRST_TOKEN, StringType, false)));
+  static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(CalibrationRow.Bin.BIN, IntegerType, false),
+              createStructField(Y, IntegerType, false),
+              createStructField(P, DoubleType, false),
+              createStructField(SE, DoubleType, false),
+              createStructField(FirstTokenRow.FIRST_TOKEN, StringType, false)));
 
   Row toRow() {
     return RowBuilder.of(SCHEMA)
@@ -52,8 +61,14 @@ record CalibrationPrompt(double temperature, String benchmark, String category, 
 
   static CalibrationPrompt fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new CalibrationPrompt(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.BENCHMARK),
-        r.string(Columns.CATEGORY), r.intValue(CalibrationRow.Bin.BIN), r.intValue(Y), r.doubleValue(P),
-        r.doubleValue(SE), r.string(FirstTokenRow.FIRST_TOKEN));
+    return new CalibrationPrompt(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.intValue(CalibrationRow.Bin.BIN),
+        r.intValue(Y),
+        r.doubleValue(P),
+        r.doubleValue(SE),
+        r.string(FirstTokenRow.FIRST_TOKEN));
   }
 }

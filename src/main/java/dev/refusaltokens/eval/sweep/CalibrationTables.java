@@ -21,11 +21,11 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 
 /**
- * How far the control token can be read as a probability, per temperature × benchmark × category (each
- * also as {@code ALL}): the {@code calibration} table (Brier score, ECE and reliability bins of
- * {@code p = Σ_c p(c)} against {@code should_refuse}) and the {@code first_tokens} table (which first
- * token the model emits greedily, per benchmark category: does {@code [Incomplete requests]} fire on
- * incomplete requests?).
+ * How far the control token can be read as a probability, per temperature × benchmark × category
+ * (each also as {@code ALL}): the {@code calibration} table (Brier score, ECE and reliability bins
+ * of {@code p = Σ_c p(c)} against {@code should_refuse}) and the {@code first_tokens} table (which
+ * first token the model emits greedily, per benchmark category: does {@code [Incomplete requests]}
+ * fire on incomplete requests?).
  */
 final class CalibrationTables {
 
@@ -37,27 +37,47 @@ final class CalibrationTables {
   private CalibrationTables() {}
 
   public static Result compute(SweepScores scores, String runId) {
-    Dataset<Row> prompts = scores.rows()
-        .mapPartitions(new Expand(scores.respondToken(), scores.refusalTokens()),
-            Encoders.row(CalibrationPrompt.SCHEMA))
-        .cache();
+    Dataset<Row> prompts =
+        scores
+            .rows()
+            .mapPartitions(
+                new Expand(scores.respondToken(), scores.refusalTokens()),
+                Encoders.row(CalibrationPrompt.SCHEMA))
+            .cache();
     try {
-      List<BinSums> bins = prompts
-          .groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, CalibrationRow.Bin.BIN)
-          .agg(count("*").as(Columns.N), sum(CalibrationPrompt.P).as(BinSums.SUM_P),
-              sum(CalibrationPrompt.Y).as(BinSums.SUM_Y), sum(CalibrationPrompt.SE).as(BinSums.SUM_SE))
-          .collectAsList().stream().map(BinSums::fromRow).toList();
-      List<FirstTokenCount> firsts = prompts
-          .groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, FirstTokenRow.FIRST_TOKEN)
-          .agg(count("*").as(Columns.N))
-          .collectAsList().stream().map(FirstTokenCount::fromRow).toList();
+      List<BinSums> bins =
+          prompts
+              .groupBy(
+                  Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, CalibrationRow.Bin.BIN)
+              .agg(
+                  count("*").as(Columns.N),
+                  sum(CalibrationPrompt.P).as(BinSums.SUM_P),
+                  sum(CalibrationPrompt.Y).as(BinSums.SUM_Y),
+                  sum(CalibrationPrompt.SE).as(BinSums.SUM_SE))
+              .collectAsList()
+              .stream()
+              .map(BinSums::fromRow)
+              .toList();
+      List<FirstTokenCount> firsts =
+          prompts
+              .groupBy(
+                  Columns.TEMPERATURE,
+                  Columns.BENCHMARK,
+                  Columns.CATEGORY,
+                  FirstTokenRow.FIRST_TOKEN)
+              .agg(count("*").as(Columns.N))
+              .collectAsList()
+              .stream()
+              .map(FirstTokenCount::fromRow)
+              .toList();
       return new Result(calibrationRows(bins, runId), firstTokenRows(firsts, runId));
     } finally {
       prompts.unpersist();
     }
   }
 
-  private record Group(double temperature, String benchmark, String category) implements Comparable<Group> {
+  private record Group(double temperature, String benchmark, String category)
+      implements Comparable<Group> {
     @Override
     public int compareTo(Group o) {
       int t = Double.compare(temperature, o.temperature);
@@ -69,41 +89,72 @@ final class CalibrationTables {
   private static List<CalibrationRow> calibrationRows(List<BinSums> binSums, String runId) {
     Map<Group, Map<Integer, Calibration.Bin>> groups = new TreeMap<>();
     for (BinSums s : binSums) {
-      groups.computeIfAbsent(new Group(s.temperature(), s.benchmark(), s.category()), g -> new TreeMap<>())
+      groups
+          .computeIfAbsent(
+              new Group(s.temperature(), s.benchmark(), s.category()), g -> new TreeMap<>())
           .put(s.bin(), s.sums());
     }
     List<CalibrationRow> rows = new ArrayList<>();
-    groups.forEach((g, bins) -> {
-      long n = 0;
-      double sumP = 0;
-      double sumY = 0;
-      List<CalibrationRow.Bin> reliability = new ArrayList<>();
-      for (Map.Entry<Integer, Calibration.Bin> e : bins.entrySet()) {
-        Calibration.Bin b = e.getValue();
-        n += b.n();
-        sumP += b.sumP();
-        sumY += b.sumY();
-        reliability.add(new CalibrationRow.Bin(e.getKey(), e.getKey() / (double) Calibration.BINS,
-            (e.getKey() + 1) / (double) Calibration.BINS, b.n(), b.meanP(), b.observed()));
-      }
-      rows.add(new CalibrationRow(g.temperature(), g.benchmark(), g.category(), n, sumY / n, sumP / n,
-          Calibration.brier(bins.values()), Calibration.ece(bins.values()), reliability, runId));
-    });
+    groups.forEach(
+        (g, bins) -> {
+          long n = 0;
+          double sumP = 0;
+          double sumY = 0;
+          List<CalibrationRow.Bin> reliability = new ArrayList<>();
+          for (Map.Entry<Integer, Calibration.Bin> e : bins.entrySet()) {
+            Calibration.Bin b = e.getValue();
+            n += b.n();
+            sumP += b.sumP();
+            sumY += b.sumY();
+            reliability.add(
+                new CalibrationRow.Bin(
+                    e.getKey(),
+                    e.getKey() / (double) Calibration.BINS,
+                    (e.getKey() + 1) / (double) Calibration.BINS,
+                    b.n(),
+                    b.meanP(),
+                    b.observed()));
+          }
+          rows.add(
+              new CalibrationRow(
+                  g.temperature(),
+                  g.benchmark(),
+                  g.category(),
+                  n,
+                  sumY / n,
+                  sumP / n,
+                  Calibration.brier(bins.values()),
+                  Calibration.ece(bins.values()),
+                  reliability,
+                  runId));
+        });
     return rows;
   }
 
   private static List<FirstTokenRow> firstTokenRows(List<FirstTokenCount> counts, String runId) {
     Map<Group, Map<String, Long>> groups = new TreeMap<>();
     for (FirstTokenCount c : counts) {
-      groups.computeIfAbsent(new Group(c.temperature(), c.benchmark(), c.category()), g -> new TreeMap<>())
+      groups
+          .computeIfAbsent(
+              new Group(c.temperature(), c.benchmark(), c.category()), g -> new TreeMap<>())
           .put(c.firstToken(), c.n());
     }
     List<FirstTokenRow> rows = new ArrayList<>();
-    groups.forEach((g, byToken) -> {
-      long n = byToken.values().stream().mapToLong(Long::longValue).sum();
-      byToken.forEach((token, k) -> rows.add(new FirstTokenRow(g.temperature(), g.benchmark(), g.category(),
-          token, k, (double) k / n, runId)));
-    });
+    groups.forEach(
+        (g, byToken) -> {
+          long n = byToken.values().stream().mapToLong(Long::longValue).sum();
+          byToken.forEach(
+              (token, k) ->
+                  rows.add(
+                      new FirstTokenRow(
+                          g.temperature(),
+                          g.benchmark(),
+                          g.category(),
+                          token,
+                          k,
+                          (double) k / n,
+                          runId)));
+        });
     return rows;
   }
 
@@ -128,8 +179,10 @@ final class CalibrationTables {
         String token = firstToken(s.greedyToken());
         for (String b : new String[] {row.benchmark(), Columns.ALL}) {
           for (String c : new String[] {row.groupCategory(), Columns.ALL}) {
-            out.add(new CalibrationPrompt(row.temperature(), b, c, Calibration.bin(p), y, p, (p - y) * (p - y),
-                token).toRow());
+            out.add(
+                new CalibrationPrompt(
+                        row.temperature(), b, c, Calibration.bin(p), y, p, (p - y) * (p - y), token)
+                    .toRow());
           }
         }
       }

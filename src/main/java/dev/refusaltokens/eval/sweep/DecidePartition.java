@@ -13,11 +13,11 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 
 /**
- * Executor-side sweep of one partition of {@code scores} rows: every sweep point decides every prompt
- * (plain Java, no model), and the partition emits partial counts per benchmark × point × temperature ×
- * category (and {@code ALL}) × should_refuse, to be summed across partitions: {@link PointCount} rows.
- * Each group holds its prompt count once and a refused count per point, so a prompt costs one decision
- * per point and two array increments.
+ * Executor-side sweep of one partition of {@code scores} rows: every sweep point decides every
+ * prompt (plain Java, no model), and the partition emits partial counts per benchmark × point ×
+ * temperature × category (and {@code ALL}) × should_refuse, to be summed across partitions: {@link
+ * PointCount} rows. Each group holds its prompt count once and a refused count per point, so a
+ * prompt costs one decision per point and two array increments.
  */
 final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -37,10 +37,15 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
     while (scores.hasNext()) {
       ScoreRow row = ScoreRow.fromRow(scores.next());
       FirstTokenStats stats = row.stats(respondToken, refusalTokens);
-      long[] own = counts.computeIfAbsent(new Group(row.benchmark(), row.temperature(), row.groupCategory(),
-          row.shouldRefuse()), g -> new long[1 + points.size()]);
-      long[] all = counts.computeIfAbsent(new Group(row.benchmark(), row.temperature(), Columns.ALL,
-          row.shouldRefuse()), g -> new long[1 + points.size()]);
+      long[] own =
+          counts.computeIfAbsent(
+              new Group(
+                  row.benchmark(), row.temperature(), row.groupCategory(), row.shouldRefuse()),
+              g -> new long[1 + points.size()]);
+      long[] all =
+          counts.computeIfAbsent(
+              new Group(row.benchmark(), row.temperature(), Columns.ALL, row.shouldRefuse()),
+              g -> new long[1 + points.size()]);
       own[0]++;
       all[0]++;
       for (int p = 0; p < points.size(); p++) {
@@ -51,13 +56,18 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
       }
     }
     List<Row> out = new ArrayList<>(counts.size() * points.size());
-    counts.forEach((g, c) -> {
-      for (int p = 0; p < points.size(); p++) {
-        out.add(new PointCount(g.benchmark, p, g.temperature, g.category, g.shouldRefuse, c[0], c[1 + p]).toRow());
-      }
-    });
+    counts.forEach(
+        (g, c) -> {
+          for (int p = 0; p < points.size(); p++) {
+            out.add(
+                new PointCount(
+                        g.benchmark, p, g.temperature, g.category, g.shouldRefuse, c[0], c[1 + p])
+                    .toRow());
+          }
+        });
     return out.iterator();
   }
 
-  private record Group(String benchmark, double temperature, String category, boolean shouldRefuse) {}
+  private record Group(
+      String benchmark, double temperature, String category, boolean shouldRefuse) {}
 }

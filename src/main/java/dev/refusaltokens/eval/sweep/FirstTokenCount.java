@@ -15,14 +15,17 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /** The {@link CalibrationPrompt}s of one group with one greedy first token, counted. */
-record FirstTokenCount(double temperature, String benchmark, String category, String firstToken, long n) {
+record FirstTokenCount(
+    double temperature, String benchmark, String category, String firstToken, long n) {
 
-  static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(FirstTokenRow.FIRST_TOKEN, StringType, false),
-      createStructField(Columns.N, LongType, false)));
+  static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(FirstTokenRow.FIRST_TOKEN, StringType, false),
+              createStructField(Columns.N, LongType, false)));
 
   Row toRow() {
     return RowBuilder.of(SCHEMA)
@@ -36,7 +39,11 @@ record FirstTokenCount(double temperature, String benchmark, String category, St
 
   static FirstTokenCount fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new FirstTokenCount(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.BENCHMARK),
-        r.string(Columns.CATEGORY), r.string(FirstTokenRow.FIRST_TOKEN), r.longValue(Columns.N));
+    return new FirstTokenCount(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.string(FirstTokenRow.FIRST_TOKEN),
+        r.longValue(Columns.N));
   }
 }

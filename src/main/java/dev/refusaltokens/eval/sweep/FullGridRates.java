@@ -19,9 +19,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Every point of the full per-category grid as {@code rates} rows (rule {@value #RULE}, Wilson bounds),
- * per temperature, benchmark, category (and {@code ALL}) and should_refuse: generated in Spark from the
- * {@link GridCounts}, one slice of grid points per task, each task's rows built in its memory.
+ * Every point of the full per-category grid as {@code rates} rows (rule {@value #RULE}, Wilson
+ * bounds), per temperature, benchmark, category (and {@code ALL}) and should_refuse: generated in
+ * Spark from the {@link GridCounts}, one slice of grid points per task, each task's rows built in
+ * its memory.
  */
 final class FullGridRates {
 
@@ -31,26 +32,36 @@ final class FullGridRates {
   private FullGridRates() {}
 
   /** The full grid's rates rows ({@code run_id} included). */
-  public static Dataset<Row> rates(SparkSession spark, GridCounts counts, SweepConfig config, String runId) {
+  public static Dataset<Row> rates(
+      SparkSession spark, GridCounts counts, SweepConfig config, String runId) {
     List<Slice> groups = new ArrayList<>();
-    counts.byTemperature().forEach((temperature, c) -> {
-      Map<GridCounts.Group, CategoryCounts> withAll = new LinkedHashMap<>(c.byGroup());
-      for (GridCounts.Group g : c.byGroup().keySet()) {
-        withAll.computeIfAbsent(new GridCounts.Group(g.benchmark(), Columns.ALL, g.shouldRefuse()),
-            x -> c.pooled(g.shouldRefuse(), g.benchmark(), null, counts.newCounts()));
-      }
-      withAll.forEach((g, cc) -> groups.add(new Slice(temperature, g, cc.n(), cc.atLeast())));
-    });
+    counts
+        .byTemperature()
+        .forEach(
+            (temperature, c) -> {
+              Map<GridCounts.Group, CategoryCounts> withAll = new LinkedHashMap<>(c.byGroup());
+              for (GridCounts.Group g : c.byGroup().keySet()) {
+                withAll.computeIfAbsent(
+                    new GridCounts.Group(g.benchmark(), Columns.ALL, g.shouldRefuse()),
+                    x -> c.pooled(g.shouldRefuse(), g.benchmark(), null, counts.newCounts()));
+              }
+              withAll.forEach(
+                  (g, cc) -> groups.add(new Slice(temperature, g, cc.n(), cc.atLeast())));
+            });
     long points = counts.gridPoints();
     // about 200,000 rows per task
     long slices = Math.max(1, points * Math.max(1, groups.size()) / 200_000);
-    return spark.range(0, points, 1, (int) Math.min(Integer.MAX_VALUE, slices))
-        .mapPartitions(new SliceRows(counts.refusalTokens(), counts.grid(), groups, config.confidence(), runId),
+    return spark
+        .range(0, points, 1, (int) Math.min(Integer.MAX_VALUE, slices))
+        .mapPartitions(
+            new SliceRows(
+                counts.refusalTokens(), counts.grid(), groups, config.confidence(), runId),
             Encoders.row(RateRow.SCHEMA));
   }
 
   /** The count table of one group, as {@code atLeast[token][grid index]}. */
-  record Slice(double temperature, GridCounts.Group group, long n, long[][] atLeast) implements Serializable {}
+  record Slice(double temperature, GridCounts.Group group, long n, long[][] atLeast)
+      implements Serializable {}
 
   /** Executor-side: the rates rows of one slice of grid point numbers (last token fastest). */
   static final class SliceRows implements MapPartitionsFunction<Long, Row> {
@@ -60,7 +71,11 @@ final class FullGridRates {
     private final double confidence;
     private final String runId;
 
-    SliceRows(List<String> refusalTokens, List<Double> grid, List<Slice> groups, double confidence,
+    SliceRows(
+        List<String> refusalTokens,
+        List<Double> grid,
+        List<Slice> groups,
+        double confidence,
         String runId) {
       this.refusalTokens = List.copyOf(refusalTokens);
       this.grid = List.copyOf(grid);
@@ -88,9 +103,23 @@ final class FullGridRates {
             refused += s.atLeast()[c][idx[c]];
           }
           double[] ci = RateInterval.wilson(s.n(), refused, confidence);
-          out.add(new RateRow(s.group().benchmark(), RULE, s.temperature(), thresholds, noBiases,
-              s.group().category(), s.group().shouldRefuse(), s.n(), refused, (double) refused / s.n(), ci[0],
-              ci[1], IntervalMethod.WILSON.id(), runId).toRow());
+          out.add(
+              new RateRow(
+                      s.group().benchmark(),
+                      RULE,
+                      s.temperature(),
+                      thresholds,
+                      noBiases,
+                      s.group().category(),
+                      s.group().shouldRefuse(),
+                      s.n(),
+                      refused,
+                      (double) refused / s.n(),
+                      ci[0],
+                      ci[1],
+                      IntervalMethod.WILSON.id(),
+                      runId)
+                  .toRow());
         }
       }
       return out.iterator();

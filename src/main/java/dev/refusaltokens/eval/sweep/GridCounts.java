@@ -23,11 +23,11 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 
 /**
- * The count tables of the full per-category threshold grid (every refusal token thresholded, G^K points):
- * one Spark aggregation builds a {@link CategoryCounts} per temperature, benchmark, category and
- * should_refuse, from which every grid point is evaluated exactly without the prompts — by
- * {@link FrontierSearch}, {@link OperatingPointSearch} (on the driver) and {@link FullGridRates} (in
- * Spark).
+ * The count tables of the full per-category threshold grid (every refusal token thresholded, G^K
+ * points): one Spark aggregation builds a {@link CategoryCounts} per temperature, benchmark,
+ * category and should_refuse, from which every grid point is evaluated exactly without the prompts
+ * — by {@link FrontierSearch}, {@link OperatingPointSearch} (on the driver) and {@link
+ * FullGridRates} (in Spark).
  */
 final class GridCounts {
 
@@ -37,20 +37,29 @@ final class GridCounts {
   /** The count tables of one temperature, by group. */
   record Counts(Map<Group, CategoryCounts> byGroup) {
 
-    /** Adds to {@code empty} the prompts of one should_refuse value, of a benchmark and a category when not null. */
-    CategoryCounts pooled(boolean shouldRefuse, String benchmark, String category, CategoryCounts empty) {
-      byGroup.forEach((g, c) -> {
-        if (g.shouldRefuse() == shouldRefuse && (benchmark == null || benchmark.equals(g.benchmark()))
-            && (category == null || category.equals(g.category()))) {
-          empty.addAll(c);
-        }
-      });
+    /**
+     * Adds to {@code empty} the prompts of one should_refuse value, of a benchmark and a category
+     * when not null.
+     */
+    CategoryCounts pooled(
+        boolean shouldRefuse, String benchmark, String category, CategoryCounts empty) {
+      byGroup.forEach(
+          (g, c) -> {
+            if (g.shouldRefuse() == shouldRefuse
+                && (benchmark == null || benchmark.equals(g.benchmark()))
+                && (category == null || category.equals(g.category()))) {
+              empty.addAll(c);
+            }
+          });
       return empty;
     }
 
     TreeSet<String> values(boolean shouldRefuse, Function<Group, String> field) {
       TreeSet<String> out = new TreeSet<>();
-      byGroup.keySet().stream().filter(g -> g.shouldRefuse() == shouldRefuse).map(field).forEach(out::add);
+      byGroup.keySet().stream()
+          .filter(g -> g.shouldRefuse() == shouldRefuse)
+          .map(field)
+          .forEach(out::add);
       return out;
     }
   }
@@ -59,7 +68,8 @@ final class GridCounts {
   private final List<Double> grid;
   private final Map<Double, Counts> byTemperature;
 
-  private GridCounts(List<String> refusalTokens, List<Double> grid, Map<Double, Counts> byTemperature) {
+  private GridCounts(
+      List<String> refusalTokens, List<Double> grid, Map<Double, Counts> byTemperature) {
     this.refusalTokens = refusalTokens;
     this.grid = grid;
     this.byTemperature = byTemperature;
@@ -68,19 +78,37 @@ final class GridCounts {
   /** The count tables of {@code scores} over the threshold grid {@code grid}. */
   public static GridCounts count(SweepScores scores, List<Double> grid) {
     List<Double> values = List.copyOf(grid);
-    List<GridCell> cells = scores.rows()
-        .mapPartitions(new CountCells(scores.respondToken(), scores.refusalTokens(), values),
-            Encoders.row(GridCell.SCHEMA))
-        .groupBy(Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, Columns.SHOULD_REFUSE, GridCell.TOKEN,
-            GridCell.GRID_INDEX)
-        .agg(sum(Columns.N).as(Columns.N))
-        .collectAsList().stream().map(GridCell::fromRow).toList();
+    List<GridCell> cells =
+        scores
+            .rows()
+            .mapPartitions(
+                new CountCells(scores.respondToken(), scores.refusalTokens(), values),
+                Encoders.row(GridCell.SCHEMA))
+            .groupBy(
+                Columns.TEMPERATURE,
+                Columns.BENCHMARK,
+                Columns.CATEGORY,
+                Columns.SHOULD_REFUSE,
+                GridCell.TOKEN,
+                GridCell.GRID_INDEX)
+            .agg(sum(Columns.N).as(Columns.N))
+            .collectAsList()
+            .stream()
+            .map(GridCell::fromRow)
+            .toList();
     Map<Double, Counts> out = new TreeMap<>();
     for (GridCell cell : cells) {
-      out.computeIfAbsent(cell.temperature(), t -> new Counts(new TreeMap<>(
-              Comparator.comparing(Group::benchmark).thenComparing(Group::category)
-                  .thenComparing(Group::shouldRefuse))))
-          .byGroup().computeIfAbsent(new Group(cell.benchmark(), cell.category(), cell.shouldRefuse()),
+      out.computeIfAbsent(
+              cell.temperature(),
+              t ->
+                  new Counts(
+                      new TreeMap<>(
+                          Comparator.comparing(Group::benchmark)
+                              .thenComparing(Group::category)
+                              .thenComparing(Group::shouldRefuse))))
+          .byGroup()
+          .computeIfAbsent(
+              new Group(cell.benchmark(), cell.category(), cell.shouldRefuse()),
               g -> new CategoryCounts(scores.refusalTokens().size(), values))
           .addCell(cell.token(), cell.gridIndex(), cell.n());
     }
@@ -115,7 +143,8 @@ final class GridCounts {
     return thresholds(refusalTokens, grid, gridIndex);
   }
 
-  static Map<String, Double> thresholds(List<String> refusalTokens, List<Double> grid, int[] gridIndex) {
+  static Map<String, Double> thresholds(
+      List<String> refusalTokens, List<Double> grid, int[] gridIndex) {
     Map<String, Double> m = new LinkedHashMap<>();
     for (int c = 0; c < refusalTokens.size(); c++) {
       m.put(refusalTokens.get(c), grid.get(gridIndex[c]));
@@ -123,7 +152,10 @@ final class GridCounts {
     return m;
   }
 
-  /** Executor-side: each prompt's top refusal token and largest passing grid index, counted per group. */
+  /**
+   * Executor-side: each prompt's top refusal token and largest passing grid index, counted per
+   * group.
+   */
   static final class CountCells implements MapPartitionsFunction<Row, Row> {
     private final String respondToken;
     private final List<String> refusalTokens;
@@ -135,7 +167,8 @@ final class GridCounts {
       this.grid = List.copyOf(grid);
     }
 
-    private record Key(double temperature, String benchmark, String category, boolean shouldRefuse) {}
+    private record Key(
+        double temperature, String benchmark, String category, boolean shouldRefuse) {}
 
     @Override
     public Iterator<Row> call(Iterator<Row> scores) {
@@ -143,12 +176,25 @@ final class GridCounts {
       while (scores.hasNext()) {
         ScoreRow row = ScoreRow.fromRow(scores.next());
         FirstTokenStats s = row.stats(respondToken, refusalTokens);
-        Key key = new Key(row.temperature(), row.benchmark(), row.groupCategory(), row.shouldRefuse());
+        Key key =
+            new Key(row.temperature(), row.benchmark(), row.groupCategory(), row.shouldRefuse());
         counts.computeIfAbsent(key, k -> new CategoryCounts(s.refusalTokenCount(), grid)).add(s);
       }
       List<Row> out = new ArrayList<>();
-      counts.forEach((k, c) -> c.forEachCell((token, index, n) -> out.add(new GridCell(k.temperature(),
-          k.benchmark(), k.category(), k.shouldRefuse(), token, index, n).toRow())));
+      counts.forEach(
+          (k, c) ->
+              c.forEachCell(
+                  (token, index, n) ->
+                      out.add(
+                          new GridCell(
+                                  k.temperature(),
+                                  k.benchmark(),
+                                  k.category(),
+                                  k.shouldRefuse(),
+                                  token,
+                                  index,
+                                  n)
+                              .toRow())));
       return out.iterator();
     }
   }

@@ -10,17 +10,31 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A rate pair of the full grid before its bounds: refusals among should-refuse prompts (of a benchmark
- * and a category; null = any) and false refusals among should-answer prompts (likewise), at one grid
- * point ({@code gridIndex}; null while only the scope is known).
+ * A rate pair of the full grid before its bounds: refusals among should-refuse prompts (of a
+ * benchmark and a category; null = any) and false refusals among should-answer prompts (likewise),
+ * at one grid point ({@code gridIndex}; null while only the scope is known).
  */
-record GridPair(double temperature, int[] gridIndex, String refusalBenchmark, String refusalCategory,
-    CategoryCounts refuse, String answerBenchmark, String answerCategory, CategoryCounts answer) {
+record GridPair(
+    double temperature,
+    int[] gridIndex,
+    String refusalBenchmark,
+    String refusalCategory,
+    CategoryCounts refuse,
+    String answerBenchmark,
+    String answerCategory,
+    CategoryCounts answer) {
 
   /** The same scope at another grid point. */
   GridPair at(int[] point) {
-    return new GridPair(temperature, point, refusalBenchmark, refusalCategory, refuse, answerBenchmark,
-        answerCategory, answer);
+    return new GridPair(
+        temperature,
+        point,
+        refusalBenchmark,
+        refusalCategory,
+        refuse,
+        answerBenchmark,
+        answerCategory,
+        answer);
   }
 
   long refused() {
@@ -31,16 +45,20 @@ record GridPair(double temperature, int[] gridIndex, String refusalBenchmark, St
     return answer.refused(gridIndex);
   }
 
-  /** The pair's columns, with its bounds {refusal low, refusal high, false-refusal low, false-refusal high}. */
+  /**
+   * The pair's columns, with its bounds {refusal low, refusal high, false-refusal low,
+   * false-refusal high}.
+   */
   RatePair rates(double[] bounds, String interval) {
     return RatePair.of(refuse.n(), refused(), answer.n(), falseRefused(), bounds, interval);
   }
 
   /**
-   * {refusal low, refusal high, false-refusal low, false-refusal high} per pair: Wilson from the counts,
-   * or the bootstrap over the prompts when the sweep asks for it.
+   * {refusal low, refusal high, false-refusal low, false-refusal high} per pair: Wilson from the
+   * counts, or the bootstrap over the prompts when the sweep asks for it.
    */
-  static double[][] bounds(List<GridPair> pairs, SweepScores scores, GridCounts counts, SweepConfig config) {
+  static double[][] bounds(
+      List<GridPair> pairs, SweepScores scores, GridCounts counts, SweepConfig config) {
     double[][] out = new double[pairs.size()][];
     if (!config.bootstrap()) {
       for (int i = 0; i < out.length; i++) {
@@ -54,11 +72,22 @@ record GridPair(double temperature, int[] gridIndex, String refusalBenchmark, St
     List<Bootstrap.Measure> measures = new ArrayList<>();
     for (GridPair p : pairs) {
       SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(p.gridIndex()));
-      measures.add(new Bootstrap.Measure(point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true));
-      measures.add(new Bootstrap.Measure(point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false));
+      measures.add(
+          new Bootstrap.Measure(
+              point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true));
+      measures.add(
+          new Bootstrap.Measure(
+              point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false));
     }
-    double[][] b = Bootstrap.bounds(scores.rows(), scores.respondToken(), scores.refusalTokens(), measures,
-        config.bootstrapReplicates(), config.bootstrapSeed(), config.confidence());
+    double[][] b =
+        Bootstrap.bounds(
+            scores.rows(),
+            scores.respondToken(),
+            scores.refusalTokens(),
+            measures,
+            config.bootstrapReplicates(),
+            config.bootstrapSeed(),
+            config.confidence());
     for (int i = 0; i < out.length; i++) {
       out[i] = new double[] {b[2 * i][0], b[2 * i][1], b[2 * i + 1][0], b[2 * i + 1][1]};
     }

@@ -12,51 +12,75 @@ import java.util.TreeMap;
 
 /**
  * The {@code operating_points} table: per configured target and temperature, the point of the full
- * per-category grid that meets the per-category refusal targets with the fewest false refusals (every
- * should-answer prompt pooled), found exactly from the {@link GridCounts}.
+ * per-category grid that meets the per-category refusal targets with the fewest false refusals
+ * (every should-answer prompt pooled), found exactly from the {@link GridCounts}.
  */
 final class OperatingPointSearch {
 
   private OperatingPointSearch() {}
 
   /** What one search found, before its bounds. */
-  private record Found(String name, double temperature, Map<String, Double> targets, OperatingPoints.Result result) {}
+  private record Found(
+      String name,
+      double temperature,
+      Map<String, Double> targets,
+      OperatingPoints.Result result) {}
 
   /** One row per target of {@code config.operatingPoints()} and temperature. */
-  public static List<OperatingPointRow> operatingPoints(SweepScores scores, GridCounts counts, SweepConfig config,
-      String runId) {
+  public static List<OperatingPointRow> operatingPoints(
+      SweepScores scores, GridCounts counts, SweepConfig config, String runId) {
     List<GridPair> pairs = new ArrayList<>();
     List<Found> found = new ArrayList<>();
-    counts.byTemperature().forEach((temperature, c) -> {
-      Map<String, CategoryCounts> refuseByCategory = new TreeMap<>();
-      for (String category : c.values(true, GridCounts.Group::category)) {
-        refuseByCategory.put(category, c.pooled(true, null, category, counts.newCounts()));
-      }
-      CategoryCounts answer = c.pooled(false, null, null, counts.newCounts());
-      if (refuseByCategory.isEmpty() || answer.n() == 0) {
-        return;
-      }
-      for (OperatingPointTarget target : config.operatingPoints()) {
-        Map<String, Double> wanted = target.targetsFor(refuseByCategory.keySet());
-        OperatingPoints.Result r;
-        try {
-          r = OperatingPoints.search(refuseByCategory, answer, wanted, counts.gridPoints());
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(OperatingPointTarget.KEY + "[" + target.name() + "]: " + e.getMessage(), e);
-        }
-        pairs.add(new GridPair(temperature, r.gridIndex(), null, null, c.pooled(true, null, null,
-            counts.newCounts()), null, null, answer));
-        found.add(new Found(target.name(), temperature, wanted, r));
-      }
-    });
+    counts
+        .byTemperature()
+        .forEach(
+            (temperature, c) -> {
+              Map<String, CategoryCounts> refuseByCategory = new TreeMap<>();
+              for (String category : c.values(true, GridCounts.Group::category)) {
+                refuseByCategory.put(category, c.pooled(true, null, category, counts.newCounts()));
+              }
+              CategoryCounts answer = c.pooled(false, null, null, counts.newCounts());
+              if (refuseByCategory.isEmpty() || answer.n() == 0) {
+                return;
+              }
+              for (OperatingPointTarget target : config.operatingPoints()) {
+                Map<String, Double> wanted = target.targetsFor(refuseByCategory.keySet());
+                OperatingPoints.Result r;
+                try {
+                  r = OperatingPoints.search(refuseByCategory, answer, wanted, counts.gridPoints());
+                } catch (IllegalArgumentException e) {
+                  throw new IllegalArgumentException(
+                      OperatingPointTarget.KEY + "[" + target.name() + "]: " + e.getMessage(), e);
+                }
+                pairs.add(
+                    new GridPair(
+                        temperature,
+                        r.gridIndex(),
+                        null,
+                        null,
+                        c.pooled(true, null, null, counts.newCounts()),
+                        null,
+                        null,
+                        answer));
+                found.add(new Found(target.name(), temperature, wanted, r));
+              }
+            });
     double[][] bounds = GridPair.bounds(pairs, scores, counts, config);
     List<OperatingPointRow> rows = new ArrayList<>();
     for (int i = 0; i < pairs.size(); i++) {
       Found f = found.get(i);
       OperatingPoints.Result r = f.result();
-      rows.add(new OperatingPointRow(f.name(), f.temperature(), r.feasible(), r.shortfall(),
-          counts.thresholds(r.gridIndex()), f.targets(), r.achieved(), pairs.get(i).rates(bounds[i],
-          config.interval().id()), runId));
+      rows.add(
+          new OperatingPointRow(
+              f.name(),
+              f.temperature(),
+              r.feasible(),
+              r.shortfall(),
+              counts.thresholds(r.gridIndex()),
+              f.targets(),
+              r.achieved(),
+              pairs.get(i).rates(bounds[i], config.interval().id()),
+              runId));
     }
     return rows;
   }

@@ -16,21 +16,29 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A count of the rate sweep, partial (one partition's, from {@link DecidePartition}) or summed: of one
- * group's prompts (benchmark × temperature × category or {@code ALL} × should_refuse), {@code n} in all
- * and {@code refused} by sweep point number {@code point}.
+ * A count of the rate sweep, partial (one partition's, from {@link DecidePartition}) or summed: of
+ * one group's prompts (benchmark × temperature × category or {@code ALL} × should_refuse), {@code
+ * n} in all and {@code refused} by sweep point number {@code point}.
  */
-record PointCount(String benchmark, int point, double temperature, String category, boolean shouldRefuse, long n,
+record PointCount(
+    String benchmark,
+    int point,
+    double temperature,
+    String category,
+    boolean shouldRefuse,
+    long n,
     long refused) {
 
-  static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.POINT, IntegerType, false),
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
-      createStructField(Columns.N, LongType, false),
-      createStructField(Columns.REFUSED, LongType, false)));
+  static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.POINT, IntegerType, false),
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
+              createStructField(Columns.N, LongType, false),
+              createStructField(Columns.REFUSED, LongType, false)));
 
   Row toRow() {
     return RowBuilder.of(SCHEMA)
@@ -46,8 +54,13 @@ record PointCount(String benchmark, int point, double temperature, String catego
 
   static PointCount fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new PointCount(r.string(Columns.BENCHMARK), r.intValue(Columns.POINT), r.doubleValue(Columns.TEMPERATURE),
-        r.string(Columns.CATEGORY), r.booleanValue(Columns.SHOULD_REFUSE), r.longValue(Columns.N),
+    return new PointCount(
+        r.string(Columns.BENCHMARK),
+        r.intValue(Columns.POINT),
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.CATEGORY),
+        r.booleanValue(Columns.SHOULD_REFUSE),
+        r.longValue(Columns.N),
         r.longValue(Columns.REFUSED));
   }
 }

@@ -10,9 +10,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The scores a sweep reads (every part of the sweep reads all of them, so they are persisted for its
- * duration; {@code run_id} dropped) and the run's control tokens they are read with. Rows are read back
- * with {@link dev.refusaltokens.eval.table.ScoreRow#fromRow}.
+ * The scores a sweep reads (every part of the sweep reads all of them, so they are persisted for
+ * its duration; {@code run_id} dropped) and the run's control tokens they are read with. Rows are
+ * read back with {@link dev.refusaltokens.eval.table.ScoreRow#fromRow}.
  */
 public record SweepScores(Dataset<Row> rows, String respondToken, List<String> refusalTokens)
     implements AutoCloseable {
@@ -23,7 +23,8 @@ public record SweepScores(Dataset<Row> rows, String respondToken, List<String> r
 
   /** The run's scores, persisted in memory and on disk until {@link #close()}. */
   public static SweepScores persist(RunTables tables, RunRow run) {
-    Dataset<Row> rows = tables.read(Table.SCORES).drop(Columns.RUN_ID).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> rows =
+        tables.read(Table.SCORES).drop(Columns.RUN_ID).persist(StorageLevel.MEMORY_AND_DISK());
     return new SweepScores(rows, run.respondToken(), run.refusalTokens());
   }
 

@@ -24,29 +24,39 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sweep stage: from a scored run's {@code scores}, with no model, the tables {@code rates},
- * {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration} and {@code first_tokens}
- * (in that order), then the end-of-run summary read back from {@code rates} and {@code operating_points}.
- * The stage decides which of the full grid's tables the configuration asks for; its parts
- * ({@link RateSweep}, {@link GridCounts}, {@link FrontierSearch}, {@link OperatingPointSearch},
- * {@link FullGridRates}, {@link RocCurves}, {@link CalibrationTables}) compute them.
+ * {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration} and {@code
+ * first_tokens} (in that order), then the end-of-run summary read back from {@code rates} and
+ * {@code operating_points}. The stage decides which of the full grid's tables the configuration
+ * asks for; its parts ({@link RateSweep}, {@link GridCounts}, {@link FrontierSearch}, {@link
+ * OperatingPointSearch}, {@link FullGridRates}, {@link RocCurves}, {@link CalibrationTables})
+ * compute them.
  */
 public final class SweepStage {
 
   private static final Logger LOG = LoggerFactory.getLogger(SweepStage.class);
 
   /** The tables the stage writes, in order: all of them derived from the run's scores. */
-  public static final List<Table> TABLES = List.of(Table.RATES, Table.FRONTIER, Table.OPERATING_POINTS, Table.ROC,
-      Table.CALIBRATION, Table.FIRST_TOKENS);
+  public static final List<Table> TABLES =
+      List.of(
+          Table.RATES,
+          Table.FRONTIER,
+          Table.OPERATING_POINTS,
+          Table.ROC,
+          Table.CALIBRATION,
+          Table.FIRST_TOKENS);
 
   /**
-   * What the stage leaves besides its tables: the temperature of the summary (the report's too) and the
-   * printable summary.
+   * What the stage leaves besides its tables: the temperature of the summary (the report's too) and
+   * the printable summary.
    */
   public record Result(double temperature, String summary) {}
 
   private SweepStage() {}
 
-  /** Fails on settings the sweep cannot run with, before anything is written (a configuration error). */
+  /**
+   * Fails on settings the sweep cannot run with, before anything is written (a configuration
+   * error).
+   */
   public static void check(EvalConfig config, int refusalTokenCount) {
     config.sweep().checkFullGridRates(refusalTokenCount);
   }
@@ -56,11 +66,15 @@ public final class SweepStage {
     TABLES.forEach(tables::delete);
   }
 
-  /** Sweeps the scores of the run recorded in {@code run}: writes the sweep tables, returns the summary. */
+  /**
+   * Sweeps the scores of the run recorded in {@code run}: writes the sweep tables, returns the
+   * summary.
+   */
   public static Result run(RunTables tables, EvalConfig config, RunRow run) {
     long t0 = System.nanoTime();
-    JavaSparkContext.fromSparkContext(tables.spark().sparkContext()).setJobGroup("sweep",
-        "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
+    JavaSparkContext.fromSparkContext(tables.spark().sparkContext())
+        .setJobGroup(
+            "sweep", "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
     try (SweepScores scores = SweepScores.persist(tables, run)) {
       writeGridTables(tables, config.sweep(), scores);
       tables.write(Table.ROC, RocCurves.roc(scores, tables.runId()));
@@ -72,14 +86,17 @@ public final class SweepStage {
     return summarize(tables, config, run);
   }
 
-  /** The rates of the configured settings, computed and not written: the part the benchmark times alone. */
+  /**
+   * The rates of the configured settings, computed and not written: the part the benchmark times
+   * alone.
+   */
   public static List<RateRow> rates(SweepScores scores, SweepConfig sweep, String runId) {
     return RateSweep.rates(scores, sweep, runId);
   }
 
   /**
-   * The full grid's count tables, frontier and operating points, computed and not written: the part the
-   * benchmark times alone.
+   * The full grid's count tables, frontier and operating points, computed and not written: the part
+   * the benchmark times alone.
    */
   public static void searchFullGrid(SweepScores scores, SweepConfig sweep, String runId) {
     GridCounts counts = GridCounts.count(scores, sweep.grid().values());
@@ -88,17 +105,19 @@ public final class SweepStage {
   }
 
   /**
-   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category grid
-   * when the threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points
-   * (else both empty), and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points}
-   * asks for it.
+   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category
+   * grid when the threshold rule is swept and the grid has at most {@code
+   * sweep.frontier_max_points} points (else both empty), and the full grid in {@code rates} when
+   * {@code sweep.full_grid_rates_max_points} asks for it.
    */
   private static void writeGridTables(RunTables tables, SweepConfig sweep, SweepScores scores) {
     String runId = tables.runId();
     Dataset<Row> rates = spread(tables.spark(), RateSweep.rates(scores, sweep, runId));
     long points = Frontier.gridPoints(sweep.grid().values().size(), scores.refusalTokens().size());
-    boolean frontierWanted = sweep.rules().contains(Rule.THRESHOLD) && points >= 0
-        && points <= sweep.frontierMaxPoints();
+    boolean frontierWanted =
+        sweep.rules().contains(Rule.THRESHOLD)
+            && points >= 0
+            && points <= sweep.frontierMaxPoints();
     List<FrontierRow> frontier = List.of();
     List<OperatingPointRow> operatingPoints = List.of();
     if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
@@ -112,37 +131,60 @@ public final class SweepStage {
       }
     }
     if (!frontierWanted) {
-      LOG.warn("No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
-          + "or the threshold rule is not swept", points < 0 ? "over 2^63" : points, sweep.frontierMaxPoints());
+      LOG.warn(
+          "No frontier or operating points: the full grid has {} points (sweep.frontier_max_points = {}) "
+              + "or the threshold rule is not swept",
+          points < 0 ? "over 2^63" : points,
+          sweep.frontierMaxPoints());
     }
     tables.write(Table.RATES, rates);
     tables.write(Table.FRONTIER, frontier);
     tables.write(Table.OPERATING_POINTS, operatingPoints);
   }
 
-  /** Rates as a dataset over several tasks: one local relation of ~10^5 rows would make one oversized task. */
+  /**
+   * Rates as a dataset over several tasks: one local relation of ~10^5 rows would make one
+   * oversized task.
+   */
   private static Dataset<Row> spread(SparkSession spark, List<RateRow> rates) {
     List<Row> rows = rates.stream().map(RateRow::toRow).toList();
-    return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .parallelize(rows, Math.max(1, rows.size() / 2_000)), Table.RATES.schema());
+    return spark.createDataFrame(
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+            .parallelize(rows, Math.max(1, rows.size() / 2_000)),
+        Table.RATES.schema());
   }
 
   /**
-   * The summary of the greedy and shared-threshold rates and of the operating points, read back from the
-   * written tables, at the configured first temperature (or the lowest scored one when the scores were
-   * made with others).
+   * The summary of the greedy and shared-threshold rates and of the operating points, read back
+   * from the written tables, at the configured first temperature (or the lowest scored one when the
+   * scores were made with others).
    */
   private static Result summarize(RunTables tables, EvalConfig config, RunRow run) {
-    List<RateRow> rates = tables.read(Table.RATES).where(col(Columns.RULE).isin("greedy", "threshold"))
-        .collectAsList().stream().map(RateRow::fromRow).toList();
+    List<RateRow> rates =
+        tables
+            .read(Table.RATES)
+            .where(col(Columns.RULE).isin("greedy", "threshold"))
+            .collectAsList()
+            .stream()
+            .map(RateRow::fromRow)
+            .toList();
     double wanted = config.scoring().temperatures().get(0);
-    double temperature = rates.stream().anyMatch(r -> r.temperature() == wanted) ? wanted
-        : rates.stream().mapToDouble(RateRow::temperature).min().orElse(wanted);
-    List<OperatingPointRow> operatingPoints = tables.read(Table.OPERATING_POINTS)
-        .orderBy(OperatingPointRow.NAME, Columns.TEMPERATURE)
-        .collectAsList().stream().map(OperatingPointRow::fromRow).toList();
-    String summary = RateSummary.format(rates, run.refusalTokens().size(), config.sweep().summaryThresholds(),
-        temperature) + RateSummary.formatOperatingPoints(operatingPoints);
+    double temperature =
+        rates.stream().anyMatch(r -> r.temperature() == wanted)
+            ? wanted
+            : rates.stream().mapToDouble(RateRow::temperature).min().orElse(wanted);
+    List<OperatingPointRow> operatingPoints =
+        tables
+            .read(Table.OPERATING_POINTS)
+            .orderBy(OperatingPointRow.NAME, Columns.TEMPERATURE)
+            .collectAsList()
+            .stream()
+            .map(OperatingPointRow::fromRow)
+            .toList();
+    String summary =
+        RateSummary.format(
+                rates, run.refusalTokens().size(), config.sweep().summaryThresholds(), temperature)
+            + RateSummary.formatOperatingPoints(operatingPoints);
     return new Result(temperature, summary);
   }
 

@@ -11,9 +11,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One row of {@code first_tokens}: how many prompts of one group (temperature × benchmark or {@code ALL}
- * × category or {@code ALL}) the model starts greedily with {@code firstToken} ({@code [respond]}, a
- * refusal token, or {@code (other)}), and their share of the group.
+ * One row of {@code first_tokens}: how many prompts of one group (temperature × benchmark or {@code
+ * ALL} × category or {@code ALL}) the model starts greedily with {@code firstToken} ({@code
+ * [respond]}, a refusal token, or {@code (other)}), and their share of the group.
  */
 public record FirstTokenRow(
     double temperature,
@@ -22,19 +22,22 @@ public record FirstTokenRow(
     String firstToken,
     long n,
     double share,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String FIRST_TOKEN = "first_token";
   public static final String SHARE = "share";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(FIRST_TOKEN, StringType, false),
-      createStructField(Columns.N, LongType, false),
-      createStructField(SHARE, DoubleType, false),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(FIRST_TOKEN, StringType, false),
+              createStructField(Columns.N, LongType, false),
+              createStructField(SHARE, DoubleType, false),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   @Override
   public Row toRow() {
@@ -51,8 +54,13 @@ public record FirstTokenRow(
 
   public static FirstTokenRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new FirstTokenRow(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.BENCHMARK),
-        r.string(Columns.CATEGORY), r.string(FIRST_TOKEN), r.longValue(Columns.N), r.doubleValue(SHARE),
+    return new FirstTokenRow(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.string(FIRST_TOKEN),
+        r.longValue(Columns.N),
+        r.doubleValue(SHARE),
         r.string(Columns.RUN_ID));
   }
 }

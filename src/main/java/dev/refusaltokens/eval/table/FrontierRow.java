@@ -28,41 +28,53 @@ public record FrontierRow(
     int point,
     Map<String, Double> thresholds,
     RatePair rates,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String SCOPE = "scope";
   public static final String REFUSAL_BENCHMARK = "refusal_benchmark";
   public static final String ANSWER_BENCHMARK = "answer_benchmark";
   public static final String ANSWER_CATEGORY = "answer_category";
 
-  public static final StructType SCHEMA = RatePair.schemaAfter(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(SCOPE, StringType, false),
-      createStructField(REFUSAL_BENCHMARK, StringType, false),
-      createStructField(ANSWER_BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(ANSWER_CATEGORY, StringType, false),
-      createStructField(Columns.POINT, IntegerType, false),
-      createStructField(Columns.THRESHOLDS, createMapType(StringType, DoubleType, false), false));
+  public static final StructType SCHEMA =
+      RatePair.schemaAfter(
+          createStructField(Columns.TEMPERATURE, DoubleType, false),
+          createStructField(SCOPE, StringType, false),
+          createStructField(REFUSAL_BENCHMARK, StringType, false),
+          createStructField(ANSWER_BENCHMARK, StringType, false),
+          createStructField(Columns.CATEGORY, StringType, false),
+          createStructField(ANSWER_CATEGORY, StringType, false),
+          createStructField(Columns.POINT, IntegerType, false),
+          createStructField(
+              Columns.THRESHOLDS, createMapType(StringType, DoubleType, false), false));
 
   @Override
   public Row toRow() {
-    RowBuilder b = RowBuilder.of(SCHEMA)
-        .set(Columns.TEMPERATURE, temperature)
-        .set(SCOPE, scope)
-        .set(REFUSAL_BENCHMARK, refusalBenchmark)
-        .set(ANSWER_BENCHMARK, answerBenchmark)
-        .set(Columns.CATEGORY, category)
-        .set(ANSWER_CATEGORY, answerCategory)
-        .set(Columns.POINT, point)
-        .set(Columns.THRESHOLDS, thresholds);
+    RowBuilder b =
+        RowBuilder.of(SCHEMA)
+            .set(Columns.TEMPERATURE, temperature)
+            .set(SCOPE, scope)
+            .set(REFUSAL_BENCHMARK, refusalBenchmark)
+            .set(ANSWER_BENCHMARK, answerBenchmark)
+            .set(Columns.CATEGORY, category)
+            .set(ANSWER_CATEGORY, answerCategory)
+            .set(Columns.POINT, point)
+            .set(Columns.THRESHOLDS, thresholds);
     return rates.setOn(b).set(Columns.RUN_ID, runId).build();
   }
 
   public static FrontierRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new FrontierRow(r.doubleValue(Columns.TEMPERATURE), r.string(SCOPE), r.string(REFUSAL_BENCHMARK),
-        r.string(ANSWER_BENCHMARK), r.string(Columns.CATEGORY), r.string(ANSWER_CATEGORY), r.intValue(Columns.POINT),
-        r.sortedMap(Columns.THRESHOLDS), RatePair.read(r), r.string(Columns.RUN_ID));
+    return new FrontierRow(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(SCOPE),
+        r.string(REFUSAL_BENCHMARK),
+        r.string(ANSWER_BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.string(ANSWER_CATEGORY),
+        r.intValue(Columns.POINT),
+        r.sortedMap(Columns.THRESHOLDS),
+        RatePair.read(r),
+        r.string(Columns.RUN_ID));
   }
 }

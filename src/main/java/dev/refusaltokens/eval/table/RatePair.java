@@ -35,20 +35,23 @@ public record RatePair(
   public static final String FALSE_REFUSAL_RATE_HIGH = "false_refusal_rate_high";
 
   /** The pair's columns, in table order ({@code run_id}, which follows them, excluded). */
-  static final List<StructField> FIELDS = List.of(
-      createStructField(Columns.N_REFUSE, LongType, false),
-      createStructField(Columns.REFUSED, LongType, false),
-      createStructField(Columns.REFUSAL_RATE, DoubleType, false),
-      createStructField(REFUSAL_RATE_LOW, DoubleType, false),
-      createStructField(REFUSAL_RATE_HIGH, DoubleType, false),
-      createStructField(Columns.N_ANSWER, LongType, false),
-      createStructField(FALSE_REFUSED, LongType, false),
-      createStructField(Columns.FALSE_REFUSAL_RATE, DoubleType, false),
-      createStructField(FALSE_REFUSAL_RATE_LOW, DoubleType, false),
-      createStructField(FALSE_REFUSAL_RATE_HIGH, DoubleType, false),
-      createStructField(Columns.INTERVAL, StringType, false));
+  static final List<StructField> FIELDS =
+      List.of(
+          createStructField(Columns.N_REFUSE, LongType, false),
+          createStructField(Columns.REFUSED, LongType, false),
+          createStructField(Columns.REFUSAL_RATE, DoubleType, false),
+          createStructField(REFUSAL_RATE_LOW, DoubleType, false),
+          createStructField(REFUSAL_RATE_HIGH, DoubleType, false),
+          createStructField(Columns.N_ANSWER, LongType, false),
+          createStructField(FALSE_REFUSED, LongType, false),
+          createStructField(Columns.FALSE_REFUSAL_RATE, DoubleType, false),
+          createStructField(FALSE_REFUSAL_RATE_LOW, DoubleType, false),
+          createStructField(FALSE_REFUSAL_RATE_HIGH, DoubleType, false),
+          createStructField(Columns.INTERVAL, StringType, false));
 
-  /** A table's schema: its own columns {@code head}, then the pair's columns, then {@code run_id}. */
+  /**
+   * A table's schema: its own columns {@code head}, then the pair's columns, then {@code run_id}.
+   */
   static StructType schemaAfter(StructField... head) {
     List<StructField> fields = new ArrayList<>(List.of(head));
     fields.addAll(FIELDS);
@@ -60,10 +63,25 @@ public record RatePair(
    * The pair of two counts with their bounds {@code {refusal low, refusal high, false-refusal low,
    * false-refusal high}}.
    */
-  public static RatePair of(long nRefuse, long refused, long nAnswer, long falseRefused, double[] bounds,
+  public static RatePair of(
+      long nRefuse,
+      long refused,
+      long nAnswer,
+      long falseRefused,
+      double[] bounds,
       String interval) {
-    return new RatePair(nRefuse, refused, (double) refused / nRefuse, bounds[0], bounds[1], nAnswer, falseRefused,
-        (double) falseRefused / nAnswer, bounds[2], bounds[3], interval);
+    return new RatePair(
+        nRefuse,
+        refused,
+        (double) refused / nRefuse,
+        bounds[0],
+        bounds[1],
+        nAnswer,
+        falseRefused,
+        (double) falseRefused / nAnswer,
+        bounds[2],
+        bounds[3],
+        interval);
   }
 
   RowBuilder setOn(RowBuilder b) {
@@ -81,9 +99,17 @@ public record RatePair(
   }
 
   static RatePair read(RowReader r) {
-    return new RatePair(r.longValue(Columns.N_REFUSE), r.longValue(Columns.REFUSED),
-        r.doubleValue(Columns.REFUSAL_RATE), r.doubleValue(REFUSAL_RATE_LOW), r.doubleValue(REFUSAL_RATE_HIGH),
-        r.longValue(Columns.N_ANSWER), r.longValue(FALSE_REFUSED), r.doubleValue(Columns.FALSE_REFUSAL_RATE),
-        r.doubleValue(FALSE_REFUSAL_RATE_LOW), r.doubleValue(FALSE_REFUSAL_RATE_HIGH), r.string(Columns.INTERVAL));
+    return new RatePair(
+        r.longValue(Columns.N_REFUSE),
+        r.longValue(Columns.REFUSED),
+        r.doubleValue(Columns.REFUSAL_RATE),
+        r.doubleValue(REFUSAL_RATE_LOW),
+        r.doubleValue(REFUSAL_RATE_HIGH),
+        r.longValue(Columns.N_ANSWER),
+        r.longValue(FALSE_REFUSED),
+        r.doubleValue(Columns.FALSE_REFUSAL_RATE),
+        r.doubleValue(FALSE_REFUSAL_RATE_LOW),
+        r.doubleValue(FALSE_REFUSAL_RATE_HIGH),
+        r.string(Columns.INTERVAL));
   }
 }

@@ -19,7 +19,8 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param thresholds token → τ of a threshold rule (empty for other rules), in the run's token order
  * @param logitBiases token → bias of the logit_bias rule (empty for other rules)
- * @param interval how {@code ciLow}/{@code ciHigh} were computed: {@code wilson} or {@code bootstrap}
+ * @param interval how {@code ciLow}/{@code ciHigh} were computed: {@code wilson} or {@code
+ *     bootstrap}
  */
 public record RateRow(
     String benchmark,
@@ -35,26 +36,31 @@ public record RateRow(
     double ciLow,
     double ciHigh,
     String interval,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String CI_LOW = "ci_low";
   public static final String CI_HIGH = "ci_high";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.RULE, StringType, false),
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.THRESHOLDS, createMapType(StringType, DoubleType, false), false),
-      createStructField(Columns.LOGIT_BIASES, createMapType(StringType, DoubleType, false), false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
-      createStructField(Columns.N, LongType, false),
-      createStructField(Columns.REFUSED, LongType, false),
-      createStructField(Columns.RATE, DoubleType, false),
-      createStructField(CI_LOW, DoubleType, false),
-      createStructField(CI_HIGH, DoubleType, false),
-      createStructField(Columns.INTERVAL, StringType, false),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.RULE, StringType, false),
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(
+                  Columns.THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+              createStructField(
+                  Columns.LOGIT_BIASES, createMapType(StringType, DoubleType, false), false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
+              createStructField(Columns.N, LongType, false),
+              createStructField(Columns.REFUSED, LongType, false),
+              createStructField(Columns.RATE, DoubleType, false),
+              createStructField(CI_LOW, DoubleType, false),
+              createStructField(CI_HIGH, DoubleType, false),
+              createStructField(Columns.INTERVAL, StringType, false),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   @Override
   public Row toRow() {
@@ -78,10 +84,20 @@ public record RateRow(
 
   public static RateRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new RateRow(r.string(Columns.BENCHMARK), r.string(Columns.RULE), r.doubleValue(Columns.TEMPERATURE),
-        r.sortedMap(Columns.THRESHOLDS), r.sortedMap(Columns.LOGIT_BIASES), r.string(Columns.CATEGORY),
-        r.booleanValue(Columns.SHOULD_REFUSE), r.longValue(Columns.N), r.longValue(Columns.REFUSED),
-        r.doubleValue(Columns.RATE), r.doubleValue(CI_LOW), r.doubleValue(CI_HIGH), r.string(Columns.INTERVAL),
+    return new RateRow(
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.RULE),
+        r.doubleValue(Columns.TEMPERATURE),
+        r.sortedMap(Columns.THRESHOLDS),
+        r.sortedMap(Columns.LOGIT_BIASES),
+        r.string(Columns.CATEGORY),
+        r.booleanValue(Columns.SHOULD_REFUSE),
+        r.longValue(Columns.N),
+        r.longValue(Columns.REFUSED),
+        r.doubleValue(Columns.RATE),
+        r.doubleValue(CI_LOW),
+        r.doubleValue(CI_HIGH),
+        r.string(Columns.INTERVAL),
         r.string(Columns.RUN_ID));
   }
 }

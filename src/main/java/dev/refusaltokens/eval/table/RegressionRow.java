@@ -15,14 +15,14 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One row of {@code regressions}: one comparison of a candidate run with a baseline run — a setting at
- * a temperature, on a benchmark and category, of one metric — with both values, the test and its
+ * One row of {@code regressions}: one comparison of a candidate run with a baseline run — a setting
+ * at a temperature, on a benchmark and category, of one metric — with both values, the test and its
  * p-value before and after the multiple-testing adjustment, and whether it is a regression.
  *
  * @param baselineThresholds τ per refusal token in the run's token order; empty for greedy and AUC
  * @param worseBy how much worse the candidate is (positive: worse); ±infinity for a missing group
- * @param test {@code mcnemar_exact}, {@code two_proportion_z}, {@code hanley_mcneil_z}, or
- *     {@code missing_in_candidate} / {@code missing_in_baseline}
+ * @param test {@code mcnemar_exact}, {@code two_proportion_z}, {@code hanley_mcneil_z}, or {@code
+ *     missing_in_candidate} / {@code missing_in_baseline}
  * @param runId the candidate run
  */
 public record RegressionRow(
@@ -49,7 +49,8 @@ public record RegressionRow(
     double pAdjusted,
     boolean significant,
     boolean regression,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String BASELINE_RUN_ID = "baseline_run_id";
   public static final String SETTING = "setting";
@@ -72,31 +73,35 @@ public record RegressionRow(
   public static final String SIGNIFICANT = "significant";
   public static final String REGRESSION = "regression";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(BASELINE_RUN_ID, StringType, false),
-      createStructField(SETTING, StringType, false),
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(METRIC, StringType, false),
-      createStructField(BASELINE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
-      createStructField(CANDIDATE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
-      createStructField(N_BASELINE, LongType, false),
-      createStructField(N_CANDIDATE, LongType, false),
-      createStructField(N_PAIRED, LongType, false),
-      createStructField(BASELINE_VALUE, DoubleType, false),
-      createStructField(CANDIDATE_VALUE, DoubleType, false),
-      createStructField(DELTA, DoubleType, false),
-      createStructField(WORSE_BY, DoubleType, false),
-      createStructField(TOLERANCE, DoubleType, false),
-      createStructField(TEST, StringType, false),
-      createStructField(ONLY_BASELINE, LongType, false),
-      createStructField(ONLY_CANDIDATE, LongType, false),
-      createStructField(P_VALUE, DoubleType, false),
-      createStructField(P_ADJUSTED, DoubleType, false),
-      createStructField(SIGNIFICANT, BooleanType, false),
-      createStructField(REGRESSION, BooleanType, false),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(BASELINE_RUN_ID, StringType, false),
+              createStructField(SETTING, StringType, false),
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(METRIC, StringType, false),
+              createStructField(
+                  BASELINE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+              createStructField(
+                  CANDIDATE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
+              createStructField(N_BASELINE, LongType, false),
+              createStructField(N_CANDIDATE, LongType, false),
+              createStructField(N_PAIRED, LongType, false),
+              createStructField(BASELINE_VALUE, DoubleType, false),
+              createStructField(CANDIDATE_VALUE, DoubleType, false),
+              createStructField(DELTA, DoubleType, false),
+              createStructField(WORSE_BY, DoubleType, false),
+              createStructField(TOLERANCE, DoubleType, false),
+              createStructField(TEST, StringType, false),
+              createStructField(ONLY_BASELINE, LongType, false),
+              createStructField(ONLY_CANDIDATE, LongType, false),
+              createStructField(P_VALUE, DoubleType, false),
+              createStructField(P_ADJUSTED, DoubleType, false),
+              createStructField(SIGNIFICANT, BooleanType, false),
+              createStructField(REGRESSION, BooleanType, false),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   @Override
   public Row toRow() {
@@ -128,16 +133,35 @@ public record RegressionRow(
         .build();
   }
 
-  /** Reads a regressions row by column name; the threshold maps keep the row's (the tokens') order. */
+  /**
+   * Reads a regressions row by column name; the threshold maps keep the row's (the tokens') order.
+   */
   public static RegressionRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new RegressionRow(r.string(BASELINE_RUN_ID), r.string(SETTING), r.doubleValue(Columns.TEMPERATURE),
-        r.string(Columns.BENCHMARK), r.string(Columns.CATEGORY), r.string(METRIC),
-        ordered(r.mapView(BASELINE_THRESHOLDS)), ordered(r.mapView(CANDIDATE_THRESHOLDS)),
-        r.longValue(N_BASELINE), r.longValue(N_CANDIDATE), r.longValue(N_PAIRED), r.doubleValue(BASELINE_VALUE),
-        r.doubleValue(CANDIDATE_VALUE), r.doubleValue(DELTA), r.doubleValue(WORSE_BY), r.doubleValue(TOLERANCE),
-        r.string(TEST), r.longValue(ONLY_BASELINE), r.longValue(ONLY_CANDIDATE), r.doubleValue(P_VALUE),
-        r.doubleValue(P_ADJUSTED), r.booleanValue(SIGNIFICANT), r.booleanValue(REGRESSION),
+    return new RegressionRow(
+        r.string(BASELINE_RUN_ID),
+        r.string(SETTING),
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.CATEGORY),
+        r.string(METRIC),
+        ordered(r.mapView(BASELINE_THRESHOLDS)),
+        ordered(r.mapView(CANDIDATE_THRESHOLDS)),
+        r.longValue(N_BASELINE),
+        r.longValue(N_CANDIDATE),
+        r.longValue(N_PAIRED),
+        r.doubleValue(BASELINE_VALUE),
+        r.doubleValue(CANDIDATE_VALUE),
+        r.doubleValue(DELTA),
+        r.doubleValue(WORSE_BY),
+        r.doubleValue(TOLERANCE),
+        r.string(TEST),
+        r.longValue(ONLY_BASELINE),
+        r.longValue(ONLY_CANDIDATE),
+        r.doubleValue(P_VALUE),
+        r.doubleValue(P_ADJUSTED),
+        r.booleanValue(SIGNIFICANT),
+        r.booleanValue(REGRESSION),
         r.string(Columns.RUN_ID));
   }
 
@@ -146,9 +170,31 @@ public record RegressionRow(
    * regression (the caller decides both; the record only carries them).
    */
   public RegressionRow judged(double newPAdjusted, boolean newSignificant, boolean newRegression) {
-    return new RegressionRow(baselineRunId, setting, temperature, benchmark, category, metric, baselineThresholds,
-        candidateThresholds, nBaseline, nCandidate, nPaired, baselineValue, candidateValue, delta, worseBy,
-        tolerance, test, onlyBaseline, onlyCandidate, pValue, newPAdjusted, newSignificant, newRegression, runId);
+    return new RegressionRow(
+        baselineRunId,
+        setting,
+        temperature,
+        benchmark,
+        category,
+        metric,
+        baselineThresholds,
+        candidateThresholds,
+        nBaseline,
+        nCandidate,
+        nPaired,
+        baselineValue,
+        candidateValue,
+        delta,
+        worseBy,
+        tolerance,
+        test,
+        onlyBaseline,
+        onlyCandidate,
+        pValue,
+        newPAdjusted,
+        newSignificant,
+        newRegression,
+        runId);
   }
 
   private static Map<String, Double> ordered(Map<String, Double> view) {

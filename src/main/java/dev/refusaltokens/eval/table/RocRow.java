@@ -13,8 +13,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * One row of {@code roc}: point {@code point} of the exact ROC curve of the shared threshold at one
- * temperature, for one category's should-refuse prompts (or {@code ALL}) against every should-answer
- * prompt; {@code auc} is the whole curve's, repeated on each of its points.
+ * temperature, for one category's should-refuse prompts (or {@code ALL}) against every
+ * should-answer prompt; {@code auc} is the whole curve's, repeated on each of its points.
  */
 public record RocRow(
     double temperature,
@@ -26,22 +26,25 @@ public record RocRow(
     double refusalRate,
     double falseRefusalRate,
     double auc,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String THRESHOLD = "threshold";
   public static final String AUC = "auc";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.CATEGORY, StringType, false),
-      createStructField(Columns.POINT, IntegerType, false),
-      createStructField(THRESHOLD, DoubleType, false),
-      createStructField(Columns.N_REFUSE, LongType, false),
-      createStructField(Columns.N_ANSWER, LongType, false),
-      createStructField(Columns.REFUSAL_RATE, DoubleType, false),
-      createStructField(Columns.FALSE_REFUSAL_RATE, DoubleType, false),
-      createStructField(AUC, DoubleType, false),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.CATEGORY, StringType, false),
+              createStructField(Columns.POINT, IntegerType, false),
+              createStructField(THRESHOLD, DoubleType, false),
+              createStructField(Columns.N_REFUSE, LongType, false),
+              createStructField(Columns.N_ANSWER, LongType, false),
+              createStructField(Columns.REFUSAL_RATE, DoubleType, false),
+              createStructField(Columns.FALSE_REFUSAL_RATE, DoubleType, false),
+              createStructField(AUC, DoubleType, false),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   @Override
   public Row toRow() {
@@ -61,9 +64,16 @@ public record RocRow(
 
   public static RocRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new RocRow(r.doubleValue(Columns.TEMPERATURE), r.string(Columns.CATEGORY), r.intValue(Columns.POINT),
-        r.doubleValue(THRESHOLD), r.longValue(Columns.N_REFUSE), r.longValue(Columns.N_ANSWER),
-        r.doubleValue(Columns.REFUSAL_RATE), r.doubleValue(Columns.FALSE_REFUSAL_RATE), r.doubleValue(AUC),
+    return new RocRow(
+        r.doubleValue(Columns.TEMPERATURE),
+        r.string(Columns.CATEGORY),
+        r.intValue(Columns.POINT),
+        r.doubleValue(THRESHOLD),
+        r.longValue(Columns.N_REFUSE),
+        r.longValue(Columns.N_ANSWER),
+        r.doubleValue(Columns.REFUSAL_RATE),
+        r.doubleValue(Columns.FALSE_REFUSAL_RATE),
+        r.doubleValue(AUC),
         r.string(Columns.RUN_ID));
   }
 }

@@ -10,9 +10,9 @@ import scala.Option;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Builds one row of a schema by column name. Every column must be set exactly once, and only columns
- * of the schema: a record and its schema cannot drift apart unnoticed. Java lists and maps become the
- * Scala collections Spark's row encoders expect.
+ * Builds one row of a schema by column name. Every column must be set exactly once, and only
+ * columns of the schema: a record and its schema cannot drift apart unnoticed. Java lists and maps
+ * become the Scala collections Spark's row encoders expect.
  */
 public final class RowBuilder {
 
@@ -43,14 +43,17 @@ public final class RowBuilder {
   public Row build() {
     for (int i = 0; i < set.length; i++) {
       if (!set[i]) {
-        throw new IllegalStateException("column '" + schema.fields()[i].name() + "' not set in a row of "
-            + names());
+        throw new IllegalStateException(
+            "column '" + schema.fields()[i].name() + "' not set in a row of " + names());
       }
     }
     return new GenericRowWithSchema(values, schema);
   }
 
-  /** The column's position: one lookup in the schema's name index (rows are built in executors' hot loops). */
+  /**
+   * The column's position: one lookup in the schema's name index (rows are built in executors' hot
+   * loops).
+   */
   private int index(String column) {
     Option<Object> i = schema.getFieldIndex(column);
     if (i.isEmpty()) {

@@ -1,11 +1,11 @@
 package dev.refusaltokens.eval.table;
 
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
-import java.time.Instant;
 
 /**
  * Reads the columns of a row by name, for the records' {@code fromRow}. A missing column fails with
@@ -21,7 +21,8 @@ public final class RowReader {
 
   public static RowReader of(Row row) {
     if (row.schema() == null) {
-      throw new IllegalArgumentException("a row without a schema cannot be read by column name: " + row);
+      throw new IllegalArgumentException(
+          "a row without a schema cannot be read by column name: " + row);
     }
     return new RowReader(row);
   }
@@ -107,8 +108,8 @@ public final class RowReader {
   private int index(String column) {
     scala.Option<Object> i = row.schema().getFieldIndex(column);
     if (i.isEmpty()) {
-      throw new IllegalArgumentException("no column '" + column + "' in a row of "
-          + Arrays.toString(row.schema().fieldNames()));
+      throw new IllegalArgumentException(
+          "no column '" + column + "' in a row of " + Arrays.toString(row.schema().fieldNames()));
     }
     return (Integer) i.get();
   }

@@ -20,8 +20,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * One row of the {@code runs} table. Each stage writes an updated copy over the run's partition:
- * {@code running} → {@code scored} → {@code succeeded}, or {@code failed} with the error. The counts
- * are null until the run is scored.
+ * {@code running} → {@code scored} → {@code succeeded}, or {@code failed} with the error. The
+ * counts are null until the run is scored.
  */
 public record RunRow(
     String status,
@@ -50,7 +50,8 @@ public record RunRow(
     Map<String, Long> benchmarkRowsScored,
     Map<String, Long> benchmarkRowsRejected,
     String error,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   public static final String RUNNING = "running";
   public static final String SCORED = "scored";
@@ -84,71 +85,167 @@ public record RunRow(
   public static final String BENCHMARK_ROWS_REJECTED = "benchmark_rows_rejected";
   public static final String ERROR = "error";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(STATUS, StringType, false),
-      createStructField(STARTED_AT, TimestampType, false),
-      createStructField(ENDED_AT, TimestampType, true),
-      createStructField(MODEL_DIR, StringType, false),
-      createStructField(MODEL_SHA256, StringType, false),
-      createStructField(TOKENIZER_SHA256, StringType, false),
-      createStructField(TOKENIZER_CONFIG_SHA256, StringType, false),
-      createStructField(RESPOND_TOKEN, StringType, false),
-      createStructField(REFUSAL_TOKENS, createArrayType(StringType, false), false),
-      createStructField(CHAT_TEMPLATE, StringType, false),
-      createStructField(SYSTEM_PROMPT, StringType, true),
-      createStructField(CONFIG, StringType, false),
-      createStructField(GIT_COMMIT, StringType, true),
-      createStructField(SPARK_VERSION, StringType, false),
-      createStructField(DJL_VERSION, StringType, false),
-      createStructField(JAVA_VERSION, StringType, false),
-      createStructField(ROWS_IN, LongType, true),
-      createStructField(ROWS_SCORED, LongType, true),
-      createStructField(ROWS_REJECTED, LongType, true),
-      createStructField(CANARY_PROMPTS, IntegerType, true),
-      createStructField(CANARY_MAX_ABS_DIFF, DoubleType, true),
-      createStructField(PADDING_EFFICIENCY, DoubleType, true),
-      createStructField(BENCHMARK_ROWS_IN, createMapType(StringType, LongType, false), true),
-      createStructField(BENCHMARK_ROWS_SCORED, createMapType(StringType, LongType, false), true),
-      createStructField(BENCHMARK_ROWS_REJECTED, createMapType(StringType, LongType, false), true),
-      createStructField(ERROR, StringType, true),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(STATUS, StringType, false),
+              createStructField(STARTED_AT, TimestampType, false),
+              createStructField(ENDED_AT, TimestampType, true),
+              createStructField(MODEL_DIR, StringType, false),
+              createStructField(MODEL_SHA256, StringType, false),
+              createStructField(TOKENIZER_SHA256, StringType, false),
+              createStructField(TOKENIZER_CONFIG_SHA256, StringType, false),
+              createStructField(RESPOND_TOKEN, StringType, false),
+              createStructField(REFUSAL_TOKENS, createArrayType(StringType, false), false),
+              createStructField(CHAT_TEMPLATE, StringType, false),
+              createStructField(SYSTEM_PROMPT, StringType, true),
+              createStructField(CONFIG, StringType, false),
+              createStructField(GIT_COMMIT, StringType, true),
+              createStructField(SPARK_VERSION, StringType, false),
+              createStructField(DJL_VERSION, StringType, false),
+              createStructField(JAVA_VERSION, StringType, false),
+              createStructField(ROWS_IN, LongType, true),
+              createStructField(ROWS_SCORED, LongType, true),
+              createStructField(ROWS_REJECTED, LongType, true),
+              createStructField(CANARY_PROMPTS, IntegerType, true),
+              createStructField(CANARY_MAX_ABS_DIFF, DoubleType, true),
+              createStructField(PADDING_EFFICIENCY, DoubleType, true),
+              createStructField(
+                  BENCHMARK_ROWS_IN, createMapType(StringType, LongType, false), true),
+              createStructField(
+                  BENCHMARK_ROWS_SCORED, createMapType(StringType, LongType, false), true),
+              createStructField(
+                  BENCHMARK_ROWS_REJECTED, createMapType(StringType, LongType, false), true),
+              createStructField(ERROR, StringType, true),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   /** A run that has just started: provenance known, nothing counted yet. */
-  public static RunRow started(String runId, Instant at, String modelDir, String modelSha256,
-      String tokenizerSha256, String tokenizerConfigSha256, String respondToken, List<String> refusalTokens,
-      String chatTemplate, String systemPrompt, String config, String gitCommit, String sparkVersion,
+  public static RunRow started(
+      String runId,
+      Instant at,
+      String modelDir,
+      String modelSha256,
+      String tokenizerSha256,
+      String tokenizerConfigSha256,
+      String respondToken,
+      List<String> refusalTokens,
+      String chatTemplate,
+      String systemPrompt,
+      String config,
+      String gitCommit,
+      String sparkVersion,
       String djlVersion) {
-    return new RunRow(RUNNING, at, null, modelDir, modelSha256, tokenizerSha256, tokenizerConfigSha256,
-        respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit, sparkVersion, djlVersion,
-        System.getProperty("java.version"), null, null, null, null, null, null, null, null, null, null, runId);
+    return new RunRow(
+        RUNNING,
+        at,
+        null,
+        modelDir,
+        modelSha256,
+        tokenizerSha256,
+        tokenizerConfigSha256,
+        respondToken,
+        refusalTokens,
+        chatTemplate,
+        systemPrompt,
+        config,
+        gitCommit,
+        sparkVersion,
+        djlVersion,
+        System.getProperty("java.version"),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        runId);
   }
 
   /** Per-benchmark counts of the score stage: rows in, scored, rejected. */
   public record BenchmarkCounts(long in, long scored, long rejected) {}
 
   /** This run once scored; {@code padding} NaN (nothing batched) is recorded as null. */
-  public RunRow scored(long in, long scored, long rejected, int canary, Double canaryDiff, double padding,
+  public RunRow scored(
+      long in,
+      long scored,
+      long rejected,
+      int canary,
+      Double canaryDiff,
+      double padding,
       Map<String, BenchmarkCounts> byBenchmark) {
     Map<String, Long> bin = new TreeMap<>();
     Map<String, Long> bok = new TreeMap<>();
     Map<String, Long> bbad = new TreeMap<>();
-    byBenchmark.forEach((b, c) -> {
-      bin.put(b, c.in());
-      bok.put(b, c.scored());
-      bbad.put(b, c.rejected());
-    });
-    return new RunRow(SCORED, startedAt, null, modelDir, modelSha256, tokenizerSha256, tokenizerConfigSha256,
-        respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit, sparkVersion, djlVersion,
-        javaVersion, in, scored, rejected, canary, canaryDiff, Double.isNaN(padding) ? null : padding, bin, bok,
-        bbad, null, runId);
+    byBenchmark.forEach(
+        (b, c) -> {
+          bin.put(b, c.in());
+          bok.put(b, c.scored());
+          bbad.put(b, c.rejected());
+        });
+    return new RunRow(
+        SCORED,
+        startedAt,
+        null,
+        modelDir,
+        modelSha256,
+        tokenizerSha256,
+        tokenizerConfigSha256,
+        respondToken,
+        refusalTokens,
+        chatTemplate,
+        systemPrompt,
+        config,
+        gitCommit,
+        sparkVersion,
+        djlVersion,
+        javaVersion,
+        in,
+        scored,
+        rejected,
+        canary,
+        canaryDiff,
+        Double.isNaN(padding) ? null : padding,
+        bin,
+        bok,
+        bbad,
+        null,
+        runId);
   }
 
   /** This run ended with {@code newStatus} at {@code at}; {@code failure} is the error, or null. */
   public RunRow ended(String newStatus, Instant at, String failure) {
-    return new RunRow(newStatus, startedAt, at, modelDir, modelSha256, tokenizerSha256, tokenizerConfigSha256,
-        respondToken, refusalTokens, chatTemplate, systemPrompt, config, gitCommit, sparkVersion, djlVersion,
-        javaVersion, rowsIn, rowsScored, rowsRejected, canaryPrompts, canaryMaxAbsDiff, paddingEfficiency,
-        benchmarkRowsIn, benchmarkRowsScored, benchmarkRowsRejected, failure, runId);
+    return new RunRow(
+        newStatus,
+        startedAt,
+        at,
+        modelDir,
+        modelSha256,
+        tokenizerSha256,
+        tokenizerConfigSha256,
+        respondToken,
+        refusalTokens,
+        chatTemplate,
+        systemPrompt,
+        config,
+        gitCommit,
+        sparkVersion,
+        djlVersion,
+        javaVersion,
+        rowsIn,
+        rowsScored,
+        rowsRejected,
+        canaryPrompts,
+        canaryMaxAbsDiff,
+        paddingEfficiency,
+        benchmarkRowsIn,
+        benchmarkRowsScored,
+        benchmarkRowsRejected,
+        failure,
+        runId);
   }
 
   @Override
@@ -186,13 +283,33 @@ public record RunRow(
 
   public static RunRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new RunRow(r.string(STATUS), r.instant(STARTED_AT), r.instant(ENDED_AT), r.string(MODEL_DIR),
-        r.string(MODEL_SHA256), r.string(TOKENIZER_SHA256), r.string(TOKENIZER_CONFIG_SHA256),
-        r.string(RESPOND_TOKEN), r.list(REFUSAL_TOKENS), r.string(CHAT_TEMPLATE), r.string(SYSTEM_PROMPT),
-        r.string(CONFIG), r.string(GIT_COMMIT), r.string(SPARK_VERSION), r.string(DJL_VERSION),
-        r.string(JAVA_VERSION), r.boxedLong(ROWS_IN), r.boxedLong(ROWS_SCORED), r.boxedLong(ROWS_REJECTED),
-        r.boxedInt(CANARY_PROMPTS), r.boxedDouble(CANARY_MAX_ABS_DIFF), r.boxedDouble(PADDING_EFFICIENCY),
-        r.sortedMap(BENCHMARK_ROWS_IN), r.sortedMap(BENCHMARK_ROWS_SCORED), r.sortedMap(BENCHMARK_ROWS_REJECTED),
-        r.string(ERROR), r.string(Columns.RUN_ID));
+    return new RunRow(
+        r.string(STATUS),
+        r.instant(STARTED_AT),
+        r.instant(ENDED_AT),
+        r.string(MODEL_DIR),
+        r.string(MODEL_SHA256),
+        r.string(TOKENIZER_SHA256),
+        r.string(TOKENIZER_CONFIG_SHA256),
+        r.string(RESPOND_TOKEN),
+        r.list(REFUSAL_TOKENS),
+        r.string(CHAT_TEMPLATE),
+        r.string(SYSTEM_PROMPT),
+        r.string(CONFIG),
+        r.string(GIT_COMMIT),
+        r.string(SPARK_VERSION),
+        r.string(DJL_VERSION),
+        r.string(JAVA_VERSION),
+        r.boxedLong(ROWS_IN),
+        r.boxedLong(ROWS_SCORED),
+        r.boxedLong(ROWS_REJECTED),
+        r.boxedInt(CANARY_PROMPTS),
+        r.boxedDouble(CANARY_MAX_ABS_DIFF),
+        r.boxedDouble(PADDING_EFFICIENCY),
+        r.sortedMap(BENCHMARK_ROWS_IN),
+        r.sortedMap(BENCHMARK_ROWS_SCORED),
+        r.sortedMap(BENCHMARK_ROWS_REJECTED),
+        r.string(ERROR),
+        r.string(Columns.RUN_ID));
   }
 }

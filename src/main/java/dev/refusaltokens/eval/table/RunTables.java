@@ -9,10 +9,10 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One run's partitions of the tables under one output folder: the handle every stage reads and writes
- * through. Writing checks the rows against the table's schema (names and types, in order), so a stage
- * cannot write a column the readers do not expect; see {@link TableWriter} for the overwrite and
- * append semantics.
+ * One run's partitions of the tables under one output folder: the handle every stage reads and
+ * writes through. Writing checks the rows against the table's schema (names and types, in order),
+ * so a stage cannot write a column the readers do not expect; see {@link TableWriter} for the
+ * overwrite and append semantics.
  */
 public final class RunTables {
 
@@ -75,7 +75,9 @@ public final class RunTables {
 
   /** Replaces this run's partition with {@code records}. */
   public void write(Table table, List<? extends TableRecord> records) {
-    write(table, spark.createDataFrame(records.stream().map(TableRecord::toRow).toList(), table.schema()));
+    write(
+        table,
+        spark.createDataFrame(records.stream().map(TableRecord::toRow).toList(), table.schema()));
   }
 
   /** Adds rows to this run's partition (one committed Spark write). */
@@ -93,29 +95,54 @@ public final class RunTables {
     TableWriter.deleteRun(spark, output, table.id(), runId);
   }
 
-  /** {@code rows} with the table's columns, in order; fails naming the first column that differs. */
+  /**
+   * {@code rows} with the table's columns, in order; fails naming the first column that differs.
+   */
   static Dataset<Row> checked(Table table, Dataset<Row> rows) {
     StructType want = table.schema();
     StructType have = rows.schema();
-    List<StructField> wanted = List.of(want.fields()).stream()
-        .filter(f -> !f.name().equals(Columns.RUN_ID) || have.getFieldIndex(Columns.RUN_ID).isDefined())
-        .toList();
+    List<StructField> wanted =
+        List.of(want.fields()).stream()
+            .filter(
+                f ->
+                    !f.name().equals(Columns.RUN_ID)
+                        || have.getFieldIndex(Columns.RUN_ID).isDefined())
+            .toList();
     if (wanted.size() != have.size()) {
-      throw new IllegalStateException("rows for table " + table + " have columns " + List.of(have.fieldNames())
-          + ", the table has " + List.of(want.fieldNames()));
+      throw new IllegalStateException(
+          "rows for table "
+              + table
+              + " have columns "
+              + List.of(have.fieldNames())
+              + ", the table has "
+              + List.of(want.fieldNames()));
     }
     for (int i = 0; i < wanted.size(); i++) {
       StructField w = wanted.get(i);
       StructField h = have.fields()[i];
       if (!w.name().equals(h.name()) || !sameType(w, h)) {
-        throw new IllegalStateException("rows for table " + table + ": column " + i + " is " + h.name() + " "
-            + h.dataType().simpleString() + ", the table has " + w.name() + " " + w.dataType().simpleString());
+        throw new IllegalStateException(
+            "rows for table "
+                + table
+                + ": column "
+                + i
+                + " is "
+                + h.name()
+                + " "
+                + h.dataType().simpleString()
+                + ", the table has "
+                + w.name()
+                + " "
+                + w.dataType().simpleString());
       }
     }
     return rows;
   }
 
-  /** Types equal but for nullability, which Spark's own plans do not always keep (catalog strings omit it). */
+  /**
+   * Types equal but for nullability, which Spark's own plans do not always keep (catalog strings
+   * omit it).
+   */
   private static boolean sameType(StructField a, StructField b) {
     return a.dataType().catalogString().equals(b.dataType().catalogString());
   }

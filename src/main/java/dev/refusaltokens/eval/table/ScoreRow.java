@@ -15,9 +15,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One row of {@code scores}: a prompt at one temperature and its sufficient statistic — {@code log p_T}
- * of {@code [respond]} and of every refusal token (keyed by token string), and of the best other
- * vocabulary token. The one reader of scores rows for the sweep, regress and the canary.
+ * One row of {@code scores}: a prompt at one temperature and its sufficient statistic — {@code log
+ * p_T} of {@code [respond]} and of every refusal token (keyed by token string), and of the best
+ * other vocabulary token. The one reader of scores rows for the sweep, regress and the canary.
  *
  * @param category null when the benchmark gives none ({@link #groupCategory()} says {@code (none)})
  * @param runId null when read from a row whose {@code run_id} column was dropped
@@ -35,25 +35,29 @@ public record ScoreRow(
     Map<String, Double> logprobs,
     double otherLogprob,
     String otherToken,
-    String runId) implements TableRecord {
+    String runId)
+    implements TableRecord {
 
   /** The {@code category} group of prompts whose benchmark gives none. */
   public static final String NO_CATEGORY = "(none)";
 
-  public static final StructType SCHEMA = createStructType(List.of(
-      createStructField(Columns.BENCHMARK, StringType, false),
-      createStructField(Columns.PROMPT_ID, StringType, false),
-      createStructField(Columns.PROMPT, StringType, false),
-      createStructField(Columns.PROMPT_SHA256, StringType, false),
-      createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
-      createStructField(Columns.CATEGORY, StringType, true),
-      createStructField(Columns.SUBCATEGORY, StringType, true),
-      createStructField(Columns.TEMPERATURE, DoubleType, false),
-      createStructField(Columns.PROMPT_TOKENS, IntegerType, false),
-      createStructField(Columns.LOGPROBS, createMapType(StringType, DoubleType, false), false),
-      createStructField(Columns.OTHER_LOGPROB, DoubleType, false),
-      createStructField(Columns.OTHER_TOKEN, StringType, false),
-      createStructField(Columns.RUN_ID, StringType, false)));
+  public static final StructType SCHEMA =
+      createStructType(
+          List.of(
+              createStructField(Columns.BENCHMARK, StringType, false),
+              createStructField(Columns.PROMPT_ID, StringType, false),
+              createStructField(Columns.PROMPT, StringType, false),
+              createStructField(Columns.PROMPT_SHA256, StringType, false),
+              createStructField(Columns.SHOULD_REFUSE, BooleanType, false),
+              createStructField(Columns.CATEGORY, StringType, true),
+              createStructField(Columns.SUBCATEGORY, StringType, true),
+              createStructField(Columns.TEMPERATURE, DoubleType, false),
+              createStructField(Columns.PROMPT_TOKENS, IntegerType, false),
+              createStructField(
+                  Columns.LOGPROBS, createMapType(StringType, DoubleType, false), false),
+              createStructField(Columns.OTHER_LOGPROB, DoubleType, false),
+              createStructField(Columns.OTHER_TOKEN, StringType, false),
+              createStructField(Columns.RUN_ID, StringType, false)));
 
   /**
    * Reads a scores row by column name. {@code logprobs} is a view of the row's map, not a copy: the
@@ -61,10 +65,19 @@ public record ScoreRow(
    */
   public static ScoreRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
-    return new ScoreRow(r.string(Columns.BENCHMARK), r.string(Columns.PROMPT_ID), r.string(Columns.PROMPT),
-        r.string(Columns.PROMPT_SHA256), r.booleanValue(Columns.SHOULD_REFUSE), r.string(Columns.CATEGORY),
-        r.string(Columns.SUBCATEGORY), r.doubleValue(Columns.TEMPERATURE), r.intValue(Columns.PROMPT_TOKENS),
-        r.mapView(Columns.LOGPROBS), r.doubleValue(Columns.OTHER_LOGPROB), r.string(Columns.OTHER_TOKEN),
+    return new ScoreRow(
+        r.string(Columns.BENCHMARK),
+        r.string(Columns.PROMPT_ID),
+        r.string(Columns.PROMPT),
+        r.string(Columns.PROMPT_SHA256),
+        r.booleanValue(Columns.SHOULD_REFUSE),
+        r.string(Columns.CATEGORY),
+        r.string(Columns.SUBCATEGORY),
+        r.doubleValue(Columns.TEMPERATURE),
+        r.intValue(Columns.PROMPT_TOKENS),
+        r.mapView(Columns.LOGPROBS),
+        r.doubleValue(Columns.OTHER_LOGPROB),
+        r.string(Columns.OTHER_TOKEN),
         r.has(Columns.RUN_ID) ? r.string(Columns.RUN_ID) : null);
   }
 
@@ -105,8 +118,12 @@ public record ScoreRow(
   public double logprob(String token) {
     Double v = logprobs.get(token);
     if (v == null) {
-      throw new IllegalStateException("scores row has no log-probability for " + token + " (its keys: "
-          + logprobs.keySet() + "): the scores were made with other control tokens");
+      throw new IllegalStateException(
+          "scores row has no log-probability for "
+              + token
+              + " (its keys: "
+              + logprobs.keySet()
+              + "): the scores were made with other control tokens");
     }
     return v;
   }

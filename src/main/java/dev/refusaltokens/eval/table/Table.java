@@ -9,8 +9,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Every table the job writes: its folder name under the output and its schema (owned by the table's
- * record). Each is Parquet under {@code <output>/<name>/}, partitioned by {@code run_id};
- * {@code docs/tables.md} documents each column.
+ * record). Each is Parquet under {@code <output>/<name>/}, partitioned by {@code run_id}; {@code
+ * docs/tables.md} documents each column.
  */
 public enum Table {
   RUNS("runs", RunRow.SCHEMA),
@@ -46,7 +46,9 @@ public enum Table {
     return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
   }
 
-  /** Every table's schema by its id, in declaration order (for readers such as {@code jobs/sql.sh}). */
+  /**
+   * Every table's schema by its id, in declaration order (for readers such as {@code jobs/sql.sh}).
+   */
   public static Map<String, StructType> schemas() {
     Map<String, StructType> out = new LinkedHashMap<>();
     for (Table t : values()) {

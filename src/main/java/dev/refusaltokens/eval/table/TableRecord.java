@@ -4,8 +4,9 @@ import org.apache.spark.sql.Row;
 
 /**
  * A typed row of one table (or of a stage's intermediate rows). The record owns its schema as a
- * {@code SCHEMA} constant, builds its {@link Row} by column name ({@link RowBuilder}) and reads one back
- * by column name in a static {@code fromRow}; nothing else builds or reads its rows by position.
+ * {@code SCHEMA} constant, builds its {@link Row} by column name ({@link RowBuilder}) and reads one
+ * back by column name in a static {@code fromRow}; nothing else builds or reads its rows by
+ * position.
  */
 public interface TableRecord {
 

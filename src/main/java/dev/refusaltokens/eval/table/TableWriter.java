@@ -2,22 +2,22 @@ package dev.refusaltokens.eval.table;
 
 import static org.apache.spark.sql.functions.col;
 
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes and reads one run's partition {@code <output>/<table>/run_id=<id>/} of a table. Writing
- * overwrites exactly that folder: re-running a run id replaces its rows and leaves other runs alone, and
- * a run with no rows (no rejects, say) still leaves a partition with the schema, so readers see zero rows
- * rather than a missing or stale partition.
+ * overwrites exactly that folder: re-running a run id replaces its rows and leaves other runs
+ * alone, and a run with no rows (no rejects, say) still leaves a partition with the schema, so
+ * readers see zero rows rather than a missing or stale partition.
  */
 public final class TableWriter {
 
@@ -33,19 +33,29 @@ public final class TableWriter {
   }
 
   public static void writeRun(Dataset<Row> rows, String output, String table, String runId) {
-    rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(partitionPath(output, table, runId));
-  }
-
-  /** Adds rows to a run's partition (one committed Spark write: a retried task never duplicates rows). */
-  public static void appendRun(Dataset<Row> rows, String output, String table, String runId) {
-    rows.drop(Columns.RUN_ID).write().mode(SaveMode.Append).parquet(partitionPath(output, table, runId));
+    rows.drop(Columns.RUN_ID)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(partitionPath(output, table, runId));
   }
 
   /**
-   * Replaces a run's partition with {@code rows}, which may be read from that partition: they are written
-   * to a side folder first (its name starts with '_', so readers skip it), then swapped in.
+   * Adds rows to a run's partition (one committed Spark write: a retried task never duplicates
+   * rows).
    */
-  public static void replaceRun(SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
+  public static void appendRun(Dataset<Row> rows, String output, String table, String runId) {
+    rows.drop(Columns.RUN_ID)
+        .write()
+        .mode(SaveMode.Append)
+        .parquet(partitionPath(output, table, runId));
+  }
+
+  /**
+   * Replaces a run's partition with {@code rows}, which may be read from that partition: they are
+   * written to a side folder first (its name starts with '_', so readers skip it), then swapped in.
+   */
+  public static void replaceRun(
+      SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
     String side = path(output, table) + "/_replace-" + runId;
     rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
     Path target = new Path(partitionPath(output, table, runId));
@@ -61,8 +71,8 @@ public final class TableWriter {
   }
 
   /** One run's rows of a table, or null when the table or the run's partition does not exist. */
-  public static Dataset<Row> readRunIfPresent(SparkSession spark, String output, String table, StructType schema,
-      String runId) {
+  public static Dataset<Row> readRunIfPresent(
+      SparkSession spark, String output, String table, StructType schema, String runId) {
     Path partition = new Path(partitionPath(output, table, runId));
     try {
       if (!partition.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(partition)) {
@@ -85,7 +95,8 @@ public final class TableWriter {
   }
 
   /** Every run's rows of a table; no rows (with the schema) when the table does not exist yet. */
-  public static Dataset<Row> readAllRuns(SparkSession spark, String output, String table, StructType schema) {
+  public static Dataset<Row> readAllRuns(
+      SparkSession spark, String output, String table, StructType schema) {
     Path dir = new Path(path(output, table));
     try {
       if (!dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(dir)) {
@@ -98,11 +109,15 @@ public final class TableWriter {
   }
 
   /**
-   * One run's rows of a table. The schema is given, not inferred: an inferred {@code run_id} such as
-   * "42" would otherwise come back as an integer.
+   * One run's rows of a table. The schema is given, not inferred: an inferred {@code run_id} such
+   * as "42" would otherwise come back as an integer.
    */
-  public static Dataset<Row> readRun(SparkSession spark, String output, String table, StructType schema,
-      String runId) {
-    return spark.read().schema(schema).parquet(path(output, table)).where(col(Columns.RUN_ID).equalTo(runId));
+  public static Dataset<Row> readRun(
+      SparkSession spark, String output, String table, StructType schema, String runId) {
+    return spark
+        .read()
+        .schema(schema)
+        .parquet(path(output, table))
+        .where(col(Columns.RUN_ID).equalTo(runId));
   }
 }

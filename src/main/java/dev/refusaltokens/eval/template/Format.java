@@ -10,7 +10,10 @@ final class Format {
 
   private Format() {}
 
-  /** {@code fmt % args}; {@code escapeArgs} for a Markup format, which HTML-escapes what %s and %r insert. */
+  /**
+   * {@code fmt % args}; {@code escapeArgs} for a Markup format, which HTML-escapes what %s and %r
+   * insert.
+   */
   static String percent(Render r, String fmt, Object args, boolean escapeArgs) {
     List<?> values = args instanceof Py.Tuple t ? t : List.of(args == null ? NONE : args);
     StringBuilder sb = new StringBuilder();
@@ -41,8 +44,10 @@ final class Format {
       Object v = values.get(next++);
       v = v == NONE ? null : v;
       String piece = convert(conv, spec, v);
-      sb.append(escapeArgs && (conv == 's' && !(v instanceof Py.Markup) || conv == 'r') ? Strings.escapeHtml(piece)
-          : piece);
+      sb.append(
+          escapeArgs && (conv == 's' && !(v instanceof Py.Markup) || conv == 'r')
+              ? Strings.escapeHtml(piece)
+              : piece);
       r.checkSize(sb.length());
       i = j;
     }
@@ -59,15 +64,19 @@ final class Format {
       throw TemplateException.unsupported("the format spec %" + spec + conv);
     }
     switch (conv) {
-      case 's': return Py.str(v);
-      case 'r': return Py.repr(v);
-      case 'd': case 'i':
+      case 's':
+        return Py.str(v);
+      case 'r':
+        return Py.repr(v);
+      case 'd':
+      case 'i':
         if (!Py.isNumber(v)) {
-          throw TemplateException.runtime("%" + conv + " format: a real number is required, not "
-              + Py.typeName(v));
+          throw TemplateException.runtime(
+              "%" + conv + " format: a real number is required, not " + Py.typeName(v));
         }
         if (v instanceof Double d && !(Math.abs(d) < 0x1p63)) {
-          throw Double.isNaN(d) ? TemplateException.runtime("cannot convert float NaN to integer")
+          throw Double.isNaN(d)
+              ? TemplateException.runtime("cannot convert float NaN to integer")
               : TemplateException.unsupported("%d of the float " + Py.floatRepr(d));
         }
         return Long.toString(v instanceof Double d ? (long) d.doubleValue() : Py.toLong(v));
@@ -81,7 +90,10 @@ final class Format {
     }
   }
 
-  /** Python's {@code '%.Nf'}: the exact binary value rounded half to even (Java's Formatter rounds the shortest decimal half up). */
+  /**
+   * Python's {@code '%.Nf'}: the exact binary value rounded half to even (Java's Formatter rounds
+   * the shortest decimal half up).
+   */
   private static String fixed(double d, int digits) {
     if (Double.isNaN(d)) {
       return "nan";
@@ -94,7 +106,9 @@ final class Format {
     return (d < 0 || (d == 0 && 1 / d < 0) ? "-" : "") + plain;
   }
 
-  /** {@code str.format} with {@code {}}, {@code {0}} and {@code {name}} fields and no format specs. */
+  /**
+   * {@code str.format} with {@code {}}, {@code {0}} and {@code {name}} fields and no format specs.
+   */
   static String braces(Render r, String fmt, List<Object> args, Map<String, Object> kw) {
     StringBuilder sb = new StringBuilder();
     int auto = 0;
@@ -139,7 +153,8 @@ final class Format {
 
   private static Object positional(List<Object> args, int i) {
     if (i >= args.size()) {
-      throw TemplateException.runtime("Replacement index " + i + " out of range for positional args tuple");
+      throw TemplateException.runtime(
+          "Replacement index " + i + " out of range for positional args tuple");
     }
     return args.get(i);
   }

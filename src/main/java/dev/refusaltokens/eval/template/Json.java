@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Hugging Face's {@code tojson} filter: Python's {@code json.dumps(x, ensure_ascii=False, indent=None,
- * separators=None, sort_keys=False)}, byte for byte (not jinja2's HTML-safe {@code tojson}).
+ * Hugging Face's {@code tojson} filter: Python's {@code json.dumps(x, ensure_ascii=False,
+ * indent=None, separators=None, sort_keys=False)}, byte for byte (not jinja2's HTML-safe {@code
+ * tojson}).
  */
 final class Json {
 
@@ -18,7 +19,12 @@ final class Json {
   private final boolean sortKeys;
   private final StringBuilder out = new StringBuilder();
 
-  private Json(Render render, boolean ensureAscii, String indent, String itemSep, String keySep,
+  private Json(
+      Render render,
+      boolean ensureAscii,
+      String indent,
+      String itemSep,
+      String keySep,
       boolean sortKeys) {
     this.render = render;
     this.ensureAscii = ensureAscii;
@@ -73,8 +79,10 @@ final class Json {
     } else if (v instanceof Long l) {
       out.append(l);
     } else if (v instanceof Double d) {
-      out.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity")
-          : Py.floatRepr(d));
+      out.append(
+          Double.isNaN(d)
+              ? "NaN"
+              : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
     } else if (v instanceof String s) {
       string(s);
     } else if (v instanceof Py.Markup m) {
@@ -114,7 +122,8 @@ final class Json {
       newline(level);
       out.append('}');
     } else {
-      throw TemplateException.runtime("Object of type " + Py.typeName(v) + " is not JSON serializable");
+      throw TemplateException.runtime(
+          "Object of type " + Py.typeName(v) + " is not JSON serializable");
     }
   }
 
@@ -128,7 +137,8 @@ final class Json {
     } else if (k instanceof Long || k instanceof Double) {
       return Py.repr(k);
     }
-    throw TemplateException.runtime("keys must be str, int, float, bool or None, not " + Py.typeName(k));
+    throw TemplateException.runtime(
+        "keys must be str, int, float, bool or None, not " + Py.typeName(k));
   }
 
   private void newline(int level) {
@@ -152,7 +162,9 @@ final class Json {
         case '\f' -> out.append("\\f");
         default -> {
           if (c < 0x20 || (ensureAscii && c > 0x7e)) {
-            out.append(String.format("\\u%04x", (int) c)); // UTF-16 units: surrogate pairs as Python writes them
+            out.append(
+                String.format(
+                    "\\u%04x", (int) c)); // UTF-16 units: surrogate pairs as Python writes them
           } else {
             out.append(c);
           }

@@ -5,13 +5,20 @@ import java.util.List;
 
 /**
  * Splits a template into text, {@code {{ … }}} and {@code {% … %}} segments, applying whitespace
- * control exactly as jinja2's lexer does with Hugging Face's settings ({@code trim_blocks},
- * {@code lstrip_blocks}, newlines normalized to {@code \n}, one trailing newline dropped), and lexes the
+ * control exactly as jinja2's lexer does with Hugging Face's settings ({@code trim_blocks}, {@code
+ * lstrip_blocks}, newlines normalized to {@code \n}, one trailing newline dropped), and lexes the
  * inside of each tag into tokens.
  */
 final class Lexer {
 
-  enum Type { NAME, STRING, INT, FLOAT, OP, END }
+  enum Type {
+    NAME,
+    STRING,
+    INT,
+    FLOAT,
+    OP,
+    END
+  }
 
   record Tok(Type type, String text, Object value, int line) {
     boolean is(String s) {
@@ -19,13 +26,18 @@ final class Lexer {
     }
   }
 
-  enum Kind { DATA, VAR, BLOCK }
+  enum Kind {
+    DATA,
+    VAR,
+    BLOCK
+  }
 
   record Seg(Kind kind, String text, List<Tok> toks, int line) {}
 
   private static final String[] OPERATORS = {
-      "**", "//", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}",
-      ">", "<", "=", ".", ":", "|", ",", ";"};
+    "**", "//", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}",
+    ">", "<", "=", ".", ":", "|", ",", ";"
+  };
 
   private final String src;
   private final List<Seg> out = new ArrayList<>();
@@ -73,7 +85,9 @@ final class Lexer {
   }
 
   private int nextTagStart(int from) {
-    for (int i = src.indexOf('{', from); i >= 0 && i + 1 < src.length(); i = src.indexOf('{', i + 1)) {
+    for (int i = src.indexOf('{', from);
+        i >= 0 && i + 1 < src.length();
+        i = src.indexOf('{', i + 1)) {
       char c = src.charAt(i + 1);
       if (c == '{' || c == '%' || c == '#') {
         return i;
@@ -149,7 +163,10 @@ final class Lexer {
     }
   }
 
-  /** After a tag: '-' eats all following whitespace, trim_blocks one newline after a block or comment. */
+  /**
+   * After a tag: '-' eats all following whitespace, trim_blocks one newline after a block or
+   * comment.
+   */
   private void finishTag(int after, boolean minus, boolean plus, boolean block) {
     pos = after;
     if (minus) {
@@ -228,7 +245,10 @@ final class Lexer {
     int j = digits(i);
     boolean isFloat = false;
     boolean afterDot = i > 0 && src.charAt(i - 1) == '.';
-    if (!afterDot && j + 1 < src.length() && src.charAt(j) == '.' && Character.isDigit(src.charAt(j + 1))) {
+    if (!afterDot
+        && j + 1 < src.length()
+        && src.charAt(j) == '.'
+        && Character.isDigit(src.charAt(j + 1))) {
       j = digits(j + 1);
       isFloat = true;
     }
@@ -248,8 +268,10 @@ final class Lexer {
       throw syntax("unexpected integer after 0", i);
     }
     try {
-      toks.add(isFloat ? new Tok(Type.FLOAT, text, Double.parseDouble(text), line(i))
-          : new Tok(Type.INT, text, Long.parseLong(text), line(i)));
+      toks.add(
+          isFloat
+              ? new Tok(Type.FLOAT, text, Double.parseDouble(text), line(i))
+              : new Tok(Type.INT, text, Long.parseLong(text), line(i)));
     } catch (NumberFormatException e) {
       throw TemplateException.unsupported("the number literal " + text);
     }
@@ -258,16 +280,18 @@ final class Lexer {
 
   /** 0x1A, 0o17, 0b101 (with '_' between digits), as jinja2's integer_re reads them. */
   private int prefixedInt(int i, List<Tok> toks) {
-    int radix = switch (Character.toLowerCase(src.charAt(i + 1))) {
-      case 'x' -> 16;
-      case 'o' -> 8;
-      default -> 2;
-    };
+    int radix =
+        switch (Character.toLowerCase(src.charAt(i + 1))) {
+          case 'x' -> 16;
+          case 'o' -> 8;
+          default -> 2;
+        };
     int j = i + 2;
     StringBuilder digits = new StringBuilder();
     while (j < src.length()) {
       char c = src.charAt(j);
-      boolean underscore = c == '_' && j + 1 < src.length() && Character.digit(src.charAt(j + 1), radix) >= 0;
+      boolean underscore =
+          c == '_' && j + 1 < src.length() && Character.digit(src.charAt(j + 1), radix) >= 0;
       if (!underscore && (c > 0x7f || Character.digit(c, radix) < 0)) {
         break;
       }
@@ -280,7 +304,9 @@ final class Lexer {
       throw syntax("invalid integer literal", i);
     }
     try {
-      toks.add(new Tok(Type.INT, src.substring(i, j), Long.parseLong(digits.toString(), radix), line(i)));
+      toks.add(
+          new Tok(
+              Type.INT, src.substring(i, j), Long.parseLong(digits.toString(), radix), line(i)));
     } catch (NumberFormatException e) {
       throw TemplateException.unsupported("the number literal " + src.substring(i, j));
     }
@@ -289,8 +315,11 @@ final class Lexer {
 
   private int digits(int i) {
     int j = i;
-    while (j < src.length() && (Character.isDigit(src.charAt(j))
-        || (src.charAt(j) == '_' && j + 1 < src.length() && Character.isDigit(src.charAt(j + 1))))) {
+    while (j < src.length()
+        && (Character.isDigit(src.charAt(j))
+            || (src.charAt(j) == '_'
+                && j + 1 < src.length()
+                && Character.isDigit(src.charAt(j + 1))))) {
       j++;
     }
     return j;
@@ -327,7 +356,7 @@ final class Lexer {
         case 'b' -> sb.append('\b');
         case 'f' -> sb.append('\f');
         case 'v' -> sb.append('\u000b');
-        case '\n' -> { }
+        case '\n' -> {}
         case 'x' -> j = hexEscape(j, 2, sb, i);
         case 'u' -> j = hexEscape(j, 4, sb, i);
         case 'U' -> j = hexEscape(j, 8, sb, i);
@@ -402,6 +431,7 @@ final class Lexer {
   }
 
   private TemplateException syntax(String message, int offset) {
-    return new TemplateException(TemplateException.Kind.SYNTAX, message + " (line " + line(offset) + ")");
+    return new TemplateException(
+        TemplateException.Kind.SYNTAX, message + " (line " + line(offset) + ")");
   }
 }

@@ -66,7 +66,8 @@ final class Nodes {
     return new TemplateException(e.kind(), e.getMessage() + " (template line " + line + ")");
   }
 
-  record If(List<Expr> tests, List<List<Stmt>> bodies, List<Stmt> orElse, int line) implements Stmt {
+  record If(List<Expr> tests, List<List<Stmt>> bodies, List<Stmt> orElse, int line)
+      implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
       for (int i = 0; i < tests.size(); i++) {
@@ -103,7 +104,8 @@ final class Nodes {
     }
   }
 
-  record For(List<String> targets, Expr iter, Expr filter, List<Stmt> body, List<Stmt> orElse, int line)
+  record For(
+      List<String> targets, Expr iter, Expr filter, List<Stmt> body, List<Stmt> orElse, int line)
       implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
@@ -136,8 +138,11 @@ final class Nodes {
       int i = 0;
       for (int k = 0; k < all.size(); k++) {
         if (filter != null && k > 0 && passesNow(r, s, all.get(k)) != kept.get(k)) {
-          // jinja2 tests each item when the loop reaches it, after the body ran for the previous ones
-          throw atLine(TemplateException.unsupported("a loop filter whose result the loop body changes"), line);
+          // jinja2 tests each item when the loop reaches it, after the body ran for the previous
+          // ones
+          throw atLine(
+              TemplateException.unsupported("a loop filter whose result the loop body changes"),
+              line);
         }
         if (!kept.get(k)) {
           continue;
@@ -185,13 +190,16 @@ final class Nodes {
   }
 
   static void unpack(List<String> targets, Object value, Scope scope) {
-    if (value instanceof String || value instanceof Py.Markup || value instanceof Map || value instanceof Py.Gen) {
-      throw TemplateException.unsupported("unpacking a " + Py.typeName(value) + " into " + targets.size()
-          + " names");
+    if (value instanceof String
+        || value instanceof Py.Markup
+        || value instanceof Map
+        || value instanceof Py.Gen) {
+      throw TemplateException.unsupported(
+          "unpacking a " + Py.typeName(value) + " into " + targets.size() + " names");
     }
     if (!(value instanceof List<?> l) || l.size() != targets.size()) {
-      throw TemplateException.runtime("cannot unpack " + Py.typeName(value) + " into " + targets.size()
-          + " names");
+      throw TemplateException.runtime(
+          "cannot unpack " + Py.typeName(value) + " into " + targets.size() + " names");
     }
     for (int i = 0; i < targets.size(); i++) {
       scope.vars.put(targets.get(i), l.get(i));
@@ -226,7 +234,8 @@ final class Nodes {
   }
 
   /** {@code {% set x %}…{% endset %}}, optionally through filters. */
-  record SetBlock(List<String> targets, String attr, List<Stmt> body, List<FilterCall> filters, int line)
+  record SetBlock(
+      List<String> targets, String attr, List<Stmt> body, List<FilterCall> filters, int line)
       implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
@@ -239,8 +248,11 @@ final class Nodes {
     }
   }
 
-  /** A block's body rendered to a string, then passed through its filters (set and filter blocks). */
-  static Object renderFiltered(List<Stmt> body, List<FilterCall> filters, int line, Render r, Scope s) {
+  /**
+   * A block's body rendered to a string, then passed through its filters (set and filter blocks).
+   */
+  static Object renderFiltered(
+      List<Stmt> body, List<FilterCall> filters, int line, Render r, Scope s) {
     StringBuilder buf = new StringBuilder();
     renderAll(body, r, s, buf);
     try {
@@ -262,7 +274,9 @@ final class Nodes {
     }
   }
 
-  /** transformers' {@code {% generation %}} tag: marks assistant text for masks, renders its body. */
+  /**
+   * transformers' {@code {% generation %}} tag: marks assistant text for masks, renders its body.
+   */
   record Generation(List<Stmt> body) implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
@@ -270,7 +284,8 @@ final class Nodes {
     }
   }
 
-  record MacroDef(String name, List<String> params, List<Expr> defaults, List<Stmt> body) implements Stmt {
+  record MacroDef(String name, List<String> params, List<Expr> defaults, List<Stmt> body)
+      implements Stmt {
     @Override
     public void render(Render r, Scope s, StringBuilder out) {
       s.vars.put(name, new Macro(this, s));
@@ -282,26 +297,37 @@ final class Nodes {
     @Override
     public Object call(Render r, List<Object> args, Map<String, Object> kwargs) {
       if (args.size() > def.params.size()) {
-        throw TemplateException.unsupported("calling macro '" + def.name + "' with more arguments than it "
-            + "declares (varargs)");
+        throw TemplateException.unsupported(
+            "calling macro '" + def.name + "' with more arguments than it " + "declares (varargs)");
       }
       for (String k : kwargs.keySet()) {
         if (!def.params.contains(k)) {
-          throw TemplateException.unsupported("calling macro '" + def.name + "' with the undeclared keyword "
-              + "argument '" + k + "' (kwargs)");
+          throw TemplateException.unsupported(
+              "calling macro '"
+                  + def.name
+                  + "' with the undeclared keyword "
+                  + "argument '"
+                  + k
+                  + "' (kwargs)");
         }
       }
       r.enter();
       try {
         Scope scope = new Scope(closure);
-        scope.vars.put("varargs", new Py.Tuple(List.of())); // what jinja2 binds when none are passed
+        scope.vars.put(
+            "varargs", new Py.Tuple(List.of())); // what jinja2 binds when none are passed
         scope.vars.put("kwargs", new LinkedHashMap<>());
         // every parameter is bound before any default is evaluated: a default that names a later,
         // not passed parameter sees it undefined, as in jinja2
         for (int i = 0; i < def.params.size(); i++) {
           String p = def.params.get(i);
-          scope.vars.put(p, i < args.size() ? args.get(i) : kwargs.containsKey(p) ? kwargs.get(p)
-              : new Py.Undefined("parameter '" + p + "' was not provided"));
+          scope.vars.put(
+              p,
+              i < args.size()
+                  ? args.get(i)
+                  : kwargs.containsKey(p)
+                      ? kwargs.get(p)
+                      : new Py.Undefined("parameter '" + p + "' was not provided"));
         }
         for (int i = args.size(); i < def.params.size(); i++) {
           String p = def.params.get(i);
@@ -362,11 +388,14 @@ final class Nodes {
         throw u.error();
       } else if (t instanceof Py.View v && v.isRange()) {
         throw TemplateException.unsupported("slicing a range");
-      } else if (!(t instanceof String || t instanceof Py.Markup || t instanceof List) || t instanceof Py.View) {
-        // jinja2 compiles a slice to obj[a:b:c] directly (not through getitem): a TypeError, not Undefined
+      } else if (!(t instanceof String || t instanceof Py.Markup || t instanceof List)
+          || t instanceof Py.View) {
+        // jinja2 compiles a slice to obj[a:b:c] directly (not through getitem): a TypeError, not
+        // Undefined
         throw TemplateException.runtime("'" + Py.typeName(t) + "' object is not subscriptable");
       } else if (!isIndex(a0) || !isIndex(b0) || !isIndex(c0)) {
-        throw TemplateException.runtime("slice indices must be integers or None or have an __index__ method");
+        throw TemplateException.runtime(
+            "slice indices must be integers or None or have an __index__ method");
       }
       Long a = a0 == null ? null : Py.toLong(a0);
       Long b = b0 == null ? null : Py.toLong(b0);
@@ -403,7 +432,9 @@ final class Nodes {
     }
   }
 
-  /** One filter application: {@code |name(args)}; the name is checked when the template is parsed. */
+  /**
+   * One filter application: {@code |name(args)}; the name is checked when the template is parsed.
+   */
   record FilterCall(String name, List<Expr> args, Map<String, Expr> kwargs) {
     Object apply(Render r, Scope s, Object value) {
       r.step();
@@ -484,8 +515,10 @@ final class Nodes {
       if (Py.truthy(test.eval(r, s))) {
         return then.eval(r, s);
       }
-      return orElse == null ? new Py.Undefined("the inline if-expression evaluated to false and no else "
-          + "section was defined") : orElse.eval(r, s);
+      return orElse == null
+          ? new Py.Undefined(
+              "the inline if-expression evaluated to false and no else " + "section was defined")
+          : orElse.eval(r, s);
     }
   }
 

@@ -14,14 +14,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * jinja2's grammar, as far as chat templates use it, with jinja2's operator precedence. Statements and
- * names this renderer does not implement fail here, when the template is loaded, not while rendering.
+ * jinja2's grammar, as far as chat templates use it, with jinja2's operator precedence. Statements
+ * and names this renderer does not implement fail here, when the template is loaded, not while
+ * rendering.
  */
 final class Parser {
 
-  private static final Set<String> LOADING_TAGS = Set.of("include", "import", "from", "extends", "block");
-  private static final Set<String> OTHER_JINJA_TAGS = Set.of("call", "with", "autoescape", "do", "trans",
-      "pluralize", "endcall", "endwith");
+  private static final Set<String> LOADING_TAGS =
+      Set.of("include", "import", "from", "extends", "block");
+  private static final Set<String> OTHER_JINJA_TAGS =
+      Set.of("call", "with", "autoescape", "do", "trans", "pluralize", "endcall", "endwith");
 
   private final List<Seg> segs;
   private int si;
@@ -42,7 +44,9 @@ final class Parser {
     return body;
   }
 
-  /** Parses statements into {@code out} until a block tag named in {@code ends}; returns that name. */
+  /**
+   * Parses statements into {@code out} until a block tag named in {@code ends}; returns that name.
+   */
   private String body(List<Stmt> out, Set<String> ends) {
     while (si < segs.size()) {
       Seg seg = segs.get(si++);
@@ -83,27 +87,34 @@ final class Parser {
         return setStmt(line);
       case "macro":
         return macro();
-      case "filter": {
-        List<FilterCall> filters = filterChain(true);
-        expectEnd();
-        List<Stmt> body = new ArrayList<>();
-        closeBlock(body, "endfilter");
-        return new Nodes.FilterBlock(filters, body, line);
-      }
-      case "generation": {
-        expectEnd();
-        List<Stmt> body = new ArrayList<>();
-        closeBlock(body, "endgeneration");
-        return new Nodes.Generation(body);
-      }
+      case "filter":
+        {
+          List<FilterCall> filters = filterChain(true);
+          expectEnd();
+          List<Stmt> body = new ArrayList<>();
+          closeBlock(body, "endfilter");
+          return new Nodes.FilterBlock(filters, body, line);
+        }
+      case "generation":
+        {
+          expectEnd();
+          List<Stmt> body = new ArrayList<>();
+          closeBlock(body, "endgeneration");
+          return new Nodes.Generation(body);
+        }
       case "break":
       case "continue":
         expectEnd();
         return new Nodes.Break(name.equals("break"));
       default:
         if (LOADING_TAGS.contains(name)) {
-          throw TemplateException.security("{% " + name + " %} would load another template; a chat template "
-              + "is rendered alone, with no access to other files (line " + line + ")");
+          throw TemplateException.security(
+              "{% "
+                  + name
+                  + " %} would load another template; a chat template "
+                  + "is rendered alone, with no access to other files (line "
+                  + line
+                  + ")");
         }
         if (OTHER_JINJA_TAGS.contains(name)) {
           throw TemplateException.unsupported("the {% " + name + " %} tag (line " + line + ")");
@@ -234,7 +245,9 @@ final class Parser {
 
   // ---- expressions, by jinja2's precedence ----
 
-  /** {@code a, b} without brackets is a tuple (as in {@code {{ a, b }}} or {@code set x = 1, 2}). */
+  /**
+   * {@code a, b} without brackets is a tuple (as in {@code {{ a, b }}} or {@code set x = 1, 2}).
+   */
   private Expr tupleOrExpr() {
     Expr first = expression();
     if (!peek().is(",")) {
@@ -372,22 +385,26 @@ final class Parser {
     switch (t.type()) {
       case NAME:
         switch (t.text()) {
-          case "true": case "True":
+          case "true":
+          case "True":
             return new Nodes.Const(Boolean.TRUE);
-          case "false": case "False":
+          case "false":
+          case "False":
             return new Nodes.Const(Boolean.FALSE);
-          case "none": case "None":
+          case "none":
+          case "None":
             return new Nodes.Const(null);
           default:
             return new Nodes.Name(t.text());
         }
-      case STRING: {
-        StringBuilder sb = new StringBuilder((String) t.value());
-        while (peek().type() == Type.STRING) { // adjacent literals concatenate
-          sb.append((String) next().value());
+      case STRING:
+        {
+          StringBuilder sb = new StringBuilder((String) t.value());
+          while (peek().type() == Type.STRING) { // adjacent literals concatenate
+            sb.append((String) next().value());
+          }
+          return new Nodes.Const(sb.toString());
         }
-        return new Nodes.Const(sb.toString());
-      }
       case INT:
       case FLOAT:
         return new Nodes.Const(t.value());
@@ -569,7 +586,9 @@ final class Parser {
     return t.is("[") || t.is("{");
   }
 
-  /** One or more {@code |name(args)}; {@code leading} when the first filter has no '|' before it. */
+  /**
+   * One or more {@code |name(args)}; {@code leading} when the first filter has no '|' before it.
+   */
   private List<FilterCall> filterChain(boolean leading) {
     List<FilterCall> out = new ArrayList<>();
     boolean first = true;
@@ -626,7 +645,12 @@ final class Parser {
   private void expectOp(String op) {
     Tok t = next();
     if (!(t.type() == Type.OP && t.text().equals(op))) {
-      throw syntax("expected '" + op + "', found '" + (t.type() == Type.END ? "end of tag" : t.text()) + "'");
+      throw syntax(
+          "expected '"
+              + op
+              + "', found '"
+              + (t.type() == Type.END ? "end of tag" : t.text())
+              + "'");
     }
   }
 

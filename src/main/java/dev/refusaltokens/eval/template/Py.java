@@ -11,16 +11,19 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * Python value semantics for template values. Python {@code None} is Java {@code null}; {@code bool},
- * {@code int}, {@code float}, {@code str} are {@link Boolean}, {@link Long}, {@link Double},
- * {@link String}; lists are {@link List}, tuples {@link Tuple}, dicts {@link Map}. Strings are indexed,
- * sliced and measured in code points, as Python does.
+ * Python value semantics for template values. Python {@code None} is Java {@code null}; {@code
+ * bool}, {@code int}, {@code float}, {@code str} are {@link Boolean}, {@link Long}, {@link Double},
+ * {@link String}; lists are {@link List}, tuples {@link Tuple}, dicts {@link Map}. Strings are
+ * indexed, sliced and measured in code points, as Python does.
  */
 final class Py {
 
   private Py() {}
 
-  /** jinja2's default {@code Undefined}: prints empty, is false, iterates empty, fails on any other use. */
+  /**
+   * jinja2's default {@code Undefined}: prints empty, is false, iterates empty, fails on any other
+   * use.
+   */
   static final class Undefined {
     final String hint;
     private final boolean unsafe;
@@ -75,8 +78,8 @@ final class Py {
 
   /**
    * A read-only sequence that Python prints under another name: {@code dict.items()} prints as
-   * {@code dict_items([...])} ({@code printed} null: the type name and the list), {@code range(3)} as
-   * {@code range(0, 3)}. Only a range can be indexed.
+   * {@code dict_items([...])} ({@code printed} null: the type name and the list), {@code range(3)}
+   * as {@code range(0, 3)}. Only a range can be indexed.
    */
   static final class View extends AbstractList<Object> {
     private final List<Object> items;
@@ -104,14 +107,18 @@ final class Py {
     }
   }
 
-  /** markupsafe's Markup, what {@code |safe} and {@code |escape} return: a str that escapes what is added to it. */
+  /**
+   * markupsafe's Markup, what {@code |safe} and {@code |escape} return: a str that escapes what is
+   * added to it.
+   */
   record Markup(String text) {}
 
   /**
-   * A one-shot Python iterator: the generators that map, select, reject, selectattr, rejectattr, unique
-   * and items return, and the iterator reverse returns for a list. Unlike a list it is always true, has no
-   * len(), prints as an address and is empty once consumed. After a partial use (first, in, a loop left by
-   * break) what is left depends on how far Python advanced it, so a later use is refused.
+   * A one-shot Python iterator: the generators that map, select, reject, selectattr, rejectattr,
+   * unique and items return, and the iterator reverse returns for a list. Unlike a list it is
+   * always true, has no len(), prints as an address and is empty once consumed. After a partial use
+   * (first, in, a loop left by break) what is left depends on how far Python advanced it, so a
+   * later use is refused.
    */
   static final class Gen {
     private static final int FRESH = 0;
@@ -138,8 +145,11 @@ final class Py {
     /** Starts a consumption that may stop early; {@link #end} says whether it reached the end. */
     List<Object> begin() {
       if (state == PARTIAL) {
-        throw TemplateException.unsupported("using a " + type + " (from map, select, reject, selectattr, "
-            + "rejectattr, unique, items or reverse) again after a partial use");
+        throw TemplateException.unsupported(
+            "using a "
+                + type
+                + " (from map, select, reject, selectattr, "
+                + "rejectattr, unique, items or reverse) again after a partial use");
       }
       if (state == EXHAUSTED) {
         return new ArrayList<>();
@@ -230,9 +240,15 @@ final class Py {
     return true; // a generator too, even an empty one
   }
 
-  /** Normalizes values handed in by Java callers (Integer, arrays, other maps) to the Python model. */
+  /**
+   * Normalizes values handed in by Java callers (Integer, arrays, other maps) to the Python model.
+   */
   static Object fromJava(Object o) {
-    if (o == null || o instanceof String || o instanceof Boolean || o instanceof Long || o instanceof Double) {
+    if (o == null
+        || o instanceof String
+        || o instanceof Boolean
+        || o instanceof Long
+        || o instanceof Double) {
       return o;
     } else if (o instanceof Integer || o instanceof Short || o instanceof Byte) {
       return ((Number) o).longValue();
@@ -247,8 +263,10 @@ final class Py {
       it.forEach(x -> out.add(fromJava(x)));
       return out;
     }
-    throw new IllegalArgumentException("A template value must be None, bool, int, float, str, list or dict, "
-        + "not " + o.getClass().getName());
+    throw new IllegalArgumentException(
+        "A template value must be None, bool, int, float, str, list or dict, "
+            + "not "
+            + o.getClass().getName());
   }
 
   // ---- str() and repr() ----
@@ -280,7 +298,8 @@ final class Py {
     } else if (o instanceof Markup m) {
       return "Markup(" + stringRepr(m.text()) + ")";
     } else if (o instanceof Gen g) {
-      throw TemplateException.unsupported("printing a " + g.type + " (Python prints its memory address)");
+      throw TemplateException.unsupported(
+          "printing a " + g.type + " (Python prints its memory address)");
     } else if (o instanceof Tuple t) {
       StringBuilder sb = new StringBuilder("(");
       for (int i = 0; i < t.size(); i++) {
@@ -297,7 +316,10 @@ final class Py {
       StringBuilder sb = new StringBuilder("{");
       boolean first = true;
       for (Map.Entry<?, ?> e : m.entrySet()) {
-        sb.append(first ? "" : ", ").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
+        sb.append(first ? "" : ", ")
+            .append(repr(e.getKey()))
+            .append(": ")
+            .append(repr(e.getValue()));
         first = false;
       }
       return sb.append('}').toString();
@@ -307,7 +329,10 @@ final class Py {
       StringBuilder sb = new StringBuilder("<Namespace {");
       boolean first = true;
       for (Map.Entry<String, Object> e : ns.attrs.entrySet()) {
-        sb.append(first ? "" : ", ").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
+        sb.append(first ? "" : ", ")
+            .append(repr(e.getKey()))
+            .append(": ")
+            .append(repr(e.getValue()));
         first = false;
       }
       return sb.append("}>").toString();
@@ -330,7 +355,12 @@ final class Py {
     String sign = d < 0 ? "-" : "";
     if (exp < -4 || exp >= 16) {
       String mant = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
-      return sign + mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
+      return sign
+          + mant
+          + "e"
+          + (exp < 0 ? "-" : "+")
+          + (Math.abs(exp) < 10 ? "0" : "")
+          + Math.abs(exp);
     }
     String plain = bd.abs().toPlainString();
     return sign + (plain.contains(".") ? plain : plain + ".0");
@@ -339,24 +369,30 @@ final class Py {
   static String stringRepr(String s) {
     char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
     StringBuilder sb = new StringBuilder().append(quote);
-    s.codePoints().forEach(cp -> {
-      if (cp == quote || cp == '\\') {
-        sb.append('\\').appendCodePoint(cp);
-      } else if (cp == '\n') {
-        sb.append("\\n");
-      } else if (cp == '\r') {
-        sb.append("\\r");
-      } else if (cp == '\t') {
-        sb.append("\\t");
-      } else if (cp < 0x20 || cp == 0x7f) {
-        sb.append(String.format("\\x%02x", cp));
-      } else if (!isPrintable(cp)) {
-        sb.append(cp <= 0xff ? String.format("\\x%02x", cp)
-            : cp <= 0xffff ? String.format("\\u%04x", cp) : String.format("\\U%08x", cp));
-      } else {
-        sb.appendCodePoint(cp);
-      }
-    });
+    s.codePoints()
+        .forEach(
+            cp -> {
+              if (cp == quote || cp == '\\') {
+                sb.append('\\').appendCodePoint(cp);
+              } else if (cp == '\n') {
+                sb.append("\\n");
+              } else if (cp == '\r') {
+                sb.append("\\r");
+              } else if (cp == '\t') {
+                sb.append("\\t");
+              } else if (cp < 0x20 || cp == 0x7f) {
+                sb.append(String.format("\\x%02x", cp));
+              } else if (!isPrintable(cp)) {
+                sb.append(
+                    cp <= 0xff
+                        ? String.format("\\x%02x", cp)
+                        : cp <= 0xffff
+                            ? String.format("\\u%04x", cp)
+                            : String.format("\\U%08x", cp));
+              } else {
+                sb.appendCodePoint(cp);
+              }
+            });
     return sb.append(quote).toString();
   }
 
@@ -365,16 +401,29 @@ final class Py {
       return true;
     }
     int type = Character.getType(cp);
-    return !(type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE
-        || type == Character.PRIVATE_USE || type == Character.UNASSIGNED || type == Character.LINE_SEPARATOR
-        || type == Character.PARAGRAPH_SEPARATOR || type == Character.SPACE_SEPARATOR);
+    return !(type == Character.CONTROL
+        || type == Character.FORMAT
+        || type == Character.SURROGATE
+        || type == Character.PRIVATE_USE
+        || type == Character.UNASSIGNED
+        || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR
+        || type == Character.SPACE_SEPARATOR);
   }
 
   // ---- Python's str.isspace, used by strip/split/trim ----
 
   static boolean isSpace(int cp) {
-    return (cp >= 9 && cp <= 13) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 || cp == 0xa0 || cp == 0x1680
-        || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f
+    return (cp >= 9 && cp <= 13)
+        || (cp >= 0x1c && cp <= 0x20)
+        || cp == 0x85
+        || cp == 0xa0
+        || cp == 0x1680
+        || (cp >= 0x2000 && cp <= 0x200a)
+        || cp == 0x2028
+        || cp == 0x2029
+        || cp == 0x202f
+        || cp == 0x205f
         || cp == 0x3000;
   }
 
@@ -435,7 +484,9 @@ final class Py {
     if (a instanceof String sa && b instanceof String sb) {
       return compareCodePoints(sa, sb);
     }
-    if (a instanceof List<?> la && b instanceof List<?> lb && (a instanceof Tuple) == (b instanceof Tuple)) {
+    if (a instanceof List<?> la
+        && b instanceof List<?> lb
+        && (a instanceof Tuple) == (b instanceof Tuple)) {
       for (int i = 0; i < Math.min(la.size(), lb.size()); i++) {
         if (!eq(la.get(i), lb.get(i))) {
           return compare(la.get(i), lb.get(i));
@@ -443,8 +494,8 @@ final class Py {
       }
       return Integer.compare(la.size(), lb.size());
     }
-    throw TemplateException.runtime("'<' not supported between instances of '" + typeName(a) + "' and '"
-        + typeName(b) + "'");
+    throw TemplateException.runtime(
+        "'<' not supported between instances of '" + typeName(a) + "' and '" + typeName(b) + "'");
   }
 
   private static int compareCodePoints(String a, String b) {
@@ -484,21 +535,24 @@ final class Py {
     return TemplateException.runtime("must be real number, not " + typeName(o));
   }
 
-  /** An argument Python requires to be an int ({@code __index__}): a width, a count, a precision. */
+  /**
+   * An argument Python requires to be an int ({@code __index__}): a width, a count, a precision.
+   */
   static long index(Object o) {
     if (o instanceof Long || o instanceof Boolean) {
       return toLong(o);
     } else if (o instanceof Undefined u) {
       throw u.error();
     }
-    throw TemplateException.runtime("'" + typeName(o) + "' object cannot be interpreted as an integer");
+    throw TemplateException.runtime(
+        "'" + typeName(o) + "' object cannot be interpreted as an integer");
   }
 
   // ---- containers ----
 
   /**
-   * The key of {@code m} that Python would find for {@code key}: 1, 1.0 and True are one dict key, and a
-   * Markup finds its str.
+   * The key of {@code m} that Python would find for {@code key}: 1, 1.0 and True are one dict key,
+   * and a Markup finds its str.
    */
   static Object dictKey(Map<?, ?> m, Object key) {
     if (key instanceof Markup mk && !m.containsKey(key)) {
@@ -566,7 +620,8 @@ final class Py {
     }
     if (container instanceof String s) {
       if (!(item instanceof String sub)) {
-        throw TemplateException.runtime("'in <string>' requires string as left operand, not " + typeName(item));
+        throw TemplateException.runtime(
+            "'in <string>' requires string as left operand, not " + typeName(item));
       }
       return s.contains(sub);
     } else if (container instanceof Map<?, ?> m) {

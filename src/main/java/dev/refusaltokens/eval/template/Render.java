@@ -5,9 +5,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The state of one rendering: the clock {@code strftime_now} reads and the bounds a hostile template
- * hits — a step budget and a deadline (no template loops forever), a size bound on every string built
- * and on the output, and a call-depth bound (recursive macros).
+ * The state of one rendering: the clock {@code strftime_now} reads and the bounds a hostile
+ * template hits — a step budget and a deadline (no template loops forever), a size bound on every
+ * string built and on the output, and a call-depth bound (recursive macros).
  */
 final class Render {
 
@@ -16,7 +16,10 @@ final class Render {
     static final Limits DEFAULT = new Limits(5_000_000, 2_000, 4 << 20, 64);
   }
 
-  /** Variables: one scope per template, for-loop iteration and macro call, chained to the enclosing one. */
+  /**
+   * Variables: one scope per template, for-loop iteration and macro call, chained to the enclosing
+   * one.
+   */
   static final class Scope {
     final Scope parent;
     final Map<String, Object> vars = new HashMap<>();
@@ -71,12 +74,18 @@ final class Render {
   /** Every string a template builds goes through here before it is built. */
   void checkSize(long chars) {
     if (chars > limits.maxStringChars()) {
-      throw limit("built a string of " + chars + " characters (the bound is " + limits.maxStringChars() + ")");
+      throw limit(
+          "built a string of "
+              + chars
+              + " characters (the bound is "
+              + limits.maxStringChars()
+              + ")");
     }
   }
 
   private static TemplateException limit(String what) {
-    return new TemplateException(TemplateException.Kind.LIMIT, "The chat template stopped: it " + what
-        + "; a real chat template needs far less");
+    return new TemplateException(
+        TemplateException.Kind.LIMIT,
+        "The chat template stopped: it " + what + "; a real chat template needs far less");
   }
 }

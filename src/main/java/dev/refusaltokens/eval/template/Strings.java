@@ -10,137 +10,225 @@ final class Strings {
 
   private Strings() {}
 
-  /** How many positional arguments each implemented method takes here; more (start/end, keepends) is refused. */
-  private static final Map<String, Integer> ARITY = Map.ofEntries(Map.entry("strip", 1), Map.entry("lstrip", 1),
-      Map.entry("rstrip", 1), Map.entry("upper", 0), Map.entry("lower", 0), Map.entry("casefold", 0),
-      Map.entry("title", 0), Map.entry("capitalize", 0), Map.entry("startswith", 1), Map.entry("endswith", 1),
-      Map.entry("split", 2), Map.entry("rsplit", 2), Map.entry("splitlines", 0), Map.entry("replace", 3),
-      Map.entry("find", 1), Map.entry("rfind", 1), Map.entry("index", 1), Map.entry("rindex", 1),
-      Map.entry("count", 1), Map.entry("join", 1), Map.entry("isdigit", 0), Map.entry("isdecimal", 0),
-      Map.entry("isnumeric", 0), Map.entry("isalpha", 0), Map.entry("isalnum", 0), Map.entry("isspace", 0),
-      Map.entry("islower", 0), Map.entry("isupper", 0), Map.entry("removeprefix", 1),
-      Map.entry("removesuffix", 1), Map.entry("center", 2), Map.entry("ljust", 2), Map.entry("rjust", 2),
-      Map.entry("partition", 1), Map.entry("rpartition", 1), Map.entry("zfill", 1));
+  /**
+   * How many positional arguments each implemented method takes here; more (start/end, keepends) is
+   * refused.
+   */
+  private static final Map<String, Integer> ARITY =
+      Map.ofEntries(
+          Map.entry("strip", 1),
+          Map.entry("lstrip", 1),
+          Map.entry("rstrip", 1),
+          Map.entry("upper", 0),
+          Map.entry("lower", 0),
+          Map.entry("casefold", 0),
+          Map.entry("title", 0),
+          Map.entry("capitalize", 0),
+          Map.entry("startswith", 1),
+          Map.entry("endswith", 1),
+          Map.entry("split", 2),
+          Map.entry("rsplit", 2),
+          Map.entry("splitlines", 0),
+          Map.entry("replace", 3),
+          Map.entry("find", 1),
+          Map.entry("rfind", 1),
+          Map.entry("index", 1),
+          Map.entry("rindex", 1),
+          Map.entry("count", 1),
+          Map.entry("join", 1),
+          Map.entry("isdigit", 0),
+          Map.entry("isdecimal", 0),
+          Map.entry("isnumeric", 0),
+          Map.entry("isalpha", 0),
+          Map.entry("isalnum", 0),
+          Map.entry("isspace", 0),
+          Map.entry("islower", 0),
+          Map.entry("isupper", 0),
+          Map.entry("removeprefix", 1),
+          Map.entry("removesuffix", 1),
+          Map.entry("center", 2),
+          Map.entry("ljust", 2),
+          Map.entry("rjust", 2),
+          Map.entry("partition", 1),
+          Map.entry("rpartition", 1),
+          Map.entry("zfill", 1));
 
   static Object method(Render r, String s, String name, List<Object> args, Map<String, Object> kw) {
     Integer arity = ARITY.get(name);
-    boolean splitKw = (name.equals("split") || name.equals("rsplit"))
-        && List.of("sep", "maxsplit").containsAll(kw.keySet());
+    boolean splitKw =
+        (name.equals("split") || name.equals("rsplit"))
+            && List.of("sep", "maxsplit").containsAll(kw.keySet());
     if (arity != null && (args.size() > arity || !kw.isEmpty() && !splitKw)) {
-      throw TemplateException.unsupported("str." + name + "() with " + args.size() + " positional and "
-          + kw.size() + " keyword arguments");
+      throw TemplateException.unsupported(
+          "str."
+              + name
+              + "() with "
+              + args.size()
+              + " positional and "
+              + kw.size()
+              + " keyword arguments");
     }
     switch (name) {
-      case "strip": return strip(s, optStr(args, 0), true, true);
-      case "lstrip": return strip(s, optStr(args, 0), true, false);
-      case "rstrip": return strip(s, optStr(args, 0), false, true);
-      case "upper": return s.toUpperCase(Locale.ROOT);
-      case "lower": return s.toLowerCase(Locale.ROOT);
-      case "casefold": return casefold(s);
-      case "title": return title(s);
-      case "capitalize": return capitalize(s);
-      case "startswith": return affix(s, arg(args, 0, name), true);
-      case "endswith": return affix(s, arg(args, 0, name), false);
-      case "split": return split(s, optStr(args, 0, kw, "sep"), maxsplit(args, kw), false);
-      case "rsplit": return split(s, optStr(args, 0, kw, "sep"), maxsplit(args, kw), true);
-      case "splitlines": return splitlines(s);
-      case "replace": return replace(r, s, str(args, 0, name), str(args, 1, name),
-          args.size() > 2 ? Py.index(args.get(2)) : -1);
-      case "find": return (long) codePointIndex(s, s.indexOf(str(args, 0, name)));
-      case "rfind": return (long) codePointIndex(s, s.lastIndexOf(str(args, 0, name)));
-      case "index": case "rindex": {
-        int i = name.equals("index") ? s.indexOf(str(args, 0, name)) : s.lastIndexOf(str(args, 0, name));
-        if (i < 0) {
-          throw TemplateException.runtime("substring not found");
-        }
-        return (long) codePointIndex(s, i);
-      }
-      case "count": return count(s, str(args, 0, name));
-      case "join": {
-        StringBuilder sb = new StringBuilder();
-        boolean first = true;
-        for (Object piece : Py.iterate(arg(args, 0, name))) {
-          if (!(piece instanceof String p)) {
-            throw TemplateException.runtime("sequence item: expected str instance, " + Py.typeName(piece)
-                + " found");
+      case "strip":
+        return strip(s, optStr(args, 0), true, true);
+      case "lstrip":
+        return strip(s, optStr(args, 0), true, false);
+      case "rstrip":
+        return strip(s, optStr(args, 0), false, true);
+      case "upper":
+        return s.toUpperCase(Locale.ROOT);
+      case "lower":
+        return s.toLowerCase(Locale.ROOT);
+      case "casefold":
+        return casefold(s);
+      case "title":
+        return title(s);
+      case "capitalize":
+        return capitalize(s);
+      case "startswith":
+        return affix(s, arg(args, 0, name), true);
+      case "endswith":
+        return affix(s, arg(args, 0, name), false);
+      case "split":
+        return split(s, optStr(args, 0, kw, "sep"), maxsplit(args, kw), false);
+      case "rsplit":
+        return split(s, optStr(args, 0, kw, "sep"), maxsplit(args, kw), true);
+      case "splitlines":
+        return splitlines(s);
+      case "replace":
+        return replace(
+            r,
+            s,
+            str(args, 0, name),
+            str(args, 1, name),
+            args.size() > 2 ? Py.index(args.get(2)) : -1);
+      case "find":
+        return (long) codePointIndex(s, s.indexOf(str(args, 0, name)));
+      case "rfind":
+        return (long) codePointIndex(s, s.lastIndexOf(str(args, 0, name)));
+      case "index":
+      case "rindex":
+        {
+          int i =
+              name.equals("index")
+                  ? s.indexOf(str(args, 0, name))
+                  : s.lastIndexOf(str(args, 0, name));
+          if (i < 0) {
+            throw TemplateException.runtime("substring not found");
           }
-          r.checkSize((long) sb.length() + s.length() + p.length());
-          sb.append(first ? "" : s).append(p);
-          first = false;
+          return (long) codePointIndex(s, i);
         }
-        return sb.toString();
-      }
-      case "isdecimal": return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
-      case "isdigit": case "isnumeric": return !s.isEmpty() && s.codePoints().allMatch(cp -> isNumeric(cp, name));
-      case "isalpha": return !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
-      case "isalnum": return !s.isEmpty() && s.codePoints().allMatch(cp -> Character.isLetter(cp)
-          || isNumberCategory(cp));
-      case "partition": case "rpartition": {
-        String sep = str(args, 0, name);
-        if (sep.isEmpty()) {
-          throw TemplateException.runtime("empty separator");
+      case "count":
+        return count(s, str(args, 0, name));
+      case "join":
+        {
+          StringBuilder sb = new StringBuilder();
+          boolean first = true;
+          for (Object piece : Py.iterate(arg(args, 0, name))) {
+            if (!(piece instanceof String p)) {
+              throw TemplateException.runtime(
+                  "sequence item: expected str instance, " + Py.typeName(piece) + " found");
+            }
+            r.checkSize((long) sb.length() + s.length() + p.length());
+            sb.append(first ? "" : s).append(p);
+            first = false;
+          }
+          return sb.toString();
         }
-        int i = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
-        if (i < 0) {
-          return new Py.Tuple(name.equals("partition") ? List.of(s, "", "") : List.of("", "", s));
+      case "isdecimal":
+        return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+      case "isdigit":
+      case "isnumeric":
+        return !s.isEmpty() && s.codePoints().allMatch(cp -> isNumeric(cp, name));
+      case "isalpha":
+        return !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
+      case "isalnum":
+        return !s.isEmpty()
+            && s.codePoints().allMatch(cp -> Character.isLetter(cp) || isNumberCategory(cp));
+      case "partition":
+      case "rpartition":
+        {
+          String sep = str(args, 0, name);
+          if (sep.isEmpty()) {
+            throw TemplateException.runtime("empty separator");
+          }
+          int i = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
+          if (i < 0) {
+            return new Py.Tuple(name.equals("partition") ? List.of(s, "", "") : List.of("", "", s));
+          }
+          return new Py.Tuple(List.of(s.substring(0, i), sep, s.substring(i + sep.length())));
         }
-        return new Py.Tuple(List.of(s.substring(0, i), sep, s.substring(i + sep.length())));
-      }
-      case "zfill": {
-        long width = Py.index(arg(args, 0, name));
-        int len = s.codePointCount(0, s.length());
-        if (width <= len) {
-          return s;
+      case "zfill":
+        {
+          long width = Py.index(arg(args, 0, name));
+          int len = s.codePointCount(0, s.length());
+          if (width <= len) {
+            return s;
+          }
+          r.checkSize(width);
+          boolean sign = !s.isEmpty() && (s.charAt(0) == '+' || s.charAt(0) == '-');
+          String zeros = "0".repeat((int) width - len);
+          return sign ? s.charAt(0) + zeros + s.substring(1) : zeros + s;
         }
-        r.checkSize(width);
-        boolean sign = !s.isEmpty() && (s.charAt(0) == '+' || s.charAt(0) == '-');
-        String zeros = "0".repeat((int) width - len);
-        return sign ? s.charAt(0) + zeros + s.substring(1) : zeros + s;
-      }
-      case "isspace": return !s.isEmpty() && s.codePoints().allMatch(Py::isSpace);
-      case "islower": return isLower(s);
-      case "isupper": return isUpper(s);
-      case "removeprefix": {
-        String p = str(args, 0, name);
-        return s.startsWith(p) ? s.substring(p.length()) : s;
-      }
-      case "removesuffix": {
-        String p = str(args, 0, name);
-        return s.endsWith(p) && !p.isEmpty() ? s.substring(0, s.length() - p.length()) : s;
-      }
-      case "center": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 0);
-      case "ljust": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), -1);
-      case "rjust": return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 1);
-      case "format": return Format.braces(r, s, args, kw);
-      default: throw TemplateException.unsupported("the method str." + name + "()");
+      case "isspace":
+        return !s.isEmpty() && s.codePoints().allMatch(Py::isSpace);
+      case "islower":
+        return isLower(s);
+      case "isupper":
+        return isUpper(s);
+      case "removeprefix":
+        {
+          String p = str(args, 0, name);
+          return s.startsWith(p) ? s.substring(p.length()) : s;
+        }
+      case "removesuffix":
+        {
+          String p = str(args, 0, name);
+          return s.endsWith(p) && !p.isEmpty() ? s.substring(0, s.length() - p.length()) : s;
+        }
+      case "center":
+        return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 0);
+      case "ljust":
+        return pad(r, s, Py.index(arg(args, 0, name)), fill(args), -1);
+      case "rjust":
+        return pad(r, s, Py.index(arg(args, 0, name)), fill(args), 1);
+      case "format":
+        return Format.braces(r, s, args, kw);
+      default:
+        throw TemplateException.unsupported("the method str." + name + "()");
     }
   }
 
   private static boolean isNumberCategory(int cp) {
     int t = Character.getType(cp);
-    return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+    return t == Character.DECIMAL_DIGIT_NUMBER
+        || t == Character.LETTER_NUMBER
+        || t == Character.OTHER_NUMBER;
   }
 
   /**
-   * str.isdigit / isnumeric for one code point: decimal digits are both; other numbers (superscripts,
-   * fractions, roman numerals) and CJK numerals depend on Unicode's Numeric_Type, which Java does not
-   * expose, so they are refused.
+   * str.isdigit / isnumeric for one code point: decimal digits are both; other numbers
+   * (superscripts, fractions, roman numerals) and CJK numerals depend on Unicode's Numeric_Type,
+   * which Java does not expose, so they are refused.
    */
   private static boolean isNumeric(int cp, String fn) {
     if (Character.isDigit(cp)) {
       return true;
     }
     int t = Character.getType(cp);
-    if (t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER
+    if (t == Character.LETTER_NUMBER
+        || t == Character.OTHER_NUMBER
         || t == Character.OTHER_LETTER && Character.isIdeographic(cp)) {
-      throw TemplateException.unsupported("str." + fn + "() of " + new String(Character.toChars(cp)));
+      throw TemplateException.unsupported(
+          "str." + fn + "() of " + new String(Character.toChars(cp)));
     }
     return false;
   }
 
   /** Python's casefold: lower(upper(s)) gives the full folding but for final sigma and Cherokee. */
   static String casefold(String s) {
-    if (s.codePoints().anyMatch(cp -> cp >= 0x13a0 && cp <= 0x13ff || cp >= 0xab70 && cp <= 0xabbf)) {
+    if (s.codePoints()
+        .anyMatch(cp -> cp >= 0x13a0 && cp <= 0x13ff || cp >= 0xab70 && cp <= 0xabbf)) {
       throw TemplateException.unsupported("str.casefold() of Cherokee letters");
     }
     return s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT).replace('\u03c2', '\u03c3');
@@ -220,7 +308,8 @@ final class Strings {
       return false;
     }
     if (!(what instanceof String p)) {
-      throw TemplateException.runtime("startswith/endswith first arg must be str or a tuple of str");
+      throw TemplateException.runtime(
+          "startswith/endswith first arg must be str or a tuple of str");
     }
     return prefix ? s.startsWith(p) : s.endsWith(p);
   }
@@ -255,7 +344,8 @@ final class Strings {
             out.add(new String(cps, words.get(w)[0], words.get(w)[1] - words.get(w)[0]));
           }
           int start = words.get((int) maxsplit)[0];
-          out.add(new String(cps, start, cps.length - start)); // the rest keeps its trailing whitespace
+          out.add(
+              new String(cps, start, cps.length - start)); // the rest keeps its trailing whitespace
         }
         return out;
       }
@@ -294,8 +384,16 @@ final class Strings {
   }
 
   private static boolean isLineBreak(int cp) {
-    return cp == '\n' || cp == '\r' || cp == 0x0b || cp == 0x0c || cp == 0x1c || cp == 0x1d || cp == 0x1e
-        || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+    return cp == '\n'
+        || cp == '\r'
+        || cp == 0x0b
+        || cp == 0x0c
+        || cp == 0x1c
+        || cp == 0x1d
+        || cp == 0x1e
+        || cp == 0x85
+        || cp == 0x2028
+        || cp == 0x2029;
   }
 
   static List<Object> splitlines(String s) {
@@ -371,38 +469,51 @@ final class Strings {
     int first = s.codePointAt(0);
     int n = Character.charCount(first);
     checkSimpleCase(s);
-    return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(n).toLowerCase(Locale.ROOT);
+    return new String(Character.toChars(Character.toTitleCase(first)))
+        + s.substring(n).toLowerCase(Locale.ROOT);
   }
 
-  /** Python's str.title: a cased letter after an uncased one is title-cased, other letters lower-cased. */
+  /**
+   * Python's str.title: a cased letter after an uncased one is title-cased, other letters
+   * lower-cased.
+   */
   static String title(String s) {
     checkSimpleCase(s);
     StringBuilder sb = new StringBuilder();
     boolean prevCased = false;
     for (int cp : s.codePoints().toArray()) {
-      boolean cased = Character.isUpperCase(cp) || Character.isLowerCase(cp) || Character.isTitleCase(cp);
-      sb.appendCodePoint(cased ? (prevCased ? Character.toLowerCase(cp) : Character.toTitleCase(cp)) : cp);
+      boolean cased =
+          Character.isUpperCase(cp) || Character.isLowerCase(cp) || Character.isTitleCase(cp);
+      sb.appendCodePoint(
+          cased ? (prevCased ? Character.toLowerCase(cp) : Character.toTitleCase(cp)) : cp);
       prevCased = cased;
     }
     return sb.toString();
   }
 
   /**
-   * Java's per-code-point case mappings are Python's full ones except where a letter expands (ß → Ss,
-   * ligatures), İ lower-cases to two code points, or Σ takes its final form: refused, never guessed.
+   * Java's per-code-point case mappings are Python's full ones except where a letter expands (ß →
+   * Ss, ligatures), İ lower-cases to two code points, or Σ takes its final form: refused, never
+   * guessed.
    */
   private static void checkSimpleCase(String s) {
     for (int cp : s.codePoints().toArray()) {
-      if (cp == 0x130 || cp == 0x3a3 || new String(Character.toChars(cp)).toUpperCase(Locale.ROOT)
-          .codePointCount(0, new String(Character.toChars(cp)).toUpperCase(Locale.ROOT).length()) > 1) {
+      if (cp == 0x130
+          || cp == 0x3a3
+          || new String(Character.toChars(cp))
+                  .toUpperCase(Locale.ROOT)
+                  .codePointCount(
+                      0, new String(Character.toChars(cp)).toUpperCase(Locale.ROOT).length())
+              > 1) {
         throw TemplateException.unsupported("title-casing " + new String(Character.toChars(cp)));
       }
     }
   }
 
   /**
-   * jinja2's title filter (not str.title): each run after a '-', whitespace, '(', '{', '[' or '<' gets its
-   * first code point upper-cased and the rest lower-cased ("o'neil" → "O'neil", "tool_call" → "Tool_call").
+   * jinja2's title filter (not str.title): each run after a '-', whitespace, '(', '{', '[' or '<'
+   * gets its first code point upper-cased and the rest lower-cased ("o'neil" → "O'neil",
+   * "tool_call" → "Tool_call").
    */
   static String titleFilter(String s) {
     StringBuilder sb = new StringBuilder();
@@ -460,14 +571,21 @@ final class Strings {
   }
 
   static String escapeHtml(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&#34;")
         .replace("'", "&#39;");
   }
 
   /** jinja2 3.1's indent filter, including its quirk of adding a newline before splitting lines. */
   static String indent(Render r, String s, Object width, boolean first, boolean blank) {
-    String indention = width instanceof String w ? w : " ".repeat((int) Math.max(0, Math.min(
-        Py.index(width), r.limits.maxStringChars() + 1L)));
+    String indention =
+        width instanceof String w
+            ? w
+            : " "
+                .repeat(
+                    (int) Math.max(0, Math.min(Py.index(width), r.limits.maxStringChars() + 1L)));
     List<Object> lines = splitlines(s + "\n");
     StringBuilder rv = new StringBuilder();
     if (blank) {

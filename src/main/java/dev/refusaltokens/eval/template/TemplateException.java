@@ -1,9 +1,10 @@
 package dev.refusaltokens.eval.template;
 
 /**
- * A chat template that cannot be rendered exactly as Hugging Face renders it. The {@link Kind} tells a
- * broken or hostile template apart from one that uses a jinja2 feature this renderer does not implement:
- * either way the job stops rather than feed the model a prompt that differs from Hugging Face's.
+ * A chat template that cannot be rendered exactly as Hugging Face renders it. The {@link Kind}
+ * tells a broken or hostile template apart from one that uses a jinja2 feature this renderer does
+ * not implement: either way the job stops rather than feed the model a prompt that differs from
+ * Hugging Face's.
  */
 public final class TemplateException extends RuntimeException {
 
@@ -11,11 +12,18 @@ public final class TemplateException extends RuntimeException {
   public enum Kind {
     /** The template text is not valid jinja2. */
     SYNTAX,
-    /** Valid jinja2 that this renderer does not implement exactly (so it refuses, never guesses). */
+    /**
+     * Valid jinja2 that this renderer does not implement exactly (so it refuses, never guesses).
+     */
     UNSUPPORTED,
-    /** jinja2 itself would fail: an undefined value used, a type error, {@code raise_exception(...)}. */
+    /**
+     * jinja2 itself would fail: an undefined value used, a type error, {@code
+     * raise_exception(...)}.
+     */
     RUNTIME,
-    /** The sandbox refused: an underscore attribute, a mutating method, loading another template. */
+    /**
+     * The sandbox refused: an underscore attribute, a mutating method, loading another template.
+     */
     SECURITY,
     /** A time, step, size or depth bound was hit. */
     LIMIT
@@ -33,8 +41,11 @@ public final class TemplateException extends RuntimeException {
   }
 
   static TemplateException unsupported(String what) {
-    return new TemplateException(Kind.UNSUPPORTED, what + " is not supported by this renderer (it renders "
-        + "only what it can render exactly as Hugging Face's jinja2 does)");
+    return new TemplateException(
+        Kind.UNSUPPORTED,
+        what
+            + " is not supported by this renderer (it renders "
+            + "only what it can render exactly as Hugging Face's jinja2 does)");
   }
 
   static TemplateException runtime(String message) {

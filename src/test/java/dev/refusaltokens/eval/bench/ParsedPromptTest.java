@@ -11,8 +11,18 @@ import org.junit.jupiter.api.Test;
 /** A prompt row is written and read by column name, nulls included. */
 class ParsedPromptTest {
 
-  static final ParsedPrompt VALID = new ParsedPrompt("coconot_original", 7, "id-7", "How do I …?", true,
-      "Requests with safety concerns", "dangerous", "{\"id\": \"id-7\"}", null, null);
+  static final ParsedPrompt VALID =
+      new ParsedPrompt(
+          "coconot_original",
+          7,
+          "id-7",
+          "How do I …?",
+          true,
+          "Requests with safety concerns",
+          "dangerous",
+          "{\"id\": \"id-7\"}",
+          null,
+          null);
 
   @Test
   void aPromptRoundTripsThroughItsRowByName() {
@@ -24,7 +34,8 @@ class ParsedPromptTest {
 
   @Test
   void aRejectKeepsItsNullsAndReadsBackFromAWiderRow() {
-    ParsedPrompt reject = new ParsedPrompt("b", 3, null, null, null, null, null, "{oops", "malformed_json", "eof");
+    ParsedPrompt reject =
+        new ParsedPrompt("b", 3, null, null, null, null, null, "{oops", "malformed_json", "eof");
     assertThat(ParsedPrompt.fromRow(reject.toRow())).isEqualTo(reject);
     // the score stage's rows carry more columns (prompt_sha256, scores): those are ignored
     StructType wider = ParsedPrompt.SCHEMA.add(Columns.PROMPT_SHA256, "string");

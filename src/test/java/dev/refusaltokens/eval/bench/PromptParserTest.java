@@ -11,8 +11,12 @@ class PromptParserTest {
 
   @Test
   void aGoodLineBecomesAPromptInTheCommonSchema() {
-    ParsedPrompt p = PromptParser.parse(SPEC, 3, "{\"id\": \"x1\", \"category\": \"Humanizing requests\", "
-        + "\"subcategory\": \"personal\", \"prompt\": \"Do you dream?\", \"response\": \"\"}");
+    ParsedPrompt p =
+        PromptParser.parse(
+            SPEC,
+            3,
+            "{\"id\": \"x1\", \"category\": \"Humanizing requests\", "
+                + "\"subcategory\": \"personal\", \"prompt\": \"Do you dream?\", \"response\": \"\"}");
     assertThat(p.reason()).isNull();
     assertThat(p.benchmark()).isEqualTo("b");
     assertThat(p.line()).isEqualTo(3);
@@ -42,7 +46,8 @@ class PromptParserTest {
 
   @Test
   void numericIdsAreKeptAsText() {
-    assertThat(PromptParser.parse(SPEC, 1, "{\"id\": 17, \"prompt\": \"hi\"}").promptId()).isEqualTo("17");
+    assertThat(PromptParser.parse(SPEC, 1, "{\"id\": 17, \"prompt\": \"hi\"}").promptId())
+        .isEqualTo("17");
   }
 
   private static String reason(String line) {

@@ -10,10 +10,14 @@ import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The closed sets of values: spelled in config (and tables) as before, unknown ones named with their key. */
+/**
+ * The closed sets of values: spelled in config (and tables) as before, unknown ones named with
+ * their key.
+ */
 class ConfigEnumsTest {
 
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-27T10:15:30Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-27T10:15:30Z"), ZoneOffset.UTC);
 
   private static EvalConfig load(Map<String, String> overrides) {
     return ConfigLoader.load(null, overrides, CLOCK);
@@ -21,8 +25,10 @@ class ConfigEnumsTest {
 
   @Test
   void idsAreTheConfigSpellings() {
-    assertThat(Arrays.stream(IntervalMethod.values()).map(IntervalMethod::id)).containsExactly("wilson", "bootstrap");
-    assertThat(Arrays.stream(Correction.values()).map(Correction::id)).containsExactly("holm", "none");
+    assertThat(Arrays.stream(IntervalMethod.values()).map(IntervalMethod::id))
+        .containsExactly("wilson", "bootstrap");
+    assertThat(Arrays.stream(Correction.values()).map(Correction::id))
+        .containsExactly("holm", "none");
     assertThat(Arrays.stream(BenchmarkFormat.values()).map(BenchmarkFormat::id))
         .containsExactly("jsonl", "csv", "parquet");
     for (IntervalMethod m : IntervalMethod.values()) {
@@ -44,30 +50,52 @@ class ConfigEnumsTest {
     EvalConfig defaults = load(Map.of());
     assertThat(defaults.sweep().interval()).isEqualTo(IntervalMethod.WILSON);
     assertThat(defaults.regress().correction()).isEqualTo(Correction.HOLM);
-    assertThat(defaults.benchmarks()).extracting(BenchmarkSpec::format).containsOnly(BenchmarkFormat.JSONL);
-    EvalConfig chosen = load(Map.of("report.interval", "bootstrap", "regress.correction", "none",
-        "benchmarks", "[{name: a, path: a.CSV, should_refuse: true}, {name: b, path: b.txt, format: parquet, "
-            + "should_refuse: false}, {name: c, path: c.parquet, should_refuse: false}]"));
+    assertThat(defaults.benchmarks())
+        .extracting(BenchmarkSpec::format)
+        .containsOnly(BenchmarkFormat.JSONL);
+    EvalConfig chosen =
+        load(
+            Map.of(
+                "report.interval",
+                "bootstrap",
+                "regress.correction",
+                "none",
+                "benchmarks",
+                "[{name: a, path: a.CSV, should_refuse: true}, {name: b, path: b.txt, format: parquet, "
+                    + "should_refuse: false}, {name: c, path: c.parquet, should_refuse: false}]"));
     assertThat(chosen.sweep().interval()).isEqualTo(IntervalMethod.BOOTSTRAP);
     assertThat(chosen.regress().correction()).isEqualTo(Correction.NONE);
-    assertThat(chosen.benchmarks()).extracting(BenchmarkSpec::format)
+    assertThat(chosen.benchmarks())
+        .extracting(BenchmarkSpec::format)
         .containsExactly(BenchmarkFormat.CSV, BenchmarkFormat.PARQUET, BenchmarkFormat.PARQUET);
-    assertThat(chosen.source()).contains("interval: \"bootstrap\"", "correction: \"none\"", "format: \"csv\"");
+    assertThat(chosen.source())
+        .contains("interval: \"bootstrap\"", "correction: \"none\"", "format: \"csv\"");
   }
 
   @Test
   void anUnknownValueNamesTheKeyTheValueAndTheFix() {
-    assertThatThrownBy(() -> load(Map.of("report.interval", "jackknife"))).isInstanceOf(ConfigException.class)
-        .hasMessage("Config key 'report.interval' = 'jackknife' is not an interval method; "
-            + "use wilson (default) or bootstrap");
-    assertThatThrownBy(() -> load(Map.of("regress.correction", "bonferroni"))).isInstanceOf(ConfigException.class)
-        .hasMessage("Config key 'regress.correction' = 'bonferroni' is not a correction; use holm (default) or none");
-    assertThatThrownBy(() -> load(Map.of("benchmarks", "[{name: a, path: a.tsv, format: tsv, should_refuse: true}]")))
+    assertThatThrownBy(() -> load(Map.of("report.interval", "jackknife")))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("Config key 'benchmarks[a].format' = 'tsv' is not a supported format; "
-            + "use jsonl, csv or parquet (by default the file extension decides)");
+        .hasMessage(
+            "Config key 'report.interval' = 'jackknife' is not an interval method; "
+                + "use wilson (default) or bootstrap");
+    assertThatThrownBy(() -> load(Map.of("regress.correction", "bonferroni")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "Config key 'regress.correction' = 'bonferroni' is not a correction; use holm (default) or none");
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of(
+                        "benchmarks",
+                        "[{name: a, path: a.tsv, format: tsv, should_refuse: true}]")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "Config key 'benchmarks[a].format' = 'tsv' is not a supported format; "
+                + "use jsonl, csv or parquet (by default the file extension decides)");
     // the format's message names the benchmark: a bad name or path comes first, as before
-    assertThatThrownBy(() -> load(Map.of("benchmarks", "[{name: 'a b', path: a.tsv, format: tsv}]")))
+    assertThatThrownBy(
+            () -> load(Map.of("benchmarks", "[{name: 'a b', path: a.tsv, format: tsv}]")))
         .hasMessageContaining("'benchmarks[].name' = 'a b'");
     assertThatThrownBy(() -> load(Map.of("benchmarks", "[{name: a, path: '', format: tsv}]")))
         .hasMessageContaining("'benchmarks[a].path' = ''");

@@ -29,8 +29,9 @@ class CalibrationTest {
 
   @Test
   void refusalProbabilitySumsTheRefusalTokens() {
-    FirstTokenStats s = new FirstTokenStats(Math.log(0.5), new double[] {Math.log(0.2), Math.log(0.1)},
-        Math.log(0.05));
+    FirstTokenStats s =
+        new FirstTokenStats(
+            Math.log(0.5), new double[] {Math.log(0.2), Math.log(0.1)}, Math.log(0.05));
     assertThat(Calibration.refusalProbability(s)).isCloseTo(0.3, within(1e-12));
   }
 }

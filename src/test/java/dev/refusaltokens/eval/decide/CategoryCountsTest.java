@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -11,9 +12,11 @@ import java.util.Set;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
-/** The separable evaluation against brute force: every prompt decided by Rule.THRESHOLD at each point. */
+/**
+ * The separable evaluation against brute force: every prompt decided by Rule.THRESHOLD at each
+ * point.
+ */
 class CategoryCountsTest {
 
   private static List<FirstTokenStats> randomStats(Random r, int n, int k) {
@@ -53,7 +56,8 @@ class CategoryCountsTest {
         idx[c] = r.nextInt(grid.size());
       }
       Setting setting = counts.setting(idx);
-      long brute = prompts.stream().filter(s -> Rule.THRESHOLD.decide(s, setting).isRefusal()).count();
+      long brute =
+          prompts.stream().filter(s -> Rule.THRESHOLD.decide(s, setting).isRefusal()).count();
       assertThat(counts.refused(idx)).as("grid point %s", Arrays.toString(idx)).isEqualTo(brute);
     }
   }
@@ -91,7 +95,8 @@ class CategoryCountsTest {
     }
     Set<String> nonDominated = new HashSet<>();
     for (long[] x : all) {
-      boolean dominated = all.stream().anyMatch(y -> y[0] >= x[0] && y[1] <= x[1] && (y[0] > x[0] || y[1] < x[1]));
+      boolean dominated =
+          all.stream().anyMatch(y -> y[0] >= x[0] && y[1] <= x[1] && (y[0] > x[0] || y[1] < x[1]));
       if (!dominated) {
         nonDominated.add(x[0] + "/" + x[1]);
       }
@@ -103,7 +108,8 @@ class CategoryCountsTest {
       found.add(p.refused() + "/" + p.falseRefused());
     }
     assertThat(found).isEqualTo(nonDominated);
-    // the extremes: τ = 0 everywhere refuses all; the frontier starts at zero false refusals if reachable
+    // the extremes: τ = 0 everywhere refuses all; the frontier starts at zero false refusals if
+    // reachable
     assertThat(frontier.get(frontier.size() - 1).refused()).isEqualTo(200);
   }
 
@@ -111,7 +117,9 @@ class CategoryCountsTest {
   void tooLargeGridsAreRefused() {
     CategoryCounts c = new CategoryCounts(5, ThresholdGrid.DEFAULT.values());
     assertThat(Frontier.gridPoints(21, 5)).isEqualTo(4_084_101);
-    assertThatThrownBy(() -> Frontier.compute(c, c, 1_000_000)).hasMessageContaining("4084101 points");
-    assertThatThrownBy(() -> new CategoryCounts(1, List.of(0.5, 0.5))).hasMessageContaining("increase");
+    assertThatThrownBy(() -> Frontier.compute(c, c, 1_000_000))
+        .hasMessageContaining("4084101 points");
+    assertThatThrownBy(() -> new CategoryCounts(1, List.of(0.5, 0.5)))
+        .hasMessageContaining("increase");
   }
 }

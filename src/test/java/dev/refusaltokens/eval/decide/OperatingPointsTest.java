@@ -36,8 +36,10 @@ class OperatingPointsTest {
   void searchMatchesBruteForce(RepetitionInfo info) {
     Random r = new Random(300 + info.getCurrentRepetition());
     int k = 3;
-    List<Double> grid = info.getCurrentRepetition() % 2 == 0
-        ? new ThresholdGrid(0.0, 1.0, 0.25).values() : new ThresholdGrid(0.3, 0.9, 0.15).values();
+    List<Double> grid =
+        info.getCurrentRepetition() % 2 == 0
+            ? new ThresholdGrid(0.0, 1.0, 0.25).values()
+            : new ThresholdGrid(0.3, 0.9, 0.15).values();
     List<String> categories = List.of("a", "b", "c");
     List<Prompt> refuse = new ArrayList<>();
     for (int i = 0; i < 240; i++) {
@@ -48,42 +50,56 @@ class OperatingPointsTest {
       answer.add(random(r, k));
     }
     Map<String, CategoryCounts> byCategory = new HashMap<>();
-    refuse.forEach(p -> byCategory.computeIfAbsent(p.category, x -> new CategoryCounts(k, grid)).add(p.stats));
+    refuse.forEach(
+        p -> byCategory.computeIfAbsent(p.category, x -> new CategoryCounts(k, grid)).add(p.stats));
     CategoryCounts answerCounts = new CategoryCounts(k, grid);
     answer.forEach(answerCounts::add);
-    Map<String, Double> targets = Map.of("a", 0.3 + 0.6 * r.nextDouble(), "c", 0.3 + 0.6 * r.nextDouble());
+    Map<String, Double> targets =
+        Map.of("a", 0.3 + 0.6 * r.nextDouble(), "c", 0.3 + 0.6 * r.nextDouble());
 
-    OperatingPoints.Result found = OperatingPoints.search(byCategory, answerCounts, targets, 10_000);
+    OperatingPoints.Result found =
+        OperatingPoints.search(byCategory, answerCounts, targets, 10_000);
 
-    // brute force with the same order: feasibility (least shortfall), fewest false refusals, most refusals
+    // brute force with the same order: feasibility (least shortfall), fewest false refusals, most
+    // refusals
     double bestShortfall = Double.MAX_VALUE;
     long bestFalse = Long.MAX_VALUE;
     long bestRefused = -1;
     int g = grid.size();
     for (int p = 0; p < g * g * g; p++) {
-      Setting s = new Setting(new double[] {grid.get(p / (g * g)), grid.get((p / g) % g), grid.get(p % g)});
+      Setting s =
+          new Setting(new double[] {grid.get(p / (g * g)), grid.get((p / g) % g), grid.get(p % g)});
       double shortfall = 0;
       for (Map.Entry<String, Double> t : targets.entrySet()) {
         long n = refuse.stream().filter(x -> x.category.equals(t.getKey())).count();
-        long refused = refuse.stream().filter(x -> x.category.equals(t.getKey()))
-            .filter(x -> Rule.THRESHOLD.decide(x.stats, s).isRefusal()).count();
+        long refused =
+            refuse.stream()
+                .filter(x -> x.category.equals(t.getKey()))
+                .filter(x -> Rule.THRESHOLD.decide(x.stats, s).isRefusal())
+                .count();
         shortfall += Math.max(0, t.getValue() - (double) refused / n);
       }
-      long falseRefused = answer.stream().filter(x -> Rule.THRESHOLD.decide(x, s).isRefusal()).count();
-      long refused = refuse.stream().filter(x -> Rule.THRESHOLD.decide(x.stats, s).isRefusal()).count();
-      if (shortfall < bestShortfall - 1e-12 || (Math.abs(shortfall - bestShortfall) <= 1e-12
-          && (falseRefused < bestFalse || (falseRefused == bestFalse && refused > bestRefused)))) {
+      long falseRefused =
+          answer.stream().filter(x -> Rule.THRESHOLD.decide(x, s).isRefusal()).count();
+      long refused =
+          refuse.stream().filter(x -> Rule.THRESHOLD.decide(x.stats, s).isRefusal()).count();
+      if (shortfall < bestShortfall - 1e-12
+          || (Math.abs(shortfall - bestShortfall) <= 1e-12
+              && (falseRefused < bestFalse
+                  || (falseRefused == bestFalse && refused > bestRefused)))) {
         bestShortfall = shortfall;
         bestFalse = falseRefused;
         bestRefused = refused;
       }
     }
     assertThat(found.feasible()).isEqualTo(bestShortfall <= 1e-12);
-    assertThat(found.shortfall()).isCloseTo(bestShortfall <= 1e-12 ? 0.0 : bestShortfall, within(1e-9));
+    assertThat(found.shortfall())
+        .isCloseTo(bestShortfall <= 1e-12 ? 0.0 : bestShortfall, within(1e-9));
     assertThat(found.falseRefused()).isEqualTo(bestFalse);
     assertThat(found.refused()).isEqualTo(bestRefused);
     if (found.feasible()) {
-      targets.forEach((cat, t) -> assertThat(found.achieved().get(cat)).isGreaterThanOrEqualTo(t - 1e-12));
+      targets.forEach(
+          (cat, t) -> assertThat(found.achieved().get(cat)).isGreaterThanOrEqualTo(t - 1e-12));
     }
   }
 
@@ -96,7 +112,8 @@ class OperatingPointsTest {
     a.add(new FirstTokenStats(Math.log(0.7), new double[] {Math.log(0.2)}, Math.log(0.1)));
     CategoryCounts answer = new CategoryCounts(1, grid);
     answer.add(new FirstTokenStats(Math.log(0.8), new double[] {Math.log(0.1)}, Math.log(0.1)));
-    OperatingPoints.Result r = OperatingPoints.search(Map.of("x", a), answer, Map.of("x", 1.0), 100);
+    OperatingPoints.Result r =
+        OperatingPoints.search(Map.of("x", a), answer, Map.of("x", 1.0), 100);
     assertThat(r.feasible()).isFalse();
     assertThat(r.shortfall()).isCloseTo(0.5, within(1e-12));
     assertThat(r.achieved()).containsEntry("x", 0.5);

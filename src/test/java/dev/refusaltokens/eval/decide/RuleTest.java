@@ -3,9 +3,9 @@ package dev.refusaltokens.eval.decide;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /** Each rule on hand-computed rows. Tokens: 0 = [Humanizing], 1 = [Incomplete], 2 = [Safety]. */
 class RuleTest {
@@ -27,7 +27,8 @@ class RuleTest {
     assertThat(p(0.2, 0.1, 0.1, 0.5, 0.1).greedyToken()).isEqualTo(FirstToken.refusal(1));
     // another vocabulary token beats every control token: the model starts its answer directly
     assertThat(p(0.2, 0.4, 0.1, 0.2, 0.1).greedyToken()).isEqualTo(FirstToken.other());
-    assertThat(Rule.GREEDY.decide(p(0.2, 0.4, 0.1, 0.2, 0.1), Setting.none(3)).isRefusal()).isFalse();
+    assertThat(Rule.GREEDY.decide(p(0.2, 0.4, 0.1, 0.2, 0.1), Setting.none(3)).isRefusal())
+        .isFalse();
   }
 
   @Test
@@ -44,8 +45,10 @@ class RuleTest {
   @Test
   void thresholdEmitsTheTopCategoryWhenItsProbabilityReachesItsThreshold() {
     FirstTokenStats s = p(0.50, 0.05, 0.05, 0.30, 0.10); // c* = 1 with p = 0.30
-    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.30, 0, 1, 2))).isEqualTo(FirstToken.refusal(1));
-    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.31, 0, 1, 2))).isEqualTo(FirstToken.respond());
+    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.30, 0, 1, 2)))
+        .isEqualTo(FirstToken.refusal(1));
+    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.31, 0, 1, 2)))
+        .isEqualTo(FirstToken.respond());
     // only c*'s threshold matters: a low τ on token 2 does not make it refuse
     double[] t = {0.0, 0.9, 0.0};
     assertThat(Rule.THRESHOLD.decide(s, new Setting(t))).isEqualTo(FirstToken.respond());
@@ -53,30 +56,40 @@ class RuleTest {
 
   @Test
   void thresholdLeavesAPromptGreedyWhenItsTopCategoryHasNoThreshold() {
-    // official rule B with S = {0, 2}: c* = 1 ∉ S → the model's own greedy token, here token 1 itself
+    // official rule B with S = {0, 2}: c* = 1 ∉ S → the model's own greedy token, here token 1
+    // itself
     FirstTokenStats s = p(0.20, 0.05, 0.05, 0.60, 0.10);
-    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.99, 0, 2))).isEqualTo(FirstToken.refusal(1));
+    assertThat(Rule.THRESHOLD.decide(s, Setting.shared(3, 0.99, 0, 2)))
+        .isEqualTo(FirstToken.refusal(1));
     // …and here [respond], although token 1 would pass any threshold below 0.3
     FirstTokenStats r = p(0.60, 0.05, 0.05, 0.30, 0.0001);
-    assertThat(Rule.THRESHOLD.decide(r, Setting.shared(3, 0.0, 0, 2))).isEqualTo(FirstToken.respond());
+    assertThat(Rule.THRESHOLD.decide(r, Setting.shared(3, 0.0, 0, 2)))
+        .isEqualTo(FirstToken.respond());
   }
 
   @Test
   void officialCategoryRuleIsTheSharedThresholdOverASelectedSet() {
-    // Rule B of the official code, written out: c* ∈ S → emit c* iff m ≥ τ else respond; c* ∉ S → greedy.
+    // Rule B of the official code, written out: c* ∈ S → emit c* iff m ≥ τ else respond; c* ∉ S →
+    // greedy.
     double tau = 0.25;
     int[] selected = {0, 2};
     FirstTokenStats[] rows = {
-        p(0.50, 0.10, 0.30, 0.05, 0.05), // c*=0 ∈ S, 0.30 ≥ τ → refuse 0
-        p(0.70, 0.10, 0.20, 0.05, 0.05), // c*=0 ∈ S, 0.20 < τ → respond
-        p(0.30, 0.10, 0.05, 0.50, 0.05), // c*=1 ∉ S → greedy = refusal 1
-        p(0.60, 0.10, 0.05, 0.20, 0.05), // c*=1 ∉ S → greedy = respond
-        p(0.10, 0.60, 0.05, 0.05, 0.20), // c*=2 ∈ S, 0.20 < τ → respond (greedy would say other)
+      p(0.50, 0.10, 0.30, 0.05, 0.05), // c*=0 ∈ S, 0.30 ≥ τ → refuse 0
+      p(0.70, 0.10, 0.20, 0.05, 0.05), // c*=0 ∈ S, 0.20 < τ → respond
+      p(0.30, 0.10, 0.05, 0.50, 0.05), // c*=1 ∉ S → greedy = refusal 1
+      p(0.60, 0.10, 0.05, 0.20, 0.05), // c*=1 ∉ S → greedy = respond
+      p(0.10, 0.60, 0.05, 0.05, 0.20), // c*=2 ∈ S, 0.20 < τ → respond (greedy would say other)
     };
-    FirstToken[] expected = {FirstToken.refusal(0), FirstToken.respond(), FirstToken.refusal(1),
-        FirstToken.respond(), FirstToken.respond()};
+    FirstToken[] expected = {
+      FirstToken.refusal(0),
+      FirstToken.respond(),
+      FirstToken.refusal(1),
+      FirstToken.respond(),
+      FirstToken.respond()
+    };
     for (int i = 0; i < rows.length; i++) {
-      assertThat(Rule.THRESHOLD.decide(rows[i], Setting.shared(3, tau, selected))).as("row %d", i)
+      assertThat(Rule.THRESHOLD.decide(rows[i], Setting.shared(3, tau, selected)))
+          .as("row %d", i)
           .isEqualTo(expected[i]);
     }
   }
@@ -98,8 +111,10 @@ class RuleTest {
 
   @Test
   void settingsRejectThresholdsOutsideTheUnitInterval() {
-    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {1.2}))).hasMessageContaining("outside [0, 1]");
-    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {-0.1}))).hasMessageContaining("outside [0, 1]");
+    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {1.2})))
+        .hasMessageContaining("outside [0, 1]");
+    assertThatThrownBy(() -> new SweepPoint(Rule.THRESHOLD, new Setting(new double[] {-0.1})))
+        .hasMessageContaining("outside [0, 1]");
     assertThatThrownBy(() -> Rule.fromId("bias")).hasMessageContaining("unknown rule 'bias'");
   }
 
@@ -108,14 +123,16 @@ class RuleTest {
     Random rnd = new Random(7);
     for (int i = 0; i < 1000; i++) {
       FirstTokenStats s = randomStats(rnd, 3);
-      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(new double[] {0.0, 0.0, 0.0}))).isEqualTo(s.greedyToken());
+      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(new double[] {0.0, 0.0, 0.0})))
+          .isEqualTo(s.greedyToken());
       assertThat(Rule.LOGIT_BIAS.decide(s, Setting.none(3))).isEqualTo(s.greedyToken());
     }
   }
 
   @Test
   void logitBiasMatchesTheArgmaxOfBiasedLogitsOverTheWholeVocabulary() {
-    // brute force: a small vocabulary of logits; ids 0 = [respond], 1..3 refusal tokens, 4..9 others
+    // brute force: a small vocabulary of logits; ids 0 = [respond], 1..3 refusal tokens, 4..9
+    // others
     Random rnd = new Random(11);
     for (int i = 0; i < 5000; i++) {
       double[] logits = new double[10];
@@ -137,10 +154,13 @@ class RuleTest {
           best = v;
         }
       }
-      FirstToken expected = best == 0 ? FirstToken.respond() : best <= 3 ? FirstToken.refusal(best - 1)
-          : FirstToken.other();
-      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(bias))).as("logits %s, bias %s",
-          Arrays.toString(logits), Arrays.toString(bias)).isEqualTo(expected);
+      FirstToken expected =
+          best == 0
+              ? FirstToken.respond()
+              : best <= 3 ? FirstToken.refusal(best - 1) : FirstToken.other();
+      assertThat(Rule.LOGIT_BIAS.decide(s, new Setting(bias)))
+          .as("logits %s, bias %s", Arrays.toString(logits), Arrays.toString(bias))
+          .isEqualTo(expected);
     }
   }
 

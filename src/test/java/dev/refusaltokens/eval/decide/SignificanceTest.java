@@ -10,10 +10,12 @@ class SignificanceTest {
 
   @Test
   void mcnemarExactIsTheTwoSidedBinomialTestOfTheDiscordantPairs() {
-    assertThat(Significance.mcnemarExact(0, 10)).isCloseTo(2 * Math.pow(0.5, 10), within(1e-12)); // 0.00195
+    assertThat(Significance.mcnemarExact(0, 10))
+        .isCloseTo(2 * Math.pow(0.5, 10), within(1e-12)); // 0.00195
     // b = 3, c = 10: 2 · P(X ≤ 3 | 13, ½) = 2 · (1 + 13 + 78 + 286) / 8192
     assertThat(Significance.mcnemarExact(3, 10)).isCloseTo(2 * 378.0 / 8192, within(1e-12));
-    assertThat(Significance.mcnemarExact(10, 3)).isCloseTo(Significance.mcnemarExact(3, 10), within(1e-15));
+    assertThat(Significance.mcnemarExact(10, 3))
+        .isCloseTo(Significance.mcnemarExact(3, 10), within(1e-15));
     assertThat(Significance.mcnemarExact(5, 5)).isEqualTo(1.0);
     assertThat(Significance.mcnemarExact(0, 0)).isEqualTo(1.0); // nothing changed
   }
@@ -29,7 +31,8 @@ class SignificanceTest {
 
   @Test
   void hanleyMcNeilVarianceAndTheAucTest() {
-    // AUC 0.8 with 50 + 50: Q1 = 0.8/1.2, Q2 = 1.28/1.8; var = (0.16 + 49(Q1 − 0.64) + 49(Q2 − 0.64)) / 2500
+    // AUC 0.8 with 50 + 50: Q1 = 0.8/1.2, Q2 = 1.28/1.8; var = (0.16 + 49(Q1 − 0.64) + 49(Q2 −
+    // 0.64)) / 2500
     double q1 = 0.8 / 1.2;
     double q2 = 1.28 / 1.8;
     double expected = (0.16 + 49 * (q1 - 0.64) + 49 * (q2 - 0.64)) / 2500;
@@ -42,9 +45,10 @@ class SignificanceTest {
 
   @Test
   void holmAdjustsStepDownAndKeepsTheOrder() {
-    assertThat(Significance.holm(new double[] {0.01, 0.04, 0.03})).containsExactly(new double[] {0.03, 0.06, 0.06},
-        within(1e-12));
-    assertThat(Significance.holm(new double[] {0.5, 0.9})).containsExactly(new double[] {1.0, 1.0}, within(1e-12));
+    assertThat(Significance.holm(new double[] {0.01, 0.04, 0.03}))
+        .containsExactly(new double[] {0.03, 0.06, 0.06}, within(1e-12));
+    assertThat(Significance.holm(new double[] {0.5, 0.9}))
+        .containsExactly(new double[] {1.0, 1.0}, within(1e-12));
     assertThat(Significance.holm(new double[] {})).isEmpty();
   }
 }

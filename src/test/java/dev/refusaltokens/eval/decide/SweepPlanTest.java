@@ -37,22 +37,31 @@ class SweepPlanTest {
 
   @Test
   void categoryModelGetsASharedSweepAndOneSweepPerCategory() {
-    List<SweepPoint> points = SweepPlan.points(5, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT);
+    List<SweepPoint> points =
+        SweepPlan.points(5, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT);
     assertThat(points).hasSize(2 + 21 + 5 * 21).doesNotHaveDuplicates();
-    long perCategory = points.stream().filter(p -> p.rule() == Rule.THRESHOLD)
-        .filter(p -> countThresholds(p.setting()) == 1).count();
+    long perCategory =
+        points.stream()
+            .filter(p -> p.rule() == Rule.THRESHOLD)
+            .filter(p -> countThresholds(p.setting()) == 1)
+            .count();
     assertThat(perCategory).isEqualTo(5 * 21);
-    SweepPoint firstCategoryAtHalf = points.stream()
-        .filter(p -> countThresholds(p.setting()) == 1 && p.setting().threshold(0) == 0.5).findFirst()
-        .orElseThrow();
+    SweepPoint firstCategoryAtHalf =
+        points.stream()
+            .filter(p -> countThresholds(p.setting()) == 1 && p.setting().threshold(0) == 0.5)
+            .findFirst()
+            .orElseThrow();
     assertThat(firstCategoryAtHalf.setting().threshold(1)).isNaN();
     assertThat(firstCategoryAtHalf.setting().threshold(0)).isCloseTo(0.5, within(1e-12));
   }
 
   @Test
   void singleTokenModelListsEachThresholdOnce() {
-    assertThat(SweepPlan.points(1, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)).hasSize(2 + 21);
-    assertThat(SweepPlan.points(1, List.of(Rule.GREEDY), ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)).hasSize(1);
+    assertThat(SweepPlan.points(1, ALL_RULES, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT))
+        .hasSize(2 + 21);
+    assertThat(
+            SweepPlan.points(1, List.of(Rule.GREEDY), ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT))
+        .hasSize(1);
   }
 
   private static long countThresholds(Setting s) {
@@ -66,8 +75,12 @@ class SweepPlanTest {
   @Test
   void logitBiasGetsTheFullCartesianGridWhenItFits() {
     LogitBiasGrid biases = new LogitBiasGrid(List.of(-1.0, 0.0, 1.0), 243);
-    List<SweepPoint> points = SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
-    assertThat(points).hasSize(243).doesNotHaveDuplicates().allMatch(p -> p.rule() == Rule.LOGIT_BIAS);
+    List<SweepPoint> points =
+        SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
+    assertThat(points)
+        .hasSize(243)
+        .doesNotHaveDuplicates()
+        .allMatch(p -> p.rule() == Rule.LOGIT_BIAS);
     // the odometer order: last token fastest
     assertThat(points.get(1).setting().thresholds()).containsExactly(-1.0, -1.0, -1.0, -1.0, 0.0);
     assertThat(points.get(242).setting().thresholds()).containsExactly(1.0, 1.0, 1.0, 1.0, 1.0);
@@ -76,7 +89,8 @@ class SweepPlanTest {
   @Test
   void logitBiasFallsBackToSharedAndOneTokenSweepsAboveTheLimit() {
     LogitBiasGrid biases = new LogitBiasGrid(List.of(-1.0, 0.0, 1.0), 242);
-    List<SweepPoint> points = SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
+    List<SweepPoint> points =
+        SweepPlan.points(5, List.of(Rule.LOGIT_BIAS), ThresholdGrid.DEFAULT, biases);
     // bias 0 on one token alone is the shared bias 0 (greedy): listed once
     assertThat(points).hasSize(3 + 5 * 2).doesNotHaveDuplicates();
     assertThat(points.get(0).setting().thresholds()).containsExactly(-1.0, -1.0, -1.0, -1.0, -1.0);
@@ -85,7 +99,8 @@ class SweepPlanTest {
 
   @Test
   void logitBiasGridRejectsUnorderedOrInfiniteValues() {
-    assertThatThrownBy(() -> new LogitBiasGrid(List.of(1.0, 0.0), 10)).hasMessageContaining("increase");
+    assertThatThrownBy(() -> new LogitBiasGrid(List.of(1.0, 0.0), 10))
+        .hasMessageContaining("increase");
     assertThatThrownBy(() -> new LogitBiasGrid(List.of(0.0, Double.POSITIVE_INFINITY), 10))
         .hasMessageContaining("not finite");
     assertThatThrownBy(() -> new LogitBiasGrid(List.of(), 10)).hasMessageContaining("at least one");

@@ -11,11 +11,13 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line end to end: score, then sweep as a separate command, as a scheduler would run them. */
+/**
+ * The command line end to end: score, then sweep as a separate command, as a scheduler would run
+ * them.
+ */
 class CliRunTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void scoreThenSweepAsSeparateCommands() {
@@ -23,17 +25,32 @@ class CliRunTest {
     Path contrast = TestData.sample(TestData.CONTRAST, 20, dir, "c.jsonl");
     Path output = dir.resolve("w");
     String benchmarks = "benchmarks=" + TestData.benchmarks("o", original, "c", contrast);
-    String[] common = {"--config", "conf/evaluate.yaml", "--output", output.toString(), "--run-id", "cli",
-        "--set", benchmarks, "--set", "spark.master=local[2]", "--set", "spark.conf={spark.ui.enabled: 'false'}"};
+    String[] common = {
+      "--config",
+      "conf/evaluate.yaml",
+      "--output",
+      output.toString(),
+      "--run-id",
+      "cli",
+      "--set",
+      benchmarks,
+      "--set",
+      "spark.master=local[2]",
+      "--set",
+      "spark.conf={spark.ui.enabled: 'false'}"
+    };
 
     assertThat(Main.execute(concat(new String[] {"score"}, common))).isEqualTo(Main.EXIT_OK);
     assertThat(duckdb("SELECT status FROM " + table(output, "runs")).get(0)[0]).isEqualTo("scored");
 
     // the sweep needs neither the model folder nor the prompt files
-    CommandRun sweep = CommandRun.of(concat(new String[] {"sweep", "--model", "models/absent"}, common));
+    CommandRun sweep =
+        CommandRun.of(concat(new String[] {"sweep", "--model", "models/absent"}, common));
     assertThat(sweep.code()).isEqualTo(Main.EXIT_OK);
-    assertThat(sweep.out()).contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
-        .contains("refuse / false").contains("Tables under " + output + "/ (partition run_id=cli)");
+    assertThat(sweep.out())
+        .contains("Run cli succeeded: 60 rows in, 60 scored, 0 rejected")
+        .contains("refuse / false")
+        .contains("Tables under " + output + "/ (partition run_id=cli)");
     assertThat(duckdb("SELECT status, rows_in FROM " + table(output, "runs")).get(0))
         .containsExactly("succeeded", 60L);
     assertThat(duckdbLong("SELECT count(*) FROM " + table(output, "rates"))).isPositive();
@@ -42,8 +59,17 @@ class CliRunTest {
   @Test
   void sweepOfAnUnknownRunFails() {
     Path output = dir.resolve("empty");
-    int code = Main.execute("sweep", "--output", output.toString(), "--run-id", "nope",
-        "--set", "spark.master=local[1]", "--set", "spark.conf={spark.ui.enabled: 'false'}");
+    int code =
+        Main.execute(
+            "sweep",
+            "--output",
+            output.toString(),
+            "--run-id",
+            "nope",
+            "--set",
+            "spark.master=local[1]",
+            "--set",
+            "spark.conf={spark.ui.enabled: 'false'}");
     assertThat(code).isEqualTo(Main.EXIT_FAILED);
   }
 

@@ -14,8 +14,20 @@ class BatchingTest {
 
   @Test
   void isBuiltFromTheScoringSettings() {
-    ScoringConfig sc = ConfigLoader.load(null, Map.of("scoring.batch_tokens", "512", "scoring.max_batch_size", "8",
-        "scoring.batch_overhead_tokens", "0", "scoring.window_rows", "20"), Clock.systemUTC()).scoring();
+    ScoringConfig sc =
+        ConfigLoader.load(
+                null,
+                Map.of(
+                    "scoring.batch_tokens",
+                    "512",
+                    "scoring.max_batch_size",
+                    "8",
+                    "scoring.batch_overhead_tokens",
+                    "0",
+                    "scoring.window_rows",
+                    "20"),
+                Clock.systemUTC())
+            .scoring();
     assertThat(Batching.of(sc)).isEqualTo(new Batching(512, 8, 0, 20));
   }
 
@@ -28,11 +40,13 @@ class BatchingTest {
 
   @Test
   void rejectsSizesThatCannotHoldARowAndANegativeOverhead() {
-    assertThatThrownBy(() -> new Batching(0, 8, 0, 20)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new Batching(0, 8, 0, 20))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("batchTokens is 0");
     assertThatThrownBy(() -> new Batching(512, 0, 0, 20)).hasMessageContaining("maxBatchSize is 0");
     assertThatThrownBy(() -> new Batching(512, 8, 0, -1)).hasMessageContaining("windowRows is -1");
-    assertThatThrownBy(() -> new Batching(512, 8, -5, 20)).hasMessageContaining("overheadTokens is -5");
+    assertThatThrownBy(() -> new Batching(512, 8, -5, 20))
+        .hasMessageContaining("overheadTokens is -5");
     assertThat(new Batching(1, 1, 0, 1).overheadTokens()).isZero();
   }
 }

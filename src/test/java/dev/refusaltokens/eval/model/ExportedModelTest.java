@@ -13,17 +13,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.Collections;
 
 /**
- * The two output layouts of model.pt, through the real scorer: {@code models/demo-categories} returns
- * {@code [B, V]}; {@code fixtures/demo-categories-full} is the same weights exported by
- * {@code tools/export_torchscript.py --output full} ({@code tools/make_export_fixtures.py}) and returns
- * {@code [B, T, V]}, of which the translator reads each row's last real token. And the Java side against
- * the exporter's {@code expected_logprobs.json}.
+ * The two output layouts of model.pt, through the real scorer: {@code models/demo-categories}
+ * returns {@code [B, V]}; {@code fixtures/demo-categories-full} is the same weights exported by
+ * {@code tools/export_torchscript.py --output full} ({@code tools/make_export_fixtures.py}) and
+ * returns {@code [B, T, V]}, of which the translator reads each row's last real token. And the Java
+ * side against the exporter's {@code expected_logprobs.json}.
  */
 class ExportedModelTest {
 
@@ -35,17 +35,23 @@ class ExportedModelTest {
     ModelSpec last = ModelSpec.open(new ModelConfig("models/demo-categories", null, null, null));
     ModelSpec full = ModelSpec.open(new ModelConfig(FULL, null, null, null));
     List<String> prompts = new ArrayList<>();
-    new ObjectMapper().readTree(Path.of(FULL, ExportCheck.EXPECTED_FILE).toFile()).get("cases")
+    new ObjectMapper()
+        .readTree(Path.of(FULL, ExportCheck.EXPECTED_FILE).toFile())
+        .get("cases")
         .forEach(c -> prompts.add(c.get("prompt").asText()));
-    prompts.addAll(List.of("ok", "Why is the sky blue and why are sunsets red, in two sentences please?"));
+    prompts.addAll(
+        List.of("ok", "Why is the sky blue and why are sunsets red, in two sentences please?"));
     List<long[]> rows = new ArrayList<>();
-    try (PromptEncoder a = last.newEncoder(); PromptEncoder b = full.newEncoder()) {
+    try (PromptEncoder a = last.newEncoder();
+        PromptEncoder b = full.newEncoder()) {
       for (String p : prompts) {
         assertThat(b.encode(p)).containsExactly(a.encode(p));
         rows.add(a.encode(p));
       }
     }
-    assertThat(rows.stream().mapToInt(r -> r.length).distinct().count()).as("mixed lengths").isGreaterThan(5);
+    assertThat(rows.stream().mapToInt(r -> r.length).distinct().count())
+        .as("mixed lengths")
+        .isGreaterThan(5);
 
     List<PromptScore[]> lastScores = scoreInSeveralBatchings(last, rows);
     List<PromptScore[]> fullScores = scoreInSeveralBatchings(full, rows);
@@ -63,10 +69,14 @@ class ExportedModelTest {
     assertThat(worst).as("max |d log p| between [B,V] and [B,T,V]").isLessThanOrEqualTo(1e-5);
   }
 
-  /** All rows in one padded batch, in threes, each alone, and reversed: scores put back in row order. */
+  /**
+   * All rows in one padded batch, in threes, each alone, and reversed: scores put back in row
+   * order.
+   */
   private static List<PromptScore[]> scoreInSeveralBatchings(ModelSpec spec, List<long[]> rows) {
     List<PromptScore[]> out = new ArrayList<>();
-    try (FirstTokenScorer scorer = ModelCache.get(spec, Device.cpu()).newScorer(spec, TEMPERATURES)) {
+    try (FirstTokenScorer scorer =
+        ModelCache.get(spec, Device.cpu()).newScorer(spec, TEMPERATURES)) {
       out.add(scorer.score(rows));
       PromptScore[] threes = new PromptScore[rows.size()];
       PromptScore[] alone = new PromptScore[rows.size()];
@@ -90,7 +100,10 @@ class ExportedModelTest {
   }
 
   private static double maxAbsDiff(FirstTokenStats a, FirstTokenStats b) {
-    double d = Math.max(Math.abs(a.respondLogprob() - b.respondLogprob()), Math.abs(a.otherLogprob() - b.otherLogprob()));
+    double d =
+        Math.max(
+            Math.abs(a.respondLogprob() - b.respondLogprob()),
+            Math.abs(a.otherLogprob() - b.otherLogprob()));
     for (int k = 0; k < a.refusalTokenCount(); k++) {
       d = Math.max(d, Math.abs(a.refusalLogprob(k) - b.refusalLogprob(k)));
     }
@@ -116,16 +129,22 @@ class ExportedModelTest {
     ObjectNode doc = (ObjectNode) json.readTree(dir.resolve(ExportCheck.EXPECTED_FILE).toFile());
     ObjectNode first = (ObjectNode) doc.get("cases").get(0);
     first.put("rendered", first.get("rendered").asText() + " ");
-    ((ObjectNode) first.get("log_softmax")).put("[respond]", first.get("log_softmax").get("[respond]").asDouble() + 1e-3);
+    ((ObjectNode) first.get("log_softmax"))
+        .put("[respond]", first.get("log_softmax").get("[respond]").asDouble() + 1e-3);
     doc.put("model_sha256", "0".repeat(64));
     json.writeValue(dir.resolve(ExportCheck.EXPECTED_FILE).toFile(), doc);
 
-    ExportCheck.Result r = ExportCheck.run(ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)),
-        Device.cpu());
+    ExportCheck.Result r =
+        ExportCheck.run(
+            ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)), Device.cpu());
     assertThat(r.passed()).isFalse();
     assertThat(r.maxAbsDiff()).isCloseTo(1e-3, within(1e-5));
-    assertThat(String.join("\n", r.problems())).contains("is not the file expected_logprobs.json was computed for",
-        "the chat template renders", "above the tolerance", "1 rendered texts and 0 id sequences of 8 prompts");
+    assertThat(String.join("\n", r.problems()))
+        .contains(
+            "is not the file expected_logprobs.json was computed for",
+            "the chat template renders",
+            "above the tolerance",
+            "1 rendered texts and 0 id sequences of 8 prompts");
   }
 
   @Test

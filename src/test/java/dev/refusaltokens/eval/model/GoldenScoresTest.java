@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Java side against Python's: the same rendered text and token ids as the training script, and
- * DJL's first-token log-probabilities equal to those of the traced model run in Python on each prompt
- * alone — whatever the batch it is scored in here.
+ * DJL's first-token log-probabilities equal to those of the traced model run in Python on each
+ * prompt alone — whatever the batch it is scored in here.
  */
 class GoldenScoresTest {
 
@@ -27,8 +27,9 @@ class GoldenScoresTest {
   @ParameterizedTest
   @ValueSource(strings = {"demo-categories", "demo-single"})
   void tokenizationAndScoresMatchTheTrainingScript(String model) throws IOException {
-    JsonNode fixture = new ObjectMapper().readTree(
-        Path.of("src/test/resources/fixtures/" + model + "-expected.json").toFile());
+    JsonNode fixture =
+        new ObjectMapper()
+            .readTree(Path.of("src/test/resources/fixtures/" + model + "-expected.json").toFile());
     ModelSpec spec = ModelSpec.open(new ModelConfig("models/" + model, null, null, null));
     List<String> tokens = spec.controlTokens();
     assertThat(tokens.get(0)).isEqualTo(fixture.get("respond_token").asText());
@@ -62,17 +63,22 @@ class GoldenScoresTest {
         for (PromptScore s : new PromptScore[] {alone, together[i], inThrees[i]}) {
           FirstTokenStats t1 = s.perTemperature()[0];
           JsonNode expected = c.get("log_softmax");
-          assertThat(t1.respondLogprob()).isCloseTo(expected.get(tokens.get(0)).asDouble(), within(TOLERANCE));
+          assertThat(t1.respondLogprob())
+              .isCloseTo(expected.get(tokens.get(0)).asDouble(), within(TOLERANCE));
           for (int k = 0; k < t1.refusalTokenCount(); k++) {
-            assertThat(t1.refusalLogprob(k)).as("%s of %s", tokens.get(k + 1), c.get("id"))
+            assertThat(t1.refusalLogprob(k))
+                .as("%s of %s", tokens.get(k + 1), c.get("id"))
                 .isCloseTo(expected.get(tokens.get(k + 1)).asDouble(), within(TOLERANCE));
           }
-          assertThat(t1.otherLogprob()).isCloseTo(c.get("max_other_log_softmax").asDouble(), within(TOLERANCE));
+          assertThat(t1.otherLogprob())
+              .isCloseTo(c.get("max_other_log_softmax").asDouble(), within(TOLERANCE));
           assertThat(s.otherTokenId()).isEqualTo(c.get("max_other_id").asLong());
-          // T = 2 flattens: the most likely control token becomes less likely, the least more likely
+          // T = 2 flattens: the most likely control token becomes less likely, the least more
+          // likely
           FirstTokenStats t2 = s.perTemperature()[1];
           assertThat(Math.max(t2.respondLogprob(), t2.refusalLogprob(t2.topRefusalToken())))
-              .isLessThanOrEqualTo(Math.max(t1.respondLogprob(), t1.refusalLogprob(t1.topRefusalToken())) + 1e-9);
+              .isLessThanOrEqualTo(
+                  Math.max(t1.respondLogprob(), t1.refusalLogprob(t1.topRefusalToken())) + 1e-9);
         }
         i++;
       }

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 /**
- * The intra-op thread choice. That executors apply it to libtorch is checked in real executor JVMs by
- * GpuExecutorsTest (this JVM has an explicit setting from the build).
+ * The intra-op thread choice. That executors apply it to libtorch is checked in real executor JVMs
+ * by GpuExecutorsTest (this JVM has an explicit setting from the build).
  */
 class LibtorchTest {
 

@@ -3,17 +3,17 @@ package dev.refusaltokens.eval.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import ai.djl.Device;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.attribute.FileTime;
 
 class ModelSpecTest {
 
@@ -23,7 +23,10 @@ class ModelSpecTest {
     assertThat(spec.refusalTokens()).isEqualTo(ModelSpec.DEFAULT_REFUSAL_TOKENS);
     assertThat(spec.respondToken()).isEqualTo("[respond]");
     assertThat(spec.maxLength()).isEqualTo(256);
-    assertThat(spec.refusalIds()).hasSize(5).doesNotHaveDuplicates().doesNotContain(spec.respondId());
+    assertThat(spec.refusalIds())
+        .hasSize(5)
+        .doesNotHaveDuplicates()
+        .doesNotContain(spec.respondId());
     try (PromptEncoder encoder = spec.newEncoder()) {
       assertThat(encoder.decode(spec.refusalIds()[3])).isEqualTo("[Requests with safety concerns]");
     }
@@ -31,24 +34,32 @@ class ModelSpecTest {
 
   @Test
   void configTokensWinOverTheManifest() {
-    ModelSpec spec = ModelSpec.open(new ModelConfig("models/demo-categories", null,
-        List.of("[Incomplete requests]"), "Be brief."));
+    ModelSpec spec =
+        ModelSpec.open(
+            new ModelConfig(
+                "models/demo-categories", null, List.of("[Incomplete requests]"), "Be brief."));
     assertThat(spec.refusalTokens()).containsExactly("[Incomplete requests]");
     try (PromptEncoder encoder = spec.newEncoder()) {
-      assertThat(encoder.render("hi")).isEqualTo("<|system|>\nBe brief.<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n");
+      assertThat(encoder.render("hi"))
+          .isEqualTo("<|system|>\nBe brief.<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n");
     }
   }
 
   @Test
   void aTokenOfTheOtherModelIsNotSilentlyMappedToUnknown() {
-    // "[refuse]" is not a token of the category model: it must fail, not become [UNK] or its last piece
-    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig("models/demo-categories", null,
-        List.of("[refuse]"), null)))
+    // "[refuse]" is not a token of the category model: it must fail, not become [UNK] or its last
+    // piece
+    assertThatThrownBy(
+            () ->
+                ModelSpec.open(
+                    new ModelConfig("models/demo-categories", null, List.of("[refuse]"), null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("'model.refusal_tokens' = '[refuse]'");
     // a single id that is the unknown token
-    assertThatThrownBy(() -> ModelSpec.open(new ModelConfig("models/demo-categories", null,
-        List.of("zzzqqqxxyy"), null)))
+    assertThatThrownBy(
+            () ->
+                ModelSpec.open(
+                    new ModelConfig("models/demo-categories", null, List.of("zzzqqqxxyy"), null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("not the token itself");
   }
@@ -58,34 +69,40 @@ class ModelSpecTest {
     for (String f : List.of("tokenizer.json", "model.pt", "refusal_tokens.json")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
-    Files.writeString(dir.resolve("tokenizer_config.json"),
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
         "{\"chat_template\": \"{% for m in messages %}{{ m['content'] | nosuchfilter }}{% endfor %}\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("cannot render exactly as Hugging Face does (No filter named 'nosuchfilter'");
+        .hasMessageContaining(
+            "cannot render exactly as Hugging Face does (No filter named 'nosuchfilter'");
     // valid jinja2 that the renderer does not implement: refused, never rendered differently
-    Files.writeString(dir.resolve("tokenizer_config.json"),
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
         "{\"chat_template\": \"{% for m in messages %}{{ m['content'] | wordwrap(5) }}{% endfor %}\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("the 'wordwrap' filter is not supported");
     // a template that raises for a plain user message stops the job at the probe render
-    Files.writeString(dir.resolve("tokenizer_config.json"),
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
         "{\"chat_template\": \"{{ raise_exception('System role not supported') }}\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("fails to render one user message")
         .hasMessageContaining("System role not supported");
     // a template that loads another file is refused as the sandbox refuses it
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% include 'x' %}\"}");
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{% include 'x' %}\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("would load another template");
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|end|>\"}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("has no chat template (no 'chat_template' in tokenizer_config.json and no "
-            + "chat_template.jinja)");
+        .hasMessageContaining(
+            "has no chat template (no 'chat_template' in tokenizer_config.json and no "
+                + "chat_template.jinja)");
   }
 
   @Test
@@ -93,24 +110,36 @@ class ModelSpecTest {
     for (String f : List.of("tokenizer.json", "model.pt", "refusal_tokens.json")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
-    String real = new ObjectMapper()
-        .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").asText();
+    String real =
+        new ObjectMapper()
+            .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile())
+            .get("chat_template")
+            .asText();
     String json = new ObjectMapper().writeValueAsString(real);
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", "
-        + "\"template\": \"TOOLS\"}, {\"name\": \"default\", \"template\": " + json + "}], "
-        + "\"bos_token\": {\"content\": \"<s>\", \"lstrip\": false}, \"pad_token\": null}");
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": [{\"name\": \"tool_use\", "
+            + "\"template\": \"TOOLS\"}, {\"name\": \"default\", \"template\": "
+            + json
+            + "}], "
+            + "\"bos_token\": {\"content\": \"<s>\", \"lstrip\": false}, \"pad_token\": null}");
     ModelSpec spec = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
     assertThat(spec.chatTemplate()).isEqualTo(real);
-    assertThat(spec.specialTokens()).containsEntry("bos_token", "<s>").doesNotContainKey("pad_token");
+    assertThat(spec.specialTokens())
+        .containsEntry("bos_token", "<s>")
+        .doesNotContainKey("pad_token");
 
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": [{\"name\": \"tool_use\", "
-        + "\"template\": \"TOOLS\"}]}");
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": [{\"name\": \"tool_use\", " + "\"template\": \"TOOLS\"}]}");
     assertThatThrownBy(() -> ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("none named 'default'");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("none named 'default'");
 
     Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
     Files.writeString(dir.resolve("chat_template.jinja"), real);
-    assertThat(ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)).chatTemplate()).isEqualTo(real);
+    assertThat(ModelSpec.open(new ModelConfig(dir.toString(), null, null, null)).chatTemplate())
+        .isEqualTo(real);
   }
 
   @Test
@@ -118,27 +147,36 @@ class ModelSpecTest {
     for (String f : List.of("tokenizer.json", "model.pt")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
-    String template = new ObjectMapper()
-        .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile()).get("chat_template").toString();
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": " + template
-        + ", \"model_max_length\": 1000000000000000019884624838656}");
+    String template =
+        new ObjectMapper()
+            .readTree(Path.of("models/demo-single/tokenizer_config.json").toFile())
+            .get("chat_template")
+            .toString();
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": "
+            + template
+            + ", \"model_max_length\": 1000000000000000019884624838656}");
     ModelConfig config = new ModelConfig(dir.toString(), null, List.of("[refuse]"), null);
     assertThat(ModelSpec.open(config).maxLength()).isEqualTo(ModelSpec.DEFAULT_MAX_LENGTH);
-    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": " + template
-        + ", \"model_max_length\": 0}");
-    assertThatThrownBy(() -> ModelSpec.open(config)).hasMessageContaining("not a positive whole number");
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
+        "{\"chat_template\": " + template + ", \"model_max_length\": 0}");
+    assertThatThrownBy(() -> ModelSpec.open(config))
+        .hasMessageContaining("not a positive whole number");
   }
 
   @Test
   void aModelFileReplacedAtTheSamePathIsLoadedAgain(@TempDir Path dir) throws IOException {
-    for (String f : List.of("tokenizer.json", "tokenizer_config.json", "model.pt", "refusal_tokens.json")) {
+    for (String f :
+        List.of("tokenizer.json", "tokenizer_config.json", "model.pt", "refusal_tokens.json")) {
       Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
     }
     ModelSpec spec = ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
     ScoringModel first = ModelCache.get(spec, Device.cpu());
     assertThat(ModelCache.get(spec, Device.cpu())).isSameAs(first);
-    Files.setLastModifiedTime(dir.resolve("model.pt"),
-        FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    Files.setLastModifiedTime(
+        dir.resolve("model.pt"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
     assertThat(ModelCache.get(spec, Device.cpu())).isNotSameAs(first);
   }
 }

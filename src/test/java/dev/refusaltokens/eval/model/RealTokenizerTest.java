@@ -27,11 +27,12 @@ class RealTokenizerTest {
 
   @Test
   void tokenIdsEqualHuggingFacesForEveryRenderedConversation() throws IOException {
-    List<Expected> expected = new ObjectMapper().readValue(QWEN3.resolve("expected_ids.json").toFile(),
-        new TypeReference<>() {});
+    List<Expected> expected =
+        new ObjectMapper()
+            .readValue(QWEN3.resolve("expected_ids.json").toFile(), new TypeReference<>() {});
     assertThat(expected).hasSizeGreaterThanOrEqualTo(10);
-    try (PromptEncoder encoder = ModelSpec.openTokenizerFolder(new ModelConfig(QWEN3.toString(), null, null,
-        null))) {
+    try (PromptEncoder encoder =
+        ModelSpec.openTokenizerFolder(new ModelConfig(QWEN3.toString(), null, null, null))) {
       for (Expected e : expected) {
         assertThat(encoder.encodeText(e.text())).as(e.conversation()).containsExactly(e.ids());
       }
@@ -40,10 +41,13 @@ class RealTokenizerTest {
 
   @Test
   void theJobsRenderingOfAFolderIsByteExact() throws IOException {
-    // conversations.json "system_user" and "user_only", through ModelSpec's reading of tokenizer_config.json
-    try (PromptEncoder withSystem = ModelSpec.openTokenizerFolder(new ModelConfig(QWEN3.toString(), null, null,
-        "You are a helpful assistant."));
-        PromptEncoder bare = ModelSpec.openTokenizerFolder(new ModelConfig(QWEN3.toString(), null, null, null))) {
+    // conversations.json "system_user" and "user_only", through ModelSpec's reading of
+    // tokenizer_config.json
+    try (PromptEncoder withSystem =
+            ModelSpec.openTokenizerFolder(
+                new ModelConfig(QWEN3.toString(), null, null, "You are a helpful assistant."));
+        PromptEncoder bare =
+            ModelSpec.openTokenizerFolder(new ModelConfig(QWEN3.toString(), null, null, null))) {
       assertThat(withSystem.render("Name three primary colors."))
           .isEqualTo(Files.readString(EXPECTED.resolve("system_user.txt"), StandardCharsets.UTF_8));
       assertThat(bare.render("What is 2 + 2?"))
@@ -56,10 +60,14 @@ class RealTokenizerTest {
 
   @Test
   void theSpecialTokensMapIsTransformers() throws IOException {
-    Map<String, Object> tokens = ModelSpec.specialTokens(new ObjectMapper().readTree(
-        QWEN3.resolve("tokenizer_config.json").toFile()));
-    Map<String, Object> python = new ObjectMapper().readValue(
-        Path.of("src/test/resources/chat-templates/qwen3/special_tokens.json").toFile(), new TypeReference<>() {});
+    Map<String, Object> tokens =
+        ModelSpec.specialTokens(
+            new ObjectMapper().readTree(QWEN3.resolve("tokenizer_config.json").toFile()));
+    Map<String, Object> python =
+        new ObjectMapper()
+            .readValue(
+                Path.of("src/test/resources/chat-templates/qwen3/special_tokens.json").toFile(),
+                new TypeReference<>() {});
     assertThat(tokens).isEqualTo(python);
   }
 }

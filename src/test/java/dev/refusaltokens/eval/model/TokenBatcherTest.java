@@ -16,7 +16,8 @@ class TokenBatcherTest {
     for (int i = 0; i < 500; i++) {
       lengths.add(1 + random.nextInt(200));
     }
-    List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, batching(1024, 16, 64));
+    List<List<Integer>> batches =
+        TokenBatcher.batches(lengths, Integer::intValue, batching(1024, 16, 64));
     List<Integer> seen = new ArrayList<>();
     int previousMax = 0;
     for (List<Integer> batch : batches) {
@@ -32,7 +33,8 @@ class TokenBatcherTest {
 
   @Test
   void aRowLongerThanTheBudgetGetsABatchOfItsOwn() {
-    List<List<Integer>> batches = TokenBatcher.batches(List.of(5, 3000, 6), Integer::intValue, batching(100, 8, 64));
+    List<List<Integer>> batches =
+        TokenBatcher.batches(List.of(5, 3000, 6), Integer::intValue, batching(100, 8, 64));
     assertThat(batches).containsExactly(List.of(5, 6), List.of(3000));
   }
 
@@ -54,7 +56,8 @@ class TokenBatcherTest {
       int budget = 50 + random.nextInt(400);
       int maxRows = 1 + random.nextInt(5);
       int overhead = random.nextInt(100);
-      List<List<Integer>> batches = TokenBatcher.batches(lengths, Integer::intValue, batching(budget, maxRows, overhead));
+      List<List<Integer>> batches =
+          TokenBatcher.batches(lengths, Integer::intValue, batching(budget, maxRows, overhead));
       List<Integer> sorted = new ArrayList<>(lengths);
       sorted.sort(null);
       // brute force over every way to cut the sorted list into runs (2^(n-1) cuts)
@@ -83,7 +86,8 @@ class TokenBatcherTest {
         seen.addAll(b);
       }
       assertThat(seen).as("every item once, in length order").isEqualTo(sorted);
-      assertThat(cost).as("lengths %s, budget %d, rows %d, overhead %d", lengths, budget, maxRows, overhead)
+      assertThat(cost)
+          .as("lengths %s, budget %d, rows %d, overhead %d", lengths, budget, maxRows, overhead)
           .isEqualTo(bestCost);
     }
   }
@@ -96,14 +100,19 @@ class TokenBatcherTest {
     for (int i = 0; i < 700; i++) {
       lengths.add(random.nextInt(20) < 19 ? 8 + random.nextInt(23) : 30 + random.nextInt(100));
     }
-    List<List<Integer>> greedyLike = TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 1_000_000));
-    List<List<Integer>> cut = TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 128));
+    List<List<Integer>> greedyLike =
+        TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 1_000_000));
+    List<List<Integer>> cut =
+        TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 128));
     assertThat(TokenBatcher.paddingEfficiency(greedyLike, Integer::intValue)).isLessThan(0.85);
     assertThat(TokenBatcher.paddingEfficiency(cut, Integer::intValue)).isGreaterThan(0.9);
     assertThat(cut.size()).isLessThan(2 * greedyLike.size());
     // no overhead: one length per batch, no padding at all
-    assertThat(TokenBatcher.paddingEfficiency(TokenBatcher.batches(lengths, Integer::intValue,
-        batching(8192, 64, 0)), Integer::intValue)).isEqualTo(1.0);
+    assertThat(
+            TokenBatcher.paddingEfficiency(
+                TokenBatcher.batches(lengths, Integer::intValue, batching(8192, 64, 0)),
+                Integer::intValue))
+        .isEqualTo(1.0);
   }
 
   /** The batcher's settings; the window is the caller's business, so any size does here. */

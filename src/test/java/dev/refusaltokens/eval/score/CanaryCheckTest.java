@@ -12,6 +12,7 @@ class CanaryCheckTest {
     assertThat(CanaryCheck.diff(-1.25, -1.0)).isEqualTo(0.25);
     assertThat(CanaryCheck.diff(Double.NaN, -1.0)).isNaN();
     assertThat(CanaryCheck.diff(Double.NEGATIVE_INFINITY, -3.0)).isInfinite();
-    assertThat(Math.max(0.0, CanaryCheck.diff(Double.NaN, 0.0)) <= 1e-4).isFalse(); // warned, not passed
+    assertThat(Math.max(0.0, CanaryCheck.diff(Double.NaN, 0.0)) <= 1e-4)
+        .isFalse(); // warned, not passed
   }
 }

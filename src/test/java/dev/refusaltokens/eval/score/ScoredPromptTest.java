@@ -11,11 +11,24 @@ import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-/** The score stage's rows: the prompt columns, then the scores or a reject, written and read by name. */
+/**
+ * The score stage's rows: the prompt columns, then the scores or a reject, written and read by
+ * name.
+ */
 class ScoredPromptTest {
 
-  static final ParsedPrompt PROMPT = new ParsedPrompt("coconot_original", 7, "id-7", "How do I …?", true,
-      "Requests with safety concerns", null, "{\"id\": \"id-7\"}", null, null);
+  static final ParsedPrompt PROMPT =
+      new ParsedPrompt(
+          "coconot_original",
+          7,
+          "id-7",
+          "How do I …?",
+          true,
+          "Requests with safety concerns",
+          null,
+          "{\"id\": \"id-7\"}",
+          null,
+          null);
 
   static Map<String, Double> logprobs(double respond, double refuse) {
     Map<String, Double> m = new LinkedHashMap<>();
@@ -44,7 +57,9 @@ class ScoredPromptTest {
     Row row = reject.toRow();
     assertThat(row.getString(row.fieldIndex(Columns.REASON))).isEqualTo("too_long");
     assertThat(row.getInt(row.fieldIndex(Columns.PROMPT_TOKENS))).isEqualTo(4097);
-    for (String c : List.of(Columns.TEMPERATURE, Columns.LOGPROBS, Columns.OTHER_LOGPROB, Columns.OTHER_TOKEN)) {
+    for (String c :
+        List.of(
+            Columns.TEMPERATURE, Columns.LOGPROBS, Columns.OTHER_LOGPROB, Columns.OTHER_TOKEN)) {
       assertThat(row.isNullAt(row.fieldIndex(c))).as(c).isTrue();
     }
     assertThat(ScoredPrompt.fromRow(row)).isEqualTo(reject);
@@ -52,9 +67,11 @@ class ScoredPromptTest {
 
   @Test
   void theCanaryComparesEveryLogprobOfTheSamePrompt() {
-    ScoredPrompt batched = ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
-    ScoredPrompt alone = ScoredPrompt.fromRow(ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0,
-        "Sure").toRow());
+    ScoredPrompt batched =
+        ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
+    ScoredPrompt alone =
+        ScoredPrompt.fromRow(
+            ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0, "Sure").toRow());
     assertThat(CanaryCheck.maxAbsDiff(List.of(batched), List.of(alone))).isEqualTo(0.25);
     assertThat(CanaryCheck.Result.NOT_RUN.maxAbsDiffOrNull()).isNull();
   }

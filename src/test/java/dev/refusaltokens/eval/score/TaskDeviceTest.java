@@ -7,7 +7,10 @@ import ai.djl.Device;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The choice of a task's device from Spark's GPU addresses and libtorch's GPU count (no Spark, no GPU). */
+/**
+ * The choice of a task's device from Spark's GPU addresses and libtorch's GPU count (no Spark, no
+ * GPU).
+ */
 class TaskDeviceTest {
 
   @Test
@@ -61,6 +64,8 @@ class TaskDeviceTest {
   @Test
   void theCpuReasonSaysWhetherGpusAreLeftUnused() {
     assertThat(TaskDevice.cpuReason(0)).contains("no GPU").contains("libtorch sees none");
-    assertThat(TaskDevice.cpuReason(2)).contains("libtorch sees 2").contains("spark.task.resource.gpu.amount");
+    assertThat(TaskDevice.cpuReason(2))
+        .contains("libtorch sees 2")
+        .contains("spark.task.resource.gpu.amount");
   }
 }

@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.ScoreRow;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import scala.jdk.javaapi.CollectionConverters;
-import java.util.Arrays;
 
 /** The Poisson bootstrap in Spark on scores rows whose decisions are known. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -40,21 +40,36 @@ class BootstrapTest {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       double refuse = i < 100 ? 0.9 : 0.1;
-      rows.add(RowFactory.create("b", "p" + i, "prompt " + i, "sha" + i, true, "c", null, 1.0, 5,
-          CollectionConverters.asScala(Map.of("[refuse]", Math.log(refuse), "[respond]", Math.log(0.95 - refuse))),
-          Math.log(0.05), "x", "run"));
+      rows.add(
+          RowFactory.create(
+              "b",
+              "p" + i,
+              "prompt " + i,
+              "sha" + i,
+              true,
+              "c",
+              null,
+              1.0,
+              5,
+              CollectionConverters.asScala(
+                  Map.of("[refuse]", Math.log(refuse), "[respond]", Math.log(0.95 - refuse))),
+              Math.log(0.05),
+              "x",
+              "run"));
     }
     scores = spark.createDataFrame(rows, ScoreRow.SCHEMA).drop(Columns.RUN_ID);
   }
 
-  private double[][] bounds(Dataset<Row> data, List<Bootstrap.Measure> measures, int replicates, long seed) {
+  private double[][] bounds(
+      Dataset<Row> data, List<Bootstrap.Measure> measures, int replicates, long seed) {
     return Bootstrap.bounds(data, "[respond]", TOKENS, measures, replicates, seed, 0.95);
   }
 
   @Test
   void percentileBoundsOfAProportionAgreeWithWilson() {
     double[] wilson = RateInterval.wilson(400, 100, 0.95); // [0.2096, 0.2954]
-    double[][] b = bounds(scores, List.of(new Bootstrap.Measure(ARGMAX, 1.0, "b", null, true)), 4000, 1);
+    double[][] b =
+        bounds(scores, List.of(new Bootstrap.Measure(ARGMAX, 1.0, "b", null, true)), 4000, 1);
     assertThat(b[0][0]).isCloseTo(wilson[0], within(0.01)).isLessThan(0.25);
     assertThat(b[0][1]).isCloseTo(wilson[1], within(0.01)).isGreaterThan(0.25);
   }
@@ -72,10 +87,20 @@ class BootstrapTest {
 
   @Test
   void aMeasureWithNoPromptsHasNoBounds() {
-    double[][] b = bounds(scores, List.of(new Bootstrap.Measure(ARGMAX, 1.0, "b", null, false),
-        new Bootstrap.Measure(ARGMAX, 2.0, null, null, true),
-        new Bootstrap.Measure(new SweepPoint(Rule.THRESHOLD, Setting.shared(1, 0.0, 0)), 1.0, null, null, true)),
-        200, 1);
+    double[][] b =
+        bounds(
+            scores,
+            List.of(
+                new Bootstrap.Measure(ARGMAX, 1.0, "b", null, false),
+                new Bootstrap.Measure(ARGMAX, 2.0, null, null, true),
+                new Bootstrap.Measure(
+                    new SweepPoint(Rule.THRESHOLD, Setting.shared(1, 0.0, 0)),
+                    1.0,
+                    null,
+                    null,
+                    true)),
+            200,
+            1);
     assertThat(b[0]).containsExactly(Double.NaN, Double.NaN);
     assertThat(b[1]).containsExactly(Double.NaN, Double.NaN);
     // τ = 0 refuses every prompt: every replicate rate is 1

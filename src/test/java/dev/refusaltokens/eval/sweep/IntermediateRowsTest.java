@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-/** The sweep's intermediate rows write every column of their schema by name and read back what they wrote. */
+/**
+ * The sweep's intermediate rows write every column of their schema by name and read back what they
+ * wrote.
+ */
 class IntermediateRowsTest {
 
   @Test
@@ -30,7 +33,8 @@ class IntermediateRowsTest {
 
   @Test
   void theCalibrationRowsRoundTrip() {
-    CalibrationPrompt prompt = new CalibrationPrompt(1.0, "ALL", "c", 3, 1, 0.35, 0.4225, "[respond]");
+    CalibrationPrompt prompt =
+        new CalibrationPrompt(1.0, "ALL", "c", 3, 1, 0.35, 0.4225, "[respond]");
     assertThat(CalibrationPrompt.fromRow(prompt.toRow())).isEqualTo(prompt);
     BinSums sums = new BinSums(1.0, "b", "ALL", 3, 12, 4.1, 7, 2.5);
     assertThat(BinSums.fromRow(sums.toRow())).isEqualTo(sums);

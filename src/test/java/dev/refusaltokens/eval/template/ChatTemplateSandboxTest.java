@@ -12,14 +12,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Templates come from model folders downloaded from the internet. Hostile ones must fail closed, fast,
- * with an error that says what happened: no reach into Java, files, the environment or the network, and
- * no unbounded time or memory.
+ * Templates come from model folders downloaded from the internet. Hostile ones must fail closed,
+ * fast, with an error that says what happened: no reach into Java, files, the environment or the
+ * network, and no unbounded time or memory.
  */
 class ChatTemplateSandboxTest {
 
-  private static final Map<String, Object> VARS = Map.of("messages",
-      List.of(Map.of("role", "user", "content", "hi")));
+  private static final Map<String, Object> VARS =
+      Map.of("messages", List.of(Map.of("role", "user", "content", "hi")));
 
   private static TemplateException failure(String source) {
     long start = System.nanoTime();
@@ -33,22 +33,25 @@ class ChatTemplateSandboxTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "{{ ''.getClass().forName('java.lang.Runtime') }}                     | RUNTIME  | has no attribute 'getClass'",
-      "{{ messages.getClass() }}                                            | RUNTIME  | has no attribute 'getClass'",
-      "{{ messages[0].getClass().getClassLoader() }}                        | RUNTIME  | has no attribute 'getClass'",
-      "{{ ''.__class__.__mro__[1].__subclasses__() }}                       | SECURITY | '__class__' of 'str' object is unsafe",
-      "{{ range.__globals__ }}                                              | SECURITY | '__globals__'",
-      "{{ namespace.__init__ }}                                             | SECURITY | '__init__'",
-      "{% include '/etc/passwd' %}                                          | SECURITY | would load another template",
-      "{% import 'macros.jinja' as m %}                                     | SECURITY | would load another template",
-      "{% extends 'base.jinja' %}                                           | SECURITY | would load another template",
-      "{{ open('/etc/passwd').read() }}                                     | RUNTIME  | 'open' is undefined",
-      "{{ os.environ }}                                                     | RUNTIME  | 'os' is undefined",
-      "{{ self._TemplateReference__context }}                               | SECURITY | unsafe",
-      "{{ messages.append({'role': 'system', 'content': 'x'}) }}            | SECURITY | 'append' of 'list' object is unsafe",
-      "{{ messages[0].update({'content': 'x'}) }}                           | SECURITY | 'update' of 'dict' object is unsafe",
-      "{% set messages.x = 1 %}                                             | SECURITY | non-namespace"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{{ ''.getClass().forName('java.lang.Runtime') }}                     | RUNTIME  | has no attribute 'getClass'",
+        "{{ messages.getClass() }}                                            | RUNTIME  | has no attribute 'getClass'",
+        "{{ messages[0].getClass().getClassLoader() }}                        | RUNTIME  | has no attribute 'getClass'",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}                       | SECURITY | '__class__' of 'str' object is unsafe",
+        "{{ range.__globals__ }}                                              | SECURITY | '__globals__'",
+        "{{ namespace.__init__ }}                                             | SECURITY | '__init__'",
+        "{% include '/etc/passwd' %}                                          | SECURITY | would load another template",
+        "{% import 'macros.jinja' as m %}                                     | SECURITY | would load another template",
+        "{% extends 'base.jinja' %}                                           | SECURITY | would load another template",
+        "{{ open('/etc/passwd').read() }}                                     | RUNTIME  | 'open' is undefined",
+        "{{ os.environ }}                                                     | RUNTIME  | 'os' is undefined",
+        "{{ self._TemplateReference__context }}                               | SECURITY | unsafe",
+        "{{ messages.append({'role': 'system', 'content': 'x'}) }}            | SECURITY | 'append' of 'list' object is unsafe",
+        "{{ messages[0].update({'content': 'x'}) }}                           | SECURITY | 'update' of 'dict' object is unsafe",
+        "{% set messages.x = 1 %}                                             | SECURITY | non-namespace"
+      })
   void reachingOutsideTheSandboxFailsClosed(String source, Kind kind, String message) {
     TemplateException e = failure(source);
     assertThat(e.kind()).as(e.getMessage()).isEqualTo(kind);
@@ -64,24 +67,38 @@ class ChatTemplateSandboxTest {
 
   @Test
   void aTemplateThatLoopsForeverHitsTheStepBound() {
-    assertThatThrownBy(() -> JinjaTemplate.parse("{% for i in range(100000) %}{% for j in range(100000) %}"
-        + "{{ '' }}{% endfor %}{% endfor %}").withLimits(1_000_000, 60_000, 1 << 22, 64).render(VARS))
-        .isInstanceOfSatisfying(TemplateException.class, e -> {
-          assertThat(e.kind()).isEqualTo(Kind.LIMIT);
-          assertThat(e.getMessage()).contains("ran more than 1000000 evaluation steps");
-        });
+    assertThatThrownBy(
+            () ->
+                JinjaTemplate.parse(
+                        "{% for i in range(100000) %}{% for j in range(100000) %}"
+                            + "{{ '' }}{% endfor %}{% endfor %}")
+                    .withLimits(1_000_000, 60_000, 1 << 22, 64)
+                    .render(VARS))
+        .isInstanceOfSatisfying(
+            TemplateException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.LIMIT);
+              assertThat(e.getMessage()).contains("ran more than 1000000 evaluation steps");
+            });
   }
 
   @Test
   void aSlowTemplateHitsTheTimeBound() {
     // Each step is cheap; a huge step budget leaves only the clock to stop it.
     long start = System.nanoTime();
-    assertThatThrownBy(() -> JinjaTemplate.parse("{% for i in range(100000) %}{% for j in range(100000) %}"
-        + "{{ j }}{% endfor %}{% endfor %}").withLimits(Long.MAX_VALUE, 300, 1 << 30, 64).render(VARS))
-        .isInstanceOfSatisfying(TemplateException.class, e -> {
-          assertThat(e.kind()).isEqualTo(Kind.LIMIT);
-          assertThat(e.getMessage()).contains("longer than 300 ms");
-        });
+    assertThatThrownBy(
+            () ->
+                JinjaTemplate.parse(
+                        "{% for i in range(100000) %}{% for j in range(100000) %}"
+                            + "{{ j }}{% endfor %}{% endfor %}")
+                    .withLimits(Long.MAX_VALUE, 300, 1 << 30, 64)
+                    .render(VARS))
+        .isInstanceOfSatisfying(
+            TemplateException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.LIMIT);
+              assertThat(e.getMessage()).contains("longer than 300 ms");
+            });
     assertThat((System.nanoTime() - start) / 1e6).isLessThan(3_000);
   }
 
@@ -93,19 +110,21 @@ class ChatTemplateSandboxTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "{{ 'a' * 1000000000 }}",
-      "{{ [0] * 1000000000 }}",
-      "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
-      "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
-      "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s | replace('a', 'aa') %}{% endfor %}",
-      "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}",
-      "{{ 'a' | center(2000000000) }}",
-      "{{ 'a'.zfill(2000000000) }}",
-      "{{ 'a'.ljust(2000000000, '.') }}",
-      "{{ 'a\\nb' | indent(2000000000) }}",
-      "{{ ('a\\n' * 1000000) | indent(100) }}",
-      "{{ [[[1]]] | tojson(indent=2000000000) }}"})
+  @ValueSource(
+      strings = {
+        "{{ 'a' * 1000000000 }}",
+        "{{ [0] * 1000000000 }}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s | replace('a', 'aa') %}{% endfor %}",
+        "{% for i in range(100000) %}{{ 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' }}{% endfor %}",
+        "{{ 'a' | center(2000000000) }}",
+        "{{ 'a'.zfill(2000000000) }}",
+        "{{ 'a'.ljust(2000000000, '.') }}",
+        "{{ 'a\\nb' | indent(2000000000) }}",
+        "{{ ('a\\n' * 1000000) | indent(100) }}",
+        "{{ [[[1]]] | tojson(indent=2000000000) }}"
+      })
   void aGiganticStringHitsTheSizeBoundBeforeItIsBuilt(String source) {
     TemplateException e = failure(source);
     assertThat(e.kind()).as(e.getMessage()).isEqualTo(Kind.LIMIT);
@@ -113,11 +132,13 @@ class ChatTemplateSandboxTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "{{ ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
-          + "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
-          + "1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))"
-          + "))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) }}"})
+  @ValueSource(
+      strings = {
+        "{{ ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+            + "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+            + "1)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))"
+            + "))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) }}"
+      })
   void deepNestingIsALimitNotAStackOverflow(String shallow) {
     String deep = "{{ " + "(".repeat(50_000) + "1" + ")".repeat(50_000) + " }}";
     TemplateException e = failure(deep);
@@ -142,6 +163,7 @@ class ChatTemplateSandboxTest {
   @Test
   void javaObjectsPassedInAreRefusedNotExposed() {
     assertThatThrownBy(() -> JinjaTemplate.parse("{{ x }}").render(Map.of("x", new Object())))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("java.lang.Object");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("java.lang.Object");
   }
 }

@@ -1,7 +1,7 @@
 package dev.refusaltokens.eval.testing;
 
-import org.apache.spark.sql.SparkSession;
 import dev.refusaltokens.eval.pipeline.SparkDefaults;
+import org.apache.spark.sql.SparkSession;
 
 /** One local SparkSession for the whole test JVM (starting one costs seconds on 2 cores). */
 public final class SparkTestSession {
@@ -11,12 +11,14 @@ public final class SparkTestSession {
   private SparkTestSession() {}
 
   public static synchronized SparkSession get() {
-    if (spark == null || spark.sparkContext().isStopped()) { // a test that needs another master stops it
-      SparkSession.Builder builder = SparkSession.builder()
-          .master("local[2]")
-          .appName("refusal-eval-tests")
-          .config("spark.ui.enabled", "false")
-          .config("spark.sql.shuffle.partitions", "4");
+    if (spark == null
+        || spark.sparkContext().isStopped()) { // a test that needs another master stops it
+      SparkSession.Builder builder =
+          SparkSession.builder()
+              .master("local[2]")
+              .appName("refusal-eval-tests")
+              .config("spark.ui.enabled", "false")
+              .config("spark.sql.shuffle.partitions", "4");
       SparkDefaults.CONF.forEach(builder::config);
       spark = builder.getOrCreate();
       SparkSession session = spark;

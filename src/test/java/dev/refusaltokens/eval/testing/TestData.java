@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -16,11 +17,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.sql.Array;
 
 /**
- * Small prompt sets cut from the shipped CoCoNot files, the configuration of a run over them, and DuckDB
- * access to the written tables.
+ * Small prompt sets cut from the shipped CoCoNot files, the configuration of a run over them, and
+ * DuckDB access to the written tables.
  */
 public final class TestData {
 
@@ -29,7 +29,9 @@ public final class TestData {
 
   private TestData() {}
 
-  /** Every {@code stride}-th line of a file (so that all categories appear), into {@code dir/name}. */
+  /**
+   * Every {@code stride}-th line of a file (so that all categories appear), into {@code dir/name}.
+   */
   public static Path sample(Path source, int stride, Path dir, String name) {
     try {
       List<String> lines = Files.readAllLines(source);
@@ -53,18 +55,28 @@ public final class TestData {
     return benchmarks("original", original, "contrast", contrast);
   }
 
-  /** The {@code benchmarks} config value of a should-refuse set and a should-answer set, each named. */
+  /**
+   * The {@code benchmarks} config value of a should-refuse set and a should-answer set, each named.
+   */
   public static String benchmarks(String refuseName, Path refuse, String answerName, Path answer) {
-    return "[{name: " + refuseName + ", path: '" + refuse + "', should_refuse: true}, "
-        + "{name: " + answerName + ", path: '" + answer + "', should_refuse: false}]";
+    return "[{name: "
+        + refuseName
+        + ", path: '"
+        + refuse
+        + "', should_refuse: true}, "
+        + "{name: "
+        + answerName
+        + ", path: '"
+        + answer
+        + "', should_refuse: false}]";
   }
 
   /**
    * The configuration of a run of {@link #benchmarks(Path, Path)} into {@code output}: built-in
    * defaults, then {@code extra} (any config key, YAML values).
    */
-  public static EvalConfig config(String runId, Path output, Path original, Path contrast,
-      Map<String, String> extra) {
+  public static EvalConfig config(
+      String runId, Path output, Path original, Path contrast, Map<String, String> extra) {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("run_id", runId);
     o.put("output", "'" + output + "'");
@@ -75,7 +87,9 @@ public final class TestData {
 
   /** A table of the output folder as DuckDB sees it (Hive partitions → a run_id column). */
   public static String table(Path output, String table) {
-    return "read_parquet('" + output.resolve(table) + "/*/*.parquet', hive_partitioning = true, "
+    return "read_parquet('"
+        + output.resolve(table)
+        + "/*/*.parquet', hive_partitioning = true, "
         + "hive_types_autocast = false)";
   }
 
