@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -380,28 +379,9 @@ final class Cli {
 
     @Override
     public Integer call() {
-      ModelConfig m = options.load().model();
-      ModelSpec spec =
-          ModelSpec.open(
-              new ModelConfig(
-                  m.dir(),
-                  m.respondToken(),
-                  m.refusalTokens(),
-                  null,
-                  m.chatTemplateTime())); // the exporter's prompts have no system prompt
-      ExportCheck.Result r = ExportCheck.run(spec, Device.fromName(device));
-      System.out.printf(
-          Locale.ROOT,
-          "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
-              + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n",
-          spec.dir(),
-          r.prompts(),
-          r.maxAbsDiff(),
-          r.tolerance(),
-          r.otherIdMismatches());
-      r.problems().forEach(p -> System.out.println("PROBLEM: " + p));
-      System.out.println(
-          r.passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED");
+      ModelConfig model = options.load().model();
+      ExportCheck.Result r = ExportCheck.run(model, Device.fromName(device));
+      System.out.print(r.report());
       return r.passed() ? Main.EXIT_OK : Main.EXIT_FAILED;
     }
   }

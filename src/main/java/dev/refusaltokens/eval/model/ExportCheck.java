@@ -22,10 +22,10 @@ import java.util.Locale;
 /**
  * The Java side against a model folder's {@code expected_logprobs.json}, which {@code
  * tools/export_torchscript.py} writes from Python: for each of its prompts the chat template must
- * render the same text (Jinjava here, jinja2 there) and the tokenizer must give the same ids; the
- * model file, fed Python's ids in one right-padded batch and each row alone, must give the same
- * first-token log-probabilities at temperature 1 (control tokens and the best other token) within
- * the file's tolerance. {@code jobs/check-export.sh} runs it.
+ * render the same text (the job's renderer here, jinja2 there) and the tokenizer must give the same
+ * ids; the model file, fed Python's ids in one right-padded batch and each row alone, must give the
+ * same first-token log-probabilities at temperature 1 (control tokens and the best other token)
+ * within the file's tolerance. {@code jobs/check-export.sh} runs it.
  */
 public final class ExportCheck {
 
@@ -34,12 +34,14 @@ public final class ExportCheck {
   private static final int SHOWN = 3; // mismatching prompts described in full
 
   /**
+   * @param dir the model folder checked
    * @param maxAbsDiff largest |Δ log p| over every prompt, control token and batching
    * @param otherIdMismatches rows whose best other token differs from Python's (ties in half
    *     precision)
    * @param problems empty when the check passed
    */
   public record Result(
+      String dir,
       int prompts,
       double maxAbsDiff,
       double tolerance,
@@ -49,9 +51,45 @@ public final class ExportCheck {
     public boolean passed() {
       return problems.isEmpty();
     }
+
+    /** What {@code jobs/check-export.sh} prints. */
+    public String report() {
+      StringBuilder s =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT,
+                  "model: %s%nprompts: %d%nmax |d log p| vs Python: %.3e "
+                      + "(tolerance %.1e)%nbest other token differs from Python's: %d rows%n",
+                  dir,
+                  prompts,
+                  maxAbsDiff,
+                  tolerance,
+                  otherIdMismatches));
+      problems.forEach(p -> s.append("PROBLEM: ").append(p).append(System.lineSeparator()));
+      s.append(passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED")
+          .append(System.lineSeparator());
+      return s.toString();
+    }
   }
 
   private ExportCheck() {}
+
+  /**
+   * Checks the model folder of {@code model} against its {@value #EXPECTED_FILE}, scoring on {@code
+   * device}, with no system prompt (the exporter's prompts have none), whatever the configuration
+   * says.
+   */
+  public static Result run(ModelConfig model, Device device) {
+    return run(
+        ModelSpec.open(
+            new ModelConfig(
+                model.dir(),
+                model.respondToken(),
+                model.refusalTokens(),
+                null,
+                model.chatTemplateTime())),
+        device);
+  }
 
   /**
    * Checks {@code spec}'s folder against its {@value #EXPECTED_FILE}, scoring on {@code device}.
@@ -155,7 +193,8 @@ public final class ExportCheck {
               tolerance,
               EXPECTED_FILE));
     }
-    return new Result(rows.size(), worst, tolerance, otherMismatches, List.copyOf(problems));
+    return new Result(
+        spec.dir(), rows.size(), worst, tolerance, otherMismatches, List.copyOf(problems));
   }
 
   private static double maxAbsDiff(FirstTokenStats s, JsonNode c, List<String> tokens) {
