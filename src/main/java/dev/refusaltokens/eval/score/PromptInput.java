@@ -35,11 +35,16 @@ record PromptInput(
             false);
     Dataset<Row> all =
         PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
-    Map<String, Long> inByBenchmark = BenchmarkCount.countByBenchmark(all);
-    Dataset<Row> valid =
-        all.where(col(Columns.REASON).isNull())
-            .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256));
-    return new PromptInput(all, inByBenchmark, valid, valid.count());
+    try {
+      Map<String, Long> inByBenchmark = BenchmarkCount.countByBenchmark(all);
+      Dataset<Row> valid =
+          all.where(col(Columns.REASON).isNull())
+              .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256));
+      return new PromptInput(all, inByBenchmark, valid, valid.count());
+    } catch (RuntimeException e) { // no record to close yet: release the cache here
+      all.unpersist();
+      throw e;
+    }
   }
 
   /** Input rows, all benchmarks together. */
