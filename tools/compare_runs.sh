@@ -2,7 +2,7 @@
 # Compares every table of two runs in one output folder, value for value: each row of every table of
 # run A must be in run B as often, and the other way round (rows compared as JSON of every column but
 # run_id, so maps and arrays compare in their written order). The runs table leaves out what differs
-# between any two runs: started_at, ended_at, git_commit, and the runs columns named by --ignore (e.g.
+# between any two runs: started_at, ended_at, heartbeat_at, git_commit, and the runs columns named by --ignore (e.g.
 # model_dir, an absolute path, when the two runs came from two checkouts). Prints one line per table and
 # exits 1 when any table differs, 0 when all agree.
 #
@@ -28,7 +28,7 @@ a=$1 b=$2
 parts=()
 for t in runs scores rejects rates frontier operating_points roc calibration first_tokens; do
   cols="* EXCEPT (run_id)"
-  [[ $t == runs ]] && cols="* EXCEPT (run_id, started_at, ended_at, git_commit$ignore)"
+  [[ $t == runs ]] && cols="* EXCEPT (run_id, started_at, ended_at, heartbeat_at, git_commit$ignore)"
   one() { echo "SELECT to_json(struct($cols)) AS j FROM $t WHERE run_id = '$1'"; }
   parts+=("SELECT '$t' AS table_name,
     (SELECT count(*) FROM $t WHERE run_id = '$a') AS rows_a,

@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param output the folder (any Hadoop file system URI) holding the tables
  * @param sparkMaster the master used when the job is not started by spark-submit
  * @param sparkConf extra Spark settings applied when the session is built
+ * @param heartbeatSeconds how often a working run refreshes its claim on the run id and its {@code
+ *     runs.heartbeat_at}; a claim silent for four of these may be taken over by {@code --resume}
  * @param source the effective configuration as YAML, recorded in the {@code runs} table
  */
 public record EvalConfig(
@@ -30,6 +32,7 @@ public record EvalConfig(
     RegressConfig regress,
     String sparkMaster,
     Map<String, String> sparkConf,
+    int heartbeatSeconds,
     String source)
     implements Serializable {
 
@@ -37,6 +40,8 @@ public record EvalConfig(
   public static final String OUTPUT = "output";
   public static final String SPARK_MASTER = "spark.master";
   public static final String SPARK_CONF = "spark.conf";
+  public static final String HEARTBEAT_SECONDS = "heartbeat_seconds";
+  public static final int DEFAULT_HEARTBEAT_SECONDS = 30;
 
   public static final String DEFAULT_OUTPUT = "warehouse";
   public static final String DEFAULT_SPARK_MASTER = "local[*]";
@@ -63,6 +68,13 @@ public record EvalConfig(
           benchmarks.stream().map(BenchmarkSpec::name).toList(),
           "repeats a name",
           "give each benchmark its own name");
+    }
+    if (heartbeatSeconds < 1 || heartbeatSeconds > 3600) {
+      throw ConfigException.badValue(
+          HEARTBEAT_SECONDS,
+          heartbeatSeconds,
+          "is out of range",
+          "give 1 to 3600 seconds (default " + DEFAULT_HEARTBEAT_SECONDS + ")");
     }
     benchmarks = List.copyOf(benchmarks);
     sparkConf = Map.copyOf(sparkConf);
@@ -93,15 +105,27 @@ public record EvalConfig(
     String output = r.string(OUTPUT, DEFAULT_OUTPUT);
     String master = r.string(SPARK_MASTER, DEFAULT_SPARK_MASTER);
     Map<String, String> sparkConf = r.stringMap(SPARK_CONF);
+    int heartbeat = r.integer(HEARTBEAT_SECONDS, DEFAULT_HEARTBEAT_SECONDS);
     r.rejectUnknownKeys();
     return new EvalConfig(
-        runId, output, model, benchmarks, scoring, sweep, regress, master, sparkConf, "");
+        runId,
+        output,
+        model,
+        benchmarks,
+        scoring,
+        sweep,
+        regress,
+        master,
+        sparkConf,
+        heartbeat,
+        "");
   }
 
   /** Every key, in the order of conf/evaluate.yaml. */
   void write(ConfigWriter w) {
     w.put(RUN_ID, runId);
     w.put(OUTPUT, output);
+    w.put(HEARTBEAT_SECONDS, heartbeatSeconds);
     model.write(w);
     w.list(BenchmarkSpec.KEY, benchmarks, BenchmarkSpec::write);
     scoring.write(w);
@@ -114,6 +138,16 @@ public record EvalConfig(
   /** The same configuration with its recorded YAML. */
   EvalConfig withSource(String yaml) {
     return new EvalConfig(
-        runId, output, model, benchmarks, scoring, sweep, regress, sparkMaster, sparkConf, yaml);
+        runId,
+        output,
+        model,
+        benchmarks,
+        scoring,
+        sweep,
+        regress,
+        sparkMaster,
+        sparkConf,
+        heartbeatSeconds,
+        yaml);
   }
 }

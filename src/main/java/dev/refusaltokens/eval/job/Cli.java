@@ -12,6 +12,7 @@ import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
 import dev.refusaltokens.eval.perf.BenchmarkReport;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
+import dev.refusaltokens.eval.pipeline.RunClaim;
 import dev.refusaltokens.eval.regress.RegressStage;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
@@ -118,12 +119,21 @@ final class Cli {
         PromptLoader.checkFiles(config.benchmarks(), hadoopConf(config));
       }
       ModelSpec model = spec;
-      return Sessions.within(
-          config,
-          spark -> {
-            run(spark, config, model);
-            return Main.EXIT_OK;
-          });
+      // one writer per run id: claimed before the session starts, released when the run ends
+      try (RunClaim claim =
+          RunClaim.take(
+              config,
+              resume(),
+              hadoopConf(config),
+              Clock.systemUTC(),
+              getClass().getAnnotation(Command.class).name())) {
+        return Sessions.within(
+            config,
+            spark -> {
+              run(spark, config, model, claim);
+              return Main.EXIT_OK;
+            });
+      }
     }
 
     /** Hadoop settings from {@code spark.conf} ({@code spark.hadoop.*}: credentials, endpoints). */
@@ -142,11 +152,17 @@ final class Cli {
 
     /**
      * @param spec the validated model, null for stages that do not score
+     * @param claim this process's claim on the run id
      */
-    abstract void run(SparkSession spark, EvalConfig config, ModelSpec spec);
+    abstract void run(SparkSession spark, EvalConfig config, ModelSpec spec, RunClaim claim);
 
     boolean scores() {
       return true;
+    }
+
+    /** Whether the stage continues an earlier attempt (and may take over its stale claim). */
+    boolean resume() {
+      return false;
     }
 
     static void printSummary(EvalConfig config, EvaluationJob.Outcome outcome) {
@@ -181,8 +197,14 @@ final class Cli {
     boolean resume;
 
     @Override
-    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      printSummary(config, EvaluationJob.run(spark, config, spec, Clock.systemUTC(), resume));
+    boolean resume() {
+      return resume;
+    }
+
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec, RunClaim claim) {
+      printSummary(
+          config, EvaluationJob.run(spark, config, spec, Clock.systemUTC(), resume, claim));
     }
   }
 
@@ -196,8 +218,13 @@ final class Cli {
     boolean resume;
 
     @Override
-    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
-      RunRow r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume);
+    boolean resume() {
+      return resume;
+    }
+
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec, RunClaim claim) {
+      RunRow r = EvaluationJob.score(spark, config, spec, Clock.systemUTC(), resume, claim);
       System.out.println(
           "Run "
               + r.runId()
@@ -220,9 +247,9 @@ final class Cli {
     }
 
     @Override
-    void run(SparkSession spark, EvalConfig config, ModelSpec spec) {
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec, RunClaim claim) {
       RunRow scored = EvaluationJob.scoredRun(spark, config);
-      printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC()));
+      printSummary(config, EvaluationJob.sweep(spark, config, scored, Clock.systemUTC(), claim));
     }
   }
 

@@ -276,6 +276,7 @@ public final class PerfBenchmark {
         config.regress(),
         config.sparkMaster(),
         config.sparkConf(),
+        config.heartbeatSeconds(),
         config.source());
   }
 

@@ -10,6 +10,7 @@ import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
@@ -34,24 +35,39 @@ public final class EvaluationJob {
 
   private EvaluationJob() {}
 
-  /** score + sweep. */
+  /** score + sweep, unclaimed (a library call or a test: the command line claims the run id). */
   public static Outcome run(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
-    return run(spark, config, spec, clock, false);
+    return run(spark, config, spec, clock, false, null);
   }
 
-  /** score (resuming the run's earlier scores when {@code resume}) + sweep. */
+  /** score (resuming the run's earlier scores when {@code resume}) + sweep, unclaimed. */
   public static Outcome run(
       SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
+    return run(spark, config, spec, clock, resume, null);
+  }
+
+  /**
+   * score + sweep under {@code claim} (null: unclaimed), which the run's heartbeat refreshes in
+   * {@code runs.heartbeat_at}.
+   */
+  public static Outcome run(
+      SparkSession spark,
+      EvalConfig config,
+      ModelSpec spec,
+      Clock clock,
+      boolean resume,
+      RunClaim claim) {
     SweepStage.check(config, spec.refusalTokens().size());
-    RunRow scored = score(spark, config, spec, clock, resume);
-    return sweep(spark, config, scored, clock);
+    RunRecorder recorder = new RunRecorder(tables(spark, config), clock, claim);
+    RunRow scored = score(recorder, config, spec, resume);
+    return sweep(recorder, config, scored);
   }
 
   /**
    * Scores the prompt sets: writes {@code scores}, {@code rejects} and a {@code scored} runs row.
    */
   public static RunRow score(SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock) {
-    return score(spark, config, spec, clock, false);
+    return score(spark, config, spec, clock, false, null);
   }
 
   /**
@@ -61,11 +77,34 @@ public final class EvaluationJob {
    * says what differs).
    */
   public static RunRow score(
-      SparkSession spark, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
-    RunTables tables = tables(spark, config);
-    RunRow run = start(tables, config, spec, clock, resume);
-    return recordingFailure(
-        tables, run, clock, () -> scoreStage(tables, config, spec, run, resume));
+      SparkSession spark,
+      EvalConfig config,
+      ModelSpec spec,
+      Clock clock,
+      boolean resume,
+      RunClaim claim) {
+    return score(new RunRecorder(tables(spark, config), clock, claim), config, spec, resume);
+  }
+
+  private static RunRow score(
+      RunRecorder recorder, EvalConfig config, ModelSpec spec, boolean resume) {
+    RunTables tables = recorder.tables();
+    RunRow run =
+        RunProvenance.start(
+            config,
+            spec,
+            tables.spark().version(),
+            Engine.getDjlVersion(),
+            recorder.clock().instant());
+    RunRow earlier = resume ? ResumeCheck.checkResumable(tables, config, spec, run) : null;
+    return recorder.recordingFailure(
+        run,
+        () -> {
+          recorder.write(run);
+          SweepStage.deleteTables(tables); // derived from scores that are about to change
+          ReportWriter.delete(tables);
+          return scoreStage(recorder, config, spec, run, earlier, resume);
+        });
   }
 
   /**
@@ -73,16 +112,25 @@ public final class EvaluationJob {
    * succeeded, and writes the report.
    */
   public static Outcome sweep(SparkSession spark, EvalConfig config, RunRow run, Clock clock) {
+    return sweep(spark, config, run, clock, null);
+  }
+
+  /** {@link #sweep(SparkSession, EvalConfig, RunRow, Clock)} under {@code claim} (null: none). */
+  public static Outcome sweep(
+      SparkSession spark, EvalConfig config, RunRow run, Clock clock, RunClaim claim) {
     SweepStage.check(config, run.refusalTokens().size());
-    RunTables tables = tables(spark, config);
-    return recordingFailure(
-        tables,
+    return sweep(new RunRecorder(tables(spark, config), clock, claim), config, run);
+  }
+
+  private static Outcome sweep(RunRecorder recorder, EvalConfig config, RunRow run) {
+    RunTables tables = recorder.tables();
+    return recorder.recordingFailure(
         run,
-        clock,
         () -> {
+          recorder.track(run); // the heartbeat refreshes the row being swept
           SweepStage.Result swept = SweepStage.run(tables, config, run);
-          RunRow done = run.ended(RunRow.SUCCEEDED, clock.instant(), null);
-          writeRun(tables, done);
+          RunRow done = run.ended(RunRow.SUCCEEDED, recorder.clock().instant(), null);
+          recorder.write(done);
           String report = ReportWriter.write(tables, swept.temperature());
           LOG.info("Report: {}", report);
           return new Outcome(done, swept.summary() + "Report: " + report + "\n");
@@ -115,67 +163,146 @@ public final class EvaluationJob {
     return run;
   }
 
-  /**
-   * The {@code running} row, written once a resumed run passed its check; the tables derived from
-   * the run's earlier scores are removed, as the scores are about to change.
-   */
-  private static RunRow start(
-      RunTables tables, EvalConfig config, ModelSpec spec, Clock clock, boolean resume) {
-    RunRow run =
-        RunProvenance.start(
-            config, spec, tables.spark().version(), Engine.getDjlVersion(), clock.instant());
-    if (resume) {
-      ResumeCheck.checkResumable(tables, config, spec, run);
-    }
-    writeRun(tables, run);
-    SweepStage.deleteTables(tables);
-    ReportWriter.delete(tables);
-    return run;
-  }
-
   private static RunRow scoreStage(
-      RunTables tables, EvalConfig config, ModelSpec spec, RunRow run, boolean resume) {
+      RunRecorder recorder,
+      EvalConfig config,
+      ModelSpec spec,
+      RunRow run,
+      RunRow earlier,
+      boolean resume) {
     long t0 = System.nanoTime();
-    ScoreStage.Result r = ScoreStage.run(tables, config, spec, resume);
+    ScoreStage.Result r = ScoreStage.run(recorder.tables(), config, spec, resume);
     LOG.info(
         "Score stage: {} rows in, {} prompts scored, {} rejected in {} s",
         r.rowsIn(),
         r.rowsScored(),
         r.rowsRejected(),
         seconds(t0));
+    Canary canary = Canary.of(r, earlier);
     RunRow scored =
         run.scored(
             r.rowsIn(),
             r.rowsScored(),
             r.rowsRejected(),
-            r.canaryPrompts(),
-            r.canaryMaxAbsDiff(),
-            r.paddingEfficiency(),
+            canary.prompts(),
+            canary.maxAbsDiff(),
+            canary.padding(),
             r.byBenchmark());
-    writeRun(tables, scored);
+    recorder.write(scored);
     return scored;
   }
 
   /**
-   * The one failure path: runs {@code stage}; if it throws, records {@code run} as failed and
-   * rethrows.
+   * The canary figures and padding efficiency of a run: this attempt's, combined with those of the
+   * earlier attempt a resumed run continues (the prompts it re-scored are summed, the largest
+   * difference kept; with nothing left to score, the earlier figures stand).
    */
-  private static <T> T recordingFailure(
-      RunTables tables, RunRow run, Clock clock, Supplier<T> stage) {
-    try {
-      return stage.get();
-    } catch (RuntimeException e) {
-      writeRun(tables, run.ended(RunRow.FAILED, clock.instant(), String.valueOf(e)));
-      throw e;
+  record Canary(int prompts, Double maxAbsDiff, double padding) {
+    static Canary of(ScoreStage.Result now, RunRow earlier) {
+      int prompts = now.canaryPrompts();
+      Double diff = now.canaryMaxAbsDiff();
+      double padding = now.paddingEfficiency();
+      if (earlier != null && earlier.canaryPrompts() != null && earlier.canaryPrompts() > 0) {
+        prompts += earlier.canaryPrompts();
+        Double before = earlier.canaryMaxAbsDiff();
+        diff = diff == null ? before : before == null ? diff : Math.max(diff, before);
+      }
+      if (Double.isNaN(padding) && earlier != null && earlier.paddingEfficiency() != null) {
+        padding = earlier.paddingEfficiency();
+      }
+      return new Canary(prompts, diff, padding);
     }
   }
 
-  private static RunTables tables(SparkSession spark, EvalConfig config) {
-    return new RunTables(spark, config.output(), config.runId());
+  /**
+   * Writes a run's {@code runs} row: every write and every heartbeat stamps {@code heartbeat_at}
+   * and replaces the partition, one at a time. Once the claim is lost (another run took it over)
+   * nothing is written.
+   */
+  private static final class RunRecorder {
+    private final RunTables tables;
+    private final Clock clock;
+    private final RunClaim claim;
+    private RunRow current;
+
+    RunRecorder(RunTables tables, Clock clock, RunClaim claim) {
+      this.tables = tables;
+      this.clock = clock;
+      this.claim = claim;
+      if (claim != null) {
+        claim.onHeartbeat(this::beat);
+      }
+    }
+
+    RunTables tables() {
+      return tables;
+    }
+
+    Clock clock() {
+      return clock;
+    }
+
+    synchronized void write(RunRow row) {
+      if (claim != null) {
+        claim.checkHeld();
+      }
+      current = row;
+      tables.write(Table.RUNS, List.of(row.withHeartbeat(clock.instant())));
+    }
+
+    /** The row as written already: the one the heartbeat refreshes. */
+    synchronized void track(RunRow row) {
+      current = row;
+    }
+
+    /** A heartbeat: the row of a run still working is written again with the new time. */
+    private synchronized void beat(Instant at) {
+      if (current != null && current.endedAt() == null) {
+        tables.write(Table.RUNS, List.of(current.withHeartbeat(at)));
+      }
+    }
+
+    /**
+     * The one failure path: runs {@code stage}; if it throws anything (a checked {@code
+     * SparkException} from an executor included), records {@code run} as failed with the error and
+     * rethrows. A run that lost its claim records nothing: the row belongs to the new owner.
+     */
+    <T> T recordingFailure(RunRow run, Supplier<T> stage) {
+      try {
+        return stage.get();
+      } catch (Throwable e) {
+        if (claim == null || claim.held()) {
+          try {
+            write(run.ended(RunRow.FAILED, clock.instant(), describe(e)));
+          } catch (RuntimeException writeFailed) {
+            e.addSuppressed(writeFailed);
+          }
+        }
+        throw e;
+      }
+    }
   }
 
-  private static void writeRun(RunTables tables, RunRow run) {
-    tables.write(Table.RUNS, List.of(run));
+  /**
+   * The error as recorded in {@code runs.error}: the exception and, when Spark wrapped it, its root
+   * cause (the executor's message), at most {@value #MAX_ERROR_CHARS} characters.
+   */
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = String.valueOf(e);
+    if (root != e) {
+      text += " [root cause: " + root + "]";
+    }
+    return text.length() <= MAX_ERROR_CHARS ? text : text.substring(0, MAX_ERROR_CHARS) + "…";
+  }
+
+  private static final int MAX_ERROR_CHARS = 4000;
+
+  private static RunTables tables(SparkSession spark, EvalConfig config) {
+    return new RunTables(spark, config.output(), config.runId());
   }
 
   private static String seconds(long startNanos) {

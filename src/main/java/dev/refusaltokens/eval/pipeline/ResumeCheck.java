@@ -33,13 +33,17 @@ final class ResumeCheck {
 
   private ResumeCheck() {}
 
-  /** The earlier attempt of a resumed run must have scored with the same model and settings. */
-  static void checkResumable(RunTables tables, EvalConfig config, ModelSpec spec, RunRow now) {
+  /**
+   * The earlier attempt of a resumed run must have scored with the same model and settings.
+   *
+   * @return the earlier attempt's runs row, or null when there was none
+   */
+  static RunRow checkResumable(RunTables tables, EvalConfig config, ModelSpec spec, RunRow now) {
     Dataset<Row> previous = tables.readIfPresent(Table.RUNS);
     List<Row> rows = previous == null ? List.of() : previous.collectAsList();
     if (rows.isEmpty()) {
       LOG.info("Resume: run {} has no earlier attempt; scoring everything", config.runId());
-      return;
+      return null;
     }
     RunRow before = RunRow.fromRow(rows.get(0));
     Map<String, Object[]> fields = new LinkedHashMap<>();
@@ -87,6 +91,7 @@ final class ResumeCheck {
               + "="
               + beforeTime);
     }
+    return before;
   }
 
   /**

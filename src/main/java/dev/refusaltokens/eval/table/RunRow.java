@@ -27,6 +27,7 @@ public record RunRow(
     String status,
     Instant startedAt,
     Instant endedAt,
+    Instant heartbeatAt,
     String modelDir,
     String modelSha256,
     String tokenizerSha256,
@@ -61,6 +62,7 @@ public record RunRow(
   public static final String STATUS = "status";
   public static final String STARTED_AT = "started_at";
   public static final String ENDED_AT = "ended_at";
+  public static final String HEARTBEAT_AT = "heartbeat_at";
   public static final String MODEL_DIR = "model_dir";
   public static final String MODEL_SHA256 = "model_sha256";
   public static final String TOKENIZER_SHA256 = "tokenizer_sha256";
@@ -91,6 +93,7 @@ public record RunRow(
               createStructField(STATUS, StringType, false),
               createStructField(STARTED_AT, TimestampType, false),
               createStructField(ENDED_AT, TimestampType, true),
+              createStructField(HEARTBEAT_AT, TimestampType, true),
               createStructField(MODEL_DIR, StringType, false),
               createStructField(MODEL_SHA256, StringType, false),
               createStructField(TOKENIZER_SHA256, StringType, false),
@@ -139,6 +142,7 @@ public record RunRow(
         RUNNING,
         at,
         null,
+        at,
         modelDir,
         modelSha256,
         tokenizerSha256,
@@ -190,6 +194,7 @@ public record RunRow(
         SCORED,
         startedAt,
         null,
+        heartbeatAt,
         modelDir,
         modelSha256,
         tokenizerSha256,
@@ -222,6 +227,7 @@ public record RunRow(
         newStatus,
         startedAt,
         at,
+        at,
         modelDir,
         modelSha256,
         tokenizerSha256,
@@ -248,12 +254,46 @@ public record RunRow(
         runId);
   }
 
+  /** This row with {@code heartbeat_at} = {@code at}: the run was working at that time. */
+  public RunRow withHeartbeat(Instant at) {
+    return new RunRow(
+        status,
+        startedAt,
+        endedAt,
+        at,
+        modelDir,
+        modelSha256,
+        tokenizerSha256,
+        tokenizerConfigSha256,
+        respondToken,
+        refusalTokens,
+        chatTemplate,
+        systemPrompt,
+        config,
+        gitCommit,
+        sparkVersion,
+        djlVersion,
+        javaVersion,
+        rowsIn,
+        rowsScored,
+        rowsRejected,
+        canaryPrompts,
+        canaryMaxAbsDiff,
+        paddingEfficiency,
+        benchmarkRowsIn,
+        benchmarkRowsScored,
+        benchmarkRowsRejected,
+        error,
+        runId);
+  }
+
   @Override
   public Row toRow() {
     return RowBuilder.of(SCHEMA)
         .set(STATUS, status)
         .set(STARTED_AT, Timestamp.from(startedAt))
         .set(ENDED_AT, endedAt == null ? null : Timestamp.from(endedAt))
+        .set(HEARTBEAT_AT, heartbeatAt == null ? null : Timestamp.from(heartbeatAt))
         .set(MODEL_DIR, modelDir)
         .set(MODEL_SHA256, modelSha256)
         .set(TOKENIZER_SHA256, tokenizerSha256)
@@ -287,6 +327,7 @@ public record RunRow(
         r.string(STATUS),
         r.instant(STARTED_AT),
         r.instant(ENDED_AT),
+        r.instant(HEARTBEAT_AT),
         r.string(MODEL_DIR),
         r.string(MODEL_SHA256),
         r.string(TOKENIZER_SHA256),
