@@ -14,10 +14,13 @@ import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.table.Columns;
 import java.io.BufferedReader;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,14 +32,18 @@ import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.Type;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.input.PortableDataStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.util.TaskCompletionListener;
 import scala.Tuple2;
 
 /**
@@ -151,7 +158,8 @@ public final class PromptLoader {
       case CSV -> {
         try (BufferedReader in =
             new BufferedReader(new InputStreamReader(fs.open(file), StandardCharsets.UTF_8))) {
-          return header(in.readLine(), spec);
+          CsvRecords records = new CsvRecords(in);
+          return header(records.hasNext() ? records.next().text() : null, spec);
         }
       }
       default -> {
@@ -247,15 +255,9 @@ public final class PromptLoader {
                     .javaRDD()
                     .zipWithIndex()
                     .map(new ParseParquetRow(spec));
-            case CSV -> {
-              JavaRDD<String> lines =
-                  jsc.textFile(spec.path()); // one file (checked before the run)
-              List<String> header = header(lines.first(), spec);
-              yield lines
-                  .zipWithIndex()
-                  .filter(new NotHeader())
-                  .map(new ParseCsvLine(spec, header));
-            }
+            case CSV ->
+                jsc.binaryFiles(spec.path(), 1) // one file (checked before the run)
+                    .flatMap(new ReadCsvFile(spec));
             default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
           };
       Dataset<Row> ds = spark.createDataFrame(rows, ParsedPrompt.SCHEMA);
@@ -283,27 +285,63 @@ public final class PromptLoader {
     return marked.unionByName(invalid);
   }
 
-  /** Executor-side: drops the header, line 1 of the CSV file. */
-  static final class NotHeader implements Function<Tuple2<String, Long>, Boolean> {
-    @Override
-    public Boolean call(Tuple2<String, Long> line) {
-      return line._2() != 0;
-    }
-  }
-
-  /** Executor-side: one CSV line and its 0-based index (the header counted) → a prompt row. */
-  static final class ParseCsvLine implements Function<Tuple2<String, Long>, Row> {
+  /**
+   * Executor-side: one CSV file → its prompt rows, read as a stream of RFC 4180 records ({@link
+   * CsvRecords}: quoted line breaks kept, a broken record rejected and the rest read); the first
+   * record is the header. {@code line} is the line a record starts on (the header is line 1).
+   */
+  static final class ReadCsvFile
+      implements FlatMapFunction<Tuple2<String, PortableDataStream>, Row> {
     private final BenchmarkSpec spec;
-    private final List<String> header;
 
-    ParseCsvLine(BenchmarkSpec spec, List<String> header) {
+    ReadCsvFile(BenchmarkSpec spec) {
       this.spec = spec;
-      this.header = List.copyOf(header);
     }
 
     @Override
-    public Row call(Tuple2<String, Long> line) {
-      return PromptParser.parseCsv(spec, line._2() + 1, line._1(), header).toRow();
+    public Iterator<Row> call(Tuple2<String, PortableDataStream> file) {
+      DataInputStream stream = file._2().open();
+      TaskContext ctx = TaskContext.get();
+      if (ctx != null) { // the iterator is lazy: the task closes the file, however it ends
+        ctx.addTaskCompletionListener((TaskCompletionListener) c -> closeQuietly(stream));
+      }
+      CsvRecords records =
+          new CsvRecords(new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8)));
+      if (!records.hasNext()) {
+        closeQuietly(stream);
+        return Collections.emptyIterator();
+      }
+      List<String> header = header(records.next().text(), spec);
+      records.acceptWhen(text -> PromptParser.isCsvRecordOf(text, header.size()));
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          boolean more = records.hasNext();
+          if (!more) {
+            closeQuietly(stream);
+          }
+          return more;
+        }
+
+        @Override
+        public Row next() {
+          CsvRecords.Record r = records.next();
+          ParsedPrompt parsed =
+              r.problem() == null
+                  ? PromptParser.parseCsv(spec, r.line(), r.text(), header)
+                  : ParsedPrompt.reject(
+                      spec, r.line(), r.text(), null, RejectReason.MALFORMED_CSV, r.problem());
+          return parsed.toRow();
+        }
+      };
+    }
+
+    private static void closeQuietly(DataInputStream stream) {
+      try {
+        stream.close();
+      } catch (IOException e) {
+        // closing a file that was read to its end: nothing is lost
+      }
     }
   }
 

@@ -28,10 +28,24 @@ public final class PromptParser {
   private static final CsvMapper CSV =
       CsvMapper.builder().enable(CsvParser.Feature.WRAP_AS_ARRAY).build();
 
-  /** The fields of one CSV record (RFC 4180 quoting). */
-  public static String[] csvFields(String line) throws IOException {
-    try (MappingIterator<String[]> rows = CSV.readerFor(String[].class).readValues(line)) {
+  /**
+   * The fields of one CSV record (RFC 4180 quoting); an unreadable record is an {@link IOException}
+   * (Jackson's iterator wraps its parse errors in unchecked exceptions).
+   */
+  public static String[] csvFields(String record) throws IOException {
+    try (MappingIterator<String[]> rows = CSV.readerFor(String[].class).readValues(record)) {
       return rows.hasNext() ? rows.next() : new String[0];
+    } catch (RuntimeException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  /** Whether {@code record} parses into {@code fields} fields. */
+  static boolean isCsvRecordOf(String record, int fields) {
+    try {
+      return csvFields(record).length == fields;
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -59,6 +73,22 @@ public final class PromptParser {
       return ParsedPrompt.reject(
           spec, line, raw, null, RejectReason.MALFORMED_JSON, "the line is not a JSON object");
     }
+    JsonNode idNode = spec.idColumn() == null ? null : node.get(spec.idColumn());
+    if (idNode != null && !idNode.isNull() && !idNode.isTextual() && !idNode.isNumber()) {
+      return ParsedPrompt.reject(
+          spec,
+          line,
+          raw,
+          null,
+          RejectReason.MISSING_ID,
+          "'"
+              + spec.idColumn()
+              + "' is "
+              + (idNode.isArray() ? "an array" : idNode.isObject() ? "an object" : "a boolean")
+              + " ("
+              + idNode
+              + "), not a string or number");
+    }
     JsonNode prompt = node.get(spec.promptColumn());
     if (prompt != null && !prompt.isNull() && !prompt.isTextual()) {
       String id = spec.idColumn() == null ? null : text(node.get(spec.idColumn()));
@@ -73,7 +103,7 @@ public final class PromptParser {
     return fields(spec, line, raw, column -> text(node.get(column)));
   }
 
-  /** A CSV line under the header's columns (RFC 4180 quoting; a record is one line). */
+  /** A CSV record under the header's columns (RFC 4180 quoting; it may span lines). */
   public static ParsedPrompt parseCsv(
       BenchmarkSpec spec, long line, String raw, List<String> header) {
     if (raw.indexOf('\uFFFD') >= 0) {
@@ -131,7 +161,7 @@ public final class PromptParser {
     String id = null;
     if (spec.idColumn() != null) {
       id = f.get(spec.idColumn());
-      if (id == null || id.isBlank()) {
+      if (id == null || isBlank(id)) {
         return ParsedPrompt.reject(
             spec,
             line,
@@ -151,7 +181,7 @@ public final class PromptParser {
           RejectReason.MISSING_PROMPT,
           "no '" + spec.promptColumn() + "' value");
     }
-    if (prompt.isBlank()) {
+    if (isBlank(prompt)) {
       return ParsedPrompt.reject(
           spec, line, raw, id, RejectReason.EMPTY_PROMPT, "the prompt is empty or whitespace");
     }
@@ -194,6 +224,36 @@ public final class PromptParser {
         raw,
         null,
         null);
+  }
+
+  /**
+   * Whether {@code s} is empty or only whitespace as Python's {@code str.isspace()} sees it (what
+   * the reference tooling and chat templates' {@code strip()} use): {@link #isPythonSpace}. Java's
+   * {@link String#isBlank()} misses no-break and ideographic spaces.
+   */
+  static boolean isBlank(String s) {
+    return s.codePoints().allMatch(PromptParser::isPythonSpace);
+  }
+
+  /**
+   * Python's whitespace: the characters of Unicode general category Zs or bidirectional class WS, B
+   * or S (CPython's {@code _PyUnicode_IsWhitespace}, Unicode 15): TAB..CR, the information
+   * separators U+001C..U+001F, SPACE, NEL, NO-BREAK SPACE, OGHAM SPACE MARK, U+2000..U+200A, LINE
+   * and PARAGRAPH SEPARATOR, NARROW NO-BREAK SPACE, MEDIUM MATHEMATICAL SPACE and IDEOGRAPHIC
+   * SPACE. Not U+180E, U+200B or U+FEFF, which Python does not count either.
+   */
+  static boolean isPythonSpace(int c) {
+    return (c >= 0x09 && c <= 0x0D)
+        || (c >= 0x1C && c <= 0x20)
+        || c == 0x85
+        || c == 0xA0
+        || c == 0x1680
+        || (c >= 0x2000 && c <= 0x200A)
+        || c == 0x2028
+        || c == 0x2029
+        || c == 0x202F
+        || c == 0x205F
+        || c == 0x3000;
   }
 
   private static ParsedPrompt invalidUtf8(BenchmarkSpec spec, long line, String raw) {

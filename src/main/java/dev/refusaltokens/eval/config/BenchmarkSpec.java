@@ -177,6 +177,7 @@ public record BenchmarkSpec(
     String labelColumn = item.string(LABEL_COLUMN, null);
     Map<String, Boolean> labelValues = item.boolMap(LABEL_VALUES);
     Map<String, String> categoryMap = item.stringMap(CATEGORY_MAP);
+    item.rejectUnknownKeys(); // a misspelt key first: it explains the missing one
     // the format's message names the benchmark, so a bad name or path is reported first
     BenchmarkFormat parsed =
         format == null
@@ -197,7 +198,6 @@ public record BenchmarkSpec(
             labelValues,
             categoryMap,
             source);
-    item.rejectUnknownKeys();
     return spec;
   }
 

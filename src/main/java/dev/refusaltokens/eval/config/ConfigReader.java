@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.commons.text.similarity.LevenshteinDistance;
 
 /**
  * Typed reads of dotted keys from a YAML tree, remembering which keys were read so that a misspelt
@@ -264,13 +265,31 @@ final class ConfigReader {
     unknown.removeIf(k -> read.stream().anyMatch(r -> k.equals(r) || k.startsWith(r + ".")));
     if (!unknown.isEmpty()) {
       String key = unknown.iterator().next();
+      String closest = closest(key);
       throw new ConfigException(
           "Unknown config key '"
               + prefix
               + key
-              + "'; check its spelling against "
-              + "the README's table of config keys");
+              + "'"
+              + (closest == null ? "" : "; did you mean '" + prefix + closest + "'?")
+              + "; check its spelling against "
+              + "docs/configuration.md (every key, with its default)");
     }
+  }
+
+  /** The key asked for that is nearest to a misspelt one (at most 2 edits, or a quarter). */
+  private String closest(String unknown) {
+    LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
+    String best = null;
+    int bestDistance = Math.max(2, unknown.length() / 4) + 1;
+    for (String known : new TreeSet<>(read)) {
+      int d = distance.apply(unknown, known);
+      if (d < bestDistance) {
+        best = known;
+        bestDistance = d;
+      }
+    }
+    return best;
   }
 
   private JsonNode consume(String key) {

@@ -80,7 +80,19 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("Unknown config key 'scoring.batch_token'");
     assertThatThrownBy(() -> load("", Map.of("sweep.rulez", "[greedy]")))
-        .hasMessageContaining("'sweep.rulez'");
+        .hasMessageContaining("'sweep.rulez'")
+        .hasMessageContaining("did you mean 'sweep.rules'?");
+  }
+
+  @Test
+  void aMisspeltRequiredBenchmarkKeyIsReportedAsUnknownNotAsTheMissingKey() {
+    assertThatThrownBy(
+            () ->
+                load("benchmarks:\n  - {name: a, path: x.jsonl, shuold_refuse: true}\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("Unknown config key 'benchmarks[0].shuold_refuse'")
+        .hasMessageContaining("did you mean 'benchmarks[0].should_refuse'?")
+        .hasMessageNotContaining("both missing");
   }
 
   @Test

@@ -131,6 +131,63 @@ class RejectsTest {
   }
 
   @Test
+  void csvRecordsSpanQuotedLineBreaksAndABrokenQuoteRejectsOneRecordNotTheFile()
+      throws IOException {
+    Path csv = dir.resolve("quotes.csv");
+    Files.writeString(
+        csv,
+        String.join(
+            "\n",
+            "id,prompt", // 1
+            "q1,ok", // 2
+            "q2,\"two lines:", // 3: a quoted line break, one record
+            "the second, with a comma\"", // 4
+            "q3,\"never closed", // 5: broken; the lines after it are records again
+            "q4,fine again",
+            "q5,\"\"\"quoted\"\" at the start\"", // closes line 5's quote: no record, so 5 alone
+            "q6,\"unterminated at the end",
+            ""));
+    Path output = dir.resolve("out-quotes");
+    EvalConfig config =
+        ConfigLoader.load(
+            null,
+            Map.of(
+                "run_id",
+                "quotes",
+                "output",
+                "'" + output + "'",
+                "benchmarks",
+                "[{name: q, path: '" + csv + "', should_refuse: false}]",
+                "scoring.canary_prompts",
+                "0"),
+            Clock.systemUTC());
+    PromptLoader.checkFiles(config.benchmarks(), new Configuration());
+    RunRow run =
+        EvaluationJob.score(
+            SparkTestSession.get(), config, ModelSpec.open(config.model()), Clock.systemUTC());
+    assertThat(run.rowsIn()).isEqualTo(6);
+    assertThat(run.rowsScored()).isEqualTo(4);
+    assertThat(run.rowsRejected()).isEqualTo(2);
+    assertThat(duckdb("SELECT prompt_id, prompt FROM " + table(output, "scores") + " ORDER BY 1"))
+        .containsExactly(
+            new Object[] {"q1", "ok"},
+            new Object[] {"q2", "two lines:\nthe second, with a comma"},
+            new Object[] {"q4", "fine again"},
+            new Object[] {"q5", "\"quoted\" at the start"});
+    List<Object[]> rejects =
+        duckdb("SELECT line, reason, detail, raw FROM " + table(output, "rejects") + " ORDER BY 1");
+    assertThat(rejects).extracting(r -> r[0]).containsExactly(5L, 8L);
+    assertThat(rejects).extracting(r -> r[1]).containsOnly("malformed_csv");
+    assertThat((String) rejects.get(0)[2])
+        .contains("a quoted field opened on line 5 closes on line 7 in no well-formed record");
+    assertThat((String) rejects.get(1)[2])
+        .contains("a quoted field opened on line 8 is not closed before the end of the file");
+    assertThat(rejects)
+        .extracting(r -> r[3])
+        .containsExactly("q3,\"never closed", "q6,\"unterminated at the end");
+  }
+
+  @Test
   void aCsvBenchmarkDeclaredInAFileIsEvaluatedWithItsLabelsAndItsBadRowsRejected()
       throws IOException {
     String longPrompt = "please tell me a story . ".repeat(80);
