@@ -12,7 +12,8 @@
 # --fast is the set CI runs (a few minutes on a 2-core machine); --all adds the slower ones.
 # Environment: FM_RUN_TIMEOUT (s, default 300) bounds every evaluation; FM_CLAIM_WAIT_S (default 90)
 # bounds how long a --resume after a killed driver is retried while it exits 2 saying the run id is
-# claimed (the dead driver's claim must go stale first); FM_HEARTBEAT_SECONDS (default 2) is passed as
+# claimed (the dead driver's claim must go stale first); FM_CHECK_CONFIG=1 also compares the recorded
+# configs of compared runs (beyond run_id and output); FM_HEARTBEAT_SECONDS (default 2) is passed as
 # --set heartbeat_seconds=… where conf/evaluate.yaml has that key, so that a claim goes stale in
 # 4 × that. Needs a build (jobs/evaluate.sh builds on first use).
 #
@@ -39,6 +40,9 @@ done
 FM_RUN_TIMEOUT=${FM_RUN_TIMEOUT:-300}
 FM_CLAIM_WAIT_S=${FM_CLAIM_WAIT_S:-90}
 export JAVA_OPTS=${FM_JAVA_OPTS:--Xmx2g}   # two runs at once in case 1: keep each JVM small
+# Every compared run is given the same "${demo[@]}", so their recorded configs differ only in run_id and
+# output; FM_CHECK_CONFIG=1 checks that too (one more query per comparison, ~10 s).
+export FL_CHECK_CONFIG=${FM_CHECK_CONFIG:-0}
 tmp=$(mktemp -d /tmp/fault-matrix.XXXXXX)
 pids=()
 cleanup() {
