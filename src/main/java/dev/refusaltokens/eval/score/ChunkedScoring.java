@@ -43,24 +43,29 @@ final class ChunkedScoring {
     this.jsc = JavaSparkContext.fromSparkContext(tables.spark().sparkContext());
   }
 
-  /** Chunks for {@code todo} prompts: one per {@code checkpointRows}, at least one. */
-  static long chunks(long todo, int checkpointRows) {
-    return Math.max(1, (todo + checkpointRows - 1) / checkpointRows);
+  /** Chunks for {@code prompts} valid prompts: one per {@code checkpointRows}, at least one. */
+  static long chunks(long prompts, int checkpointRows) {
+    return Math.max(1, (prompts + checkpointRows - 1) / checkpointRows);
   }
 
   /**
    * Scores and commits every chunk; returns the canary's result ({@link CanaryCheck.Result#NOT_RUN}
-   * when off).
+   * when off). A chunk is the prompts whose (benchmark, id) hash falls in it, of all {@code
+   * validPrompts}; a resumed run's chunk holds only the prompts of it still to score (none when it
+   * was committed before), so a missing prompt lands in the partition and batch it would have in an
+   * uninterrupted run. The canary re-scores prompts of the first chunk with any.
    */
-  CanaryCheck.Result scoreAll(TodoPrompts todo, long chunks) {
+  CanaryCheck.Result scoreAll(TodoPrompts todo, long chunks, long validPrompts) {
     CanaryCheck.Result canary = CanaryCheck.Result.NOT_RUN;
+    int partitions =
+        partitions(validPrompts / chunks, sc.rowsPerPartition(), jsc.defaultParallelism());
     try (Progress progress =
         new Progress("score", todo.count(), metrics.prompts(), PROGRESS_EVERY)) {
       for (long k = 0; k < chunks && todo.count() > 0; k++) {
-        Dataset<Row> scored = score(todo, k, chunks);
+        Dataset<Row> scored = score(todo, k, chunks, partitions);
         try {
           commit(scored);
-          if (k == 0 && sc.canaryPrompts() > 0) {
+          if (canary.prompts() == 0 && sc.canaryPrompts() > 0) {
             canary = canary(scored);
           }
         } finally {
@@ -76,7 +81,7 @@ final class ChunkedScoring {
    * Chunk {@code k} of {@code chunks} as {@link ScoredPrompt} rows, persisted: two tables are
    * written from it.
    */
-  private Dataset<Row> score(TodoPrompts todo, long k, long chunks) {
+  private Dataset<Row> score(TodoPrompts todo, long k, long chunks, int partitions) {
     Dataset<Row> chunk =
         chunks == 1
             ? todo.rows()
@@ -84,12 +89,13 @@ final class ChunkedScoring {
                 .where(
                     pmod(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)), lit(chunks))
                         .equalTo(k));
-    long chunkRows = chunks == 1 ? todo.count() : todo.count() / chunks;
-    int partitions = partitions(chunkRows, sc.rowsPerPartition(), jsc.defaultParallelism());
     jsc.setJobGroup(
         "score", "Scoring chunk " + (k + 1) + "/" + chunks + " with " + spec.dir(), false);
     return chunk
         .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
+        // a fixed order within each partition: its windows and batches, and so the last bits of
+        // every score, do not depend on how the rows arrived (a resumed run's differ)
+        .sortWithinPartitions(col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
         .mapPartitions(
             new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
             Encoders.row(ScoredPrompt.SCHEMA))

@@ -53,7 +53,9 @@ public final class ScoreStage {
           resume
               ? TodoPrompts.keepScoredAndFindTodo(tables, input)
               : TodoPrompts.startEmpty(tables, input);
-      long chunks = ChunkedScoring.chunks(todo.count(), sc.checkpointRows());
+      // chunks are cut from all valid prompts, not from those left to score, so a resumed run
+      // scores each missing prompt in the chunk, partition and batch a clean run would have
+      long chunks = ChunkedScoring.chunks(input.validCount(), sc.checkpointRows());
       LOG.info(
           "{} input rows, {} valid prompts, {} to score{} in {} chunk(s)",
           input.rowsIn(),
@@ -67,7 +69,7 @@ public final class ScoreStage {
       // score
       tables.write(Table.REJECTS, TableProjection.rejects(input.all(), tables.runId()));
       CanaryCheck.Result canary =
-          new ChunkedScoring(tables, spec, sc, metrics).scoreAll(todo, chunks);
+          new ChunkedScoring(tables, spec, sc, metrics).scoreAll(todo, chunks, input.validCount());
       logPaddingAndCanary(metrics, canary, sc);
 
       WrittenCounts written = WrittenCounts.readBack(tables, config, input);
