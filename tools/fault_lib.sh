@@ -7,7 +7,9 @@
 # leaves out started_at, ended_at (and heartbeat_at, where it exists) and git_commit. padding_efficiency
 # is a performance figure (an accumulator: a retried task counts twice, docs/tables.md). config holds
 # the run id and the output folder: fl_same_tables compares it separately, with those two taken out.
-FL_IGNORE=${FL_IGNORE:-config,padding_efficiency}
+# canary_max_abs_diff is a sample's figure: a run killed during scoring loses its first attempt's canary,
+# and the resumed attempt re-scores prompts of another chunk (docs/tables.md).
+FL_IGNORE=${FL_IGNORE:-config,padding_efficiency,canary_max_abs_diff}
 
 # fl_wait_grep FILE REGEX SECONDS [PID]: waits until a line of FILE (a glob is allowed) matches REGEX;
 # fails after SECONDS, or as soon as PID (if given) has exited.

@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.sweep;
 
+import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sum;
 
@@ -16,9 +17,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * How far the control token can be read as a probability, per temperature × benchmark × category
@@ -51,9 +54,9 @@ final class CalibrationTables {
                   Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, CalibrationRow.Bin.BIN)
               .agg(
                   count("*").as(Columns.N),
-                  sum(CalibrationPrompt.P).as(BinSums.SUM_P),
+                  exactSum(CalibrationPrompt.P).as(BinSums.SUM_P),
                   sum(CalibrationPrompt.Y).as(BinSums.SUM_Y),
-                  sum(CalibrationPrompt.SE).as(BinSums.SUM_SE))
+                  exactSum(CalibrationPrompt.SE).as(BinSums.SUM_SE))
               .collectAsList()
               .stream()
               .map(BinSums::fromRow)
@@ -156,6 +159,15 @@ final class CalibrationTables {
                           runId)));
         });
     return rows;
+  }
+
+  /**
+   * The sum of a column of values in [0, 1], taken in decimal arithmetic (18 decimals, exact and
+   * associative), so it does not depend on how the rows are partitioned: a resumed run's scores,
+   * written in other files, give the same figures to the last bit as a clean run's.
+   */
+  private static Column exactSum(String column) {
+    return sum(col(column).cast(DataTypes.createDecimalType(38, 18))).cast(DataTypes.DoubleType);
   }
 
   /** Executor-side: each prompt in its four groups (benchmark or ALL × category or ALL). */
