@@ -57,8 +57,11 @@ final class CsvRecords implements Iterator<CsvRecords.Record> {
 
   /**
    * From the next record on, a record spanning lines counts only when {@code wellFormed} accepts
-   * its text (e.g. it parses into as many fields as the header has); otherwise its first line is a
-   * broken record.
+   * its text; otherwise its first line is a broken record and the next line is read again. The
+   * loader asks only that the text reads as CSV: a quote that closes in a later line with text
+   * right after it is a stray one, and the lines it took are records again. A record that reads,
+   * whatever its number of fields, stays one record (one reject), so that no line from inside its
+   * quoted field is ever scored as a prompt.
    */
   void acceptWhen(Predicate<String> wellFormed) {
     this.wellFormed = wellFormed;

@@ -31,6 +31,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -151,6 +152,18 @@ public final class PromptLoader {
                   "is not a string column of " + file + " (it is " + f + ")",
                   "name the column holding the prompt text");
             }
+            // a list, map, struct or boolean would be scored under its printed form as an id
+            boolean idValue =
+                f.isPrimitive()
+                    && f.asPrimitiveType().getPrimitiveTypeName()
+                        != PrimitiveType.PrimitiveTypeName.BOOLEAN;
+            if (f.getName().equals(spec.idColumn()) && !idValue) {
+              throw ConfigException.badValue(
+                  prefix(spec) + BenchmarkSpec.ID_COLUMN,
+                  spec.idColumn(),
+                  "is not a string or number column of " + file + " (it is " + f + ")",
+                  "name the id column, or set id_column: null to use a hash of the prompt");
+            }
           }
           return fields.stream().map(Type::getName).toList();
         }
@@ -255,9 +268,11 @@ public final class PromptLoader {
                     .javaRDD()
                     .zipWithIndex()
                     .map(new ParseParquetRow(spec));
-            case CSV ->
-                jsc.binaryFiles(spec.path(), 1) // one file (checked before the run)
-                    .flatMap(new ReadCsvFile(spec));
+            // One file (checked before the run), read by one task: whether a line starts a
+            // record depends on the quotes of every line before it, so the file cannot be cut
+            // into splits. No repartition here: the duplicate-id window below shuffles every
+            // valid row, and the score stage repartitions what it scores (ChunkedScoring).
+            case CSV -> jsc.binaryFiles(spec.path(), 1).flatMap(new ReadCsvFile(spec));
             default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
           };
       Dataset<Row> ds = spark.createDataFrame(rows, ParsedPrompt.SCHEMA);
@@ -312,7 +327,7 @@ public final class PromptLoader {
         return Collections.emptyIterator();
       }
       List<String> header = header(records.next().text(), spec);
-      records.acceptWhen(text -> PromptParser.isCsvRecordOf(text, header.size()));
+      records.acceptWhen(PromptParser::isCsvRecord);
       return new Iterator<>() {
         @Override
         public boolean hasNext() {

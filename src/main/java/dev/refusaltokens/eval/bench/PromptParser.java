@@ -40,10 +40,15 @@ public final class PromptParser {
     }
   }
 
-  /** Whether {@code record} parses into {@code fields} fields. */
-  static boolean isCsvRecordOf(String record, int fields) {
+  /**
+   * Whether {@code record} can be read as CSV at all. Its number of fields is not asked: a record
+   * that reads, with the wrong count, is one {@code malformed_csv} reject as a whole, so that no
+   * piece of its quoted field is read again as a record of its own.
+   */
+  static boolean isCsvRecord(String record) {
     try {
-      return csvFields(record).length == fields;
+      csvFields(record);
+      return true;
     } catch (IOException e) {
       return false;
     }
@@ -119,7 +124,7 @@ public final class PromptParser {
           raw,
           null,
           RejectReason.MALFORMED_CSV,
-          e.getMessage().lines().findFirst().orElse("unreadable CSV"));
+          e.getMessage().lines().findFirst().orElse("unreadable CSV") + span(line, raw));
     }
     if (values.length != header.size()) {
       return ParsedPrompt.reject(
@@ -128,7 +133,7 @@ public final class PromptParser {
           raw,
           null,
           RejectReason.MALFORMED_CSV,
-          values.length + " fields where the header has " + header.size());
+          values.length + " fields where the header has " + header.size() + span(line, raw));
     }
     return fields(
         spec,
@@ -138,6 +143,12 @@ public final class PromptParser {
           int i = header.indexOf(column);
           return i < 0 ? null : values[i];
         });
+  }
+
+  /** " (the record spans lines 5-7)" for a record of several lines, else nothing. */
+  private static String span(long line, String raw) {
+    long breaks = raw.chars().filter(c -> c == '\n').count();
+    return breaks == 0 ? "" : " (the record spans lines " + line + "-" + (line + breaks) + ")";
   }
 
   /** A Parquet row; {@code raw} is the row as JSON. */

@@ -6,17 +6,20 @@ import java.util.Locale;
 public enum RejectReason {
   /** The line is not a JSON object. */
   MALFORMED_JSON,
-  /** The CSV line cannot be parsed, or has another number of fields than the header. */
+  /**
+   * The CSV record cannot be parsed or has another number of fields than the header; or its quoted
+   * field is never closed (then only its first line, and reading goes on with the next).
+   */
   MALFORMED_CSV,
   /** The line has bytes that are not valid UTF-8 (the reader decoded them as U+FFFD). */
   INVALID_UTF8,
   /** The label column is missing, or holds a value not in the benchmark's label mapping. */
   UNKNOWN_LABEL,
-  /** No {@code id} field, or an empty one. */
+  /** No {@code id} field, an empty one, or one that is an array, object or boolean. */
   MISSING_ID,
   /** No {@code prompt} field, or one that is not a string. */
   MISSING_PROMPT,
-  /** The prompt is empty or only whitespace. */
+  /** The prompt is empty or only whitespace (Python's {@code str.isspace()}). */
   EMPTY_PROMPT,
   /** An earlier line of the same benchmark has the same id; the first occurrence is scored. */
   DUPLICATE_ID,

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  *
  * @param name benchmark name ({@code rates.benchmark} etc.)
  * @param path file, folder or glob Spark reads (local or any Hadoop file system URI)
- * @param format JSON Lines, CSV (header line, one record per line) or Parquet; null: by the path's
- *     extension
+ * @param format JSON Lines, CSV (a header record, then RFC 4180 records, which may span lines) or
+ *     Parquet; null: by the path's extension
  * @param idColumn column of the prompt id; null: a stable hash of the prompt text
  * @param promptColumn column of the prompt text
  * @param categoryColumn column of the category; null: {@code category} when the input has it
@@ -163,7 +163,30 @@ public record BenchmarkSpec(
     return specs;
   }
 
+  /** Every key a benchmark may have. */
+  private static final List<String> KEYS =
+      List.of(
+          NAME,
+          PATH,
+          FORMAT,
+          ID_COLUMN,
+          PROMPT_COLUMN,
+          CATEGORY_COLUMN,
+          SUBCATEGORY_COLUMN,
+          SHOULD_REFUSE,
+          LABEL_COLUMN,
+          LABEL_VALUES,
+          CATEGORY_MAP);
+
   private static BenchmarkSpec read(ConfigReader item, String source) {
+    // A misspelt key is reported before anything else: it explains the key that then looks
+    // missing (shuold_refuse → "should_refuse and label are both missing") or badly set.
+    KEYS.forEach(item::raw);
+    JsonNode named = item.raw(NAME);
+    item.rejectUnknownKeys(
+        named != null && named.isValueNode() && !named.isNull()
+            ? " (benchmark '" + named.asText() + "')"
+            : "");
     String idColumn =
         item.explicitNull(ID_COLUMN) ? null : item.string(ID_COLUMN, DEFAULT_ID_COLUMN);
     item.string(ID_COLUMN, null); // an explicit null is read too
@@ -177,7 +200,6 @@ public record BenchmarkSpec(
     String labelColumn = item.string(LABEL_COLUMN, null);
     Map<String, Boolean> labelValues = item.boolMap(LABEL_VALUES);
     Map<String, String> categoryMap = item.stringMap(CATEGORY_MAP);
-    item.rejectUnknownKeys(); // a misspelt key first: it explains the missing one
     // the format's message names the benchmark, so a bad name or path is reported first
     BenchmarkFormat parsed =
         format == null

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.commons.text.similarity.LevenshteinDistance;
 
 /**
  * Typed reads of dotted keys from a YAML tree, remembering which keys were read so that a misspelt
@@ -257,6 +256,14 @@ final class ConfigReader {
    * Fails on the first key present in the tree that no read asked for (not for a recorded config).
    */
   void rejectUnknownKeys() {
+    rejectUnknownKeys("");
+  }
+
+  /**
+   * As {@link #rejectUnknownKeys()}; {@code where} follows the key in the message, e.g. {@code "
+   * (benchmark 'a')"}. The message names the closest key asked for when one is near.
+   */
+  void rejectUnknownKeys(String where) {
     if (!strict) {
       return;
     }
@@ -271,25 +278,49 @@ final class ConfigReader {
               + prefix
               + key
               + "'"
-              + (closest == null ? "" : "; did you mean '" + prefix + closest + "'?")
-              + "; check its spelling against "
+              + where
+              + (closest == null
+                  ? "; check its spelling against "
+                  : "; did you mean '"
+                      + prefix
+                      + closest
+                      + "'? Otherwise check its spelling against ")
               + "docs/configuration.md (every key, with its default)");
     }
   }
 
   /** The key asked for that is nearest to a misspelt one (at most 2 edits, or a quarter). */
   private String closest(String unknown) {
-    LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
     String best = null;
     int bestDistance = Math.max(2, unknown.length() / 4) + 1;
     for (String known : new TreeSet<>(read)) {
-      int d = distance.apply(unknown, known);
+      int d = editDistance(unknown, known);
       if (d < bestDistance) {
         best = known;
         bestDistance = d;
       }
     }
     return best;
+  }
+
+  /** Levenshtein distance: the fewest single-character insertions, deletions and substitutions. */
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(substitution, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 
   private JsonNode consume(String key) {

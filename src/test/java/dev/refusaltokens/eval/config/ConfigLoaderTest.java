@@ -96,6 +96,33 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aMisspeltBenchmarkKeyComesBeforeAnyOtherErrorAndNamesTheBenchmark() throws IOException {
+    // a badly typed value next to the misspelt key: the misspelling is still what is reported
+    assertThatThrownBy(
+            () ->
+                load(
+                    "benchmarks:\n  - {name: a, path: x.jsonl, category_map: [1], "
+                        + "shuold_refuse: true}\n",
+                    Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "Unknown config key 'benchmarks[0].shuold_refuse' (benchmark 'a'); "
+                + "did you mean 'benchmarks[0].should_refuse'?");
+    // declared in a file: the file and the benchmark are both named
+    Path spec = dir.resolve("mine.yaml");
+    Files.writeString(spec, "name: mine\npath: x.csv\nlabel:\n  colum: l\n  values: {a: true}\n");
+    assertThatThrownBy(() -> load("benchmarks: ['" + spec + "']\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "Unknown config key 'benchmarks["
+                + spec
+                + "].label.colum' (benchmark 'mine'); "
+                + "did you mean 'benchmarks["
+                + spec
+                + "].label.column'?");
+  }
+
+  @Test
   void badValuesNameTheKeyTheValueAndTheFix() {
     assertThatThrownBy(() -> load("scoring:\n  batch_tokens: lots\n", Map.of()))
         .isInstanceOf(ConfigException.class)
