@@ -6,7 +6,7 @@ import java.util.Locale;
 public enum BenchmarkFormat {
   /** One JSON object per line. */
   JSONL("jsonl"),
-  /** A header line, then one record per line. */
+  /** A header record, then one RFC 4180 record per prompt (a quoted field may span lines). */
   CSV("csv"),
   PARQUET("parquet");
 
