@@ -39,6 +39,11 @@ public final class PromptEncoder implements AutoCloseable {
     }
   }
 
+  /**
+   * The text the model sees for a prompt; a chat template that fails on it (its {@code
+   * raise_exception}, a type error, a bound) is a {@link
+   * dev.refusaltokens.eval.template.TemplateException}.
+   */
   public String render(String prompt) {
     return template.render(systemPrompt, prompt);
   }

@@ -13,6 +13,7 @@ import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.PromptScore;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.template.TemplateException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * {@link ModelCache}; the tokenizer and predictor belong to the task and are closed when it
  * completes. Rows are pulled lazily in windows of {@link Batching#windowRows()}, length-sorted
  * within the window and cut into token-budget batches, so memory does not grow with the partition.
+ *
+ * <p>Before a prompt is batched it may become a reject of its own: the chat template fails on it
+ * ({@code template_error}), or it is too long for the model's window ({@code too_long}).
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -97,7 +101,20 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     List<Encoded> fit = new ArrayList<>();
     for (Row row : window) {
       ParsedPrompt prompt = ParsedPrompt.fromRow(row);
-      long[] ids = encoder.encode(prompt.prompt());
+      String text;
+      try {
+        text = encoder.render(prompt.prompt());
+      } catch (TemplateException e) {
+        out.add(
+            ScoredPrompt.rejected(
+                    prompt,
+                    RejectReason.TEMPLATE_ERROR,
+                    "the chat template failed on this prompt: " + e.getMessage(),
+                    null)
+                .toRow());
+        continue;
+      }
+      long[] ids = encoder.encodeText(text);
       if (ids.length > spec.maxLength()) {
         out.add(tooLong(prompt, ids.length).toRow());
       } else {

@@ -26,7 +26,8 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param prompt the prompt, its {@code reason} and {@code detail} the stage's verdict
  * @param temperature null on a reject
- * @param promptTokens tokens of the rendered prompt, on a reject too
+ * @param promptTokens tokens of the rendered prompt, on a reject too; null when the chat template
+ *     could not render it
  * @param logprobs {@code log p_T} of each control token, in the model's control-token order; null
  *     on a reject
  * @param otherLogprob null on a reject
@@ -63,9 +64,14 @@ record ScoredPrompt(
         prompt.accepted(), temperature, promptTokens, logprobs, otherLogprob, otherToken);
   }
 
-  /** A prompt the model could not score (too long for its window, a non-finite log-probability). */
+  /**
+   * A prompt the model could not score (too long for its window, a non-finite log-probability, a
+   * chat template that fails on it).
+   *
+   * @param promptTokens null when the prompt could not be rendered
+   */
   static ScoredPrompt rejected(
-      ParsedPrompt prompt, RejectReason why, String detail, int promptTokens) {
+      ParsedPrompt prompt, RejectReason why, String detail, Integer promptTokens) {
     return new ScoredPrompt(prompt.rejected(why, detail), null, promptTokens, null, null, null);
   }
 

@@ -63,6 +63,14 @@ class ScoredPromptTest {
       assertThat(row.isNullAt(row.fieldIndex(c))).as(c).isTrue();
     }
     assertThat(ScoredPrompt.fromRow(row)).isEqualTo(reject);
+    // a prompt the chat template could not render has no token count
+    ScoredPrompt unrendered =
+        ScoredPrompt.rejected(PROMPT, RejectReason.TEMPLATE_ERROR, "raised", null);
+    Row unrenderedRow = unrendered.toRow();
+    assertThat(unrenderedRow.getString(unrenderedRow.fieldIndex(Columns.REASON)))
+        .isEqualTo("template_error");
+    assertThat(unrenderedRow.isNullAt(unrenderedRow.fieldIndex(Columns.PROMPT_TOKENS))).isTrue();
+    assertThat(ScoredPrompt.fromRow(unrenderedRow)).isEqualTo(unrendered);
   }
 
   @Test
