@@ -29,7 +29,13 @@ public enum RejectReason {
    * type error, a bound); the detail is the template's message. A template that cannot be parsed
    * stops the run before any work instead.
    */
-  TEMPLATE_ERROR;
+  TEMPLATE_ERROR,
+  /**
+   * The prompt's own text gave the tokenizer special tokens (a literal {@code [respond]} or {@code
+   * <|im_start|>}) and {@code scoring.special_tokens_in_prompt} is {@code reject}; the detail names
+   * them.
+   */
+  SPECIAL_TOKENS_IN_PROMPT;
 
   public String id() {
     return name().toLowerCase(Locale.ROOT);

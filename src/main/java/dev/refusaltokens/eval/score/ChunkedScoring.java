@@ -91,7 +91,8 @@ final class ChunkedScoring {
     return chunk
         .repartition(partitions, col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
         .mapPartitions(
-            new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
+            new ScorePartition(
+                spec, sc.temperatures(), Batching.of(sc), metrics, sc.specialTokensInPrompt()),
             Encoders.row(ScoredPrompt.SCHEMA))
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
