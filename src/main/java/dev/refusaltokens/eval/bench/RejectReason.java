@@ -26,7 +26,19 @@ public enum RejectReason {
   /** The rendered prompt has more tokens than the model's window. */
   TOO_LONG,
   /** The model returned a NaN or +inf log-probability for the prompt (e.g. an fp16 overflow). */
-  NON_FINITE_SCORE;
+  NON_FINITE_SCORE,
+  /**
+   * The chat template failed on this prompt (its {@code raise_exception(...)} for this content, a
+   * type error, a bound); the detail is the template's message. A template that cannot be parsed
+   * stops the run before any work instead.
+   */
+  TEMPLATE_ERROR,
+  /**
+   * The prompt's own text gave the tokenizer special tokens (a literal {@code [respond]} or {@code
+   * <|im_start|>}) and {@code scoring.special_tokens_in_prompt} is {@code reject}; the detail names
+   * them.
+   */
+  SPECIAL_TOKENS_IN_PROMPT;
 
   public String id() {
     return name().toLowerCase(Locale.ROOT);

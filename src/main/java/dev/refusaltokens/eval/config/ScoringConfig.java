@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.config;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How the score stage runs.
@@ -19,6 +20,8 @@ import java.util.List;
  *     it
  * @param canaryPrompts prompts re-scored one at a time to check batching; 0 turns the check off
  * @param canaryTolerance largest |Δ log p| between canary and batched scores before a warning
+ * @param specialTokensInPrompt what to do with a prompt whose own text the tokenizer turns into
+ *     special tokens: score it (as Hugging Face does) or reject it
  */
 public record ScoringConfig(
     List<Double> temperatures,
@@ -29,7 +32,8 @@ public record ScoringConfig(
     int rowsPerPartition,
     int checkpointRows,
     int canaryPrompts,
-    double canaryTolerance)
+    double canaryTolerance,
+    SpecialTokensInPrompt specialTokensInPrompt)
     implements Serializable {
 
   public static final String TEMPERATURES = "scoring.temperatures";
@@ -41,6 +45,7 @@ public record ScoringConfig(
   public static final String CHECKPOINT_ROWS = "scoring.checkpoint_rows";
   public static final String CANARY_PROMPTS = "scoring.canary_prompts";
   public static final String CANARY_TOLERANCE = "scoring.canary_tolerance";
+  public static final String SPECIAL_TOKENS_IN_PROMPT = "scoring.special_tokens_in_prompt";
 
   public static final List<Double> DEFAULT_TEMPERATURES = List.of(1.0);
   public static final int DEFAULT_BATCH_TOKENS = 8192;
@@ -51,6 +56,8 @@ public record ScoringConfig(
   public static final int DEFAULT_CHECKPOINT_ROWS = 200_000;
   public static final int DEFAULT_CANARY_PROMPTS = 8;
   public static final double DEFAULT_CANARY_TOLERANCE = 1e-4;
+  public static final SpecialTokensInPrompt DEFAULT_SPECIAL_TOKENS_IN_PROMPT =
+      SpecialTokensInPrompt.KEEP;
 
   public ScoringConfig {
     if (temperatures == null || temperatures.isEmpty()) {
@@ -97,6 +104,8 @@ public record ScoringConfig(
           "is not positive",
           "use a small positive number such as " + DEFAULT_CANARY_TOLERANCE);
     }
+    // which ones exist: SpecialTokensInPrompt.parse
+    Objects.requireNonNull(specialTokensInPrompt, SPECIAL_TOKENS_IN_PROMPT);
   }
 
   static ScoringConfig read(ConfigReader r) {
@@ -109,7 +118,13 @@ public record ScoringConfig(
         r.integer(ROWS_PER_PARTITION, DEFAULT_ROWS_PER_PARTITION),
         r.integer(CHECKPOINT_ROWS, DEFAULT_CHECKPOINT_ROWS),
         r.integer(CANARY_PROMPTS, DEFAULT_CANARY_PROMPTS),
-        r.number(CANARY_TOLERANCE, DEFAULT_CANARY_TOLERANCE));
+        r.number(CANARY_TOLERANCE, DEFAULT_CANARY_TOLERANCE),
+        specialTokensInPrompt(r));
+  }
+
+  private static SpecialTokensInPrompt specialTokensInPrompt(ConfigReader r) {
+    String id = r.string(SPECIAL_TOKENS_IN_PROMPT, null);
+    return id == null ? DEFAULT_SPECIAL_TOKENS_IN_PROMPT : SpecialTokensInPrompt.parse(id);
   }
 
   void write(ConfigWriter w) {
@@ -122,6 +137,7 @@ public record ScoringConfig(
     w.put(CHECKPOINT_ROWS, checkpointRows);
     w.put(CANARY_PROMPTS, canaryPrompts);
     w.put(CANARY_TOLERANCE, canaryTolerance);
+    w.put(SPECIAL_TOKENS_IN_PROMPT, specialTokensInPrompt.id());
   }
 
   private static void positive(String key, int value) {

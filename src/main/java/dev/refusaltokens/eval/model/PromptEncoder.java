@@ -16,12 +16,17 @@ import java.util.Map;
  */
 public final class PromptEncoder implements AutoCloseable {
 
+  private final Path tokenizerJson;
   private final HuggingFaceTokenizer tokenizer;
   private final ChatTemplate template;
   private final String systemPrompt;
 
   private PromptEncoder(
-      HuggingFaceTokenizer tokenizer, ChatTemplate template, String systemPrompt) {
+      Path tokenizerJson,
+      HuggingFaceTokenizer tokenizer,
+      ChatTemplate template,
+      String systemPrompt) {
+    this.tokenizerJson = tokenizerJson;
     this.tokenizer = tokenizer;
     this.template = template;
     this.systemPrompt = systemPrompt;
@@ -33,12 +38,17 @@ public final class PromptEncoder implements AutoCloseable {
           HuggingFaceTokenizer.newInstance(
               tokenizerJson,
               Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-      return new PromptEncoder(tokenizer, template, systemPrompt);
+      return new PromptEncoder(tokenizerJson, tokenizer, template, systemPrompt);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, e);
     }
   }
 
+  /**
+   * The text the model sees for a prompt; a chat template that fails on it (its {@code
+   * raise_exception}, a type error, a bound) is a {@link
+   * dev.refusaltokens.eval.template.TemplateException}.
+   */
   public String render(String prompt) {
     return template.render(systemPrompt, prompt);
   }
@@ -56,6 +66,28 @@ public final class PromptEncoder implements AutoCloseable {
   /** The tokenizer's token strings for a text (what {@code encodeText} returns the ids of). */
   public String[] tokens(String text) {
     return tokenizer.encode(text, false, false).getTokens();
+  }
+
+  /**
+   * What finds the special tokens a prompt's own text produced ({@link PromptSpecialTokens}): this
+   * tokenizer's added tokens and the given control tokens, against what the chat template renders
+   * around a clean prompt.
+   *
+   * @param controlTokens id → string of the model's control tokens
+   */
+  public PromptSpecialTokens specialTokens(Map<Long, String> controlTokens) {
+    String clean = render(PromptSpecialTokens.CLEAN_PROMPT);
+    int at = clean.indexOf(PromptSpecialTokens.CLEAN_PROMPT);
+    boolean once = at >= 0 && clean.indexOf(PromptSpecialTokens.CLEAN_PROMPT, at + 1) < 0;
+    try {
+      return PromptSpecialTokens.of(
+          tokenizerJson,
+          controlTokens,
+          encodeText(clean),
+          once ? encodeText(clean.substring(0, at)) : null);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the added tokens of " + tokenizerJson, e);
+    }
   }
 
   public String decode(long id) {

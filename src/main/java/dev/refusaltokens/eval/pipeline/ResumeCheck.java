@@ -60,6 +60,9 @@ final class ResumeCheck {
     fields.put(
         ScoringConfig.TEMPERATURES,
         new Object[] {temperatures(before.config()), temperatures(now.config())});
+    fields.put(
+        ScoringConfig.SPECIAL_TOKENS_IN_PROMPT,
+        new Object[] {specialTokens(before.config()), specialTokens(now.config())});
     fields.forEach(
         (what, v) -> {
           if (!Objects.equals(v[0], v[1])) {
@@ -114,6 +117,18 @@ final class ResumeCheck {
       return RecordedConfig.of(yaml).model().chatTemplateTime();
     } catch (UncheckedIOException | ConfigException e) {
       return null;
+    }
+  }
+
+  /**
+   * The recorded {@code scoring.special_tokens_in_prompt}: a resume from {@code keep} to {@code
+   * reject} would keep scores that the new setting rejects.
+   */
+  private static String specialTokens(String yaml) {
+    try {
+      return RecordedConfig.of(yaml).scoring().specialTokensInPrompt().id();
+    } catch (UncheckedIOException | ConfigException e) {
+      return "(unreadable config)";
     }
   }
 

@@ -97,7 +97,8 @@ final class ChunkedScoring {
         // every score, do not depend on how the rows arrived (a resumed run's differ)
         .sortWithinPartitions(col(Columns.BENCHMARK), col(Columns.PROMPT_ID))
         .mapPartitions(
-            new ScorePartition(spec, sc.temperatures(), Batching.of(sc), metrics),
+            new ScorePartition(
+                spec, sc.temperatures(), Batching.of(sc), metrics, sc.specialTokensInPrompt()),
             Encoders.row(ScoredPrompt.SCHEMA))
         .persist(StorageLevel.MEMORY_AND_DISK());
   }

@@ -3,6 +3,8 @@ package dev.refusaltokens.eval.score;
 import ai.djl.Device;
 import dev.refusaltokens.eval.bench.ParsedPrompt;
 import dev.refusaltokens.eval.bench.RejectReason;
+import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.config.SpecialTokensInPrompt;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
@@ -11,8 +13,10 @@ import dev.refusaltokens.eval.model.ModelCache;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.PromptScore;
+import dev.refusaltokens.eval.model.PromptSpecialTokens;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.template.TemplateException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -33,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * {@link ModelCache}; the tokenizer and predictor belong to the task and are closed when it
  * completes. Rows are pulled lazily in windows of {@link Batching#windowRows()}, length-sorted
  * within the window and cut into token-budget batches, so memory does not grow with the partition.
+ *
+ * <p>Before a prompt is batched it may become a reject of its own: the chat template fails on it
+ * ({@code template_error}), its text gave special tokens and those are rejected ({@code
+ * special_tokens_in_prompt}), or it is too long for the model's window ({@code too_long}). A scored
+ * prompt records the special tokens its text gave ({@link PromptSpecialTokens}).
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -42,13 +51,25 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final List<Double> temperatures;
   private final Batching batching;
   private final ScoreMetrics metrics; // null: no progress or padding reporting
+  private final SpecialTokensInPrompt specialTokensInPrompt;
 
+  /** Prompts whose text gives special tokens are scored ({@code keep}): the canary's re-scoring. */
   public ScorePartition(
       ModelSpec spec, List<Double> temperatures, Batching batching, ScoreMetrics metrics) {
+    this(spec, temperatures, batching, metrics, SpecialTokensInPrompt.KEEP);
+  }
+
+  public ScorePartition(
+      ModelSpec spec,
+      List<Double> temperatures,
+      Batching batching,
+      ScoreMetrics metrics,
+      SpecialTokensInPrompt specialTokensInPrompt) {
     this.spec = spec;
     this.temperatures = List.copyOf(temperatures);
     this.batching = batching;
     this.metrics = metrics;
+    this.specialTokensInPrompt = specialTokensInPrompt;
   }
 
   @Override
@@ -73,7 +94,18 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
               scorer.close();
               encoder.close();
             };
-    return new WindowIterator(input, encoder, scorer, closeOutsideTask);
+    return new WindowIterator(
+        input, encoder, encoder.specialTokens(controlTokens(spec)), scorer, closeOutsideTask);
+  }
+
+  /** id → string of the model's control tokens, which count as special wherever they come from. */
+  static Map<Long, String> controlTokens(ModelSpec spec) {
+    Map<Long, String> out = new LinkedHashMap<>();
+    out.put(spec.respondId(), spec.respondToken());
+    for (int i = 0; i < spec.refusalIds().length; i++) {
+      out.put(spec.refusalIds()[i], spec.refusalTokens().get(i));
+    }
+    return out;
   }
 
   /** Closes a task's resource when the task ends, success or failure (the iterator is lazy). */
@@ -92,16 +124,42 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   }
 
   /** Scores one window of prompts; returns the output rows in input order of the batches. */
-  List<Row> scoreWindow(List<Row> window, PromptEncoder encoder, FirstTokenScorer scorer) {
+  List<Row> scoreWindow(
+      List<Row> window,
+      PromptEncoder encoder,
+      PromptSpecialTokens specialTokens,
+      FirstTokenScorer scorer) {
     List<Row> out = new ArrayList<>();
     List<Encoded> fit = new ArrayList<>();
     for (Row row : window) {
       ParsedPrompt prompt = ParsedPrompt.fromRow(row);
-      long[] ids = encoder.encode(prompt.prompt());
+      String text;
+      try {
+        text = encoder.render(prompt.prompt());
+      } catch (TemplateException e) {
+        out.add(
+            ScoredPrompt.rejected(
+                    prompt,
+                    RejectReason.TEMPLATE_ERROR,
+                    "the chat template failed on this prompt: " + e.getMessage(),
+                    null)
+                .toRow());
+        continue;
+      }
+      long[] ids = encoder.encodeText(text);
+      List<String> special = specialTokens.inPrompt(ids);
       if (ids.length > spec.maxLength()) {
         out.add(tooLong(prompt, ids.length).toRow());
+      } else if (!special.isEmpty() && specialTokensInPrompt == SpecialTokensInPrompt.REJECT) {
+        out.add(
+            ScoredPrompt.rejected(
+                    prompt,
+                    RejectReason.SPECIAL_TOKENS_IN_PROMPT,
+                    specialDetail(special),
+                    ids.length)
+                .toRow());
       } else {
-        fit.add(new Encoded(prompt, ids));
+        fit.add(new Encoded(prompt, ids, special));
       }
     }
     for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batching)) {
@@ -167,9 +225,27 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       }
       rows.add(
           ScoredPrompt.scored(
-              e.prompt, temperatures.get(t), e.ids.length, logprobs, s.otherLogprob(), otherToken));
+              e.prompt,
+              temperatures.get(t),
+              e.ids.length,
+              logprobs,
+              s.otherLogprob(),
+              otherToken,
+              e.specialTokens));
     }
     return rows;
+  }
+
+  /** The reject detail: which special tokens, and the key that made them a reject. */
+  static String specialDetail(List<String> special) {
+    return "the prompt's text gives the tokenizer "
+        + (special.size() == 1 ? "the special token " : special.size() + " special tokens ")
+        + String.join(", ", special)
+        + " ("
+        + ScoringConfig.SPECIAL_TOKENS_IN_PROMPT
+        + " = "
+        + SpecialTokensInPrompt.REJECT
+        + ")";
   }
 
   private ScoredPrompt tooLong(ParsedPrompt prompt, int tokens) {
@@ -180,12 +256,13 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         tokens);
   }
 
-  private record Encoded(ParsedPrompt prompt, long[] ids) {}
+  private record Encoded(ParsedPrompt prompt, long[] ids, List<String> specialTokens) {}
 
   /** Pulls a window of input rows at a time and hands out its scored rows. */
   private final class WindowIterator implements Iterator<Row> {
     private final Iterator<Row> input;
     private final PromptEncoder encoder;
+    private final PromptSpecialTokens specialTokens;
     private final FirstTokenScorer scorer;
     private final Runnable
         closeWhenDone; // only outside Spark tasks (tests); tasks close via listener
@@ -196,10 +273,12 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     WindowIterator(
         Iterator<Row> input,
         PromptEncoder encoder,
+        PromptSpecialTokens specialTokens,
         FirstTokenScorer scorer,
         Runnable closeWhenDone) {
       this.input = input;
       this.encoder = encoder;
+      this.specialTokens = specialTokens;
       this.scorer = scorer;
       this.closeWhenDone = closeWhenDone;
     }
@@ -218,7 +297,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         while (input.hasNext() && window.size() < batching.windowRows()) {
           window.add(input.next());
         }
-        current = scoreWindow(window, encoder, scorer).iterator();
+        current = scoreWindow(window, encoder, specialTokens, scorer).iterator();
         prompts += window.size();
         if (metrics != null) {
           metrics.prompts().add(window.size());

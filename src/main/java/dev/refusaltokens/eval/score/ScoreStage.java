@@ -1,7 +1,9 @@
 package dev.refusaltokens.eval.score;
 
+import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.config.SpecialTokensInPrompt;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
@@ -25,11 +27,15 @@ public final class ScoreStage {
 
   /**
    * Counts read back from the written tables, and the canary's largest |Δ log p| (null when off).
+   *
+   * @param promptsWithSpecialTokens prompts whose own text gave special tokens (scored with them,
+   *     or rejected for them); also in {@code byBenchmark}, which is how it reaches the runs row
    */
   public record Result(
       long rowsIn,
       long rowsScored,
       long rowsRejected,
+      long promptsWithSpecialTokens,
       int canaryPrompts,
       Double canaryMaxAbsDiff,
       double paddingEfficiency,
@@ -73,15 +79,56 @@ public final class ScoreStage {
       logPaddingAndCanary(metrics, canary, sc);
 
       WrittenCounts written = WrittenCounts.readBack(tables, config, input);
+      warnSpecialTokens(tables, sc, written.specialTokens());
       return new Result(
           input.rowsIn(),
           written.scoredPrompts(),
           written.rejected(),
+          written.specialTokens(),
           canary.prompts(),
           canary.maxAbsDiffOrNull(),
           metrics.paddingEfficiency(),
           written.byBenchmark());
     }
+  }
+
+  /**
+   * Prompts that carry special tokens are scored as Hugging Face would, or rejected: either way the
+   * run says how many, and how to find them.
+   */
+  private static void warnSpecialTokens(RunTables tables, ScoringConfig sc, long prompts) {
+    if (prompts == 0) {
+      return;
+    }
+    boolean rejected = sc.specialTokensInPrompt() == SpecialTokensInPrompt.REJECT;
+    LOG.warn(
+        "{} prompt(s) have text that the tokenizer turns into special tokens (e.g. a literal "
+            + "[respond] or <|im_start|>), which the model reads as control tokens; they were {}. "
+            + "Find them: jobs/sql.sh --output {} \"{}\"",
+        prompts,
+        rejected
+            ? "rejected (" + ScoringConfig.SPECIAL_TOKENS_IN_PROMPT + " = reject)"
+            : "scored as Hugging Face tokenizes them ("
+                + ScoringConfig.SPECIAL_TOKENS_IN_PROMPT
+                + " = keep; set it to reject to leave them out)",
+        tables.output(),
+        specialTokensQuery(tables.runId(), rejected));
+  }
+
+  /**
+   * The SQL query (Spark SQL, {@code jobs/sql.sh}) that lists a run's prompts with special tokens.
+   */
+  static String specialTokensQuery(String runId, boolean rejected) {
+    String run = "run_id = '" + runId + "'"; // run ids are [A-Za-z0-9_.-]: no quoting needed
+    return rejected
+        ? "SELECT benchmark, prompt_id, detail FROM rejects WHERE "
+            + run
+            + " AND reason = '"
+            + RejectReason.SPECIAL_TOKENS_IN_PROMPT.id()
+            + "'"
+        : "SELECT DISTINCT benchmark, prompt_id, prompt_special_tokens FROM scores WHERE "
+            + run
+            + " AND size(prompt_special_tokens) > 0";
   }
 
   private static void logPaddingAndCanary(

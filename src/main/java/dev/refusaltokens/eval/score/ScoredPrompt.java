@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.score;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
 import static org.apache.spark.sql.types.DataTypes.createStructField;
 
@@ -11,8 +12,10 @@ import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.RowBuilder;
 import dev.refusaltokens.eval.table.RowReader;
+import dev.refusaltokens.eval.table.ScoreRow;
 import dev.refusaltokens.eval.table.TableRecord;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -26,11 +29,14 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param prompt the prompt, its {@code reason} and {@code detail} the stage's verdict
  * @param temperature null on a reject
- * @param promptTokens tokens of the rendered prompt, on a reject too
+ * @param promptTokens tokens of the rendered prompt, on a reject too; null when the chat template
+ *     could not render it
  * @param logprobs {@code log p_T} of each control token, in the model's control-token order; null
  *     on a reject
  * @param otherLogprob null on a reject
  * @param otherToken the best other vocabulary token; null on a reject
+ * @param promptSpecialTokens the special tokens the prompt's own text produced ({@link
+ *     dev.refusaltokens.eval.model.PromptSpecialTokens}), empty when none; null on a reject
  */
 record ScoredPrompt(
     ParsedPrompt prompt,
@@ -38,7 +44,8 @@ record ScoredPrompt(
     Integer promptTokens,
     Map<String, Double> logprobs,
     Double otherLogprob,
-    String otherToken)
+    String otherToken,
+    List<String> promptSpecialTokens)
     implements TableRecord {
 
   static final StructType SCHEMA =
@@ -49,7 +56,10 @@ record ScoredPrompt(
               createStructField(
                   Columns.LOGPROBS, createMapType(StringType, DoubleType, false), true))
           .add(createStructField(Columns.OTHER_LOGPROB, DoubleType, true))
-          .add(createStructField(Columns.OTHER_TOKEN, StringType, true));
+          .add(createStructField(Columns.OTHER_TOKEN, StringType, true))
+          .add(
+              createStructField(
+                  ScoreRow.PROMPT_SPECIAL_TOKENS, createArrayType(StringType, false), true));
 
   /** A prompt's scores at one temperature. */
   static ScoredPrompt scored(
@@ -58,15 +68,28 @@ record ScoredPrompt(
       int promptTokens,
       Map<String, Double> logprobs,
       double otherLogprob,
-      String otherToken) {
+      String otherToken,
+      List<String> promptSpecialTokens) {
     return new ScoredPrompt(
-        prompt.accepted(), temperature, promptTokens, logprobs, otherLogprob, otherToken);
+        prompt.accepted(),
+        temperature,
+        promptTokens,
+        logprobs,
+        otherLogprob,
+        otherToken,
+        List.copyOf(promptSpecialTokens));
   }
 
-  /** A prompt the model could not score (too long for its window, a non-finite log-probability). */
+  /**
+   * A prompt the model could not score (too long for its window, a non-finite log-probability, a
+   * chat template that fails on it, special tokens in its text when those are rejected).
+   *
+   * @param promptTokens null when the prompt could not be rendered
+   */
   static ScoredPrompt rejected(
-      ParsedPrompt prompt, RejectReason why, String detail, int promptTokens) {
-    return new ScoredPrompt(prompt.rejected(why, detail), null, promptTokens, null, null, null);
+      ParsedPrompt prompt, RejectReason why, String detail, Integer promptTokens) {
+    return new ScoredPrompt(
+        prompt.rejected(why, detail), null, promptTokens, null, null, null, null);
   }
 
   /** Reads a row by column name; {@code logprobs} is copied in the row's order. */
@@ -79,7 +102,8 @@ record ScoredPrompt(
         r.boxedInt(Columns.PROMPT_TOKENS),
         logprobs == null ? null : new LinkedHashMap<>(logprobs),
         r.boxedDouble(Columns.OTHER_LOGPROB),
-        r.string(Columns.OTHER_TOKEN));
+        r.string(Columns.OTHER_TOKEN),
+        r.list(ScoreRow.PROMPT_SPECIAL_TOKENS));
   }
 
   @Override
@@ -100,6 +124,7 @@ record ScoredPrompt(
         .set(Columns.LOGPROBS, logprobs)
         .set(Columns.OTHER_LOGPROB, otherLogprob)
         .set(Columns.OTHER_TOKEN, otherToken)
+        .set(ScoreRow.PROMPT_SPECIAL_TOKENS, promptSpecialTokens)
         .build();
   }
 

@@ -22,6 +22,10 @@ import org.apache.spark.sql.types.StructType;
  * One row of the {@code runs} table. Each stage writes an updated copy over the run's partition:
  * {@code running} → {@code scored} → {@code succeeded}, or {@code failed} with the error. The
  * counts are null until the run is scored.
+ *
+ * @param promptsWithSpecialTokens prompts whose own text gave the tokenizer special tokens (see
+ *     {@code scoring.special_tokens_in_prompt}); null until scored, and in runs scored before the
+ *     column existed
  */
 public record RunRow(
     String status,
@@ -50,6 +54,7 @@ public record RunRow(
     Map<String, Long> benchmarkRowsIn,
     Map<String, Long> benchmarkRowsScored,
     Map<String, Long> benchmarkRowsRejected,
+    Long promptsWithSpecialTokens,
     String error,
     String runId)
     implements TableRecord {
@@ -85,6 +90,7 @@ public record RunRow(
   public static final String BENCHMARK_ROWS_IN = "benchmark_rows_in";
   public static final String BENCHMARK_ROWS_SCORED = "benchmark_rows_scored";
   public static final String BENCHMARK_ROWS_REJECTED = "benchmark_rows_rejected";
+  public static final String PROMPTS_WITH_SPECIAL_TOKENS = "prompts_with_special_tokens";
   public static final String ERROR = "error";
 
   public static final StructType SCHEMA =
@@ -119,6 +125,7 @@ public record RunRow(
                   BENCHMARK_ROWS_SCORED, createMapType(StringType, LongType, false), true),
               createStructField(
                   BENCHMARK_ROWS_REJECTED, createMapType(StringType, LongType, false), true),
+              createStructField(PROMPTS_WITH_SPECIAL_TOKENS, LongType, true),
               createStructField(ERROR, StringType, true),
               createStructField(Columns.RUN_ID, StringType, false)));
 
@@ -166,11 +173,21 @@ public record RunRow(
         null,
         null,
         null,
+        null,
         runId);
   }
 
-  /** Per-benchmark counts of the score stage: rows in, scored, rejected. */
-  public record BenchmarkCounts(long in, long scored, long rejected) {}
+  /**
+   * Per-benchmark counts of the score stage: rows in, scored, rejected, and the prompts whose own
+   * text gave special tokens (scored with them, or rejected for them).
+   */
+  public record BenchmarkCounts(long in, long scored, long rejected, long specialTokens) {
+
+    /** Counts of a benchmark none of whose prompts gave special tokens. */
+    public BenchmarkCounts(long in, long scored, long rejected) {
+      this(in, scored, rejected, 0);
+    }
+  }
 
   /** This run once scored; {@code padding} NaN (nothing batched) is recorded as null. */
   public RunRow scored(
@@ -184,12 +201,13 @@ public record RunRow(
     Map<String, Long> bin = new TreeMap<>();
     Map<String, Long> bok = new TreeMap<>();
     Map<String, Long> bbad = new TreeMap<>();
-    byBenchmark.forEach(
-        (b, c) -> {
-          bin.put(b, c.in());
-          bok.put(b, c.scored());
-          bbad.put(b, c.rejected());
-        });
+    long special = 0;
+    for (Map.Entry<String, BenchmarkCounts> e : byBenchmark.entrySet()) {
+      bin.put(e.getKey(), e.getValue().in());
+      bok.put(e.getKey(), e.getValue().scored());
+      bbad.put(e.getKey(), e.getValue().rejected());
+      special += e.getValue().specialTokens();
+    }
     return new RunRow(
         SCORED,
         startedAt,
@@ -217,6 +235,7 @@ public record RunRow(
         bin,
         bok,
         bbad,
+        special,
         null,
         runId);
   }
@@ -250,6 +269,7 @@ public record RunRow(
         benchmarkRowsIn,
         benchmarkRowsScored,
         benchmarkRowsRejected,
+        promptsWithSpecialTokens,
         failure,
         runId);
   }
@@ -283,6 +303,7 @@ public record RunRow(
         benchmarkRowsIn,
         benchmarkRowsScored,
         benchmarkRowsRejected,
+        promptsWithSpecialTokens,
         error,
         runId);
   }
@@ -316,6 +337,7 @@ public record RunRow(
         .set(BENCHMARK_ROWS_IN, benchmarkRowsIn)
         .set(BENCHMARK_ROWS_SCORED, benchmarkRowsScored)
         .set(BENCHMARK_ROWS_REJECTED, benchmarkRowsRejected)
+        .set(PROMPTS_WITH_SPECIAL_TOKENS, promptsWithSpecialTokens)
         .set(ERROR, error)
         .set(Columns.RUN_ID, runId)
         .build();
@@ -350,6 +372,7 @@ public record RunRow(
         r.sortedMap(BENCHMARK_ROWS_IN),
         r.sortedMap(BENCHMARK_ROWS_SCORED),
         r.sortedMap(BENCHMARK_ROWS_REJECTED),
+        r.boxedLong(PROMPTS_WITH_SPECIAL_TOKENS),
         r.string(ERROR),
         r.string(Columns.RUN_ID));
   }

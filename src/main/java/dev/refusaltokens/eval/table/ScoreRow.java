@@ -4,6 +4,7 @@ import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
 import static org.apache.spark.sql.types.DataTypes.createStructField;
 import static org.apache.spark.sql.types.DataTypes.createStructType;
@@ -20,6 +21,9 @@ import org.apache.spark.sql.types.StructType;
  * other vocabulary token. The one reader of scores rows for the sweep, regress and the canary.
  *
  * @param category null when the benchmark gives none ({@link #groupCategory()} says {@code (none)})
+ * @param promptSpecialTokens the special tokens the prompt's own text produced (a literal {@code
+ *     [respond]}, {@code <|im_start|>}), in order, one per occurrence; empty when none, null in
+ *     rows scored before the column existed
  * @param runId null when read from a row whose {@code run_id} column was dropped
  */
 public record ScoreRow(
@@ -35,11 +39,14 @@ public record ScoreRow(
     Map<String, Double> logprobs,
     double otherLogprob,
     String otherToken,
+    List<String> promptSpecialTokens,
     String runId)
     implements TableRecord {
 
   /** The {@code category} group of prompts whose benchmark gives none. */
   public static final String NO_CATEGORY = "(none)";
+
+  public static final String PROMPT_SPECIAL_TOKENS = "prompt_special_tokens";
 
   public static final StructType SCHEMA =
       createStructType(
@@ -57,6 +64,7 @@ public record ScoreRow(
                   Columns.LOGPROBS, createMapType(StringType, DoubleType, false), false),
               createStructField(Columns.OTHER_LOGPROB, DoubleType, false),
               createStructField(Columns.OTHER_TOKEN, StringType, false),
+              createStructField(PROMPT_SPECIAL_TOKENS, createArrayType(StringType, false), true),
               createStructField(Columns.RUN_ID, StringType, false)));
 
   /**
@@ -78,6 +86,7 @@ public record ScoreRow(
         r.mapView(Columns.LOGPROBS),
         r.doubleValue(Columns.OTHER_LOGPROB),
         r.string(Columns.OTHER_TOKEN),
+        r.has(PROMPT_SPECIAL_TOKENS) ? r.list(PROMPT_SPECIAL_TOKENS) : null,
         r.has(Columns.RUN_ID) ? r.string(Columns.RUN_ID) : null);
   }
 
@@ -96,6 +105,7 @@ public record ScoreRow(
         .set(Columns.LOGPROBS, logprobs)
         .set(Columns.OTHER_LOGPROB, otherLogprob)
         .set(Columns.OTHER_TOKEN, otherToken)
+        .set(PROMPT_SPECIAL_TOKENS, promptSpecialTokens)
         .set(Columns.RUN_ID, runId)
         .build();
   }

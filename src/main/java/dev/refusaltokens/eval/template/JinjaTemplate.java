@@ -86,6 +86,7 @@ public final class JinjaTemplate {
   private static Map<String, Object> globals(Clock clock) {
     Map<String, Object> g = new LinkedHashMap<>();
     g.put("range", (Py.Callable) (r, args, kw) -> range(args));
+    g.put("self", Py.TemplateReference.SELF);
     g.put(
         "namespace",
         (Py.Callable)

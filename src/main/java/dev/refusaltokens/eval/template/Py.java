@@ -175,6 +175,18 @@ final class Py {
     final Map<String, Object> attrs = new LinkedHashMap<>();
   }
 
+  /**
+   * jinja2's {@code self}, the template's reference to its own blocks (none here: {@code block} is
+   * refused). It is defined and true, its attributes are undefined, and jinja2 prints it as an
+   * object ({@code <TemplateReference None>}), which is refused like the other objects Python
+   * prints by identity.
+   */
+  static final class TemplateReference {
+    static final TemplateReference SELF = new TemplateReference();
+
+    private TemplateReference() {}
+  }
+
   /** Anything a template can call: macros, builtins, bound methods. */
   interface Callable {
     Object call(Render r, List<Object> args, Map<String, Object> kwargs);
@@ -209,6 +221,8 @@ final class Py {
       return "Undefined";
     } else if (o instanceof Namespace) {
       return "Namespace";
+    } else if (o instanceof TemplateReference) {
+      return "TemplateReference";
     } else if (o instanceof Callable) {
       return "function";
     }
@@ -300,6 +314,9 @@ final class Py {
     } else if (o instanceof Gen g) {
       throw TemplateException.unsupported(
           "printing a " + g.type + " (Python prints its memory address)");
+    } else if (o instanceof TemplateReference) {
+      throw TemplateException.unsupported(
+          "printing self (jinja2 prints the object: <TemplateReference None>)");
     } else if (o instanceof Tuple t) {
       StringBuilder sb = new StringBuilder("(");
       for (int i = 0; i < t.size(); i++) {

@@ -43,6 +43,33 @@ class ConfigEnumsTest {
       assertThat(BenchmarkFormat.parse(f.id(), "k")).isSameAs(f);
       assertThat(f).hasToString(f.id());
     }
+    assertThat(Arrays.stream(SpecialTokensInPrompt.values()).map(SpecialTokensInPrompt::id))
+        .containsExactly("keep", "reject");
+    for (SpecialTokensInPrompt s : SpecialTokensInPrompt.values()) {
+      assertThat(SpecialTokensInPrompt.parse(s.id())).isSameAs(s);
+      assertThat(s).hasToString(s.id());
+    }
+  }
+
+  @Test
+  void specialTokensInPromptAreKeptByDefaultAsHuggingFaceDoes() {
+    assertThat(load(Map.of()).scoring().specialTokensInPrompt())
+        .isEqualTo(SpecialTokensInPrompt.KEEP);
+    EvalConfig reject = load(Map.of("scoring.special_tokens_in_prompt", "reject"));
+    assertThat(reject.scoring().specialTokensInPrompt()).isEqualTo(SpecialTokensInPrompt.REJECT);
+    assertThat(reject.source()).contains("special_tokens_in_prompt: \"reject\"");
+    assertThat(RecordedConfig.of(reject.source()).scoring().specialTokensInPrompt())
+        .isEqualTo(SpecialTokensInPrompt.REJECT);
+    // a run recorded before the key existed kept them
+    assertThat(
+            RecordedConfig.of("scoring: {temperatures: [1.0]}").scoring().specialTokensInPrompt())
+        .isEqualTo(SpecialTokensInPrompt.KEEP);
+    assertThatThrownBy(() -> load(Map.of("scoring.special_tokens_in_prompt", "strip")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "Config key 'scoring.special_tokens_in_prompt' = 'strip' is not a way to treat special "
+                + "tokens in prompt text; use keep (default: score the prompt as Hugging Face "
+                + "tokenizes it) or reject (make it a special_tokens_in_prompt reject)");
   }
 
   @Test

@@ -212,6 +212,7 @@ class FailureRecordingTest {
                 done.benchmarkRowsIn(),
                 done.benchmarkRowsScored(),
                 done.benchmarkRowsRejected(),
+                done.promptsWithSpecialTokens(),
                 null,
                 "c")
             .withHeartbeat(Instant.now().minusSeconds(600));

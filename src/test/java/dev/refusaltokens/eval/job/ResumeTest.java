@@ -145,5 +145,20 @@ class ResumeTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("Cannot resume run 'resumed'")
         .hasMessageContaining("scoring.temperatures");
+    // kept scores of prompts carrying special tokens would slip past a new reject setting
+    assertThatThrownBy(
+            () ->
+                EvaluationJob.run(
+                    spark,
+                    config(
+                        "resumed",
+                        original,
+                        contrast,
+                        Map.of("scoring.special_tokens_in_prompt", "reject")),
+                    spec,
+                    Clock.systemUTC(),
+                    true))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("its scoring.special_tokens_in_prompt was keep and is now reject");
   }
 }

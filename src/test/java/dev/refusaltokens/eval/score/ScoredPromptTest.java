@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.refusaltokens.eval.bench.ParsedPrompt;
 import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.ScoreRow;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,9 @@ class ScoredPromptTest {
 
   @Test
   void aScoredRowRoundTripsByNameKeepingTheTokenOrder() {
-    ScoredPrompt scored = ScoredPrompt.scored(PROMPT, 0.7, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
+    ScoredPrompt scored =
+        ScoredPrompt.scored(
+            PROMPT, 0.7, 23, logprobs(-2.5, -0.1), -4.25, "Sure", List.of("[respond]", "<|user|>"));
     Row row = scored.toRow();
     assertThat(row.schema()).isEqualTo(ScoredPrompt.SCHEMA);
     assertThat(List.of(row.schema().fieldNames()).subList(0, ParsedPrompt.SCHEMA.size()))
@@ -49,6 +52,7 @@ class ScoredPromptTest {
     assertThat(back).isEqualTo(scored);
     assertThat(back.logprobs().keySet()).containsExactly("[respond]", "[refuse]");
     assertThat(back.key()).isEqualTo("coconot_original/id-7");
+    assertThat(back.promptSpecialTokens()).containsExactly("[respond]", "<|user|>");
   }
 
   @Test
@@ -59,19 +63,32 @@ class ScoredPromptTest {
     assertThat(row.getInt(row.fieldIndex(Columns.PROMPT_TOKENS))).isEqualTo(4097);
     for (String c :
         List.of(
-            Columns.TEMPERATURE, Columns.LOGPROBS, Columns.OTHER_LOGPROB, Columns.OTHER_TOKEN)) {
+            Columns.TEMPERATURE,
+            Columns.LOGPROBS,
+            Columns.OTHER_LOGPROB,
+            Columns.OTHER_TOKEN,
+            ScoreRow.PROMPT_SPECIAL_TOKENS)) {
       assertThat(row.isNullAt(row.fieldIndex(c))).as(c).isTrue();
     }
     assertThat(ScoredPrompt.fromRow(row)).isEqualTo(reject);
+    // a prompt the chat template could not render has no token count
+    ScoredPrompt unrendered =
+        ScoredPrompt.rejected(PROMPT, RejectReason.TEMPLATE_ERROR, "raised", null);
+    Row unrenderedRow = unrendered.toRow();
+    assertThat(unrenderedRow.getString(unrenderedRow.fieldIndex(Columns.REASON)))
+        .isEqualTo("template_error");
+    assertThat(unrenderedRow.isNullAt(unrenderedRow.fieldIndex(Columns.PROMPT_TOKENS))).isTrue();
+    assertThat(ScoredPrompt.fromRow(unrenderedRow)).isEqualTo(unrendered);
   }
 
   @Test
   void theCanaryComparesEveryLogprobOfTheSamePrompt() {
     ScoredPrompt batched =
-        ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure");
+        ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure", List.of());
     ScoredPrompt alone =
         ScoredPrompt.fromRow(
-            ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0, "Sure").toRow());
+            ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0, "Sure", List.of())
+                .toRow());
     assertThat(CanaryCheck.maxAbsDiff(List.of(batched), List.of(alone))).isEqualTo(0.25);
     assertThat(CanaryCheck.Result.NOT_RUN.maxAbsDiffOrNull()).isNull();
   }

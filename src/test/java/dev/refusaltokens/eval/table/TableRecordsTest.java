@@ -33,6 +33,7 @@ class TableRecordsTest {
           Map.of("[respond]", -2.5, "[refuse]", -0.1),
           -4.25,
           "Sure",
+          List.of("[respond]"),
           "run-1");
 
   @Test
@@ -61,6 +62,15 @@ class TableRecordsTest {
     assertThat(back.runId()).isNull();
     assertThat(back.promptTokens()).isEqualTo(23);
     assertThat(back.otherToken()).isEqualTo("Sure");
+    assertThat(back.promptSpecialTokens()).containsExactly("[respond]");
+    // scores written before the column existed read as null, not as "no special tokens"
+    List<StructField> old = new ArrayList<>(List.of(ScoreRow.SCHEMA.fields()));
+    old.removeIf(f -> f.name().equals(ScoreRow.PROMPT_SPECIAL_TOKENS));
+    RowBuilder ob = RowBuilder.of(new StructType(old.toArray(StructField[]::new)));
+    for (StructField f : old) {
+      ob.set(f.name(), original.get(original.fieldIndex(f.name())));
+    }
+    assertThat(ScoreRow.fromRow(ob.build()).promptSpecialTokens()).isNull();
   }
 
   @Test
@@ -73,7 +83,8 @@ class TableRecordsTest {
         .hasMessageContaining("[Humanizing requests]")
         .hasMessageContaining("other control tokens");
     assertThat(
-            new ScoreRow("b", "p", "x", "s", false, null, null, 1.0, 1, Map.of(), 0, "t", "r")
+            new ScoreRow(
+                    "b", "p", "x", "s", false, null, null, 1.0, 1, Map.of(), 0, "t", List.of(), "r")
                 .groupCategory())
         .isEqualTo(ScoreRow.NO_CATEGORY);
   }
@@ -102,12 +113,28 @@ class TableRecordsTest {
     RunRow done =
         started
             .scored(
-                10, 8, 2, 3, 1e-6, Double.NaN, Map.of("b1", new RunRow.BenchmarkCounts(10, 8, 2)))
+                10,
+                8,
+                2,
+                3,
+                1e-6,
+                Double.NaN,
+                Map.of(
+                    "b1",
+                    new RunRow.BenchmarkCounts(10, 8, 2, 3),
+                    "b2",
+                    new RunRow.BenchmarkCounts(0, 0, 0)))
             .ended(RunRow.SUCCEEDED, Instant.parse("2026-12-01T10:05:00Z"), null);
     RunRow doneBack = RunRow.fromRow(done.toRow());
     assertThat(doneBack).isEqualTo(done);
     assertThat(doneBack.paddingEfficiency()).isNull();
-    assertThat(doneBack.benchmarkRowsRejected()).containsExactlyEntriesOf(Map.of("b1", 2L));
+    assertThat(doneBack.benchmarkRowsRejected()).containsEntry("b1", 2L);
+    assertThat(back.promptsWithSpecialTokens()).isNull();
+    assertThat(doneBack.promptsWithSpecialTokens()).isEqualTo(3L);
+    // the count follows the score stage's counts, not the end of the row
+    List<String> names = List.of(RunRow.SCHEMA.fieldNames());
+    assertThat(names.indexOf(RunRow.PROMPTS_WITH_SPECIAL_TOKENS))
+        .isEqualTo(names.indexOf(RunRow.BENCHMARK_ROWS_REJECTED) + 1);
   }
 
   @Test

@@ -160,6 +160,38 @@ class ChatTemplateSandboxTest {
     assertThat(e.getMessage()).contains("MAX_RANGE (100000)");
   }
 
+  /**
+   * jinja2 prints {@code self} as {@code <TemplateReference None>}, an object's repr: refused like
+   * printing a generator or a function, never rendered as "" (an Undefined would be).
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{{ self }}",
+        "{{ self | string }}",
+        "{{ [self] }}",
+        "{{ 'a' ~ self }}",
+        "{% for m in messages %}{{ self }}{% endfor %}",
+        "{% macro m() %}{{ self }}{% endmacro %}{{ m() }}"
+      })
+  void printingSelfIsRefusedNotRenderedEmpty(String source) {
+    TemplateException e = failure(source);
+    assertThat(e.kind()).as(e.getMessage()).isEqualTo(Kind.UNSUPPORTED);
+    assertThat(e.getMessage()).contains("printing self").contains("TemplateReference");
+  }
+
+  /** What jinja2 3.1 renders for the uses of {@code self} that print nothing of it. */
+  @Test
+  void selfIsDefinedAndTrueWithUndefinedAttributesAsInJinja2() {
+    assertThat(
+            JinjaTemplate.parse(
+                    "{{ self is defined }}{% if self %}y{% endif %}[{{ self.foo }}]"
+                        + "{{ self is mapping }}")
+                .render(VARS))
+        .isEqualTo("Truey[]False");
+    assertThat(JinjaTemplate.parse("{% set self = 1 %}{{ self }}").render(VARS)).isEqualTo("1");
+  }
+
   @Test
   void javaObjectsPassedInAreRefusedNotExposed() {
     assertThatThrownBy(() -> JinjaTemplate.parse("{{ x }}").render(Map.of("x", new Object())))
