@@ -182,8 +182,9 @@ kill_driver_then_resume() {
     [[ $hit == ok ]] || { report DEFECT "$name" "probe missed: the score stage had ended before the kill"; return; }
     hit="killed after $(ls "$out/scores/run_id=$run/"*.parquet | wc -l) committed scoring file(s)"
   else
-    fl_wait_grep "$dir/run.err" 'EvaluationJob: Score stage:' "$FM_RUN_TIMEOUT" "$driver" 2>>"$dir/probe.err" \
-      || { report DEFECT "$name" "probe: the score stage never ended (the run exited first?)"; return; }
+    # logged once the scored runs row is written: the kill falls in the sweep itself
+    fl_wait_grep "$dir/run.err" 'EvaluationJob: Sweep stage: run' "$FM_RUN_TIMEOUT" "$driver" 2>>"$dir/probe.err" \
+      || { report DEFECT "$name" "probe: the sweep never started (the run exited first?)"; return; }
     kill -9 "$driver"
     grep -q 'SweepStage: Sweep stage: tables' "$dir/run.err" \
       && { report DEFECT "$name" "probe missed: the sweep had ended before the kill"; return; }

@@ -128,6 +128,7 @@ public final class EvaluationJob {
         run,
         () -> {
           recorder.track(run); // the heartbeat refreshes the row being swept
+          LOG.info("Sweep stage: run {} ({} prompts scored)", run.runId(), run.rowsScored());
           SweepStage.Result swept = SweepStage.run(tables, config, run);
           RunRow done = run.ended(RunRow.SUCCEEDED, recorder.clock().instant(), null);
           recorder.write(done);
