@@ -15,6 +15,7 @@ import org.apache.spark.sql.types.StructType;
 public enum Table {
   RUNS("runs", RunRow.SCHEMA),
   SCORES("scores", ScoreRow.SCHEMA),
+  RESPONSES("responses", ResponseRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
   RATES("rates", RateRow.SCHEMA),
   FRONTIER("frontier", FrontierRow.SCHEMA),
