@@ -29,6 +29,7 @@ public record EvalConfig(
     List<BenchmarkSpec> benchmarks,
     ScoringConfig scoring,
     SweepConfig sweep,
+    ResponsesConfig responses,
     RegressConfig regress,
     String sparkMaster,
     Map<String, String> sparkConf,
@@ -94,6 +95,7 @@ public record EvalConfig(
     List<BenchmarkSpec> benchmarks = BenchmarkSpec.readAll(r);
     ScoringConfig scoring = ScoringConfig.read(r);
     SweepConfig sweep = SweepConfig.read(r, benchmarks);
+    ResponsesConfig responses = ResponsesConfig.read(r);
     RegressConfig regress = RegressConfig.read(r);
     String runId = r.string(RUN_ID, null);
     if (runId == null && clock != null) {
@@ -114,6 +116,7 @@ public record EvalConfig(
         benchmarks,
         scoring,
         sweep,
+        responses,
         regress,
         master,
         sparkConf,
@@ -130,6 +133,7 @@ public record EvalConfig(
     w.list(BenchmarkSpec.KEY, benchmarks, BenchmarkSpec::write);
     scoring.write(w);
     sweep.write(w);
+    responses.write(w);
     regress.write(w);
     w.put(SPARK_MASTER, sparkMaster);
     w.put(SPARK_CONF, sparkConf);
@@ -144,6 +148,7 @@ public record EvalConfig(
         benchmarks,
         scoring,
         sweep,
+        responses,
         regress,
         sparkMaster,
         sparkConf,

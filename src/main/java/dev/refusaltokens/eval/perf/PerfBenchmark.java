@@ -273,6 +273,7 @@ public final class PerfBenchmark {
         benchmarks,
         config.scoring(),
         config.sweep(),
+        config.responses(),
         config.regress(),
         config.sparkMaster(),
         config.sparkConf(),

@@ -33,6 +33,7 @@ class TableRecordsTest {
           Map.of("[respond]", -2.5, "[refuse]", -0.1),
           -4.25,
           "Sure",
+          4711L,
           List.of("[respond]"),
           "run-1");
 
@@ -84,7 +85,8 @@ class TableRecordsTest {
         .hasMessageContaining("other control tokens");
     assertThat(
             new ScoreRow(
-                    "b", "p", "x", "s", false, null, null, 1.0, 1, Map.of(), 0, "t", List.of(), "r")
+                    "b", "p", "x", "s", false, null, null, 1.0, 1, Map.of(), 0, "t", 9L, List.of(),
+                    "r")
                 .groupCategory())
         .isEqualTo(ScoreRow.NO_CATEGORY);
   }
