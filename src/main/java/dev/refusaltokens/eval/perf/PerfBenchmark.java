@@ -274,6 +274,7 @@ public final class PerfBenchmark {
         config.scoring(),
         config.sweep(),
         config.responses(),
+        config.judges(),
         config.regress(),
         config.sparkMaster(),
         config.sparkConf(),

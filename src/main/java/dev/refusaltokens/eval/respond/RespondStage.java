@@ -47,9 +47,9 @@ import scala.jdk.javaapi.CollectionConverters;
  * FirstTokenChoices}), then one greedy continuation per token and every judge's label, into {@code
  * responses}. One continuation per (prompt, first token) gives the judged outcome of every setting
  * at once: the response after a given token does not depend on the setting or the temperature.
- * Continuations are generated and committed in chunks of about {@code scoring.checkpoint_rows}; with
- * {@code resume} the rows already committed for unchanged prompts are kept. The written table is
- * read back: its rows must be exactly the wanted continuations, once each.
+ * Continuations are generated and committed in chunks of about {@code scoring.checkpoint_rows};
+ * with {@code resume} the rows already committed for unchanged prompts are kept. The written table
+ * is read back: its rows must be exactly the wanted continuations, once each.
  */
 public final class RespondStage {
 
@@ -119,8 +119,8 @@ public final class RespondStage {
   }
 
   /**
-   * Generates the run's responses; returns the figures for its {@code runs} row, read back from
-   * the written table.
+   * Generates the run's responses; returns the figures for its {@code runs} row, read back from the
+   * written table.
    */
   public static RunRow.Responded run(
       RunTables tables, EvalConfig config, ModelSpec spec, boolean resume) {
@@ -195,7 +195,9 @@ public final class RespondStage {
             Columns.BENCHMARK, Columns.PROMPT_ID, Columns.PROMPT_SHA256, ResponseRow.FIRST_TOKEN);
     Dataset<Row> kept =
         existing
-            .join(wanted.select(key.stream().map(c -> col(c)).toArray(Column[]::new)), seq(key),
+            .join(
+                wanted.select(key.stream().map(c -> col(c)).toArray(Column[]::new)),
+                seq(key),
                 "left_semi")
             .dropDuplicates(key.toArray(String[]::new));
     long existingRows = existing.count();
@@ -206,8 +208,11 @@ public final class RespondStage {
           existingRows - keptRows);
       tables.replace(Table.RESPONSES, kept);
     }
-    Dataset<Row> done = tables.read(Table.RESPONSES).select(key.toArray(new String[0])[0],
-        key.subList(1, key.size()).toArray(String[]::new));
+    Dataset<Row> done =
+        tables
+            .read(Table.RESPONSES)
+            .select(
+                key.toArray(new String[0])[0], key.subList(1, key.size()).toArray(String[]::new));
     return wanted.join(done, seq(key), "left_anti");
   }
 
@@ -264,8 +269,8 @@ public final class RespondStage {
   }
 
   /**
-   * The figures of the written table, after checking that it holds each wanted continuation
-   * exactly once (rows = Σ distinct first tokens per prompt).
+   * The figures of the written table, after checking that it holds each wanted continuation exactly
+   * once (rows = Σ distinct first tokens per prompt).
    */
   private static RunRow.Responded readBack(
       RunTables tables, EvalConfig config, Dataset<Row> wanted, long wantedRows, boolean cached) {
@@ -273,14 +278,18 @@ public final class RespondStage {
     List<String> key = List.of(Columns.BENCHMARK, Columns.PROMPT_ID, ResponseRow.FIRST_TOKEN);
     Row totals =
         written
-            .agg(
-                count(lit(1)).as("rows"),
-                sum(col(ResponseRow.NEW_TOKENS)).as("tokens"))
+            .agg(count(lit(1)).as("rows"), sum(col(ResponseRow.NEW_TOKENS)).as("tokens"))
             .first();
     long rows = totals.getLong(0);
-    long distinct = written.select(key.stream().map(c -> col(c)).toArray(Column[]::new)).distinct().count();
+    long distinct =
+        written.select(key.stream().map(c -> col(c)).toArray(Column[]::new)).distinct().count();
     long missing =
-        wanted.join(written, seq(List.of(Columns.BENCHMARK, Columns.PROMPT_ID, ResponseRow.FIRST_TOKEN)), "left_anti").count();
+        wanted
+            .join(
+                written,
+                seq(List.of(Columns.BENCHMARK, Columns.PROMPT_ID, ResponseRow.FIRST_TOKEN)),
+                "left_anti")
+            .count();
     if (rows != wantedRows || distinct != wantedRows || missing != 0) {
       throw new IllegalStateException(
           "responses of run "
@@ -295,8 +304,7 @@ public final class RespondStage {
               + wantedRows
               + " wanted continuations: the table is not what the stage generated");
     }
-    long prompts =
-        written.select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct().count();
+    long prompts = written.select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct().count();
     Map<String, Long> finish = new TreeMap<>();
     for (Row r : written.groupBy(ResponseRow.FINISH_REASON).count().collectAsList()) {
       finish.put(r.getString(0), r.getLong(1));
