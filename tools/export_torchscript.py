@@ -4,7 +4,7 @@
   python3 tools/export_torchscript.py SOURCE_DIR OUT_DIR [--dtype fp32|fp16|bf16] [--device cpu|cuda]
           [--output last|full] [--respond-token TOKEN] [--refusal-tokens TOKEN ...] [--max-length N]
           [--chat-template FILE] [--check-prompts FILE] [--tolerance X] [--attn-implementation NAME]
-          [--trust-remote-code] [--force]
+          [--trust-remote-code] [--force] [--decode-cache] [--check-new-tokens N]
   python3 tools/export_torchscript.py TOKENIZER_DIR OUT_DIR --self-test-random-llama [...]
 
 Needs torch and transformers (tools/requirements-export.txt: tested with torch 2.11 / transformers 5.17;
@@ -20,20 +20,42 @@ What OUT_DIR gets (the layout of the README, "Model folder layout"):
                          prefer `last`). Logits are in the export dtype; the job converts them to fp32.
   tokenizer.json, tokenizer_config.json
                          copied from SOURCE_DIR (special_tokens_map.json, added_tokens.json, chat_template.*,
-                         tokenizer.model, vocab.json, merges.txt too when present). tokenizer_config.json
+                         tokenizer.model, vocab.json, merges.txt and generation_config.json too when
+                         present). tokenizer_config.json
                          gets "chat_template" as the one string Python rendered with, when the source keeps
                          it elsewhere (chat_template.jinja) or as a list of named templates, or with
                          --chat-template: the job reads it there.
   refusal_tokens.json    the manifest the job reads: model_file, respond_token, refusal_tokens, max_length,
                          output ("last"/"full") and vocab_size (logits per row), plus "export": provenance
                          (source folder name, torch/transformers versions, dtype, device, output, sha256 of
-                         model.pt, export time, control-token ids, the self-check's numbers).
+                         model.pt, export time, control-token ids, eos ids, the self-check's numbers).
+                         With --decode-cache also "decode": {"file": "decode.pt", "layers": L, "kv_heads": H,
+                         "head_dim": D, "dtype": the export dtype, which is the cache's dtype}.
   expected_logprobs.json for a few prompts (rendered with the tokenizer's apply_chat_template,
                          add_generation_prompt=True, then encoded without added special tokens, as the job
                          does): the rendered text, the token ids, and the log-softmax at temperature 1 of
                          every control token and of the best other token, from model.pt run on each prompt
                          alone. jobs/check-export.sh --model OUT_DIR compares the Java side with it: same
                          text, same ids, same log-probabilities.
+  expected_continuations.json
+                         for each check prompt x [respond] and the first two refusal tokens: the greedy
+                         continuation after that forced first token, up to --check-new-tokens (32) new
+                         tokens, stopping at the folder's end-of-sequence ids (tokenizer_config.json
+                         eos_token and generation_config.json eos_token_id, as the job reads them):
+                         {"model", "max_new_tokens", "eos_ids", "cases": [{"prompt", "prompt_ids",
+                         "forced_token", "forced_id", "new_token_ids" (forced token and eos excluded),
+                         "finish_reason" ("eos"|"length"), "text" (decode, skip_special_tokens=True)}]}.
+                         Reference: transformers' generate(do_sample=False) on each prefix alone, with the
+                         model's own generation config set aside (no sampling or penalties it may name).
+  decode.pt              (--decode-cache) TorchScript decode module with an explicit KV cache:
+                         forward(input_ids [B,S], attention_mask [B,P+S], position_ids [B,S], last_index [B],
+                         past_keys [L,B,H,P,D], past_values [L,B,H,P,D]) -> (logits [B,V] at last_index among
+                         the S new positions, keys [L,B,H,P+S,D], values [L,B,H,P+S,D]); P = 0 on the prefill.
+                         The contract and how it is built: tools/decode_cache.py. Checked before it is kept:
+                         against the eager model on each row alone (prefill batched and alone, one step), and
+                         its greedy loop (all cases in one batch) against the continuations above: in fp32 a
+                         differing id fails the export, in fp16/bf16 the agreement is printed with a WARNING.
+                         It holds a second copy of the weights (model.pt's size again).
 
 How the file is made (validated on a GPU machine, see the notes below):
 
@@ -44,7 +66,13 @@ How the file is made (validated on a GPU machine, see the notes below):
   * torch.jit.trace(wrapper, example, check_trace=False) on a right-padded example batch whose rows have
     different lengths. The example must contain padding: transformers skips the attention mask for a
     batch without padding, and a trace records only the path it took;
-  * torch.jit.script does not work on transformers' classes.
+  * torch.jit.script does not work on transformers' classes;
+  * decode.pt (--decode-cache): the model wrapped in decode_cache.CachedDecoder (a DynamicCache built
+    inside forward and filled per layer with update(), the model's own 4-D additive mask, explicit
+    position ids and cache positions), traced on a step with a padded past (P > 0, S = 2, B = 2) and
+    checked on other batch sizes and lengths (prefill P = 0, steps S = 1). Written against the sources of
+    transformers 4.57 and 5.x (4.44 on); models with sliding-window or mixed attention, or an attention
+    implementation that takes no 4-D mask (flash_attention_2), are refused with --decode-cache.
 
 Checks (the export fails, exit 1, with nothing the job would take for a good model):
 
