@@ -18,6 +18,7 @@ public enum Table {
   RESPONSES("responses", ResponseRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
   RATES("rates", RateRow.SCHEMA),
+  JUDGED_RATES("judged_rates", JudgedRateRow.SCHEMA),
   FRONTIER("frontier", FrontierRow.SCHEMA),
   OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
   ROC("roc", RocRow.SCHEMA),
