@@ -680,6 +680,7 @@ class JudgedRatesTest {
                   RESPOND, Math.log(s.respond()), "[a]", Math.log(s.a()), "[b]", Math.log(s.b())),
               Math.log(s.other()),
               OTHER_TOKEN,
+              99L,
               List.of(),
               runId));
     }
