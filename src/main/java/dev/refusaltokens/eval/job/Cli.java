@@ -433,7 +433,8 @@ final class Cli {
       description =
           "compare the Java side with the model folder's "
               + "expected_logprobs.json from tools/export_torchscript.py: rendered text, token ids and first-token "
-              + "log-probabilities (jobs/check-export.sh); exit 0 when they agree, 1 when not")
+              + "log-probabilities, and the greedy continuations of expected_continuations.json when the "
+              + "folder has one (jobs/check-export.sh); exit 0 when they agree, 1 when not")
   static final class CheckExport implements Callable<Integer> {
     @Mixin Options options;
 
