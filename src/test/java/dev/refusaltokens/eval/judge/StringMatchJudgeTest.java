@@ -146,6 +146,26 @@ class StringMatchJudgeTest {
   }
 
   @Test
+  void docsJudgesMdListsTheDefaultPhrasesAndTheirHash() throws Exception {
+    String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/judges.md"));
+    String listed =
+        doc.substring(doc.indexOf("### The default phrases"), doc.indexOf("`StringMatchJudge."));
+    List<String> phrases =
+        java.util.regex.Pattern.compile("`([^`]+)`")
+            .matcher(listed)
+            .results()
+            .map(m -> m.group(1))
+            .toList();
+    assertThat(phrases).isEqualTo(StringMatchJudge.DEFAULT_PHRASES);
+    assertThat(listed).contains("(" + phrases.size() + ")");
+    assertThat(doc)
+        .contains(
+            "The default list's is\n`"
+                + StringMatchJudge.phrasesSha256(StringMatchJudge.DEFAULT_PHRASES)
+                + "`");
+  }
+
+  @Test
   void theJudgeSurvivesJavaSerializationAsExecutorsReceiveIt() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
