@@ -6,7 +6,7 @@
 # Without SPARK_HOME: local Spark inside one JVM; needs only Java 17 and Maven (builds on first use).
 # With SPARK_HOME: the same job through $SPARK_HOME/bin/spark-submit (SPARK_SUBMIT_ARGS adds options
 # such as "--master yarn --num-executors 4").
-# Other subcommands: REFUSAL_EVAL_COMMAND=score|sweep (default run).
+# Other subcommands: REFUSAL_EVAL_COMMAND=score|respond|sweep (default run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,7 +4,7 @@
   python3 tools/export_torchscript.py SOURCE_DIR OUT_DIR [--dtype fp32|fp16|bf16] [--device cpu|cuda]
           [--output last|full] [--respond-token TOKEN] [--refusal-tokens TOKEN ...] [--max-length N]
           [--chat-template FILE] [--check-prompts FILE] [--tolerance X] [--attn-implementation NAME]
-          [--trust-remote-code] [--force]
+          [--trust-remote-code] [--force] [--decode-cache] [--check-new-tokens N]
   python3 tools/export_torchscript.py TOKENIZER_DIR OUT_DIR --self-test-random-llama [...]
 
 Needs torch and transformers (tools/requirements-export.txt: tested with torch 2.11 / transformers 5.17;
@@ -20,20 +20,42 @@ What OUT_DIR gets (the layout of the README, "Model folder layout"):
                          prefer `last`). Logits are in the export dtype; the job converts them to fp32.
   tokenizer.json, tokenizer_config.json
                          copied from SOURCE_DIR (special_tokens_map.json, added_tokens.json, chat_template.*,
-                         tokenizer.model, vocab.json, merges.txt too when present). tokenizer_config.json
+                         tokenizer.model, vocab.json, merges.txt and generation_config.json too when
+                         present). tokenizer_config.json
                          gets "chat_template" as the one string Python rendered with, when the source keeps
                          it elsewhere (chat_template.jinja) or as a list of named templates, or with
                          --chat-template: the job reads it there.
   refusal_tokens.json    the manifest the job reads: model_file, respond_token, refusal_tokens, max_length,
                          output ("last"/"full") and vocab_size (logits per row), plus "export": provenance
                          (source folder name, torch/transformers versions, dtype, device, output, sha256 of
-                         model.pt, export time, control-token ids, the self-check's numbers).
+                         model.pt, export time, control-token ids, eos ids, the self-check's numbers).
+                         With --decode-cache also "decode": {"file": "decode.pt", "layers": L, "kv_heads": H,
+                         "head_dim": D, "dtype": the export dtype, which is the cache's dtype}.
   expected_logprobs.json for a few prompts (rendered with the tokenizer's apply_chat_template,
                          add_generation_prompt=True, then encoded without added special tokens, as the job
                          does): the rendered text, the token ids, and the log-softmax at temperature 1 of
                          every control token and of the best other token, from model.pt run on each prompt
                          alone. jobs/check-export.sh --model OUT_DIR compares the Java side with it: same
                          text, same ids, same log-probabilities.
+  expected_continuations.json
+                         for each check prompt x [respond] and the first two refusal tokens: the greedy
+                         continuation after that forced first token, up to --check-new-tokens (32) new
+                         tokens, stopping at the folder's end-of-sequence ids (tokenizer_config.json
+                         eos_token and generation_config.json eos_token_id, as the job reads them):
+                         {"model", "max_new_tokens", "eos_ids", "cases": [{"prompt", "prompt_ids",
+                         "forced_token", "forced_id", "new_token_ids" (forced token and eos excluded),
+                         "finish_reason" ("eos"|"length"), "text" (decode, skip_special_tokens=True)}]}.
+                         Reference: transformers' generate(do_sample=False) on each prefix alone, with the
+                         model's own generation config set aside (no sampling or penalties it may name).
+  decode.pt              (--decode-cache) TorchScript decode module with an explicit KV cache:
+                         forward(input_ids [B,S], attention_mask [B,P+S], position_ids [B,S], last_index [B],
+                         past_keys [L,B,H,P,D], past_values [L,B,H,P,D]) -> (logits [B,V] at last_index among
+                         the S new positions, keys [L,B,H,P+S,D], values [L,B,H,P+S,D]); P = 0 on the prefill.
+                         The contract and how it is built: tools/decode_cache.py. Checked before it is kept:
+                         against the eager model on each row alone (prefill batched and alone, one step), and
+                         its greedy loop (all cases in one batch) against the continuations above: in fp32 a
+                         differing id fails the export, in fp16/bf16 the agreement is printed with a WARNING.
+                         It holds a second copy of the weights (model.pt's size again).
 
 How the file is made (validated on a GPU machine, see the notes below):
 
@@ -44,7 +66,13 @@ How the file is made (validated on a GPU machine, see the notes below):
   * torch.jit.trace(wrapper, example, check_trace=False) on a right-padded example batch whose rows have
     different lengths. The example must contain padding: transformers skips the attention mask for a
     batch without padding, and a trace records only the path it took;
-  * torch.jit.script does not work on transformers' classes.
+  * torch.jit.script does not work on transformers' classes;
+  * decode.pt (--decode-cache): the model wrapped in decode_cache.CachedDecoder (a DynamicCache built
+    inside forward and filled per layer with update(), the model's own 4-D additive mask, explicit
+    position ids and cache positions), traced on a step with a padded past (P > 0, S = 2, B = 2) and
+    checked on other batch sizes and lengths (prefill P = 0, steps S = 1). Written against the sources of
+    transformers 4.57 and 5.x (4.44 on); models with sliding-window or mixed attention, or an attention
+    implementation that takes no 4-D mask (flash_attention_2), are refused with --decode-cache.
 
 Checks (the export fails, exit 1, with nothing the job would take for a good model):
 
@@ -88,14 +116,19 @@ import tempfile
 
 import torch
 
+import decode_cache as dc
+
 TOOL = "tools/export_torchscript.py"
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "refusal_tokens.json"
 EXPECTED_FILE = "expected_logprobs.json"
 TOKENIZER_JSON = "tokenizer.json"
 TOKENIZER_CONFIG = "tokenizer_config.json"
+DECODE_FILE = "decode.pt"
+CONTINUATIONS_FILE = "expected_continuations.json"
+GENERATION_CONFIG = "generation_config.json"
 OPTIONAL_TOKENIZER_FILES = ("special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
-                            "chat_template.json", "tokenizer.model", "vocab.json", "merges.txt")
+                            "chat_template.json", "tokenizer.model", "vocab.json", "merges.txt", GENERATION_CONFIG)
 
 # the paper's defaults, as in ModelSpec.DEFAULT_RESPOND_TOKEN / DEFAULT_REFUSAL_TOKENS
 DEFAULT_RESPOND_TOKEN = "[respond]"
@@ -105,6 +138,8 @@ DEFAULT_REFUSAL_TOKENS = ["[Humanizing requests]", "[Incomplete requests]", "[In
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 OUTPUTS = ("last", "full")
 DEFAULT_TOLERANCE = 1e-4
+DEFAULT_CHECK_NEW_TOKENS = 32
+FORCED_REFUSAL_TOKENS = 2  # continuations after [respond] and the first two refusal tokens
 NO_LIMIT = 1e9  # Hugging Face writes model_max_length = 1e30 for "no limit"
 
 DEFAULT_CHECK_PROMPTS = [
@@ -370,6 +405,210 @@ def expected_logprobs(traced, cases, pad_id, output, control, tokenizer, device)
     return out
 
 
+# ----------------------------------------------------------------------------- continuations and decode.pt
+def folder_eos_ids(tokenizer, out_dir):
+    """The end-of-sequence ids the job stops at, read as the job reads the folder: tokenizer_config.json's
+    eos_token (one token) and generation_config.json's eos_token_id (an int or a list) when that file is
+    there; in that order, each once."""
+    with open(os.path.join(out_dir, TOKENIZER_CONFIG), encoding="utf-8") as f:
+        eos = special_token_text(json.load(f).get("eos_token"))
+    ids = []
+    if eos:
+        encoded = list(tokenizer.encode(eos, add_special_tokens=False))
+        if len(encoded) != 1:
+            raise ExportError(f"eos_token {eos!r} of {TOKENIZER_CONFIG} is not one token ({encoded}): the job "
+                              "stops generation at it; fix eos_token there")
+        ids.append(int(encoded[0]))
+    generation = os.path.join(out_dir, GENERATION_CONFIG)
+    if os.path.isfile(generation):
+        with open(generation, encoding="utf-8") as f:
+            value = json.load(f).get("eos_token_id")
+        for i in (value if isinstance(value, list) else [] if value is None else [value]):
+            if int(i) not in ids:
+                ids.append(int(i))
+    return ids
+
+
+def model_eos_ids(model):
+    """The ids transformers' generate would stop at by default (the model's generation config), if any."""
+    config = getattr(model, "generation_config", None) or getattr(model, "config", None)
+    value = getattr(config, "eos_token_id", None)
+    return [int(i) for i in (value if isinstance(value, (list, tuple)) else [] if value is None else [value])]
+
+
+def reference_continuations(model, prefixes, max_new_tokens, eos_ids, pad_id, device):
+    """(name, [Continuation]): transformers' generate for a Hugging Face model (anything with .generate),
+    else greedy decoding that re-runs the plain model on the whole sequence each step; each prefix alone."""
+    if callable(getattr(model, "generate", None)):
+        name = ("transformers generate(do_sample=False, num_beams=1, max_new_tokens, eos_token_id, pad_token_id; "
+                "the model's own generation config set aside), each prefix alone")
+        run = lambda p: dc.hf_generate(model, p, max_new_tokens, eos_ids, pad_id, device)  # noqa: E731
+    else:
+        name = "greedy decoding re-running the eager model on the whole sequence each step, each prefix alone"
+        run = lambda p: dc.greedy_recompute(model, p, max_new_tokens, eos_ids, device)  # noqa: E731
+    try:
+        return name, [run(p) for p in prefixes]
+    except RuntimeError as e:
+        raise CheckFailed(f"the reference continuations failed: {e}") from e
+
+
+def decode_geometry(model):
+    """CacheGeometry from the model's config: num_hidden_layers, num_key_value_heads (grouped-query models
+    cache fewer heads than they attend with), head_dim (else hidden_size / num_attention_heads)."""
+    config = getattr(model, "config", None)
+    if config is None:
+        raise ExportError("--decode-cache needs a model with a config (num_hidden_layers, num_attention_heads, "
+                          "num_key_value_heads, head_dim or hidden_size)")
+    if hasattr(config, "get_text_config"):
+        config = config.get_text_config()
+    try:
+        heads = int(config.num_attention_heads)
+        kv_heads = int(getattr(config, "num_key_value_heads", None) or heads)
+        head_dim = int(getattr(config, "head_dim", None) or config.hidden_size // heads)
+        return dc.CacheGeometry(int(config.num_hidden_layers), kv_heads, head_dim)
+    except AttributeError as e:
+        raise ExportError(f"--decode-cache: the model's config lacks {e}; only decoder-only models with the "
+                          "usual Hugging Face config keys are supported") from e
+
+
+def check_decode_supported(model, max_length):
+    """Refuses models whose attention the decode module's full causal mask would not reproduce."""
+    config = getattr(model, "config", None)
+    window = getattr(config, "sliding_window", None)
+    if window and getattr(config, "use_sliding_window", True) and (max_length is None or window < max_length):
+        raise ExportError(f"--decode-cache: the model attends within a sliding window of {window} tokens, "
+                          f"shorter than the window the job uses ({max_length}); decode.pt applies a full causal "
+                          f"mask. Export without --decode-cache (the job then recomputes the whole prefix) or "
+                          f"give --max-length {window}")
+    layer_types = getattr(config, "layer_types", None) or []
+    if any(t != "full_attention" for t in layer_types):
+        raise ExportError(f"--decode-cache: the model mixes attention kinds ({sorted(set(layer_types))}); decode.pt "
+                          "supports full attention only. Export without --decode-cache")
+    impl = getattr(config, "_attn_implementation", None)
+    if impl not in (None, "eager", "sdpa"):
+        raise ExportError(f"--decode-cache passes its own 4-D attention mask, which attn_implementation {impl!r} "
+                          "does not take: use --attn-implementation sdpa (or eager)")
+
+
+def probe_decoder(decoder, geometry, pad_id, dtype, device):
+    """Runs the eager decode module on two tiny rows and checks the cache it returns against the geometry
+    and the export dtype."""
+    ids, mask, positions = dc.right_padded([[pad_id, pad_id], [pad_id]], pad_id, device)
+    past = dc.empty_past(geometry, 2, dtype, device)
+    with torch.no_grad():
+        logits, keys, values = decoder(ids, mask, positions, mask.sum(1) - 1, past, past)
+    want = (geometry.layers, 2, geometry.kv_heads, 2, geometry.head_dim)
+    for name, t in (("keys", keys), ("values", values)):
+        if tuple(t.shape) != want:
+            raise CheckFailed(f"--decode-cache: the model's cache {name} have shape {tuple(t.shape)} for 2 rows of 2 "
+                              f"tokens, but its config says [L,B,H,T,D] = {list(want)}; this architecture's "
+                              "cache is not the layers x key-value heads x head_dim the job expects")
+        if t.dtype != dtype:
+            raise CheckFailed(f"--decode-cache: the model's cache is {t.dtype}, not the export dtype {dtype}")
+    return int(logits.shape[-1])
+
+
+def decode_trace_example(decoder, rows, pad_id, geometry, dtype, device):
+    """A step call with a real past (P > 0, rows of different lengths, so padded slots inside it), S = 2 new
+    tokens and different last_index per row: the eager decoder's prefill of two check rows, then two ids.
+
+    Not a prefill: transformers' DynamicCache branches on an empty cache (numel() == 0), and a trace keeps
+    only the branch it took; traced with P > 0 it takes the branch that holds for every P."""
+    two = [rows[0], rows[1] if len(rows[1]) != len(rows[0]) else rows[1][:max(1, len(rows[1]) // 2)]]
+    ids, mask, positions = dc.right_padded(two, pad_id, device)
+    lengths = mask.sum(1)
+    past = dc.empty_past(geometry, 2, dtype, device)
+    with torch.no_grad():
+        _, keys, values = decoder(ids, mask, positions, lengths - 1, past, past)
+    new = ids[:, :2].clone()
+    step_mask = torch.cat([mask, torch.ones((2, 2), dtype=torch.long, device=device)], dim=1)
+    step_positions = lengths.view(2, 1) + torch.arange(2, device=device).view(1, 2)
+    last = torch.tensor([1, 0], dtype=torch.long, device=device)
+    return new, step_mask, step_positions, last, keys, values
+
+
+def trace_decoder(decoder, rows, pad_id, geometry, dtype, device):
+    """torch.jit.trace of the decode module on decode_trace_example."""
+    example = decode_trace_example(decoder, rows, pad_id, geometry, dtype, device)
+    with torch.no_grad():
+        return torch.jit.trace(decoder, example, check_trace=False)
+
+
+def max_logp_diff(a, b):
+    """Largest |d log p| over the whole vocabulary between two [B,V] logits (float64 log-softmax)."""
+    return float((torch.log_softmax(a.double(), -1) - torch.log_softmax(b.double(), -1)).abs().max())
+
+
+def decode_logit_check(decoder, model, rows, forced_id, pad_id, geometry, dtype, device):
+    """max |d log p| of the decode module against the eager model on each row alone: prefill in one padded
+    batch, prefill row by row, and a step (S = 1, the forced token) on the batch's cache."""
+    eager = LastTokenLogits(model)
+    alone = torch.cat([last_logits(eager, [r], pad_id, "last", device) for r in rows])
+    alone_forced = torch.cat([last_logits(eager, [r + [forced_id]], pad_id, "last", device) for r in rows])
+    ids, mask, positions = dc.right_padded(rows, pad_id, device)
+    lengths = mask.sum(1)
+    b = len(rows)
+    past = dc.empty_past(geometry, b, dtype, device)
+    with torch.no_grad():
+        batch, keys, values = decoder(ids, mask, positions, lengths - 1, past, past)
+        one_by_one = torch.cat([decoder(*dc.right_padded([r], pad_id, device),
+                                        torch.tensor([len(r) - 1], device=device),
+                                        dc.empty_past(geometry, 1, dtype, device),
+                                        dc.empty_past(geometry, 1, dtype, device))[0] for r in rows])
+        step, _, _ = decoder(torch.full((b, 1), forced_id, dtype=torch.long, device=device),
+                             torch.cat([mask, torch.ones((b, 1), dtype=torch.long, device=device)], dim=1),
+                             lengths.view(b, 1), torch.zeros(b, dtype=torch.long, device=device), keys, values)
+    runs = {"prefill_padded_batch": batch.float().cpu(), "prefill_each_row_alone": one_by_one.float().cpu(),
+            "step_after_padded_prefill": step.float().cpu()}
+    for name, logits in runs.items():
+        if not torch.isfinite(logits).all():
+            raise CheckFailed(f"decode check: {name} gave non-finite logits; an fp16 overflow? try --dtype bf16 "
+                              "or fp32")
+    return {"prefill_padded_batch": max_logp_diff(runs["prefill_padded_batch"], alone),
+            "prefill_each_row_alone": max_logp_diff(runs["prefill_each_row_alone"], alone),
+            "step_after_padded_prefill": max_logp_diff(runs["step_after_padded_prefill"], alone_forced)}
+
+
+def decode_self_check(decoder, model, rows, prefixes, reference, *, forced_id, max_new_tokens, eos_ids, pad_id,
+                      geometry, dtype, dtype_name, device, tolerance):
+    """Checks the reloaded decode.pt: logits against the eager model (decode_logit_check), and its batched
+    greedy loop against the reference continuations. fp32: above the tolerance, or any differing id, fails;
+    fp16/bf16: a WARNING. Returns the numbers for the manifest."""
+    try:
+        diffs = decode_logit_check(decoder, model, rows, forced_id, pad_id, geometry, dtype, device)
+        greedy = dc.greedy_cached(decoder, prefixes, max_new_tokens, eos_ids, pad_id, geometry, dtype, device)
+    except RuntimeError as e:  # a length frozen into the trace often surfaces as a shape error
+        raise CheckFailed(f"decode check: decode.pt fails on batch sizes and lengths other than its trace "
+                          f"example (a length frozen into the trace?): {str(e).strip().splitlines()[-1]}") from e
+    agree = dc.agreement(greedy, reference)
+    worst = max(diffs.values())
+    print(f"decode check: decode.pt against the eager model on each row alone, {len(rows)} prompts, {dtype_name}:")
+    for name, d in diffs.items():
+        print(f"    max |d log p| {name:<34} {d:.3e}")
+    print(f"    greedy, {len(prefixes)} prefixes in one batch, up to {max_new_tokens} new tokens: "
+          f"{agree['cases_equal']}/{agree['cases']} continuations equal to the reference, "
+          f"{agree['tokens_agreeing']}/{agree['reference_tokens']} reference tokens matched")
+    result = dict(diffs, max_abs_diff=worst, tolerance=tolerance, greedy=agree)
+    bad = worst > tolerance or agree["cases_equal"] != agree["cases"]
+    if bad and dtype_name == "fp32":
+        raise CheckFailed(f"decode check failed in fp32: max |d log p| = {worst:.3e} (tolerance {tolerance:g}), "
+                          f"{agree['cases_equal']}/{agree['cases']} greedy continuations equal to the reference; "
+                          f"first differences: {agree['differences']}")
+    if bad:
+        print(f"WARNING: in {dtype_name} decode.pt's greedy continuations agree with the reference on "
+              f"{agree['cases_equal']}/{agree['cases']} prefixes ({agree['token_agreement']:.1%} of the reference "
+              f"tokens before the first difference; max |d log p| {worst:.3e}): half precision changes with the "
+              "computation's shape. Export in fp32 for continuations equal to Hugging Face's.")
+    result["status"] = "warning" if bad else "passed"
+    return result
+
+
+def continuation_plan(cases, control):
+    """expected_continuations.json's cases: each check prompt x [respond] and the first refusal tokens."""
+    forced = list(control.items())[:1 + FORCED_REFUSAL_TOKENS]
+    return dc.continuation_cases([(prompt, ids) for prompt, _, ids in cases], forced)
+
+
 # ----------------------------------------------------------------------------- the output folder
 def sha256_of(path):
     h = hashlib.sha256()
@@ -415,28 +654,60 @@ def write_json(path, doc):
 
 def export(model, tokenizer, out_dir, *, tokenizer_dir, source_name, output="last", dtype_name="fp32",
            device="cpu", respond_token=DEFAULT_RESPOND_TOKEN, refusal_tokens=None, max_length=None,
-           check_prompts=None, tolerance=DEFAULT_TOLERANCE, chat_template=None, provenance=None):
+           check_prompts=None, tolerance=DEFAULT_TOLERANCE, chat_template=None, provenance=None,
+           decode_cache=False, check_new_tokens=DEFAULT_CHECK_NEW_TOKENS, cache_factory=None):
     """Traces `model` (a causal LM already in its dtype, eval mode, on `device`), checks the file and
     writes the model folder. Returns the manifest. Raises ExportError on a failed check; a file that
-    fails its self-check is left as model.pt.rejected, with no manifest."""
+    fails its self-check is left as model.pt.rejected (decode.pt.rejected), with no manifest.
+
+    decode_cache: also trace decode.pt (tools/decode_cache.py), whose cache object comes from
+    cache_factory (default transformers' DynamicCache). check_new_tokens: the length of the greedy
+    continuations written to expected_continuations.json."""
     refusal_tokens = list(DEFAULT_REFUSAL_TOKENS if refusal_tokens is None else refusal_tokens)
     prompts = list(check_prompts or DEFAULT_CHECK_PROMPTS)
     if len(prompts) < 2:
         raise ExportError("give at least 2 check prompts (a padded batch needs rows of several lengths)")
+    if check_new_tokens < 1:
+        raise ExportError(f"--check-new-tokens {check_new_tokens}: give at least 1 (default "
+                          f"{DEFAULT_CHECK_NEW_TOKENS})")
     if chat_template is not None:
         tokenizer.chat_template = chat_template
     template = resolved_chat_template(tokenizer)
     control = control_token_ids(tokenizer, respond_token, refusal_tokens)
     vocab = tokenizer_vocab_size(tokenizer)
+    if max_length is None:
+        n = getattr(tokenizer, "model_max_length", None)
+        max_length = int(n) if isinstance(n, (int, float)) and 0 < n < NO_LIMIT else None
+    if decode_cache:
+        check_decode_supported(model, max_length)
     os.makedirs(out_dir, exist_ok=True)
     template_from = copy_tokenizer_files(tokenizer_dir, out_dir, template)
     with open(os.path.join(out_dir, TOKENIZER_CONFIG), encoding="utf-8") as f:
         pad_id = job_pad_id(tokenizer, json.load(f))
+    eos_ids = folder_eos_ids(tokenizer, out_dir)
     cases = encode_prompts(tokenizer, prompts)
     rows = [c[2] for c in cases]
+    plan = continuation_plan(cases, control)
+    prefixes = [ids + [forced_id] for _, ids, _, forced_id in plan]
+    longest = max(len(p) for p in prefixes) + check_new_tokens
+    if max_length is not None and longest > max_length:
+        raise ExportError(f"a check prompt with its forced token and --check-new-tokens {check_new_tokens} needs "
+                          f"{longest} positions, more than the model window {max_length}: lower "
+                          "--check-new-tokens or use shorter --check-prompts")
+    unread = [i for i in model_eos_ids(model) if i not in eos_ids]
+    if unread:
+        print(f"WARNING: the model's generation config also ends generation at ids {unread}, which the folder "
+              f"does not name ({TOKENIZER_CONFIG} eos_token, {GENERATION_CONFIG}): the job stops only at "
+              f"{eos_ids}, and so do the expected continuations")
+    if not eos_ids:
+        print(f"WARNING: the folder names no end-of-sequence token ({TOKENIZER_CONFIG} eos_token, "
+              f"{GENERATION_CONFIG} eos_token_id): every continuation runs to its length limit, and the job "
+              "needs responses.stop_strings to end a response")
 
     model_path = os.path.join(out_dir, MODEL_FILE)
-    for stale in (MODEL_FILE, MANIFEST_FILE, EXPECTED_FILE, MODEL_FILE + ".rejected"):
+    decode_path = os.path.join(out_dir, DECODE_FILE)
+    for stale in (MODEL_FILE, MANIFEST_FILE, EXPECTED_FILE, MODEL_FILE + ".rejected", DECODE_FILE,
+                  DECODE_FILE + ".rejected", CONTINUATIONS_FILE):
         if os.path.exists(os.path.join(out_dir, stale)):
             os.remove(os.path.join(out_dir, stale))
     # ids 0 only: a prompt may hold ids the model lacks, which is what this check is about
@@ -454,9 +725,23 @@ def export(model, tokenizer, out_dir, *, tokenizer_dir, source_name, output="las
                        [control[t] for t in control], device, dtype_name, tolerance)
     os.replace(pending, model_path)
 
-    if max_length is None:
-        n = getattr(tokenizer, "model_max_length", None)
-        max_length = int(n) if isinstance(n, (int, float)) and 0 < n < NO_LIMIT else None
+    reference_name, reference = reference_continuations(model, prefixes, check_new_tokens, eos_ids, pad_id, device)
+    decode_info = decode_check = None
+    if decode_cache:
+        geometry = decode_geometry(model)
+        dtype = DTYPES[dtype_name]
+        decoder = dc.CachedDecoder(model, geometry, cache_factory).eval()
+        probe_decoder(decoder, geometry, pad_id, dtype, device)
+        pending = decode_path + ".rejected"
+        trace_decoder(decoder, rows, pad_id, geometry, dtype, device).save(pending)
+        decode_check = decode_self_check(
+            torch.jit.load(pending, map_location=device).eval(), model, rows, prefixes, reference,
+            forced_id=control[respond_token], max_new_tokens=check_new_tokens, eos_ids=eos_ids, pad_id=pad_id,
+            geometry=geometry, dtype=dtype, dtype_name=dtype_name, device=device, tolerance=tolerance)
+        os.replace(pending, decode_path)
+        decode_info = {"file": DECODE_FILE, "layers": geometry.layers, "kv_heads": geometry.kv_heads,
+                       "head_dim": geometry.head_dim, "dtype": dtype_name}
+
     control_list = list(control)
     export_info = {
         "tool": TOOL,
@@ -471,10 +756,14 @@ def export(model, tokenizer, out_dir, *, tokenizer_dir, source_name, output="las
         "exported_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
         "tokenizer_vocab_size": vocab,
         "pad_id": pad_id,
+        "eos_ids": eos_ids,
         "control_token_ids": control,
         "chat_template_from": template_from,
         "self_check": check,
     }
+    if decode_cache:
+        export_info.update({"decode_sha256": sha256_of(decode_path), "decode_check": decode_check,
+                            "decode_cache_position": decoder.pass_cache_position})
     export_info.update(provenance or {})
     manifest = {
         "name": os.path.basename(os.path.normpath(out_dir)),
@@ -484,7 +773,10 @@ def export(model, tokenizer, out_dir, *, tokenizer_dir, source_name, output="las
     }
     if max_length is not None:
         manifest["max_length"] = max_length
-    manifest.update({"output": output, "vocab_size": model_vocab, "export": export_info})
+    manifest.update({"output": output, "vocab_size": model_vocab})
+    if decode_info is not None:
+        manifest["decode"] = decode_info
+    manifest["export"] = export_info
 
     expected = {
         "model": manifest["name"],
@@ -504,7 +796,26 @@ def export(model, tokenizer, out_dir, *, tokenizer_dir, source_name, output="las
         "refusal_tokens": control_list[1:],
         "cases": expected_logprobs(loaded, cases, pad_id, output, control, tokenizer, device),
     }
+    continuations = {
+        "model": manifest["name"],
+        "note": f"Written by {TOOL}: greedy continuations of each check prompt (rendered and encoded as in "
+                f"{EXPECTED_FILE}) with the forced first token appended, by {reference_name}. new_token_ids "
+                "exclude the forced token and the end-of-sequence id; finish_reason is eos or length "
+                "(max_new_tokens reached); text is tokenizer.decode(new_token_ids, skip_special_tokens=True). "
+                "In fp32 the job's greedy generator must give the same ids.",
+        "reference": reference_name,
+        "dtype": dtype_name,
+        "device": str(device),
+        "model_sha256": export_info["model_sha256"],
+        "max_new_tokens": check_new_tokens,
+        "eos_ids": eos_ids,
+        "pad_id": pad_id,
+        "cases": dc.continuation_records(plan, reference, tokenizer),
+    }
+    if decode_check is not None:
+        continuations["decode_check"] = decode_check["greedy"]
     write_json(os.path.join(out_dir, EXPECTED_FILE), expected)
+    write_json(os.path.join(out_dir, CONTINUATIONS_FILE), continuations)
     write_json(os.path.join(out_dir, MANIFEST_FILE), manifest)  # last: the folder is complete
     return manifest
 
@@ -527,8 +838,10 @@ def load_pretrained(source, torch_dtype, device, attn_implementation, trust_remo
     return tokenizer, model
 
 
-def random_llama(tokenizer, control_tokens, max_length, seed, attn_implementation):
-    """A tiny LlamaForCausalLM with random weights over the tokenizer's vocabulary + the control tokens.
+def random_llama(tokenizer, control_tokens, max_length, seed, attn_implementation, *, layers=2, hidden=64,
+                 heads=4, kv_heads=2, intermediate=128):
+    """A tiny LlamaForCausalLM with random weights over the tokenizer's vocabulary + the control tokens
+    (2 layers, hidden 64, 4 heads, 2 key-value heads unless told otherwise).
 
     Returns (tokenizer with the missing control tokens added as special tokens, model)."""
     from tokenizers import AddedToken
@@ -540,8 +853,8 @@ def random_llama(tokenizer, control_tokens, max_length, seed, attn_implementatio
         print(f"self-test: added {len(missing)} control tokens to the tokenizer: {missing}")
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=tokenizer_vocab_size(tokenizer), hidden_size=64, intermediate_size=128,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        vocab_size=tokenizer_vocab_size(tokenizer), hidden_size=hidden, intermediate_size=intermediate,
+        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
         max_position_embeddings=max_length, tie_word_embeddings=False,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id)
@@ -575,6 +888,12 @@ def parse_args(argv):
                                                             "expected_logprobs.json, one per line")
     ap.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                     help="largest |d log p| of the self-check (fp32 fails above it, fp16/bf16 warn)")
+    ap.add_argument("--decode-cache", action="store_true",
+                    help=f"also write {DECODE_FILE}, a decode module with an explicit KV cache (prefill, then one "
+                         "token per step), checked against the model and its greedy continuations")
+    ap.add_argument("--check-new-tokens", type=int, default=DEFAULT_CHECK_NEW_TOKENS, metavar="N",
+                    help=f"length of the greedy continuations in {CONTINUATIONS_FILE} (default "
+                         f"{DEFAULT_CHECK_NEW_TOKENS})")
     ap.add_argument("--attn-implementation", help="passed to transformers (e.g. eager, sdpa); default: "
                                                   "transformers' choice")
     ap.add_argument("--trust-remote-code", action="store_true")
@@ -640,7 +959,8 @@ def main(argv=None):
                               dtype_name=a.dtype, device=a.device, respond_token=a.respond_token,
                               refusal_tokens=a.refusal_tokens, max_length=a.max_length,
                               check_prompts=prompts, tolerance=a.tolerance, chat_template=chat_template,
-                              provenance=provenance)
+                              provenance=provenance, decode_cache=a.decode_cache,
+                              check_new_tokens=a.check_new_tokens)
     except ExportError as e:
         print(f"export_torchscript: error: {e}", file=sys.stderr)
         return 1 if isinstance(e, CheckFailed) else 2
@@ -650,7 +970,8 @@ def main(argv=None):
         return 2
     print(f"exported {a.out}: {MODEL_FILE} ({os.path.getsize(os.path.join(a.out, MODEL_FILE)):,} B, output "
           f"{manifest['output']}, {manifest['vocab_size']} logits per row, {a.dtype} on {a.device}), "
-          f"{MANIFEST_FILE}, {EXPECTED_FILE}")
+          f"{MANIFEST_FILE}, {EXPECTED_FILE}, {CONTINUATIONS_FILE}"
+          + (f", {DECODE_FILE} ({os.path.getsize(os.path.join(a.out, DECODE_FILE)):,} B)" if a.decode_cache else ""))
     print(f"WARNING: traced on {a.device}: score it on {'GPUs' if a.device == 'cuda' else 'the CPU'} "
           f"(re-export with --device {'cpu' if a.device == 'cuda' else 'cuda'} for the other kind of device).")
     return 0

@@ -60,6 +60,7 @@ class DemoTokenizer:
         with open(os.path.join(folder, ex.TOKENIZER_CONFIG), encoding="utf-8") as f:
             self.config = json.load(f)
         self.tok = demo.WordTokenizer([t["content"] for t in tj["added_tokens"]], tj["model"]["vocab"])
+        self.special_ids = {int(t["id"]) for t in tj["added_tokens"] if t.get("special")}
         self.chat_template = self.config.get("chat_template")
         self.model_max_length = self.config.get("model_max_length")
         self.pad_token_id = self.tok.vocab.get(self.config.get("pad_token"))
@@ -75,8 +76,10 @@ class DemoTokenizer:
     def encode(self, text, add_special_tokens=True):
         return self.tok.encode(text)  # no post-processor: nothing is added either way
 
-    def decode(self, ids):
-        return " ".join(self.tok.inv[int(i)] for i in ids)
+    def decode(self, ids, skip_special_tokens=False):
+        """WordLevel without a decoder: the tokens joined with spaces (special ones left out on request)."""
+        return " ".join(self.tok.inv[int(i)] for i in ids
+                        if not (skip_special_tokens and int(i) in self.special_ids))
 
     def convert_ids_to_tokens(self, ids):
         return [self.tok.inv[int(i)] for i in ids]

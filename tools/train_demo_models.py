@@ -12,16 +12,34 @@ What it makes (all paths relative to the repository root):
                model.pt (TorchScript, forward(input_ids int64[B,T], attention_mask int64[B,T])
                          -> float32[B,V] next-token logits at each row's last real token; right padding),
                refusal_tokens.json (manifest), training_ids.txt (CoCoNot-original ids trained on)
+  models/demo-categories/decode.pt too: the KV-cache decode module (TorchScript, torch.jit.script)
+               forward(input_ids int64[B,S], attention_mask int64[B,P+S], position_ids int64[B,S],
+                       last_index int64[B], past_keys float32[L,B,H,P,D], past_values float32[L,B,H,P,D])
+               -> (logits float32[B,V] at new position last_index[b], keys float32[L,B,H,P+S,D],
+                   values float32[L,B,H,P+S,D]); P = 0 on prefill; attention_mask marks real (1) and
+               padded (0) key slots over past + new (right-padded prefill: padded slots stay in the
+               cache, masked); causal over slots.  The manifest names it in
+               "decode": {"file", "layers", "kv_heads", "head_dim"}.  demo-single has none, so the
+               job's full-recompute generation path is exercised by a demo model too.  Checked here
+               against model.pt: batched cached greedy tokens equal one-by-one recompute tokens.
 
   src/test/resources/fixtures/demo-categories-expected.json
   src/test/resources/fixtures/demo-single-expected.json
       for 8 fixed prompts: rendered text, token ids and the log-softmax of every special response
       token (and the best other id) computed by the traced model.pt, for the Java side to match.
+  src/test/resources/fixtures/demo-categories-continuations.json
+  src/test/resources/fixtures/demo-single-continuations.json
+      for the same prompts, greedy continuations of model.pt (argmax, ties to the lowest id, full
+      recompute each step, at most 40 new tokens, stop at <|end|>) after forced first tokens:
+      [respond] and the prompt's most likely refusal token (demo-categories: also the second most
+      likely), with their ids and the text HF tokenizers' decode(skip_special_tokens=True) gives.
 
 How to run (Debian; PyPI is not needed):
 
   apt-get install -y --no-install-recommends python3-torch
   /usr/bin/python3 tools/train_demo_models.py
+  /usr/bin/python3 tools/train_demo_models.py --reuse-weights   # no training: load the committed
+      model.pt weights, re-export decode.pt, the manifests and the fixtures (model.pt is not rewritten)
 
 It is deterministic (fixed seeds, one intra-op thread: with Debian's torch, which uses the generic
 reference BLAS, two OpenMP threads on a 2-core machine that is doing anything else were ~4x slower,
@@ -104,11 +122,14 @@ MODEL_SPECS = [
      # p(c*) almost never reached 0.5.  Weight 3 and 8 epochs: held-out p(c*) q10/q50/q90 ~0.11/0.54/0.82,
      # contrast ~0.01/0.02/0.55.  Weight 5 with 10 epochs, or label smoothing 0.05, saturated the
      # training prompts (p(c*) ~0.9) and pushed contrast q90 above 0.6; 7 epochs left held-out q50 at 0.41.
-     "refusal_token_for": lambda cat: "[" + cat + "]", "train": {"epochs": 8, "first_token_weight": 3.0}},
+     "refusal_token_for": lambda cat: "[" + cat + "]", "train": {"epochs": 8, "first_token_weight": 3.0},
+     # KV-cache decode.pt: only here, so that demo-single exercises the job's recompute path
+     "decode": True, "forced_refusal_tokens": 2},
     {"name": "demo-single", "refusal_tokens": ["[refuse]"],
      # one token gets all the refusal mass: with 6 epochs it stayed near its prior (0.3 vs 0.3),
      # with 8 or a higher first-token weight it saturated; 7 gives a broad spread
-     "refusal_token_for": lambda cat: "[refuse]", "train": {"epochs": 7}},
+     "refusal_token_for": lambda cat: "[refuse]", "train": {"epochs": 7},
+     "decode": False, "forced_refusal_tokens": 1},
 ]
 
 TRAIN = dict(epochs=6, batch_size=32, lr=4e-3, weight_decay=0.1, dropout=0.2,
@@ -162,6 +183,11 @@ class WordTokenizer:
 
     def encode(self, text):
         return [self.vocab.get(t, self.unk) for t in self.tokenize(text)]
+
+    def decode(self, ids):
+        """HF tokenizers' decode(ids, skip_special_tokens=True) for this tokenizer.json: added tokens
+        (all special) are skipped, the rest joined with a space (no decoder)."""
+        return " ".join(self.inv[i] for i in ids if self.inv[i] not in self.added)
 
     def tokenizer_json(self):
         added_tokens = [
@@ -287,6 +313,81 @@ class TinyLM(nn.Module):
         idx = last.unsqueeze(1).unsqueeze(2).expand(-1, 1, h.size(2))
         h_last = h.gather(1, idx).squeeze(1)  # [B,D]
         return F.linear(h_last, self.tok.weight)
+
+
+class CachedDecodeBlock(nn.Module):
+    """One TinyLM block for CachedDecode: the same submodules (shared weights), a forward that takes
+    the past keys/values of this layer and returns them extended by the new positions."""
+
+    __constants__ = ["n_heads", "head_dim", "d_model", "scale"]
+
+    def __init__(self, blk):
+        super().__init__()
+        self.ln1, self.qkv, self.proj = blk.ln1, blk.qkv, blk.proj
+        self.ln2, self.fc1, self.fc2 = blk.ln2, blk.fc1, blk.fc2
+        self.n_heads = N_HEADS
+        self.head_dim = D_MODEL // N_HEADS
+        self.d_model = D_MODEL
+        self.scale = 1.0 / math.sqrt(D_MODEL // N_HEADS)
+
+    def forward(self, x, add_mask, past_k, past_v):
+        # x [B,S,D]; add_mask [B,1,S,P+S]; past_k/past_v [B,H,P,Dh]
+        b, s = x.size(0), x.size(1)
+        q, k, v = self.qkv(self.ln1(x)).split(self.d_model, dim=2)
+        q = q.reshape(b, s, self.n_heads, self.head_dim).transpose(1, 2)
+        k = torch.cat([past_k, k.reshape(b, s, self.n_heads, self.head_dim).transpose(1, 2)], dim=2)
+        v = torch.cat([past_v, v.reshape(b, s, self.n_heads, self.head_dim).transpose(1, 2)], dim=2)
+        att = torch.softmax(torch.matmul(q, k.transpose(2, 3)) * self.scale + add_mask, dim=-1)
+        y = torch.matmul(att, v).transpose(1, 2).reshape(b, s, self.d_model)
+        x = x + self.proj(y)
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        return x, k, v
+
+
+class CachedDecode(nn.Module):
+    """KV-cache decode view of a trained TinyLM (shares its weights; eval only, no dropout).
+
+    forward(input_ids int64[B,S], attention_mask int64[B,P+S], position_ids int64[B,S],
+            last_index int64[B], past_keys float32[L,B,H,P,D], past_values float32[L,B,H,P,D])
+      -> (logits float32[B,V] at new position last_index[b], keys float32[L,B,H,P+S,D],
+          values float32[L,B,H,P+S,D])
+
+    P = 0 on prefill (empty past).  attention_mask marks real (1) and padded (0) key slots over
+    past + new; a key slot j is visible to new position i iff it is real and j <= P + i (causal over
+    slots, so the padded slots of a right-padded prefill stay in the cache, masked).  Positions come in
+    as a tensor: a row's next position is its real length, not its slot.  Exported with
+    torch.jit.script, so no length or batch size is frozen into the file.
+    """
+
+    __constants__ = ["neg"]
+
+    def __init__(self, lm):
+        super().__init__()
+        self.tok = lm.tok
+        self.pos = lm.pos
+        self.blocks = nn.ModuleList([CachedDecodeBlock(blk) for blk in lm.blocks])
+        self.ln_f = lm.ln_f
+        self.neg = NEG
+
+    def forward(self, input_ids, attention_mask, position_ids, last_index, past_keys, past_values):
+        s = input_ids.size(1)
+        p = past_keys.size(3)
+        x = self.tok(input_ids) + self.pos(position_ids)  # [B,S,D]
+        k_slot = torch.arange(p + s, device=input_ids.device).unsqueeze(0)  # [1,P+S]
+        q_slot = torch.arange(s, device=input_ids.device).unsqueeze(1) + p  # [S,1]
+        allowed = (k_slot <= q_slot).to(torch.float32).unsqueeze(0).unsqueeze(0) * \
+            attention_mask.to(torch.float32).unsqueeze(1).unsqueeze(2)  # [B,1,S,P+S]
+        add_mask = (1.0 - allowed) * self.neg
+        keys = []
+        values = []
+        for i, blk in enumerate(self.blocks):
+            x, k, v = blk(x, add_mask, past_keys[i], past_values[i])
+            keys.append(k)
+            values.append(v)
+        h = self.ln_f(x)
+        idx = last_index.unsqueeze(1).unsqueeze(2).expand(-1, 1, h.size(2))
+        h_last = h.gather(1, idx).squeeze(1)  # [B,D]
+        return F.linear(h_last, self.tok.weight), torch.stack(keys), torch.stack(values)
 
 
 def pad_batch(seqs, pad_id=0):
@@ -476,6 +577,140 @@ def write_fixtures(name, traced, tok, response_tokens, cases):
     return path
 
 
+# ----------------------------------------------------------------------------- greedy continuations
+MAX_NEW_TOKENS = 40  # continuation fixtures: new tokens after the forced first response token
+
+
+def argmax_lowest(v):
+    """Greedy choice over a 1-D logit vector: the highest logit, ties to the lowest id (as torch/HF)."""
+    return int((v == v.max()).nonzero()[0, 0])
+
+
+@torch.no_grad()
+def greedy_recompute(traced, prefix, eos_ids, max_new, stop_at_eos=True):
+    """Greedy decoding with the full-recompute model.pt (batch of 1, no padding): re-runs the whole
+    sequence every step, like HF generate(do_sample=False).  Returns (new ids, finish reason, logits
+    of each step); the eos id, when chosen, ends the loop and is not in the new ids."""
+    ids = list(prefix)
+    new, steps = [], []
+    for _ in range(max_new):
+        assert len(ids) <= MAX_LEN, len(ids)
+        logits = traced(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))[0]
+        steps.append(logits)
+        t = argmax_lowest(logits)
+        if stop_at_eos and t in eos_ids:
+            return new, "eos", steps
+        new.append(t)
+        ids.append(t)
+    return new, "length", steps
+
+
+def empty_past(batch):
+    return torch.zeros(N_LAYERS, batch, N_HEADS, 0, D_MODEL // N_HEADS)
+
+
+@torch.no_grad()
+def greedy_cached(decode, prefixes, steps):
+    """Batched greedy decoding with decode.pt: one right-padded prefill, then one token per row per
+    step, `steps` tokens per row (eos not special here).  Returns (tokens per row, logits per step)."""
+    b = len(prefixes)
+    ids, mask = pad_batch(prefixes)
+    lens = mask.sum(1)
+    pos = torch.arange(ids.size(1)).unsqueeze(0).expand(b, -1).contiguous()
+    logits, keys, values = decode(ids, mask, pos, lens - 1, empty_past(b), empty_past(b))
+    assert keys.shape == (N_LAYERS, b, N_HEADS, ids.size(1), D_MODEL // N_HEADS), keys.shape
+    out = [[] for _ in range(b)]
+    all_logits = []
+    for step in range(steps):
+        all_logits.append(logits)
+        nxt = torch.tensor([argmax_lowest(logits[i]) for i in range(b)])
+        for i in range(b):
+            out[i].append(int(nxt[i]))
+        if step == steps - 1:
+            break
+        mask = torch.cat([mask, torch.ones(b, 1, dtype=torch.long)], 1)
+        logits, keys, values = decode(nxt.unsqueeze(1), mask, lens.unsqueeze(1),
+                                      torch.zeros(b, dtype=torch.long), keys, values)
+        assert keys.shape[3] == mask.size(1) and values.shape == keys.shape
+        lens = lens + 1
+    return out, all_logits
+
+
+@torch.no_grad()
+def check_decode(decode, traced, prefixes, steps):
+    """decode.pt against model.pt: batched cached greedy tokens must equal one-by-one recompute tokens
+    (eos ignored, `steps` tokens), at several batch sizes; also a chunked prefill (S > 1 with a past).
+    Returns (max |dlogit| over all steps, number of rows checked)."""
+    ref = [greedy_recompute(traced, p, set(), steps, stop_at_eos=False) for p in prefixes]
+    max_d, rows = 0.0, 0
+    for lo, hi in [(0, 1), (1, 4), (0, len(prefixes))]:  # batch sizes 1, 3 and all
+        group = prefixes[lo:hi]
+        toks, logits = greedy_cached(decode, group, steps)
+        for j, p in enumerate(group):
+            new_ref, _, ref_logits = ref[lo + j]
+            assert toks[j] == new_ref, (lo + j, toks[j], new_ref)
+            for st in range(steps):
+                max_d = max(max_d, float((logits[st][j] - ref_logits[st]).abs().max()))
+            rows += 1
+    # chunked prefill: first half of each prefix, then the rest as one S > 1 call with the past
+    b = len(prefixes)
+    firsts = [p[:max(1, len(p) // 2)] for p in prefixes]
+    rests = [p[len(f):] for p, f in zip(prefixes, firsts)]
+    ids1, mask1 = pad_batch(firsts)
+    pos1 = torch.arange(ids1.size(1)).unsqueeze(0).expand(b, -1).contiguous()
+    _, keys, values = decode(ids1, mask1, pos1, mask1.sum(1) - 1, empty_past(b), empty_past(b))
+    ids2, mask2 = pad_batch(rests)
+    pos2 = mask1.sum(1, keepdim=True) + torch.arange(ids2.size(1)).unsqueeze(0)
+    logits, keys, values = decode(ids2, torch.cat([mask1, mask2], 1), pos2, mask2.sum(1) - 1, keys, values)
+    assert keys.shape[3] == ids1.size(1) + ids2.size(1)
+    for j in range(b):
+        max_d = max(max_d, float((logits[j] - ref[j][2][0]).abs().max()))
+    assert max_d < 1e-4, max_d
+    return max_d, rows
+
+
+@torch.no_grad()
+def write_continuations(name, traced, tok, response_tokens, cases, n_refusal_forced):
+    """Python greedy continuations of model.pt after forced first tokens: for each fixture prompt,
+    [respond] and its n_refusal_forced most likely refusal tokens (c* first)."""
+    eos_ids = [tok.vocab["<|end|>"]]
+    refusal = [t for t in response_tokens if t != RESPOND]
+    out_cases = []
+    margin = float("inf")  # smallest gap between the best and second-best logit of any greedy step
+    for c in cases:
+        ids = tok.encode(render(c["prompt"]))
+        logits = traced(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))[0]
+        ranked = sorted(refusal, key=lambda t: (-float(logits[tok.vocab[t]]), tok.vocab[t]))
+        for forced in [RESPOND] + ranked[:n_refusal_forced]:
+            fid = tok.vocab[forced]
+            new, finish, steps = greedy_recompute(traced, ids + [fid], set(eos_ids), MAX_NEW_TOKENS)
+            for st in steps:
+                top2 = torch.topk(st, 2).values
+                margin = min(margin, float(top2[0] - top2[1]))
+            out_cases.append({
+                "prompt": c["prompt"], "prompt_ids": ids, "forced_token": forced, "forced_id": fid,
+                "new_token_ids": new, "finish_reason": finish, "text": tok.decode(new),
+            })
+    doc = {
+        "model": name,
+        "note": "Generated by tools/train_demo_models.py: greedy decoding (argmax over the whole "
+                "vocabulary, ties to the lowest id) of model.pt, re-run on the whole sequence each step "
+                "(batch of 1), from prompt_ids + [forced_id], at most max_new_tokens new tokens, "
+                "stopping when an eos id is chosen. new_token_ids exclude the forced token and the eos "
+                "id; text is what Hugging Face tokenizers' decode(new_token_ids, "
+                "skip_special_tokens=True) gives for tokenizer.json (no decoder: tokens joined with ' '). "
+                "Forced tokens per prompt: [respond], then the most likely refusal tokens (c* first).",
+        "max_new_tokens": MAX_NEW_TOKENS,
+        "eos_ids": eos_ids,
+        "cases": out_cases,
+    }
+    path = os.path.join(FIXTURES, f"{name}-continuations.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    return path, margin
+
+
 def check_with_rust_tokenizer(tok_path, tok, texts):
     try:
         import tokenizers  # optional: the real Rust library
@@ -496,6 +731,7 @@ def check_with_rust_tokenizer(tok_path, tok, texts):
 
 # ----------------------------------------------------------------------------- main
 def main():
+    reuse = "--reuse-weights" in sys.argv[1:]
     t_start = time.time()
     torch.set_num_threads(THREADS)
     random.seed(SEED)
@@ -534,16 +770,23 @@ def main():
         print(f"    vocab {len(tok.vocab)}, params {n_params}, {len(examples)} training sequences")
         t0 = time.time()
         cfg = dict(TRAIN, **spec["train"])
-        train(model, examples, cfg)
-        print(f"    trained in {time.time() - t0:.1f}s")
-
-        # trace with a padded batch, on CPU, in eval mode
-        ex_ids, ex_mask = pad_batch([tok.encode(render(p)) for p in
-                                     ["Hello there, how are you?", original[0]["prompt"], "Hi"]])
-        with torch.no_grad():
-            traced = torch.jit.trace(model, (ex_ids, ex_mask), check_trace=False)
         model_path = os.path.join(out_dir, "model.pt")
-        traced.save(model_path)
+        if reuse:
+            # the committed model.pt's weights (which this script made): re-export everything else
+            missing, unexpected = model.load_state_dict(torch.jit.load(model_path).state_dict(), strict=False)
+            assert not missing and unexpected == ["causal"], (missing, unexpected)
+            model.eval()
+            print(f"    --reuse-weights: loaded {os.path.relpath(model_path, ROOT)}, not retrained nor rewritten")
+        else:
+            train(model, examples, cfg)
+            print(f"    trained in {time.time() - t0:.1f}s")
+
+            # trace with a padded batch, on CPU, in eval mode
+            ex_ids, ex_mask = pad_batch([tok.encode(render(p)) for p in
+                                         ["Hello there, how are you?", original[0]["prompt"], "Hi"]])
+            with torch.no_grad():
+                traced = torch.jit.trace(model, (ex_ids, ex_mask), check_trace=False)
+            traced.save(model_path)
         traced = torch.jit.load(model_path)
         traced.eval()
 
@@ -569,6 +812,21 @@ def main():
             assert max_trace_vs_eager < 1e-4, max_trace_vs_eager
             assert batched.shape == (len(seqs), len(tok.vocab)) and batched.dtype == torch.float32
             assert torch.isfinite(batched).all()
+
+        # KV-cache decode module (scripted: nothing shape-dependent is frozen), checked against model.pt
+        decode_check = None
+        decode_path = os.path.join(out_dir, "decode.pt")
+        if spec["decode"]:
+            scripted = torch.jit.script(CachedDecode(model).eval())
+            scripted.save(decode_path)
+            decode = torch.jit.load(decode_path)
+            decode.eval()
+            prefixes = [tok.encode(render(c["prompt"])) + [tok.vocab[RESPOND]] for c in cases] + \
+                [tok.encode(render(p)) + [tok.vocab[spec["refusal_tokens"][k % len(spec["refusal_tokens"])]]]
+                 for k, p in enumerate(["ok", contrast[7]["prompt"], held_orig[9]["prompt"]])]
+            decode_check = check_decode(decode, traced, prefixes, MAX_NEW_TOKENS)
+        elif os.path.exists(decode_path):
+            os.remove(decode_path)
 
         # refusal probabilities
         refusal_ids = [tok.vocab[t] for t in spec["refusal_tokens"]]
@@ -630,6 +888,9 @@ def main():
                 "canned_responses": {RESPOND: COMPLY_TEXT, **REFUSAL_TEXT},
             },
         }
+        if spec["decode"]:
+            manifest["decode"] = {"file": "decode.pt", "layers": N_LAYERS, "kv_heads": N_HEADS,
+                                  "head_dim": D_MODEL // N_HEADS}
         with open(os.path.join(out_dir, "refusal_tokens.json"), "w", encoding="utf-8") as f:
             json.dump(manifest, f, ensure_ascii=False, indent=2)
             f.write("\n")
@@ -638,6 +899,8 @@ def main():
                 f.write(rid + "\n")
 
         fx_path = write_fixtures(name, traced, tok, response_tokens, cases)
+        cont_path, cont_margin = write_continuations(name, traced, tok, response_tokens, cases,
+                                        spec["forced_refusal_tokens"])
 
         # Rust cross-check (optional) over every rendered prompt, the fixtures and the training sequences
         texts = [render(r["prompt"]) for r in original + contrast + pref] + \
@@ -646,11 +909,12 @@ def main():
         check_with_rust_tokenizer(tok_path, tok, texts)
 
         sizes = {fn: os.path.getsize(os.path.join(out_dir, fn)) for fn in sorted(os.listdir(out_dir))}
-        summary.append((name, stats, max_delta, max_trace_vs_eager, sizes, fx_path, cat_acc))
+        summary.append((name, stats, max_delta, max_trace_vs_eager, sizes, fx_path, cat_acc,
+                        decode_check, cont_path, cont_margin))
 
     print()
     print("================ SUMMARY ================")
-    for name, stats, max_delta, max_te, sizes, fx_path, cat_acc in summary:
+    for name, stats, max_delta, max_te, sizes, fx_path, cat_acc, decode_check, cont_path, cont_margin in summary:
         print(f"{name}:")
         heads = [("P(refusal) = sum of refusal-token probabilities at the first response position", 0)]
         if cat_acc is not None:  # several refusal tokens (with one, p(c*) is P(refusal))
@@ -671,7 +935,12 @@ def main():
             print(f"    held-out originals: top refusal token = true category for {cat_acc:.2%}")
         print(f"    batch invariance: max |dlogit| padded batch vs alone = {max_delta:.2e}; traced vs eager = {max_te:.2e}")
         print("    files: " + ", ".join(f"{fn} {sz:,} B" for fn, sz in sizes.items()))
-        print(f"    fixtures: {os.path.relpath(fx_path, ROOT)} ({os.path.getsize(fx_path):,} B)")
+        if decode_check is not None:
+            print(f"    decode.pt: greedy tokens = model.pt's for {decode_check[1]} rows x {MAX_NEW_TOKENS} steps "
+                  f"(batch sizes 1, 3, all); max |dlogit| vs model.pt = {decode_check[0]:.2e}")
+        print(f"    continuations: smallest best-vs-second logit gap of any greedy step = {cont_margin:.3f}")
+        print(f"    fixtures: {os.path.relpath(fx_path, ROOT)} ({os.path.getsize(fx_path):,} B), "
+              f"{os.path.relpath(cont_path, ROOT)} ({os.path.getsize(cont_path):,} B)")
     print(f"total time {time.time() - t_start:.1f}s")
 
 

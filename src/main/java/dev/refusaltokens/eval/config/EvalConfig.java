@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * @param sparkConf extra Spark settings applied when the session is built
  * @param heartbeatSeconds how often a working run refreshes its claim on the run id and its {@code
  *     runs.heartbeat_at}; a claim silent for four of these may be taken over by {@code --resume}
+ * @param responses the respond stage's settings
+ * @param judges the judges of the responses; the first is the primary one (summary, regress)
  * @param source the effective configuration as YAML, recorded in the {@code runs} table
  */
 public record EvalConfig(
@@ -29,6 +31,8 @@ public record EvalConfig(
     List<BenchmarkSpec> benchmarks,
     ScoringConfig scoring,
     SweepConfig sweep,
+    ResponsesConfig responses,
+    List<JudgeConfig> judges,
     RegressConfig regress,
     String sparkMaster,
     Map<String, String> sparkConf,
@@ -76,6 +80,14 @@ public record EvalConfig(
           "is out of range",
           "give 1 to 3600 seconds (default " + DEFAULT_HEARTBEAT_SECONDS + ")");
     }
+    if (judges == null || judges.isEmpty()) {
+      throw ConfigException.badValue(
+          JudgeConfig.KEY,
+          judges,
+          "is empty",
+          "list at least one judge, e.g. [{kind: string_match}]");
+    }
+    judges = List.copyOf(judges);
     benchmarks = List.copyOf(benchmarks);
     sparkConf = Map.copyOf(sparkConf);
   }
@@ -94,6 +106,8 @@ public record EvalConfig(
     List<BenchmarkSpec> benchmarks = BenchmarkSpec.readAll(r);
     ScoringConfig scoring = ScoringConfig.read(r);
     SweepConfig sweep = SweepConfig.read(r, benchmarks);
+    ResponsesConfig responses = ResponsesConfig.read(r);
+    List<JudgeConfig> judges = JudgeConfig.readAll(r);
     RegressConfig regress = RegressConfig.read(r);
     String runId = r.string(RUN_ID, null);
     if (runId == null && clock != null) {
@@ -114,6 +128,8 @@ public record EvalConfig(
         benchmarks,
         scoring,
         sweep,
+        responses,
+        judges,
         regress,
         master,
         sparkConf,
@@ -130,6 +146,15 @@ public record EvalConfig(
     w.list(BenchmarkSpec.KEY, benchmarks, BenchmarkSpec::write);
     scoring.write(w);
     sweep.write(w);
+    responses.write(w);
+    w.list(
+        JudgeConfig.KEY,
+        judges,
+        (j, item) -> {
+          item.put(JudgeConfig.NAME, j.name());
+          item.put(JudgeConfig.KIND, j.kind());
+          item.put(JudgeConfig.PHRASES, j.phrases());
+        });
     regress.write(w);
     w.put(SPARK_MASTER, sparkMaster);
     w.put(SPARK_CONF, sparkConf);
@@ -144,6 +169,8 @@ public record EvalConfig(
         benchmarks,
         scoring,
         sweep,
+        responses,
+        judges,
         regress,
         sparkMaster,
         sparkConf,

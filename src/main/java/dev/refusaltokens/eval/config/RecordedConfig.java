@@ -70,6 +70,14 @@ public final class RecordedConfig {
     return ScoringConfig.read(reader());
   }
 
+  public ResponsesConfig responses() {
+    return ResponsesConfig.read(reader());
+  }
+
+  public List<JudgeConfig> judges() {
+    return JudgeConfig.readAll(reader());
+  }
+
   private ConfigReader reader() {
     return ConfigReader.recorded(root);
   }

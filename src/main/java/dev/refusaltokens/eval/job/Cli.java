@@ -8,6 +8,7 @@ import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
+import dev.refusaltokens.eval.config.ResponsesConfig;
 import dev.refusaltokens.eval.judge.JudgeCheckJob;
 import dev.refusaltokens.eval.judge.LabelledResponses;
 import dev.refusaltokens.eval.model.ExportCheck;
@@ -48,6 +49,7 @@ import picocli.CommandLine.ParameterException;
     subcommands = {
       Cli.Run.class,
       Cli.Score.class,
+      Cli.Respond.class,
       Cli.Sweep.class,
       Cli.Regress.class,
       Cli.Sql.class,
@@ -237,6 +239,46 @@ final class Cli {
               + " prompts, "
               + r.rowsRejected()
               + " rejected. Next: sweep --run-id "
+              + r.runId());
+    }
+  }
+
+  @Command(
+      name = "respond",
+      description =
+          "generate and judge the responses of a scored run (--run-id): table responses; "
+              + "then sweep it")
+  static final class Respond extends Stage {
+    @Option(
+        names = "--resume",
+        description = "keep the run's committed responses of unchanged prompts")
+    boolean resume;
+
+    @Override
+    boolean resume() {
+      return resume;
+    }
+
+    @Override
+    void run(SparkSession spark, EvalConfig config, ModelSpec spec, RunClaim claim) {
+      if (!config.responses().enabled()) {
+        throw new ConfigException(
+            ResponsesConfig.ENABLED
+                + " is false: the respond subcommand needs it on (--set "
+                + ResponsesConfig.ENABLED
+                + "=true)");
+      }
+      RunRow scored = EvaluationJob.scoredRun(spark, config);
+      RunRow r =
+          EvaluationJob.respond(spark, config, spec, scored, Clock.systemUTC(), resume, claim);
+      System.out.println(
+          "Run "
+              + r.runId()
+              + ": "
+              + r.responded().rows()
+              + " responses of "
+              + r.responded().prompts()
+              + " prompts. Next: sweep --run-id "
               + r.runId());
     }
   }

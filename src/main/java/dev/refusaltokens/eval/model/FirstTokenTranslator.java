@@ -66,7 +66,7 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
     int t = Arrays.stream(lengths).max().orElse(0);
     LogitsLayout layout = LogitsLayout.of(raw.getShape(), lengths.length, t, spec);
     NDArray logits =
-        (layout == LogitsLayout.FULL ? lastRealTokens(m, raw, lengths) : raw)
+        (layout == LogitsLayout.FULL ? LogitsLayout.lastRealTokens(m, raw, lengths) : raw)
             .toType(DataType.FLOAT32, false);
     int b = lengths.length;
     int v = (int) logits.getShape().get(1);
@@ -101,18 +101,5 @@ final class FirstTokenTranslator implements NoBatchifyTranslator<long[][], Promp
       }
     }
     return scores;
-  }
-
-  /**
-   * {@code [B, T, V]} → {@code [B, V]}: row i at position {@code lengths[i] - 1} (right padding).
-   */
-  private static NDArray lastRealTokens(NDManager m, NDArray full, int[] lengths) {
-    long[] last = Arrays.stream(lengths).mapToLong(len -> len - 1L).toArray();
-    Shape shape = full.getShape();
-    NDArray index =
-        m.create(last, new Shape(lengths.length, 1, 1))
-            .toDevice(full.getDevice(), false)
-            .broadcast(shape.get(0), 1, shape.get(2));
-    return full.gather(index, 1).squeeze(1);
   }
 }

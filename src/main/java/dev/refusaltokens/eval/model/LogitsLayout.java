@@ -1,6 +1,9 @@
 package dev.refusaltokens.eval.model;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 
 /**
  * The two output layouts a model file may have, and the check that stops any other with a message
@@ -87,5 +90,18 @@ enum LogitsLayout {
             + FIX
             + " (the export calls the model with use_cache=False, "
             + "return_dict=False).");
+  }
+
+  /**
+   * {@code [B, T, V]} → {@code [B, V]}: row i at position {@code lengths[i] - 1} (right padding).
+   */
+  static NDArray lastRealTokens(NDManager m, NDArray full, int[] lengths) {
+    long[] last = Arrays.stream(lengths).mapToLong(len -> len - 1L).toArray();
+    Shape shape = full.getShape();
+    NDArray index =
+        m.create(last, new Shape(lengths.length, 1, 1))
+            .toDevice(full.getDevice(), false)
+            .broadcast(shape.get(0), 1, shape.get(2));
+    return full.gather(index, 1).squeeze(1);
   }
 }

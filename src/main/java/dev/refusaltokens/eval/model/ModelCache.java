@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One loaded model per executor JVM and device, reused by every task (never one per partition): the
  * tasks of a multi-GPU executor that share a GPU share its model, and each GPU gets its own. The
- * key includes the file's size and modification time, so a file replaced at the same path is loaded
- * anew. Models live as long as the executor JVM; its exit releases them (closing them from a
- * shutdown hook could free native memory under a task still running).
+ * key includes the file's size and modification time (and those of the KV-cache decode module,
+ * which the loaded model holds once a generator asked for it), so a file replaced at the same path
+ * is loaded anew. Models live as long as the executor JVM; its exit releases them (closing them
+ * from a shutdown hook could free native memory under a task still running).
  */
 public final class ModelCache {
 
@@ -32,6 +33,9 @@ public final class ModelCache {
 
   public static ScoringModel get(ModelSpec spec, Device device) {
     String key = spec.modelPath() + "@" + device + "#" + fileStamp(spec.modelPath());
+    if (spec.decodePath() != null) {
+      key += "+" + spec.decodePath() + "#" + fileStamp(spec.decodePath());
+    }
     return MODELS.computeIfAbsent(
         key,
         k -> {

@@ -51,12 +51,20 @@ public record ModelSpec(
     String chatTemplate,
     Map<String, Object> specialTokens,
     String systemPrompt,
-    LocalDateTime chatTemplateTime)
+    LocalDateTime chatTemplateTime,
+    long[] eosIds,
+    DecodeModule decode)
     implements Serializable {
 
   public static final String TOKENIZER_FILE = "tokenizer.json";
   public static final String TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
   public static final String MANIFEST_FILE = "refusal_tokens.json";
+
+  /** Hugging Face's generation settings; only {@code eos_token_id} is read. Optional. */
+  public static final String GENERATION_CONFIG_FILE = "generation_config.json";
+
+  /** The manifest key naming the optional KV-cache decode module ({@link DecodeModule}). */
+  public static final String DECODE_KEY = "decode";
 
   /** Where transformers 4.43+ may save the template instead of tokenizer_config.json. */
   public static final String CHAT_TEMPLATE_FILE = "chat_template.jinja";
@@ -101,6 +109,75 @@ public record ModelSpec(
     refusalTokens = List.copyOf(refusalTokens);
     refusalIds = refusalIds.clone();
     specialTokens = Map.copyOf(specialTokens);
+    eosIds = eosIds.clone();
+  }
+
+  /**
+   * The optional KV-cache decode module named by the manifest's {@code "decode"} entry: a second
+   * TorchScript file of the same weights that takes the past keys and values as tensors and returns
+   * them updated, so that greedy decoding feeds one new token per row and step instead of the whole
+   * prefix ({@link GreedyGenerator}). Its contract:
+   *
+   * <pre>
+   * forward(input_ids      int64[B, S],
+   *         attention_mask int64[B, P+S],
+   *         position_ids   int64[B, S],
+   *         last_index     int64[B],
+   *         past_keys      float[L, B, H, P, D],
+   *         past_values    float[L, B, H, P, D])
+   *   -> (logits float[B, V]        at position last_index[b] among the S new positions,
+   *       keys   float[L, B, H, P+S, D],
+   *       values float[L, B, H, P+S, D])
+   * </pre>
+   *
+   * P = 0 on the prefill call (empty past tensors). {@code attention_mask} marks real (1) and
+   * padded (0) key slots over past + new; the prefill is right padded, so padded slots stay inside
+   * the cache, masked, and every later token gets mask 1 and position = the row's real tokens so
+   * far. Attention is causal within the S new positions. Nothing may be frozen from the traced
+   * shapes: the job calls it with other B, S and P than the tracing example.
+   *
+   * @param file the TorchScript file, relative to the model folder
+   * @param layers L, the transformer layers
+   * @param kvHeads H, key-value heads (fewer than attention heads in a grouped-query model)
+   * @param headDim D
+   * @param dtype the cache's floating type: {@code float32} (default), {@code float16} or {@code
+   *     bfloat16}
+   */
+  public record DecodeModule(String file, int layers, int kvHeads, int headDim, String dtype)
+      implements Serializable {
+
+    public static final List<String> DTYPES = List.of("float32", "float16", "bfloat16");
+
+    /**
+     * The manifest's dtype spellings ({@code fp32}, {@code bf16}, {@code half}, …) → {@link
+     * #DTYPES}.
+     */
+    static String canonicalDtype(String dtype) {
+      return switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+        case "float32", "fp32", "float" -> "float32";
+        case "float16", "fp16", "half" -> "float16";
+        case "bfloat16", "bf16" -> "bfloat16";
+        default -> dtype;
+      };
+    }
+
+    public DecodeModule {
+      if (layers < 1 || kvHeads < 1 || headDim < 1 || !DTYPES.contains(dtype)) {
+        throw new IllegalArgumentException(
+            "decode module "
+                + file
+                + ": layers "
+                + layers
+                + ", kv_heads "
+                + kvHeads
+                + ", head_dim "
+                + headDim
+                + " must be positive and dtype "
+                + dtype
+                + " one of "
+                + DTYPES);
+      }
+    }
   }
 
   public Path tokenizerPath() {
@@ -109,6 +186,21 @@ public record ModelSpec(
 
   public Path modelPath() {
     return Path.of(dir, modelFile);
+  }
+
+  /**
+   * The end-of-sequence ids: {@code eos_token} of tokenizer_config.json, then {@code eos_token_id}
+   * of generation_config.json (an id or a list) when that file exists, without repeats. May be
+   * empty: generation then needs stop strings.
+   */
+  @Override
+  public long[] eosIds() {
+    return eosIds.clone();
+  }
+
+  /** The KV-cache decode module's file, or null when the manifest names none. */
+  public Path decodePath() {
+    return decode == null ? null : Path.of(dir, decode.file());
   }
 
   /**
@@ -196,6 +288,8 @@ public record ModelSpec(
     int maxLength = maxLength(manifest, tokenizerConfig);
     int vocabSize = vocabSize(dir.resolve(TOKENIZER_FILE));
     checkDeclaredOutput(manifest, dir.resolve(modelFile), vocabSize);
+    DecodeModule decode = decodeModule(dir, manifest);
+    long[] generationEos = generationConfigEos(dir.resolve(GENERATION_CONFIG_FILE));
     if (refusal.isEmpty()) {
       throw ConfigException.badValue(
           ModelConfig.REFUSAL_TOKENS,
@@ -232,6 +326,15 @@ public record ModelSpec(
       }
       String pad = (String) specialTokens.get("pad_token");
       long padId = pad == null ? 0 : encoder.singleTokenId("pad_token", pad);
+      String eos = (String) specialTokens.get("eos_token");
+      long[] eosIds =
+          LongStream.concat(
+                  eos == null
+                      ? LongStream.empty()
+                      : LongStream.of(encoder.singleTokenId("eos_token", eos)),
+                  Arrays.stream(generationEos))
+              .distinct()
+              .toArray();
       ModelSpec spec =
           new ModelSpec(
               dir.toString(),
@@ -246,7 +349,9 @@ public record ModelSpec(
               template,
               specialTokens,
               config.systemPrompt(),
-              templateTime(config));
+              templateTime(config),
+              eosIds,
+              decode);
       try (PromptEncoder probe =
           spec.newEncoder()) { // the template must render, with the real special tokens
         if (probe.encode("Hello").length == 0) {
@@ -382,6 +487,112 @@ public record ModelSpec(
           "put the model's own tokenizer files in the folder, or "
               + "re-export the matching model with tools/export_torchscript.py");
     }
+  }
+
+  /**
+   * The manifest's {@code "decode": {"file", "layers", "kv_heads", "head_dim", "dtype"}}, or null.
+   * Its file must exist; the cache shapes it declares are checked against the module itself by a
+   * probe call when an executor loads it ({@link ScoringModel}).
+   */
+  private static DecodeModule decodeModule(Path dir, JsonNode manifest) {
+    JsonNode d = manifest == null ? null : manifest.get(DECODE_KEY);
+    if (d == null || d.isNull()) {
+      return null;
+    }
+    String fix =
+        "write \""
+            + DECODE_KEY
+            + "\": {\"file\": \"decode.pt\", \"layers\": L, \"kv_heads\": H, \"head_dim\": D} in "
+            + MANIFEST_FILE
+            + " (tools/export_torchscript.py --decode-cache does), or remove the entry to decode "
+            + "without a cache";
+    if (!d.isObject() || !d.path("file").isTextual()) {
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          dir,
+          "has a " + MANIFEST_FILE + " whose decode entry " + d + " names no file",
+          fix);
+    }
+    String file = d.get("file").asText();
+    Path path = dir.resolve(file);
+    if (!Files.isRegularFile(path)) {
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          dir,
+          "has a "
+              + MANIFEST_FILE
+              + " naming the decode module "
+              + file
+              + ", but there is no such file in the folder",
+          "put the decode module exported with the model (tools/export_torchscript.py "
+              + "--decode-cache) at "
+              + path.getFileName()
+              + ", or remove the \""
+              + DECODE_KEY
+              + "\" entry from "
+              + MANIFEST_FILE
+              + " to decode without a cache");
+    }
+    try {
+      return new DecodeModule(
+          file,
+          wholeNumber(d, "layers"),
+          wholeNumber(d, "kv_heads"),
+          wholeNumber(d, "head_dim"),
+          DecodeModule.canonicalDtype(d.path("dtype").asText("float32")));
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.badValue(
+          ModelConfig.DIR,
+          dir,
+          "has a "
+              + MANIFEST_FILE
+              + " decode entry "
+              + d
+              + " that is invalid ("
+              + e.getMessage()
+              + ")",
+          fix);
+    }
+  }
+
+  private static int wholeNumber(JsonNode node, String field) {
+    JsonNode n = node.get(field);
+    if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
+      throw new IllegalArgumentException(field + " is " + n + ", not a whole number");
+    }
+    return n.intValue();
+  }
+
+  /** {@code eos_token_id} of generation_config.json: an id, a list of ids, null, or no file. */
+  private static long[] generationConfigEos(Path file) {
+    JsonNode config = readJson(file, false);
+    JsonNode n = config == null ? null : config.get("eos_token_id");
+    if (n == null || n.isNull()) {
+      return new long[0];
+    }
+    List<JsonNode> items = new ArrayList<>();
+    if (n.isArray()) {
+      n.forEach(items::add);
+    } else {
+      items.add(n);
+    }
+    long[] ids = new long[items.size()];
+    for (int i = 0; i < ids.length; i++) {
+      JsonNode id = items.get(i);
+      if (!id.isIntegralNumber() || id.longValue() < 0) {
+        throw ConfigException.badValue(
+            ModelConfig.DIR,
+            file.getParent(),
+            "has a "
+                + GENERATION_CONFIG_FILE
+                + " whose eos_token_id "
+                + n
+                + " is not an id or a list of ids",
+            "fix eos_token_id there (Hugging Face writes an int or a list of ints)");
+      }
+      ids[i] = id.longValue();
+    }
+    return ids;
   }
 
   private static String text(JsonNode node, String field, String dflt) {

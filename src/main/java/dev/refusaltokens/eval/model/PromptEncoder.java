@@ -90,8 +90,23 @@ public final class PromptEncoder implements AutoCloseable {
     }
   }
 
+  /** The text of one id, special tokens included (what a control token's round trip checks). */
   public String decode(long id) {
     return tokenizer.decode(new long[] {id}, false);
+  }
+
+  /**
+   * The text of generated ids as Hugging Face's {@code tokenizer.decode(ids,
+   * skip_special_tokens=True)} gives it: special tokens left out, joined by the tokenizer's own
+   * decoder (a tokenizer without one joins tokens with a space).
+   */
+  public String decode(long[] ids) {
+    return decode(ids, true);
+  }
+
+  /** The text of ids, special tokens left out or kept. */
+  String decode(long[] ids, boolean skipSpecialTokens) {
+    return ids.length == 0 ? "" : tokenizer.decode(ids, skipSpecialTokens);
   }
 
   /**

@@ -22,12 +22,17 @@ import java.util.List;
  * (any float dtype). Loading runs one probe forward pass that checks the output before any prompt
  * is scored. Shared by the tasks of an executor (see {@link ModelCache}); each task opens its own
  * {@link Predictor}, which is not thread-safe.
+ *
+ * <p>The folder's optional KV-cache decode module ({@link ModelSpec.DecodeModule}) is loaded on the
+ * same device the first time a generator asks for it (so a run that only scores never holds it),
+ * once per loaded model, and checked by a probe call of its own.
  */
 public final class ScoringModel implements AutoCloseable {
 
   private final ModelSpec spec;
   private final Device device;
   private final ZooModel<NDList, NDList> model;
+  private ZooModel<NDList, NDList> decode; // loaded by the first cached generator
 
   private ScoringModel(ModelSpec spec, Device device, ZooModel<NDList, NDList> model) {
     this.spec = spec;
@@ -37,17 +42,9 @@ public final class ScoringModel implements AutoCloseable {
 
   static ScoringModel load(ModelSpec spec, Device device) {
     Path file = spec.modelPath();
-    Criteria<NDList, NDList> criteria =
-        Criteria.builder()
-            .setTypes(NDList.class, NDList.class)
-            .optModelPath(file)
-            .optEngine("PyTorch")
-            .optDevice(device)
-            .optTranslator(new NoopTranslator())
-            .build();
     ScoringModel loaded;
     try {
-      loaded = new ScoringModel(spec, device, criteria.loadModel());
+      loaded = new ScoringModel(spec, device, loadTorchScript(file, device));
     } catch (IOException | ModelNotFoundException | MalformedModelException e) {
       throw new IllegalStateException(
           "Cannot load the TorchScript model " + file + " on " + device + ": " + e.getMessage(), e);
@@ -59,6 +56,19 @@ public final class ScoringModel implements AutoCloseable {
       throw e;
     }
     return loaded;
+  }
+
+  private static ZooModel<NDList, NDList> loadTorchScript(Path file, Device device)
+      throws IOException, ModelNotFoundException, MalformedModelException {
+    Criteria<NDList, NDList> criteria =
+        Criteria.builder()
+            .setTypes(NDList.class, NDList.class)
+            .optModelPath(file)
+            .optEngine("PyTorch")
+            .optDevice(device)
+            .optTranslator(new NoopTranslator())
+            .build();
+    return criteria.loadModel();
   }
 
   /**
@@ -107,12 +117,67 @@ public final class ScoringModel implements AutoCloseable {
     return new FirstTokenScorer(this, taskSpec, temperatures);
   }
 
+  /**
+   * A greedy generator for one task thread: it owns a predictor and a tokenizer; close it when the
+   * task ends. It decodes with the folder's KV-cache module when there is one and {@code
+   * settings.useCache()} (loading and probing the module on first use), else by re-running this
+   * model on the whole sequence each step. The window, pad id and tokenizer come from {@code
+   * taskSpec}.
+   *
+   * @throws IllegalStateException when the decode module does not load or breaks its contract
+   */
+  public GreedyGenerator newGenerator(ModelSpec taskSpec, GenerationSettings settings) {
+    TokenDecoder decoder =
+        settings.useCache() && spec.decode() != null
+            ? new CachedDecoder(decodeModule(), spec, device)
+            : new RecomputeDecoder(this, taskSpec, device);
+    return new GreedyGenerator(taskSpec, settings, decoder);
+  }
+
+  /** The decode module, loaded and probed once. */
+  private synchronized ZooModel<NDList, NDList> decodeModule() {
+    if (decode == null) {
+      Path file = spec.decodePath();
+      ZooModel<NDList, NDList> loaded;
+      try {
+        loaded = loadTorchScript(file, device);
+      } catch (IOException | ModelNotFoundException | MalformedModelException e) {
+        throw new IllegalStateException(
+            "Cannot load the decode module " + file + " on " + device + ": " + e.getMessage(), e);
+      }
+      try {
+        probeDecode(loaded);
+      } catch (RuntimeException e) {
+        loaded.close();
+        throw e;
+      }
+      decode = loaded;
+    }
+    return decode;
+  }
+
+  /**
+   * A prefill of two right-padded rows of token id 0 ({@code [0, 0]} and {@code [0]}) and one step:
+   * the logits must be {@code [2, V]} and the keys and values {@code [L, 2, H, 2, D]}, then {@code
+   * [L, 2, H, 3, D]}, with L, H, D as the manifest declares ({@link CachedDecoder#call}).
+   */
+  private void probeDecode(ZooModel<NDList, NDList> module) {
+    try (CachedDecoder probe = new CachedDecoder(module, spec, device);
+        TokenDecoder.Batch batch = probe.start(List.of(new long[] {0, 0}, new long[] {0}))) {
+      batch.prefill();
+      batch.step(new long[] {0, 0}, new boolean[] {true, true});
+    }
+  }
+
   <I, O> Predictor<I, O> newPredictor(Translator<I, O> translator) {
     return model.newPredictor(translator);
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     model.close();
+    if (decode != null) {
+      decode.close();
+    }
   }
 }

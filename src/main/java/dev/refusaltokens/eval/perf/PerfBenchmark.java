@@ -273,6 +273,8 @@ public final class PerfBenchmark {
         benchmarks,
         config.scoring(),
         config.sweep(),
+        config.responses(),
+        config.judges(),
         config.regress(),
         config.sparkMaster(),
         config.sparkConf(),

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.report.ReportWriter;
+import dev.refusaltokens.eval.respond.RespondStage;
 import dev.refusaltokens.eval.score.ScoreStage;
 import dev.refusaltokens.eval.sweep.SweepStage;
 import dev.refusaltokens.eval.table.RunRow;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One evaluation run, stage after stage, and the {@code runs} row that records it: start (the row
  * says {@code running}; a resumed run is first checked against its earlier attempt) → score ({@code
- * scored}) → sweep → end ({@code succeeded}) → report (which reads the runs row, so it comes after
+ * scored}) → respond (when {@code responses.enabled}; the row stays {@code scored} with the stage's
+ * figures) → sweep → end ({@code succeeded}) → report (which reads the runs row, so it comes after
  * the end). Each stage owns its tables; this class only orders the stages. Whatever fails after the
  * start takes the one failure path: the row records {@code failed} with the error, and the
  * exception is rethrown.
@@ -58,9 +60,12 @@ public final class EvaluationJob {
       boolean resume,
       RunClaim claim) {
     SweepStage.check(config, spec.refusalTokens().size());
+    RespondStage.check(config, spec);
     RunRecorder recorder = new RunRecorder(tables(spark, config), clock, claim);
     RunRow scored = score(recorder, config, spec, resume);
-    return sweep(recorder, config, scored);
+    RunRow responded =
+        config.responses().enabled() ? respond(recorder, config, spec, scored, resume) : scored;
+    return sweep(recorder, config, responded);
   }
 
   /**
@@ -103,7 +108,45 @@ public final class EvaluationJob {
           recorder.write(run);
           SweepStage.deleteTables(tables); // derived from scores that are about to change
           ReportWriter.delete(tables);
+          if (!resume) {
+            RespondStage.deleteTable(tables); // a resume keeps those of unchanged prompts
+          }
           return scoreStage(recorder, config, spec, run, earlier, resume);
+        });
+  }
+
+  /**
+   * Generates the responses of a scored run ({@code responses}), judged; with {@code resume} the
+   * responses committed by an earlier attempt for unchanged prompts are kept. Records the stage's
+   * figures in the runs row, which stays {@code scored}.
+   */
+  public static RunRow respond(
+      SparkSession spark,
+      EvalConfig config,
+      ModelSpec spec,
+      RunRow scored,
+      Clock clock,
+      boolean resume,
+      RunClaim claim) {
+    RespondStage.check(config, spec);
+    return respond(
+        new RunRecorder(tables(spark, config), clock, claim), config, spec, scored, resume);
+  }
+
+  private static RunRow respond(
+      RunRecorder recorder, EvalConfig config, ModelSpec spec, RunRow scored, boolean resume) {
+    return recorder.recordingFailure(
+        scored,
+        () -> {
+          recorder.track(scored);
+          long t0 = System.nanoTime();
+          LOG.info(
+              "Respond stage: run {} ({} prompts scored)", scored.runId(), scored.rowsScored());
+          RunRow.Responded figures = RespondStage.run(recorder.tables(), config, spec, resume);
+          LOG.info("Respond stage: {} responses in {} s", figures.rows(), seconds(t0));
+          RunRow responded = scored.withResponded(figures);
+          recorder.write(responded);
+          return responded;
         });
   }
 

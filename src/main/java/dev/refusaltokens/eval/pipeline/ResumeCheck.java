@@ -2,8 +2,10 @@ package dev.refusaltokens.eval.pipeline;
 
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.config.RecordedConfig;
+import dev.refusaltokens.eval.config.ResponsesConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.model.ChatTemplate;
 import dev.refusaltokens.eval.model.ModelSpec;
@@ -63,6 +65,12 @@ final class ResumeCheck {
     fields.put(
         ScoringConfig.SPECIAL_TOKENS_IN_PROMPT,
         new Object[] {specialTokens(before.config()), specialTokens(now.config())});
+    String respondedBefore = responses(before.config());
+    if (respondedBefore != null) { // kept responses must be what this attempt would generate
+      fields.put(
+          "responses settings (max_new_tokens, stop_strings, kv cache aside) and judges",
+          new Object[] {respondedBefore, responses(now.config())});
+    }
     fields.forEach(
         (what, v) -> {
           if (!Objects.equals(v[0], v[1])) {
@@ -129,6 +137,29 @@ final class ResumeCheck {
       return RecordedConfig.of(yaml).scoring().specialTokensInPrompt().id();
     } catch (UncheckedIOException | ConfigException e) {
       return "(unreadable config)";
+    }
+  }
+
+  /**
+   * What the kept responses of a resumed run depend on: {@code responses.max_new_tokens}, {@code
+   * responses.stop_strings} and each judge's provenance; null when responses were off (nothing to
+   * keep) or the config is unreadable.
+   */
+  private static String responses(String yaml) {
+    try {
+      RecordedConfig c = RecordedConfig.of(yaml);
+      ResponsesConfig rc = c.responses();
+      if (!rc.enabled()) {
+        return null;
+      }
+      return "max_new_tokens="
+          + rc.maxNewTokens()
+          + " stop_strings="
+          + rc.stopStrings()
+          + " judges="
+          + c.judges().stream().map(JudgeConfig::provenance).toList();
+    } catch (UncheckedIOException | ConfigException e) {
+      return null;
     }
   }
 

@@ -24,7 +24,7 @@ import org.apache.spark.storage.StorageLevel;
  * (appended) to the run's {@code scores} and {@code rejects} before the next starts, so a run that
  * dies loses at most the chunk in flight. The first chunk's scores are checked by the canary.
  */
-final class ChunkedScoring {
+public final class ChunkedScoring {
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(30);
 
@@ -44,7 +44,7 @@ final class ChunkedScoring {
   }
 
   /** Chunks for {@code prompts} valid prompts: one per {@code checkpointRows}, at least one. */
-  static long chunks(long prompts, int checkpointRows) {
+  public static long chunks(long prompts, int checkpointRows) {
     return Math.max(1, (prompts + checkpointRows - 1) / checkpointRows);
   }
 
@@ -120,7 +120,7 @@ final class ChunkedScoring {
   /**
    * Partitions follow data size: one per {@code rowsPerPartition} rows, at least the parallelism.
    */
-  static int partitions(long rows, int rowsPerPartition, int parallelism) {
+  public static int partitions(long rows, int rowsPerPartition, int parallelism) {
     long bySize = (rows + rowsPerPartition - 1) / rowsPerPartition;
     return (int) Math.max(1, Math.max(parallelism, Math.min(bySize, 100_000)));
   }

@@ -11,13 +11,13 @@ import org.slf4j.LoggerFactory;
  * and ETA. Executors add to a {@link LongAccumulator}, which Spark merges when a task ends, so
  * progress moves a partition at a time.
  */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
 
   private final Thread thread;
 
-  Progress(String what, long total, LongAccumulator done, Duration every) {
+  public Progress(String what, long total, LongAccumulator done, Duration every) {
     long start = System.nanoTime();
     thread =
         new Thread(

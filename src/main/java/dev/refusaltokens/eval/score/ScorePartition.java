@@ -231,6 +231,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
               logprobs,
               s.otherLogprob(),
               otherToken,
+              score.otherTokenId(),
               e.specialTokens));
     }
     return rows;

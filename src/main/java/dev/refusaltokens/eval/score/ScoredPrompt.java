@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
@@ -35,6 +36,7 @@ import org.apache.spark.sql.types.StructType;
  *     on a reject
  * @param otherLogprob null on a reject
  * @param otherToken the best other vocabulary token; null on a reject
+ * @param otherTokenId its vocabulary id; null on a reject
  * @param promptSpecialTokens the special tokens the prompt's own text produced ({@link
  *     dev.refusaltokens.eval.model.PromptSpecialTokens}), empty when none; null on a reject
  */
@@ -45,6 +47,7 @@ record ScoredPrompt(
     Map<String, Double> logprobs,
     Double otherLogprob,
     String otherToken,
+    Long otherTokenId,
     List<String> promptSpecialTokens)
     implements TableRecord {
 
@@ -57,6 +60,7 @@ record ScoredPrompt(
                   Columns.LOGPROBS, createMapType(StringType, DoubleType, false), true))
           .add(createStructField(Columns.OTHER_LOGPROB, DoubleType, true))
           .add(createStructField(Columns.OTHER_TOKEN, StringType, true))
+          .add(createStructField(ScoreRow.OTHER_TOKEN_ID, LongType, true))
           .add(
               createStructField(
                   ScoreRow.PROMPT_SPECIAL_TOKENS, createArrayType(StringType, false), true));
@@ -69,6 +73,7 @@ record ScoredPrompt(
       Map<String, Double> logprobs,
       double otherLogprob,
       String otherToken,
+      long otherTokenId,
       List<String> promptSpecialTokens) {
     return new ScoredPrompt(
         prompt.accepted(),
@@ -77,6 +82,7 @@ record ScoredPrompt(
         logprobs,
         otherLogprob,
         otherToken,
+        otherTokenId,
         List.copyOf(promptSpecialTokens));
   }
 
@@ -89,7 +95,7 @@ record ScoredPrompt(
   static ScoredPrompt rejected(
       ParsedPrompt prompt, RejectReason why, String detail, Integer promptTokens) {
     return new ScoredPrompt(
-        prompt.rejected(why, detail), null, promptTokens, null, null, null, null);
+        prompt.rejected(why, detail), null, promptTokens, null, null, null, null, null);
   }
 
   /** Reads a row by column name; {@code logprobs} is copied in the row's order. */
@@ -103,6 +109,7 @@ record ScoredPrompt(
         logprobs == null ? null : new LinkedHashMap<>(logprobs),
         r.boxedDouble(Columns.OTHER_LOGPROB),
         r.string(Columns.OTHER_TOKEN),
+        r.boxedLong(ScoreRow.OTHER_TOKEN_ID),
         r.list(ScoreRow.PROMPT_SPECIAL_TOKENS));
   }
 
@@ -124,6 +131,7 @@ record ScoredPrompt(
         .set(Columns.LOGPROBS, logprobs)
         .set(Columns.OTHER_LOGPROB, otherLogprob)
         .set(Columns.OTHER_TOKEN, otherToken)
+        .set(ScoreRow.OTHER_TOKEN_ID, otherTokenId)
         .set(ScoreRow.PROMPT_SPECIAL_TOKENS, promptSpecialTokens)
         .build();
   }

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * #resolve}, a function of the assigned addresses and of how many GPUs libtorch sees, so that it is
  * tested with fake addresses on machines without a GPU (GpuExecutorsTest).
  */
-final class TaskDevice {
+public final class TaskDevice {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskDevice.class);
 
@@ -31,7 +31,7 @@ final class TaskDevice {
    * The device of the running task. Starts the PyTorch engine (to count its GPUs): configure
    * libtorch's threads before ({@link dev.refusaltokens.eval.model.Libtorch#configureThreads}).
    */
-  static Device current() {
+  public static Device current() {
     int visible = Engine.getEngine("PyTorch").getGpuCount();
     Device device = resolve(assignedGpus(TaskContext.get()), visible);
     if (!device.isGpu() && CPU_LOGGED.compareAndSet(false, true)) {

@@ -26,6 +26,8 @@ import org.apache.spark.sql.types.StructType;
  * @param promptsWithSpecialTokens prompts whose own text gave the tokenizer special tokens (see
  *     {@code scoring.special_tokens_in_prompt}); null until scored, and in runs scored before the
  *     column existed
+ * @param responded what the respond stage wrote; null until it ran, and when {@code
+ *     responses.enabled} is false
  */
 public record RunRow(
     String status,
@@ -55,6 +57,7 @@ public record RunRow(
     Map<String, Long> benchmarkRowsScored,
     Map<String, Long> benchmarkRowsRejected,
     Long promptsWithSpecialTokens,
+    Responded responded,
     String error,
     String runId)
     implements TableRecord {
@@ -91,6 +94,12 @@ public record RunRow(
   public static final String BENCHMARK_ROWS_SCORED = "benchmark_rows_scored";
   public static final String BENCHMARK_ROWS_REJECTED = "benchmark_rows_rejected";
   public static final String PROMPTS_WITH_SPECIAL_TOKENS = "prompts_with_special_tokens";
+  public static final String RESPONSES_ROWS = "responses_rows";
+  public static final String RESPONSES_PROMPTS = "responses_prompts";
+  public static final String RESPONSES_NEW_TOKENS = "responses_new_tokens";
+  public static final String RESPONSES_DECODE = "responses_decode";
+  public static final String RESPONSES_FINISH_REASONS = "responses_finish_reasons";
+  public static final String JUDGES = "judges";
   public static final String ERROR = "error";
 
   public static final StructType SCHEMA =
@@ -126,6 +135,13 @@ public record RunRow(
               createStructField(
                   BENCHMARK_ROWS_REJECTED, createMapType(StringType, LongType, false), true),
               createStructField(PROMPTS_WITH_SPECIAL_TOKENS, LongType, true),
+              createStructField(RESPONSES_ROWS, LongType, true),
+              createStructField(RESPONSES_PROMPTS, LongType, true),
+              createStructField(RESPONSES_NEW_TOKENS, LongType, true),
+              createStructField(RESPONSES_DECODE, StringType, true),
+              createStructField(
+                  RESPONSES_FINISH_REASONS, createMapType(StringType, LongType, false), true),
+              createStructField(JUDGES, createArrayType(StringType, false), true),
               createStructField(ERROR, StringType, true),
               createStructField(Columns.RUN_ID, StringType, false)));
 
@@ -163,6 +179,7 @@ public record RunRow(
         sparkVersion,
         djlVersion,
         System.getProperty("java.version"),
+        null,
         null,
         null,
         null,
@@ -237,6 +254,7 @@ public record RunRow(
         bbad,
         special,
         null,
+        null,
         runId);
   }
 
@@ -270,6 +288,7 @@ public record RunRow(
         benchmarkRowsScored,
         benchmarkRowsRejected,
         promptsWithSpecialTokens,
+        responded,
         failure,
         runId);
   }
@@ -304,8 +323,68 @@ public record RunRow(
         benchmarkRowsScored,
         benchmarkRowsRejected,
         promptsWithSpecialTokens,
+        responded,
         error,
         runId);
+  }
+
+  /** This row with the respond stage's figures. */
+  public RunRow withResponded(Responded figures) {
+    return new RunRow(
+        status,
+        startedAt,
+        endedAt,
+        heartbeatAt,
+        modelDir,
+        modelSha256,
+        tokenizerSha256,
+        tokenizerConfigSha256,
+        respondToken,
+        refusalTokens,
+        chatTemplate,
+        systemPrompt,
+        config,
+        gitCommit,
+        sparkVersion,
+        djlVersion,
+        javaVersion,
+        rowsIn,
+        rowsScored,
+        rowsRejected,
+        canaryPrompts,
+        canaryMaxAbsDiff,
+        paddingEfficiency,
+        benchmarkRowsIn,
+        benchmarkRowsScored,
+        benchmarkRowsRejected,
+        promptsWithSpecialTokens,
+        figures,
+        error,
+        runId);
+  }
+
+  /**
+   * What the respond stage wrote.
+   *
+   * @param rows {@code responses} rows: one per prompt × emitted first token
+   * @param prompts prompts with responses (all scored prompts, or the sample)
+   * @param newTokens tokens generated in all, after the forced first tokens
+   * @param decode {@code kv_cache} (the model folder's decode module) or {@code recompute}
+   * @param finishReasons rows per finish reason ({@code eos}, {@code stop}, {@code length}, {@code
+   *     error})
+   * @param judges each configured judge's provenance, the primary ({@code judges[0]}) first
+   */
+  public record Responded(
+      long rows,
+      long prompts,
+      long newTokens,
+      String decode,
+      Map<String, Long> finishReasons,
+      List<String> judges) {
+    public Responded {
+      finishReasons = Map.copyOf(finishReasons);
+      judges = List.copyOf(judges);
+    }
   }
 
   @Override
@@ -338,6 +417,14 @@ public record RunRow(
         .set(BENCHMARK_ROWS_SCORED, benchmarkRowsScored)
         .set(BENCHMARK_ROWS_REJECTED, benchmarkRowsRejected)
         .set(PROMPTS_WITH_SPECIAL_TOKENS, promptsWithSpecialTokens)
+        .set(RESPONSES_ROWS, responded == null ? null : responded.rows())
+        .set(RESPONSES_PROMPTS, responded == null ? null : responded.prompts())
+        .set(RESPONSES_NEW_TOKENS, responded == null ? null : responded.newTokens())
+        .set(RESPONSES_DECODE, responded == null ? null : responded.decode())
+        .set(
+            RESPONSES_FINISH_REASONS,
+            responded == null ? null : new TreeMap<>(responded.finishReasons()))
+        .set(JUDGES, responded == null ? null : responded.judges())
         .set(ERROR, error)
         .set(Columns.RUN_ID, runId)
         .build();
@@ -373,7 +460,22 @@ public record RunRow(
         r.sortedMap(BENCHMARK_ROWS_SCORED),
         r.sortedMap(BENCHMARK_ROWS_REJECTED),
         r.boxedLong(PROMPTS_WITH_SPECIAL_TOKENS),
+        responded(r),
         r.string(ERROR),
         r.string(Columns.RUN_ID));
+  }
+
+  /** The respond stage's figures of a row; null when it did not run (or predates the columns). */
+  private static Responded responded(RowReader r) {
+    if (!r.has(RESPONSES_ROWS) || r.isNull(RESPONSES_ROWS)) {
+      return null;
+    }
+    return new Responded(
+        r.longValue(RESPONSES_ROWS),
+        r.longValue(RESPONSES_PROMPTS),
+        r.longValue(RESPONSES_NEW_TOKENS),
+        r.string(RESPONSES_DECODE),
+        r.sortedMap(RESPONSES_FINISH_REASONS),
+        r.list(JUDGES));
   }
 }

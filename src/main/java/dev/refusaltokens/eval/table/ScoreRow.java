@@ -3,6 +3,7 @@ package dev.refusaltokens.eval.table;
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
@@ -24,6 +25,8 @@ import org.apache.spark.sql.types.StructType;
  * @param promptSpecialTokens the special tokens the prompt's own text produced (a literal {@code
  *     [respond]}, {@code <|im_start|>}), in order, one per occurrence; empty when none, null in
  *     rows scored before the column existed
+ * @param otherTokenId the vocabulary id of {@code otherToken} (the respond stage forces it); null
+ *     in rows scored before the column existed
  * @param runId null when read from a row whose {@code run_id} column was dropped
  */
 public record ScoreRow(
@@ -39,6 +42,7 @@ public record ScoreRow(
     Map<String, Double> logprobs,
     double otherLogprob,
     String otherToken,
+    Long otherTokenId,
     List<String> promptSpecialTokens,
     String runId)
     implements TableRecord {
@@ -47,6 +51,7 @@ public record ScoreRow(
   public static final String NO_CATEGORY = "(none)";
 
   public static final String PROMPT_SPECIAL_TOKENS = "prompt_special_tokens";
+  public static final String OTHER_TOKEN_ID = "other_token_id";
 
   public static final StructType SCHEMA =
       createStructType(
@@ -64,6 +69,7 @@ public record ScoreRow(
                   Columns.LOGPROBS, createMapType(StringType, DoubleType, false), false),
               createStructField(Columns.OTHER_LOGPROB, DoubleType, false),
               createStructField(Columns.OTHER_TOKEN, StringType, false),
+              createStructField(OTHER_TOKEN_ID, LongType, true),
               createStructField(PROMPT_SPECIAL_TOKENS, createArrayType(StringType, false), true),
               createStructField(Columns.RUN_ID, StringType, false)));
 
@@ -86,6 +92,7 @@ public record ScoreRow(
         r.mapView(Columns.LOGPROBS),
         r.doubleValue(Columns.OTHER_LOGPROB),
         r.string(Columns.OTHER_TOKEN),
+        r.has(OTHER_TOKEN_ID) ? r.boxedLong(OTHER_TOKEN_ID) : null,
         r.has(PROMPT_SPECIAL_TOKENS) ? r.list(PROMPT_SPECIAL_TOKENS) : null,
         r.has(Columns.RUN_ID) ? r.string(Columns.RUN_ID) : null);
   }
@@ -105,6 +112,7 @@ public record ScoreRow(
         .set(Columns.LOGPROBS, logprobs)
         .set(Columns.OTHER_LOGPROB, otherLogprob)
         .set(Columns.OTHER_TOKEN, otherToken)
+        .set(OTHER_TOKEN_ID, otherTokenId)
         .set(PROMPT_SPECIAL_TOKENS, promptSpecialTokens)
         .set(Columns.RUN_ID, runId)
         .build();

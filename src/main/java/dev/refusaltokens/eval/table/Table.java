@@ -15,8 +15,10 @@ import org.apache.spark.sql.types.StructType;
 public enum Table {
   RUNS("runs", RunRow.SCHEMA),
   SCORES("scores", ScoreRow.SCHEMA),
+  RESPONSES("responses", ResponseRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
   RATES("rates", RateRow.SCHEMA),
+  JUDGED_RATES("judged_rates", JudgedRateRow.SCHEMA),
   FRONTIER("frontier", FrontierRow.SCHEMA),
   OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
   ROC("roc", RocRow.SCHEMA),

@@ -214,6 +214,7 @@ class FailureRecordingTest {
                 done.benchmarkRowsRejected(),
                 done.promptsWithSpecialTokens(),
                 null,
+                null,
                 "c")
             .withHeartbeat(Instant.now().minusSeconds(600));
     tables.write(Table.RUNS, List.of(killed));

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ModelConfig;
 import java.io.IOException;
@@ -36,6 +38,11 @@ class ModelOutputTest {
     for (String f : List.of("tokenizer.json", "tokenizer_config.json", "refusal_tokens.json")) {
       Files.copy(Path.of("models/demo-categories", f), dir.resolve(f));
     }
+    // the demo's KV-cache decode module belongs to its own model.pt, not to these fixtures
+    ObjectNode manifest =
+        (ObjectNode) new ObjectMapper().readTree(dir.resolve("refusal_tokens.json").toFile());
+    manifest.remove(ModelSpec.DECODE_KEY);
+    new ObjectMapper().writeValue(dir.resolve("refusal_tokens.json").toFile(), manifest);
     Files.copy(SHAPES.resolve(fixture), dir.resolve("model.pt"));
     return ModelSpec.open(new ModelConfig(dir.toString(), null, null, null));
   }

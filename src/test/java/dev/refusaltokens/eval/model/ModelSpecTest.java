@@ -179,4 +179,77 @@ class ModelSpecTest {
         dir.resolve("model.pt"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
     assertThat(ModelCache.get(spec, Device.cpu())).isNotSameAs(first);
   }
+
+  @Test
+  void theEndOfSequenceIdsComeFromTheTokenizerConfigAndGenerationConfig(@TempDir Path dir)
+      throws IOException {
+    ModelSpec demo = ModelSpec.open(new ModelConfig("models/demo-single", null, null, null));
+    assertThat(demo.eosIds()).containsExactly(5); // <|end|>
+    assertThat(demo.decode()).isNull();
+    assertThat(demo.decodePath()).isNull();
+
+    for (String f :
+        List.of("tokenizer.json", "tokenizer_config.json", "model.pt", "refusal_tokens.json")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    ModelConfig config = new ModelConfig(dir.toString(), null, null, null);
+    Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [3, 5]}");
+    assertThat(ModelSpec.open(config).eosIds()).containsExactly(5, 3);
+    Files.writeString(
+        dir.resolve("generation_config.json"), "{\"eos_token_id\": 4, \"do_sample\": false}");
+    assertThat(ModelSpec.open(config).eosIds()).containsExactly(5, 4);
+    Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": null}");
+    assertThat(ModelSpec.open(config).eosIds()).containsExactly(5);
+    Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": \"<|end|>\"}");
+    assertThatThrownBy(() -> ModelSpec.open(config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("generation_config.json whose eos_token_id \"<|end|>\" is not an id");
+    Files.delete(dir.resolve("generation_config.json"));
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode tokenizerConfig =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json.readTree(dir.resolve("tokenizer_config.json").toFile());
+    tokenizerConfig.remove("eos_token");
+    json.writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizerConfig);
+    assertThat(ModelSpec.open(config).eosIds()).isEmpty();
+  }
+
+  @Test
+  void theManifestsDecodeEntryNamesTheCacheLayout(@TempDir Path dir) throws IOException {
+    ModelSpec demo = ModelSpec.open(new ModelConfig("models/demo-categories", null, null, null));
+    assertThat(demo.decode())
+        .isEqualTo(new ModelSpec.DecodeModule("decode.pt", 2, 4, 16, "float32"));
+    assertThat(demo.decodePath()).isEqualTo(Path.of(demo.dir(), "decode.pt"));
+
+    for (String f :
+        List.of("tokenizer.json", "tokenizer_config.json", "model.pt", "refusal_tokens.json")) {
+      Files.copy(Path.of("models/demo-single", f), dir.resolve(f));
+    }
+    Files.copy(Path.of("models/demo-single/model.pt"), dir.resolve("step.pt"));
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode manifest =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json.readTree(dir.resolve("refusal_tokens.json").toFile());
+    manifest
+        .putObject("decode")
+        .put("file", "step.pt")
+        .put("layers", 32)
+        .put("kv_heads", 8)
+        .put("head_dim", 128)
+        .put("dtype", "bf16");
+    json.writeValue(dir.resolve("refusal_tokens.json").toFile(), manifest);
+    ModelConfig config = new ModelConfig(dir.toString(), null, null, null);
+    assertThat(ModelSpec.open(config).decode())
+        .isEqualTo(new ModelSpec.DecodeModule("step.pt", 32, 8, 128, "bfloat16"));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("decode")).put("dtype", "int8");
+    json.writeValue(dir.resolve("refusal_tokens.json").toFile(), manifest);
+    assertThatThrownBy(() -> ModelSpec.open(config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("dtype int8 one of [float32, float16, bfloat16]");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("decode")).put("head_dim", 0);
+    json.writeValue(dir.resolve("refusal_tokens.json").toFile(), manifest);
+    assertThatThrownBy(() -> ModelSpec.open(config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("must be positive");
+  }
 }

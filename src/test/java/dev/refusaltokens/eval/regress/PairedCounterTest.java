@@ -79,6 +79,7 @@ class PairedCounterTest {
         Map.of("[respond]", respond, "[refuse]", refuse),
         -4.0,
         "Sure",
+        42L,
         List.of(),
         "r");
   }

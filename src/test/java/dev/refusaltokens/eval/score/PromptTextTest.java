@@ -173,7 +173,7 @@ class PromptTextTest {
   @Test
   void aTemplateThatFailsOnOnePromptRejectsThatPromptAndScoresTheRest() throws IOException {
     Path model = Files.createDirectories(dir.resolve("model"));
-    for (String f : List.of("tokenizer.json", "refusal_tokens.json", "model.pt")) {
+    for (String f : List.of("tokenizer.json", "refusal_tokens.json", "model.pt", "decode.pt")) {
       Files.copy(Path.of("models/demo-categories", f), model.resolve(f));
     }
     ObjectNode tokenizerConfig =

@@ -42,7 +42,14 @@ class ScoredPromptTest {
   void aScoredRowRoundTripsByNameKeepingTheTokenOrder() {
     ScoredPrompt scored =
         ScoredPrompt.scored(
-            PROMPT, 0.7, 23, logprobs(-2.5, -0.1), -4.25, "Sure", List.of("[respond]", "<|user|>"));
+            PROMPT,
+            0.7,
+            23,
+            logprobs(-2.5, -0.1),
+            -4.25,
+            "Sure",
+            77L,
+            List.of("[respond]", "<|user|>"));
     Row row = scored.toRow();
     assertThat(row.schema()).isEqualTo(ScoredPrompt.SCHEMA);
     assertThat(List.of(row.schema().fieldNames()).subList(0, ParsedPrompt.SCHEMA.size()))
@@ -84,10 +91,11 @@ class ScoredPromptTest {
   @Test
   void theCanaryComparesEveryLogprobOfTheSamePrompt() {
     ScoredPrompt batched =
-        ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure", List.of());
+        ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.1), -4.25, "Sure", 77L, List.of());
     ScoredPrompt alone =
         ScoredPrompt.fromRow(
-            ScoredPrompt.scored(PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0, "Sure", List.of())
+            ScoredPrompt.scored(
+                    PROMPT, 1.0, 23, logprobs(-2.5, -0.125), -4.0, "Sure", 77L, List.of())
                 .toRow());
     assertThat(CanaryCheck.maxAbsDiff(List.of(batched), List.of(alone))).isEqualTo(0.25);
     assertThat(CanaryCheck.Result.NOT_RUN.maxAbsDiffOrNull()).isNull();
