@@ -24,7 +24,9 @@ public enum Table {
   ROC("roc", RocRow.SCHEMA),
   CALIBRATION("calibration", CalibrationRow.SCHEMA),
   FIRST_TOKENS("first_tokens", FirstTokenRow.SCHEMA),
-  REGRESSIONS("regressions", RegressionRow.SCHEMA);
+  REGRESSIONS("regressions", RegressionRow.SCHEMA),
+  JUDGE_CHECKS("judge_checks", JudgeCheckRow.SCHEMA),
+  JUDGE_CHECK_REJECTS("judge_check_rejects", JudgeCheckRejectRow.SCHEMA);
 
   private final String id;
   private final StructType schema;
