@@ -36,7 +36,7 @@ public record ResponsesConfig(
   public static final String SAMPLE = "responses.sample";
   public static final String KV_CACHE = "responses.kv_cache";
 
-  public static final boolean DEFAULT_ENABLED = false;
+  public static final boolean DEFAULT_ENABLED = true;
   public static final int DEFAULT_MAX_NEW_TOKENS = 128;
   public static final int MAX_MAX_NEW_TOKENS = 8192;
   public static final int DEFAULT_MAX_FIRST_TOKENS_PER_PROMPT = 8;
@@ -83,7 +83,7 @@ public record ResponsesConfig(
     }
   }
 
-  /** The defaults: off. */
+  /** The defaults. */
   public static ResponsesConfig defaults() {
     return new ResponsesConfig(
         DEFAULT_ENABLED,

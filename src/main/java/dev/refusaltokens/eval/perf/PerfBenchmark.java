@@ -99,6 +99,7 @@ public final class PerfBenchmark {
       rawDecode(prompts, slots);
       try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
+        timeRespond(s.spark, variant("perf-1x-" + r, config.benchmarks()));
         sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score, "", true);
         double scaledScore =
             timeScore(s.spark, variant("perf-" + scale + "x-" + r, scaled), "score_scaled");
@@ -137,6 +138,16 @@ public final class PerfBenchmark {
     out.put("scale_10x_time_ratio", fmt(scaledScore / score));
     out.put("local2_vs_local1", fmt(median("score_scaled_local1") / scaledScore));
     out.putAll(decodeFigures());
+    if (samples.containsKey("respond_s")) {
+      out.put("respond_s", fmt(median("respond_s")));
+      out.put("respond_continuations_per_prompt", fmt(median("respond_continuations_per_prompt")));
+      out.put("respond_tokens_per_s", fmt(median("respond_tokens_per_s")));
+      String path =
+          config.responses().useKvCache() && spec.decode() != null ? "cached" : "recompute";
+      out.put(
+          "respond_vs_raw_decode",
+          fmt(median("respond_tokens_per_s") / median("decode_" + path + "_tokens_per_s")));
+    }
     out.put("peak_executor_mb", fmt(peakRssMb()));
     out.put("peak_driver_heap_mb", fmt(peakHeapMb()));
     out.put("repeats", String.valueOf(repeats));
@@ -314,6 +325,33 @@ public final class PerfBenchmark {
     }
     System.err.printf(Locale.ROOT, "  %s: %d prompts in %.2f s%n", key, run.rowsScored(), seconds);
     return seconds;
+  }
+
+  /**
+   * Times {@link EvaluationJob#respond} on a scored run (when {@code responses.enabled}): its
+   * generated tokens per second, the continuations per prompt it generated, and the same tokens per
+   * second against the raw decode loop's on the same path.
+   */
+  private void timeRespond(SparkSession spark, EvalConfig c) {
+    if (!c.responses().enabled()) {
+      return;
+    }
+    RunRow scored = EvaluationJob.scoredRun(spark, c);
+    long t0 = System.nanoTime();
+    RunRow run = EvaluationJob.respond(spark, c, spec, scored, Clock.systemUTC(), false, null);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    RunRow.Responded r = run.responded();
+    record("respond_s", seconds);
+    record("respond_tokens_per_s", r.newTokens() / seconds);
+    record("respond_continuations_per_prompt", (double) r.rows() / r.prompts());
+    System.err.printf(
+        Locale.ROOT,
+        "  respond (%s): %d continuations of %d prompts, %d tokens in %.2f s%n",
+        r.decode(),
+        r.rows(),
+        r.prompts(),
+        r.newTokens(),
+        seconds);
   }
 
   /**

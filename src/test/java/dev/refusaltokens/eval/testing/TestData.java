@@ -80,6 +80,8 @@ public final class TestData {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("run_id", runId);
     o.put("output", "'" + output + "'");
+    o.put(
+        "responses.enabled", "false"); // most tests need token rates only; respond tests turn it on
     o.put("benchmarks", benchmarks(original, contrast));
     o.putAll(extra);
     return ConfigLoader.load(null, o, Clock.systemUTC());
