@@ -51,13 +51,17 @@ final class PairedScores {
   private static final List<String> KEY =
       List.of(Columns.BENCHMARK, Columns.PROMPT_ID, Columns.TEMPERATURE, Columns.PROMPT_SHA256);
 
+  private final RunTables baselineRun;
+  private final RunTables candidateRun;
   private final Dataset<Row> baseline;
   private final Dataset<Row> candidate;
   private final boolean judged;
 
-  private PairedScores(Dataset<Row> baseline, Dataset<Row> candidate, boolean judged) {
-    this.baseline = baseline;
-    this.candidate = candidate;
+  private PairedScores(RunTables baselineRun, RunTables candidateRun, boolean judged) {
+    this.baselineRun = baselineRun;
+    this.candidateRun = candidateRun;
+    this.baseline = baselineRun.read(Table.SCORES);
+    this.candidate = candidateRun.read(Table.SCORES);
     this.judged = judged;
   }
 
@@ -65,7 +69,7 @@ final class PairedScores {
    * Both runs' scores; with {@code judged}, each score carries its prompt's responses in that run.
    */
   static PairedScores of(RunTables baseline, RunTables candidate, boolean judged) {
-    return new PairedScores(baseline.read(Table.SCORES), candidate.read(Table.SCORES), judged);
+    return new PairedScores(baseline, candidate, judged);
   }
 
   /** The temperatures both runs scored, ascending. */
@@ -76,7 +80,7 @@ final class PairedScores {
   }
 
   /** The counts of every group of every comparison, ordered by {@link GroupCounts#GROUP}. */
-  List<GroupCounts> count(PairedCounter counter, RunTables baselineRun, RunTables candidateRun) {
+  List<GroupCounts> count(PairedCounter counter) {
     Dataset<Row> b = side(judged ? withLabels(baseline, baselineRun) : baseline, BASELINE);
     Dataset<Row> c = side(judged ? withLabels(candidate, candidateRun) : candidate, CANDIDATE);
     Column on =

@@ -103,7 +103,7 @@ public final class RegressStage {
           counter.judgingResponses(
               JudgeChoice.responded(runs.baseline()), JudgeChoice.responded(runs.candidate()));
     }
-    List<GroupCounts> groups = scores.count(counter, baseline, candidate);
+    List<GroupCounts> groups = scores.count(counter);
     List<GroupCounts> tokenGroups = groups.stream().filter(g -> !g.judged()).toList();
     List<RegressionRow> rows =
         new ArrayList<>(RateChanges.rows(tokenGroups, comparisons, runs, config, null));
