@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Performance benchmark (not a test): raw forward throughput, the score stage in Spark and its ratio to
-# the raw forward, padding efficiency, sweep times, 10x scaling, local[2] vs local[1], peak memory.
+# the raw forward, padding efficiency, sweep times, 10x scaling, local[2] vs local[1], peak memory, and the
+# raw decode loop of greedy continuations (tokens/s, KV cache vs recompute).
 # Prints one "key: value" line per figure (medians of --repeats runs) and writes them to --results.
 #
 #   jobs/benchmark.sh [--model DIR] [--config FILE] [--repeats N] [--scale N] [--slots N]

@@ -181,6 +181,13 @@ kill_driver_then_resume() {
     hit=$(grep -q 'EvaluationJob: Score stage:' "$dir/run.err" && echo late || echo ok)
     [[ $hit == ok ]] || { report DEFECT "$name" "probe missed: the score stage had ended before the kill"; return; }
     hit="killed after $(ls "$out/scores/run_id=$run/"*.parquet | wc -l) committed scoring file(s)"
+  elif [[ $stage == respond ]]; then
+    fl_wait_grep "$out/responses/run_id=$run/*.parquet" . "$FM_RUN_TIMEOUT" "$driver" 2>>"$dir/probe.err" \
+      || { report DEFECT "$name" "probe: no chunk of responses was committed (the run exited first?): $(tail -1 "$dir/probe.err")"; return; }
+    kill -9 "$driver"
+    grep -q 'EvaluationJob: Respond stage: [0-9]* responses in' "$dir/run.err" \
+      && { report DEFECT "$name" "probe missed: the respond stage had ended before the kill"; return; }
+    hit="killed after $(ls "$out/responses/run_id=$run/"*.parquet | wc -l) committed file(s) of responses"
   else
     # logged once the scored runs row is written: the kill falls in the sweep itself
     fl_wait_grep "$dir/run.err" 'EvaluationJob: Sweep stage: run' "$FM_RUN_TIMEOUT" "$driver" 2>>"$dir/probe.err" \
@@ -214,9 +221,10 @@ case_kill_driver_during_sweep() {
   kill_driver_then_resume "kill driver during sweep, then --resume" "$tmp/kill-sweep" sweep
 }
 
-# 4. placeholder: the job has no "respond" stage yet.
+# 4. kill -9 of the driver during the respond stage (after its first committed chunk of responses),
+#    then --resume: the committed responses are kept, the rest generated, every table equals a clean run's.
 case_kill_during_respond() {
-  report skip "kill during respond" "no respond stage yet"
+  kill_driver_then_resume "kill driver during respond, then --resume" "$tmp/kill-respond" respond
 }
 
 # 5. kill -9 of an executor JVM during the score stage on a standalone cluster (two executors): the

@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  * character. A quote inside an unquoted field is an ordinary character here (the field parser then
  * judges the record). Line breaks inside a field are read as {@code \n}.
  */
-final class CsvRecords implements Iterator<CsvRecords.Record> {
+public final class CsvRecords implements Iterator<CsvRecords.Record> {
 
   /** The most lines one record may span. */
   static final int MAX_RECORD_LINES = 10_000;
@@ -34,7 +34,7 @@ final class CsvRecords implements Iterator<CsvRecords.Record> {
    * One record: its text, the 1-based line it starts on, and why it is broken (null when it is
    * not).
    */
-  record Record(String text, long line, String problem) {}
+  public record Record(String text, long line, String problem) {}
 
   private record Line(String text, long number) {}
 
@@ -51,7 +51,7 @@ final class CsvRecords implements Iterator<CsvRecords.Record> {
   private Record next;
   private Predicate<String> wellFormed = text -> true;
 
-  CsvRecords(BufferedReader in) {
+  public CsvRecords(BufferedReader in) {
     this.in = in;
   }
 
@@ -63,7 +63,7 @@ final class CsvRecords implements Iterator<CsvRecords.Record> {
    * whatever its number of fields, stays one record (one reject), so that no line from inside its
    * quoted field is ever scored as a prompt.
    */
-  void acceptWhen(Predicate<String> wellFormed) {
+  public void acceptWhen(Predicate<String> wellFormed) {
     this.wellFormed = wellFormed;
   }
 

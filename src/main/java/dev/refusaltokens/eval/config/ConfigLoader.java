@@ -35,7 +35,8 @@ public final class ConfigLoader {
     return config.withSource(toYaml(config));
   }
 
-  private static JsonNode parseValue(String key, String value) {
+  /** A {@code --set} value as YAML (a list, a number, a quoted string...). */
+  static JsonNode parseValue(String key, String value) {
     try {
       JsonNode node = YAML.readTree(value);
       return node == null ? JsonNodeFactory.instance.nullNode() : node;

@@ -37,8 +37,9 @@ public final class FirstTokenChoices {
 
   /**
    * The tokens the {@code points} emit for a prompt scored at several temperatures ({@code
-   * perTemperature}), in the order first met. Stops early once every token the rules can emit for
-   * this prompt was met.
+   * perTemperature}), in the order first met. Stops early once as many tokens as the rules can emit
+   * were met: a temperature rescales the logits, which keeps their order, so {@code c*} and the
+   * greedy token are the same at every temperature and the bound holds across temperatures.
    */
   public static List<FirstToken> of(List<FirstTokenStats> perTemperature, List<SweepPoint> points) {
     Set<FirstToken> out = new LinkedHashSet<>();

@@ -6,8 +6,11 @@ import dev.refusaltokens.eval.bench.SyntheticPrompts;
 import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.config.ResponsesConfig;
+import dev.refusaltokens.eval.judge.JudgeCheckJob;
+import dev.refusaltokens.eval.judge.LabelledResponses;
 import dev.refusaltokens.eval.model.ExportCheck;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
@@ -53,7 +56,8 @@ import picocli.CommandLine.ParameterException;
       Cli.Inspect.class,
       Cli.CheckExport.class,
       Cli.Benchmark.class,
-      Cli.Synth.class
+      Cli.Synth.class,
+      Cli.JudgeCheck.class
     })
 final class Cli {
 
@@ -433,7 +437,8 @@ final class Cli {
       description =
           "compare the Java side with the model folder's "
               + "expected_logprobs.json from tools/export_torchscript.py: rendered text, token ids and first-token "
-              + "log-probabilities (jobs/check-export.sh); exit 0 when they agree, 1 when not")
+              + "log-probabilities, and the greedy continuations of expected_continuations.json when the "
+              + "folder has one (jobs/check-export.sh); exit 0 when they agree, 1 when not")
   static final class CheckExport implements Callable<Integer> {
     @Mixin Options options;
 
@@ -541,6 +546,92 @@ final class Cli {
       SyntheticPrompts.write(source, rows, out);
       System.out.println("Wrote " + rows + " prompts to " + out);
       return Main.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "judge-check",
+      description =
+          "measure the configured judges against a labelled file of responses: confusion "
+              + "matrix, accuracy and Cohen's kappa per judge, overall and per category "
+              + "(jobs/judge-check.sh; tables judge_checks, judge_check_rejects); exit 1 when no "
+              + "row could be judged")
+  static final class JudgeCheck implements Callable<Integer> {
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "YAML config file, e.g. conf/judge-check.yaml (default: built-in defaults)")
+    Path config;
+
+    @Option(
+        names = "--file",
+        paramLabel = "FILE",
+        description = "Labelled file of responses (config key file)")
+    String file;
+
+    @Option(
+        names = "--output",
+        paramLabel = "DIR",
+        description = "Folder of the tables (config key output)")
+    String output;
+
+    @Option(
+        names = "--run-id",
+        paramLabel = "ID",
+        description = "The check's id (config key run_id); default: judge-check-<time>")
+    String runId;
+
+    @Option(
+        names = "--set",
+        paramLabel = "KEY=VALUE",
+        description = "Any config key, e.g. --set fields.label=human_label")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(
+        names = "--show-disagreements",
+        defaultValue = "10",
+        paramLabel = "N",
+        description = "rows whose labels differ listed per judge (default 10)")
+    int shown;
+
+    @Override
+    public Integer call() {
+      Map<String, String> overrides = new LinkedHashMap<>(set);
+      if (file != null) {
+        overrides.put(JudgeCheckConfig.FILE, Options.quote(file));
+      }
+      if (output != null) {
+        overrides.put(JudgeCheckConfig.OUTPUT, Options.quote(output));
+      }
+      if (runId != null) {
+        overrides.put(JudgeCheckConfig.RUN_ID, Options.quote(runId));
+      }
+      JudgeCheckConfig c = JudgeCheckConfig.load(config, overrides, Clock.systemUTC());
+      c.judges().forEach(j -> j.newJudge()); // every judge builds before Spark starts
+      Configuration hadoop = new Configuration();
+      c.sparkConf()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("spark.hadoop.")) {
+                  hadoop.set(k.substring("spark.hadoop.".length()), v);
+                }
+              });
+      String sha256 = LabelledResponses.checkFile(c, hadoop);
+      return Sessions.within(
+          "refusal-eval judge-check " + c.runId(),
+          c.sparkMaster(),
+          c.sparkConf(),
+          spark -> {
+            JudgeCheckJob.Outcome o = JudgeCheckJob.run(spark, c, sha256, Math.max(0, shown));
+            System.out.print(o.report());
+            System.out.println(
+                "Tables under "
+                    + c.output()
+                    + "/: judge_checks, judge_check_rejects (partition run_id="
+                    + c.runId()
+                    + ")");
+            return o.rowsRead() > o.rowsRejected() ? Main.EXIT_OK : Main.EXIT_FAILED;
+          });
     }
   }
 }

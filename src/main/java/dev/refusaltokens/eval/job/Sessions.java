@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.pipeline.SparkDefaults;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -19,12 +20,17 @@ final class Sessions {
   private Sessions() {}
 
   static SparkSession build(EvalConfig config) {
+    return build("refusal-eval " + config.runId(), config.sparkMaster(), config.sparkConf());
+  }
+
+  /** As {@link #build(EvalConfig)}, for a job with its own config ({@code judge-check}). */
+  static SparkSession build(String appName, String master, Map<String, String> sparkConf) {
     SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
     if (!conf.contains("spark.master")) {
-      conf.setMaster(config.sparkMaster());
+      conf.setMaster(master);
     }
-    conf.setAppName("refusal-eval " + config.runId());
-    config.sparkConf().forEach(conf::set);
+    conf.setAppName(appName);
+    sparkConf.forEach(conf::set);
     SparkDefaults.CONF.forEach(conf::setIfMissing);
     return SparkSession.builder().config(conf).getOrCreate();
   }
@@ -35,8 +41,17 @@ final class Sessions {
    * left running: its owner stops it.
    */
   static <T> T within(EvalConfig config, Function<SparkSession, T> body) {
+    return within("refusal-eval " + config.runId(), config.sparkMaster(), config.sparkConf(), body);
+  }
+
+  /** As {@link #within(EvalConfig, Function)}, for a job with its own config. */
+  static <T> T within(
+      String appName,
+      String master,
+      Map<String, String> sparkConf,
+      Function<SparkSession, T> body) {
     Optional<SparkSession> running = running();
-    SparkSession spark = build(config);
+    SparkSession spark = build(appName, master, sparkConf);
     boolean started = running.map(s -> s != spark).orElse(true);
     try {
       return body.apply(spark);

@@ -91,8 +91,12 @@ public final class StringMatchJudge implements Judge {
   private static final Pattern WORD =
       Pattern.compile("[\\p{L}\\p{M}\\p{N}]+(?:'[\\p{L}\\p{M}\\p{N}]+)*");
 
+  /** Characters of a response canonicalised at first (doubled until enough words are read). */
+  private static final int FIRST_CHARS = 128;
+
   private final String name;
   private final List<String> phrases;
+  private final int wordsNeeded; // the longest phrase's words + 1: what a match can look at
 
   /**
    * @param name the configured name
@@ -111,6 +115,7 @@ public final class StringMatchJudge implements Judge {
       canonical.add(c);
     }
     this.phrases = List.copyOf(canonical);
+    this.wordsNeeded = 1 + canonical.stream().mapToInt(p -> p.split(" ").length).max().orElse(0);
   }
 
   /** A judge named {@value #KIND} with {@link #DEFAULT_PHRASES}. */
@@ -130,7 +135,7 @@ public final class StringMatchJudge implements Judge {
 
   @Override
   public Verdict judge(String prompt, String response, String category) {
-    String text = canonical(response == null ? "" : response);
+    String text = opening(response == null ? "" : response);
     if (text.isEmpty()) {
       return Verdict.of(Label.UNCLEAR);
     }
@@ -139,7 +144,22 @@ public final class StringMatchJudge implements Judge {
 
   /** The first phrase (canonical form) the response starts with, if any. */
   public Optional<String> matchedPhrase(String response) {
-    return firstMatch(canonical(response == null ? "" : response));
+    return firstMatch(opening(response == null ? "" : response));
+  }
+
+  /**
+   * The canonical form of the response's opening: of a prefix long enough to hold one word more
+   * than the longest phrase (so a word cut at the prefix's end is never the one a phrase ends on),
+   * else of the whole response. A match then costs the same for a short and a long response.
+   */
+  private String opening(String response) {
+    for (int chars = FIRST_CHARS; chars < response.length(); chars *= 2) {
+      String c = canonical(response.substring(0, chars));
+      if (c.chars().filter(ch -> ch == ' ').count() + 1 > wordsNeeded) {
+        return c;
+      }
+    }
+    return canonical(response);
   }
 
   private Optional<String> firstMatch(String text) {

@@ -25,7 +25,9 @@ import java.util.Locale;
  * render the same text (the job's renderer here, jinja2 there) and the tokenizer must give the same
  * ids; the model file, fed Python's ids in one right-padded batch and each row alone, must give the
  * same first-token log-probabilities at temperature 1 (control tokens and the best other token)
- * within the file's tolerance. {@code jobs/check-export.sh} runs it.
+ * within the file's tolerance. When the folder also has {@code expected_continuations.json}, the
+ * job's greedy generator must give Python's continuations token for token ({@link
+ * ContinuationCheck}). {@code jobs/check-export.sh} runs it.
  */
 public final class ExportCheck {
 
@@ -38,7 +40,13 @@ public final class ExportCheck {
    * @param maxAbsDiff largest |Δ log p| over every prompt, control token and batching
    * @param otherIdMismatches rows whose best other token differs from Python's (ties in half
    *     precision)
+   * @param continuations cases of expected_continuations.json (0 when the folder has none)
+   * @param continuationPaths the generator's paths checked: recompute, and cached with a decode
+   *     module
+   * @param continuationMismatches cases × paths whose ids, finish reason or text differ from
+   *     Python's
    * @param problems empty when the check passed
+   * @param warnings differences that do not fail the check (half-precision continuations)
    */
   public record Result(
       String dir,
@@ -46,7 +54,11 @@ public final class ExportCheck {
       double maxAbsDiff,
       double tolerance,
       int otherIdMismatches,
-      List<String> problems) {
+      int continuations,
+      List<String> continuationPaths,
+      int continuationMismatches,
+      List<String> problems,
+      List<String> warnings) {
 
     public boolean passed() {
       return problems.isEmpty();
@@ -65,6 +77,17 @@ public final class ExportCheck {
                   maxAbsDiff,
                   tolerance,
                   otherIdMismatches));
+      s.append(
+              continuations == 0
+                  ? "greedy continuations: not checked (no " + ContinuationCheck.FILE + ")"
+                  : String.format(
+                      Locale.ROOT,
+                      "greedy continuations vs Python: %d cases x %s, %d differ",
+                      continuations,
+                      continuationPaths,
+                      continuationMismatches))
+          .append(System.lineSeparator());
+      warnings.forEach(w -> s.append("WARNING: ").append(w).append(System.lineSeparator()));
       problems.forEach(p -> s.append("PROBLEM: ").append(p).append(System.lineSeparator()));
       s.append(passed() ? "check-export: the Java side agrees with Python" : "check-export: FAILED")
           .append(System.lineSeparator());
@@ -193,8 +216,19 @@ public final class ExportCheck {
               tolerance,
               EXPECTED_FILE));
     }
+    ContinuationCheck.Outcome continued = ContinuationCheck.run(spec, device);
+    problems.addAll(continued.problems());
     return new Result(
-        spec.dir(), rows.size(), worst, tolerance, otherMismatches, List.copyOf(problems));
+        spec.dir(),
+        rows.size(),
+        worst,
+        tolerance,
+        otherMismatches,
+        continued.cases(),
+        continued.paths(),
+        continued.mismatches(),
+        List.copyOf(problems),
+        continued.warnings());
   }
 
   private static double maxAbsDiff(FirstTokenStats s, JsonNode c, List<String> tokens) {
@@ -230,7 +264,7 @@ public final class ExportCheck {
     return out;
   }
 
-  private static String quoted(String s) {
+  static String quoted(String s) {
     return "\"" + s.replace("\\", "\\\\").replace("\n", "\\n").replace("\"", "\\\"") + "\"";
   }
 

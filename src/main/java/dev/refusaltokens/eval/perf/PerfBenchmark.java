@@ -44,7 +44,8 @@ import org.apache.spark.sql.SparkSession;
  * a plain loop, one thread per Spark task slot), the score stage end to end in Spark (1× and {@code
  * scale}× synthetic prompts, {@code local[2]} and {@code local[1]}), padding efficiency, and the
  * sweep (default settings in {@code rates}; the full per-category grid with frontier and operating
- * points; every table plus the report), and reports medians as {@code key: value} lines. One
+ * points; every table plus the report), the raw decode loop of greedy continuations (KV cache and
+ * recompute, {@link DecodeBenchmark}), and reports medians as {@code key: value} lines. One
  * unrecorded warm-up round comes first, so the figures are those of a warm JVM.
  */
 public final class PerfBenchmark {
@@ -53,6 +54,14 @@ public final class PerfBenchmark {
   private final ModelSpec spec;
   private final Path work;
   private final Map<String, List<Double>> samples = new LinkedHashMap<>();
+
+  /**
+   * Prompts of the raw decode loop (each + [respond] and the first refusal token), evenly spaced.
+   */
+  static final int DECODE_PROMPTS = 128;
+
+  /** Prompts of its full-length workload, where re-running the prefix costs the most. */
+  static final int DECODE_FULL_LENGTH_PROMPTS = 16;
 
   public PerfBenchmark(EvalConfig config, ModelSpec spec, Path work) {
     this.config = config;
@@ -87,6 +96,7 @@ public final class PerfBenchmark {
       System.err.printf(Locale.ROOT, "repeat %d/%d%n", r, repeats);
       rawForward(prompts, slots, "raw_forward_s");
       rawForward(prompts, 1, "raw_forward_s_1thread");
+      rawDecode(prompts, slots);
       try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
         sweep(s.spark, variant("perf-1x-" + r, config.benchmarks()), score, "", true);
@@ -126,6 +136,7 @@ public final class PerfBenchmark {
     out.put("scale_factor", String.valueOf(scale));
     out.put("scale_10x_time_ratio", fmt(scaledScore / score));
     out.put("local2_vs_local1", fmt(median("score_scaled_local1") / scaledScore));
+    out.putAll(decodeFigures());
     out.put("peak_executor_mb", fmt(peakRssMb()));
     out.put("peak_driver_heap_mb", fmt(peakHeapMb()));
     out.put("repeats", String.valueOf(repeats));
@@ -197,6 +208,77 @@ public final class PerfBenchmark {
       pool.shutdownNow();
       scorers.forEach(FirstTokenScorer::close);
     }
+  }
+
+  /**
+   * The raw decode loop: with the respond stage's settings (the model's eos ids, the configured
+   * stop strings and {@code responses.max_new_tokens}) on a sample of prompts, and at full length
+   * (no eos) on a smaller one; on the KV-cache path when the model folder has a decode module, and
+   * by recompute. Records generated tokens per second and the seconds per round.
+   */
+  private void rawDecode(List<String> prompts, int slots) {
+    int maxNew = config.responses().maxNewTokens();
+    Batching batching = Batching.of(config.scoring());
+    DecodeBenchmark natural =
+        new DecodeBenchmark(
+            spec, DecodeBenchmark.sample(prompts, DECODE_PROMPTS), batching, maxNew, slots);
+    DecodeBenchmark full =
+        new DecodeBenchmark(
+            spec,
+            DecodeBenchmark.sample(prompts, DECODE_FULL_LENGTH_PROMPTS),
+            batching,
+            maxNew,
+            slots);
+    record("decode_continuations", natural.prefixes());
+    for (boolean cache :
+        spec.decode() == null ? new boolean[] {false} : new boolean[] {true, false}) {
+      String path = cache ? "cached" : "recompute";
+      DecodeBenchmark.Round r =
+          natural.run(natural.natural(maxNew, config.responses().stopStrings(), cache));
+      record("decode_" + path + "_tokens_per_s", r.tokensPerSecond());
+      record(
+          "decode_" + path + "_tokens_per_continuation", (double) r.tokens() / r.continuations());
+      DecodeBenchmark.Round f = full.run(full.fullLength(maxNew, cache));
+      record("decode_full_length_" + path + "_tokens_per_s", f.tokensPerSecond());
+      System.err.printf(
+          Locale.ROOT,
+          "  raw decode (%s): %d continuations, %d tokens in %.2f s; full length: %d tokens in %.2f s%n",
+          path,
+          r.continuations(),
+          r.tokens(),
+          r.seconds(),
+          f.tokens(),
+          f.seconds());
+    }
+  }
+
+  private Map<String, String> decodeFigures() {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("decode_max_new_tokens", String.valueOf(config.responses().maxNewTokens()));
+    out.put("decode_continuations", String.valueOf(Math.round(median("decode_continuations"))));
+    for (String path : List.of("cached", "recompute")) {
+      if (samples.containsKey("decode_" + path + "_tokens_per_s")) {
+        out.put(
+            "decode_" + path + "_tokens_per_s", fmt(median("decode_" + path + "_tokens_per_s")));
+        out.put(
+            "decode_" + path + "_tokens_per_continuation",
+            fmt(median("decode_" + path + "_tokens_per_continuation")));
+        out.put(
+            "decode_full_length_" + path + "_tokens_per_s",
+            fmt(median("decode_full_length_" + path + "_tokens_per_s")));
+      }
+    }
+    if (samples.containsKey("decode_cached_tokens_per_s")) {
+      out.put(
+          "decode_cache_speedup",
+          fmt(median("decode_cached_tokens_per_s") / median("decode_recompute_tokens_per_s")));
+      out.put(
+          "decode_full_length_cache_speedup",
+          fmt(
+              median("decode_full_length_cached_tokens_per_s")
+                  / median("decode_full_length_recompute_tokens_per_s")));
+    }
+    return out;
   }
 
   private static void forward(

@@ -5,6 +5,7 @@ import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.JudgedPair;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,15 +14,24 @@ import java.util.List;
  * from the {@link GridCounts}, per temperature and scope — {@code all} (every should-refuse against
  * every should-answer prompt), {@code category} (one category's should-refuse prompts against the
  * should-answer prompts of the same category, or all of them when it has none), {@code benchmark}
- * (within a benchmark holding both kinds) and {@code pair} (benchmark pairs).
+ * (within a benchmark holding both kinds) and {@code pair} (benchmark pairs). The judged figures of
+ * the frontier's points come from {@link JudgedPoints}: the frontier itself is the token one.
  */
 final class FrontierSearch {
 
   private FrontierSearch() {}
 
-  /** The frontier rows, per temperature, scope and point number; bounds as {@code config} says. */
+  /**
+   * The frontier rows, per temperature, scope and point number; bounds as {@code config} says, and
+   * the primary judge's figures at each point when {@code judged} is not null (null: the run has no
+   * responses).
+   */
   public static List<FrontierRow> frontier(
-      SweepScores scores, GridCounts counts, SweepConfig config, String runId) {
+      SweepScores scores,
+      GridCounts counts,
+      SweepConfig config,
+      String runId,
+      JudgedScores judged) {
     List<GridPair> pairs = new ArrayList<>();
     List<String> scopes = new ArrayList<>();
     List<Integer> pointNumbers = new ArrayList<>();
@@ -66,6 +76,7 @@ final class FrontierSearch {
               }
             });
     double[][] bounds = GridPair.bounds(pairs, scores, counts, config);
+    List<JudgedPair> judgedPairs = JudgedPoints.at(judged, pairs, counts);
     List<FrontierRow> rows = new ArrayList<>();
     for (int i = 0; i < pairs.size(); i++) {
       GridPair p = pairs.get(i);
@@ -80,6 +91,7 @@ final class FrontierSearch {
               pointNumbers.get(i),
               counts.thresholds(p.gridIndex()),
               p.rates(bounds[i], config.interval().id()),
+              judgedPairs.get(i),
               runId));
     }
     return rows;

@@ -4,6 +4,7 @@ import dev.refusaltokens.eval.config.OperatingPointTarget;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.CategoryCounts;
 import dev.refusaltokens.eval.decide.OperatingPoints;
+import dev.refusaltokens.eval.table.JudgedPair;
 import dev.refusaltokens.eval.table.OperatingPointRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.TreeMap;
 /**
  * The {@code operating_points} table: per configured target and temperature, the point of the full
  * per-category grid that meets the per-category refusal targets with the fewest false refusals
- * (every should-answer prompt pooled), found exactly from the {@link GridCounts}.
+ * (every should-answer prompt pooled), found exactly from the {@link GridCounts} (token rates: the
+ * targets are on the first token), with the judged figures at that point from {@link JudgedPoints}.
  */
 final class OperatingPointSearch {
 
@@ -26,9 +28,16 @@ final class OperatingPointSearch {
       Map<String, Double> targets,
       OperatingPoints.Result result) {}
 
-  /** One row per target of {@code config.operatingPoints()} and temperature. */
+  /**
+   * One row per target of {@code config.operatingPoints()} and temperature, with the primary
+   * judge's figures at its point when {@code judged} is not null (null: the run has no responses).
+   */
   public static List<OperatingPointRow> operatingPoints(
-      SweepScores scores, GridCounts counts, SweepConfig config, String runId) {
+      SweepScores scores,
+      GridCounts counts,
+      SweepConfig config,
+      String runId,
+      JudgedScores judged) {
     List<GridPair> pairs = new ArrayList<>();
     List<Found> found = new ArrayList<>();
     counts
@@ -66,6 +75,7 @@ final class OperatingPointSearch {
               }
             });
     double[][] bounds = GridPair.bounds(pairs, scores, counts, config);
+    List<JudgedPair> judgedPairs = JudgedPoints.at(judged, pairs, counts);
     List<OperatingPointRow> rows = new ArrayList<>();
     for (int i = 0; i < pairs.size(); i++) {
       Found f = found.get(i);
@@ -80,6 +90,7 @@ final class OperatingPointSearch {
               f.targets(),
               r.achieved(),
               pairs.get(i).rates(bounds[i], config.interval().id()),
+              judgedPairs.get(i),
               runId));
     }
     return rows;

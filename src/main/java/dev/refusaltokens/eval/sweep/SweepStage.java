@@ -8,11 +8,13 @@ import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.OperatingPointRow;
 import dev.refusaltokens.eval.table.RateRow;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
+import dev.refusaltokens.eval.table.TableRecord;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -23,13 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sweep stage: from a scored run's {@code scores}, with no model, the tables {@code rates},
- * {@code frontier}, {@code operating_points}, {@code roc}, {@code calibration} and {@code
- * first_tokens} (in that order), then the end-of-run summary read back from {@code rates} and
- * {@code operating_points}. The stage decides which of the full grid's tables the configuration
- * asks for; its parts ({@link RateSweep}, {@link GridCounts}, {@link FrontierSearch}, {@link
- * OperatingPointSearch}, {@link FullGridRates}, {@link RocCurves}, {@link CalibrationTables})
- * compute them.
+ * The sweep stage: from a scored run's {@code scores} (and its {@code responses}, when it has
+ * some), with no model, the tables {@code rates}, {@code judged_rates}, {@code frontier}, {@code
+ * operating_points}, {@code roc}, {@code calibration} and {@code first_tokens} (in that order),
+ * then the end-of-run summary read back from {@code rates}, {@code judged_rates} and {@code
+ * operating_points}. The stage decides which of the full grid's tables the configuration asks for;
+ * its parts ({@link RateSweep}, {@link JudgedRates}, {@link GridCounts}, {@link FrontierSearch},
+ * {@link OperatingPointSearch}, {@link FullGridRates}, {@link RocCurves}, {@link
+ * CalibrationTables}) compute them. A run without responses gets an empty {@code judged_rates} and
+ * null judged columns in {@code frontier} and {@code operating_points}.
  */
 public final class SweepStage {
 
@@ -39,6 +43,7 @@ public final class SweepStage {
   public static final List<Table> TABLES =
       List.of(
           Table.RATES,
+          Table.JUDGED_RATES,
           Table.FRONTIER,
           Table.OPERATING_POINTS,
           Table.ROC,
@@ -75,15 +80,21 @@ public final class SweepStage {
     JavaSparkContext.fromSparkContext(tables.spark().sparkContext())
         .setJobGroup(
             "sweep", "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
-    try (SweepScores scores = SweepScores.persist(tables, run)) {
-      writeGridTables(tables, config.sweep(), scores);
+    String primaryJudge;
+    try (SweepScores scores = SweepScores.persist(tables, run);
+        JudgedScores judged = JudgedScores.join(scores, tables.readIfPresent(Table.RESPONSES))) {
+      if (judged == null) {
+        LOG.info("Sweep stage: run {} has no responses; no judged rates", tables.runId());
+      }
+      primaryJudge = judged == null ? null : judged.primaryJudge();
+      writeGridTables(tables, config.sweep(), scores, judged);
       tables.write(Table.ROC, RocCurves.roc(scores, tables.runId()));
       CalibrationTables.Result calibration = CalibrationTables.compute(scores, tables.runId());
       tables.write(Table.CALIBRATION, calibration.calibration());
       tables.write(Table.FIRST_TOKENS, calibration.firstTokens());
     }
     LOG.info("Sweep stage: tables of run {} written in {} s", tables.runId(), seconds(t0));
-    return summarize(tables, config, run);
+    return summarize(tables, config, run, primaryJudge);
   }
 
   /**
@@ -100,19 +111,26 @@ public final class SweepStage {
    */
   public static void searchFullGrid(SweepScores scores, SweepConfig sweep, String runId) {
     GridCounts counts = GridCounts.count(scores, sweep.grid().values());
-    FrontierSearch.frontier(scores, counts, sweep, runId);
-    OperatingPointSearch.operatingPoints(scores, counts, sweep, runId);
+    FrontierSearch.frontier(scores, counts, sweep, runId, null);
+    OperatingPointSearch.operatingPoints(scores, counts, sweep, runId, null);
   }
 
   /**
-   * {@code rates}, then {@code frontier} and {@code operating_points} over the full per-category
-   * grid when the threshold rule is swept and the grid has at most {@code
-   * sweep.frontier_max_points} points (else both empty), and the full grid in {@code rates} when
-   * {@code sweep.full_grid_rates_max_points} asks for it.
+   * {@code rates} and {@code judged_rates} (empty when {@code judged} is null: no responses), then
+   * {@code frontier} and {@code operating_points} over the full per-category grid when the
+   * threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points (else
+   * both empty), and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points}
+   * asks for it.
    */
-  private static void writeGridTables(RunTables tables, SweepConfig sweep, SweepScores scores) {
+  private static void writeGridTables(
+      RunTables tables, SweepConfig sweep, SweepScores scores, JudgedScores judged) {
     String runId = tables.runId();
-    Dataset<Row> rates = spread(tables.spark(), RateSweep.rates(scores, sweep, runId));
+    Dataset<Row> rates = spread(tables.spark(), Table.RATES, RateSweep.rates(scores, sweep, runId));
+    Dataset<Row> judgedRates =
+        spread(
+            tables.spark(),
+            Table.JUDGED_RATES,
+            judged == null ? List.of() : JudgedRates.rates(judged, sweep, runId));
     long points = Frontier.gridPoints(sweep.grid().values().size(), scores.refusalTokens().size());
     boolean frontierWanted =
         sweep.rules().contains(Rule.THRESHOLD)
@@ -123,8 +141,9 @@ public final class SweepStage {
     if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
       GridCounts counts = GridCounts.count(scores, sweep.grid().values());
       if (frontierWanted) {
-        frontier = FrontierSearch.frontier(scores, counts, sweep, runId);
-        operatingPoints = OperatingPointSearch.operatingPoints(scores, counts, sweep, runId);
+        frontier = FrontierSearch.frontier(scores, counts, sweep, runId, judged);
+        operatingPoints =
+            OperatingPointSearch.operatingPoints(scores, counts, sweep, runId, judged);
       }
       if (sweep.fullGridRatesMaxPoints() > 0) {
         rates = rates.union(FullGridRates.rates(tables.spark(), counts, sweep, runId));
@@ -138,6 +157,7 @@ public final class SweepStage {
           sweep.frontierMaxPoints());
     }
     tables.write(Table.RATES, rates);
+    tables.write(Table.JUDGED_RATES, judgedRates);
     tables.write(Table.FRONTIER, frontier);
     tables.write(Table.OPERATING_POINTS, operatingPoints);
   }
@@ -146,20 +166,22 @@ public final class SweepStage {
    * Rates as a dataset over several tasks: one local relation of ~10^5 rows would make one
    * oversized task.
    */
-  private static Dataset<Row> spread(SparkSession spark, List<RateRow> rates) {
-    List<Row> rows = rates.stream().map(RateRow::toRow).toList();
+  private static Dataset<Row> spread(
+      SparkSession spark, Table table, List<? extends TableRecord> records) {
+    List<Row> rows = records.stream().map(TableRecord::toRow).toList();
     return spark.createDataFrame(
         JavaSparkContext.fromSparkContext(spark.sparkContext())
             .parallelize(rows, Math.max(1, rows.size() / 2_000)),
-        Table.RATES.schema());
+        table.schema());
   }
 
   /**
-   * The summary of the greedy and shared-threshold rates and of the operating points, read back
-   * from the written tables, at the configured first temperature (or the lowest scored one when the
-   * scores were made with others).
+   * The summary of the greedy and shared-threshold rates, token and judged, and of the operating
+   * points, read back from the written tables, at the configured first temperature (or the lowest
+   * scored one when the scores were made with others).
    */
-  private static Result summarize(RunTables tables, EvalConfig config, RunRow run) {
+  private static Result summarize(
+      RunTables tables, EvalConfig config, RunRow run, String primaryJudge) {
     List<RateRow> rates =
         tables
             .read(Table.RATES)
@@ -181,9 +203,25 @@ public final class SweepStage {
             .stream()
             .map(OperatingPointRow::fromRow)
             .toList();
+    List<JudgedRateRow> judged =
+        tables
+            .read(Table.JUDGED_RATES)
+            .where(
+                col(Columns.RULE)
+                    .isin("greedy", "threshold")
+                    .and(col(Columns.TEMPERATURE).equalTo(temperature)))
+            .collectAsList()
+            .stream()
+            .map(JudgedRateRow::fromRow)
+            .toList();
     String summary =
         RateSummary.format(
-                rates, run.refusalTokens().size(), config.sweep().summaryThresholds(), temperature)
+                rates,
+                judged,
+                primaryJudge,
+                run.refusalTokens().size(),
+                config.sweep().summaryThresholds(),
+                temperature)
             + RateSummary.formatOperatingPoints(operatingPoints);
     return new Result(temperature, summary);
   }

@@ -17,6 +17,8 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param category the category of the should-refuse prompts ({@code ALL}: any)
  * @param thresholds token → τ of every refusal token, in the run's token order
+ * @param judged the primary judge's figures at the point, over the same scope; null when the run
+ *     has no responses
  */
 public record FrontierRow(
     double temperature,
@@ -28,6 +30,7 @@ public record FrontierRow(
     int point,
     Map<String, Double> thresholds,
     RatePair rates,
+    JudgedPair judged,
     String runId)
     implements TableRecord {
 
@@ -37,7 +40,7 @@ public record FrontierRow(
   public static final String ANSWER_CATEGORY = "answer_category";
 
   public static final StructType SCHEMA =
-      RatePair.schemaAfter(
+      JudgedPair.schemaAfter(
           createStructField(Columns.TEMPERATURE, DoubleType, false),
           createStructField(SCOPE, StringType, false),
           createStructField(REFUSAL_BENCHMARK, StringType, false),
@@ -60,7 +63,7 @@ public record FrontierRow(
             .set(ANSWER_CATEGORY, answerCategory)
             .set(Columns.POINT, point)
             .set(Columns.THRESHOLDS, thresholds);
-    return rates.setOn(b).set(Columns.RUN_ID, runId).build();
+    return JudgedPair.setOn(rates.setOn(b), judged).set(Columns.RUN_ID, runId).build();
   }
 
   public static FrontierRow fromRow(Row row) {
@@ -75,6 +78,7 @@ public record FrontierRow(
         r.intValue(Columns.POINT),
         r.sortedMap(Columns.THRESHOLDS),
         RatePair.read(r),
+        JudgedPair.read(r),
         r.string(Columns.RUN_ID));
   }
 }

@@ -18,6 +18,8 @@ import org.apache.spark.sql.types.StructType;
  * @param shortfall how far the closest point falls short of the targets (0 when feasible)
  * @param targets category → minimum refusal rate asked
  * @param achieved category → refusal rate reached
+ * @param judged the primary judge's figures at the point, pooled as {@code rates}; null when the
+ *     run has no responses
  */
 public record OperatingPointRow(
     String name,
@@ -28,6 +30,7 @@ public record OperatingPointRow(
     Map<String, Double> targets,
     Map<String, Double> achieved,
     RatePair rates,
+    JudgedPair judged,
     String runId)
     implements TableRecord {
 
@@ -38,7 +41,7 @@ public record OperatingPointRow(
   public static final String ACHIEVED = "achieved";
 
   public static final StructType SCHEMA =
-      RatePair.schemaAfter(
+      JudgedPair.schemaAfter(
           createStructField(NAME, StringType, false),
           createStructField(Columns.TEMPERATURE, DoubleType, false),
           createStructField(FEASIBLE, BooleanType, false),
@@ -59,7 +62,7 @@ public record OperatingPointRow(
             .set(Columns.THRESHOLDS, thresholds)
             .set(TARGETS, targets)
             .set(ACHIEVED, achieved);
-    return rates.setOn(b).set(Columns.RUN_ID, runId).build();
+    return JudgedPair.setOn(rates.setOn(b), judged).set(Columns.RUN_ID, runId).build();
   }
 
   public static OperatingPointRow fromRow(Row row) {
@@ -73,6 +76,7 @@ public record OperatingPointRow(
         r.sortedMap(TARGETS),
         r.sortedMap(ACHIEVED),
         RatePair.read(r),
+        JudgedPair.read(r),
         r.string(Columns.RUN_ID));
   }
 }

@@ -18,12 +18,15 @@ public enum Table {
   RESPONSES("responses", ResponseRow.SCHEMA),
   REJECTS("rejects", RejectRow.SCHEMA),
   RATES("rates", RateRow.SCHEMA),
+  JUDGED_RATES("judged_rates", JudgedRateRow.SCHEMA),
   FRONTIER("frontier", FrontierRow.SCHEMA),
   OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
   ROC("roc", RocRow.SCHEMA),
   CALIBRATION("calibration", CalibrationRow.SCHEMA),
   FIRST_TOKENS("first_tokens", FirstTokenRow.SCHEMA),
-  REGRESSIONS("regressions", RegressionRow.SCHEMA);
+  REGRESSIONS("regressions", RegressionRow.SCHEMA),
+  JUDGE_CHECKS("judge_checks", JudgeCheckRow.SCHEMA),
+  JUDGE_CHECK_REJECTS("judge_check_rejects", JudgeCheckRejectRow.SCHEMA);
 
   private final String id;
   private final StructType schema;

@@ -25,14 +25,15 @@ class FirstTokenChoicesTest {
   }
 
   @Test
-  void theSetIsExactlyTheUnionOfEveryPointsDecisionOverEveryTemperature() {
+  void theSetIsExactlyTheUnionOfEveryPointsDecisionOverTwoTemperaturesOfTheSameLogits() {
     Random random = new Random(7);
     for (List<Rule> rules : List.of(THRESHOLD_FAMILY, List.of(Rule.values()))) {
       for (int k : new int[] {1, 3, 5}) {
         List<SweepPoint> points =
             SweepPlan.points(k, rules, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT);
         for (int trial = 0; trial < 300; trial++) {
-          List<FirstTokenStats> stats = List.of(stats(random, k), stats(random, k));
+          double[] logits = logits(random, k);
+          List<FirstTokenStats> stats = List.of(stats(logits, k, 1.0), stats(logits, k, 2.0));
           Set<FirstToken> brute = new HashSet<>();
           for (FirstTokenStats s : stats) {
             for (SweepPoint p : points) {
@@ -52,14 +53,16 @@ class FirstTokenChoicesTest {
   void underTheThresholdFamilyTheTokensAreRespondTheTopRefusalTokenAndTheGreedyToken() {
     // c* = token 1 (p = 0.5), [respond] 0.2, the best other token 0.25 is greedy only if above c*
     FirstTokenStats s =
-        new FirstTokenStats(Math.log(0.2), new double[] {Math.log(0.05), Math.log(0.5)}, Math.log(0.25));
+        new FirstTokenStats(
+            Math.log(0.2), new double[] {Math.log(0.05), Math.log(0.5)}, Math.log(0.25));
     List<SweepPoint> points =
         SweepPlan.points(2, THRESHOLD_FAMILY, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT);
     assertThat(FirstTokenChoices.of(List.of(s), points))
         .containsExactlyInAnyOrder(FirstToken.refusal(1), FirstToken.respond());
 
     FirstTokenStats otherWins =
-        new FirstTokenStats(Math.log(0.1), new double[] {Math.log(0.05), Math.log(0.2)}, Math.log(0.6));
+        new FirstTokenStats(
+            Math.log(0.1), new double[] {Math.log(0.05), Math.log(0.2)}, Math.log(0.6));
     assertThat(FirstTokenChoices.of(List.of(otherWins), points))
         .containsExactlyInAnyOrder(FirstToken.refusal(1), FirstToken.respond(), FirstToken.other());
   }
@@ -69,22 +72,42 @@ class FirstTokenChoicesTest {
     assertThat(
             FirstTokenChoices.of(
                 List.of(),
-                SweepPlan.points(2, THRESHOLD_FAMILY, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)))
+                SweepPlan.points(
+                    2, THRESHOLD_FAMILY, ThresholdGrid.DEFAULT, LogitBiasGrid.DEFAULT)))
         .isEmpty();
   }
 
-  /** Log-probabilities of [respond], k refusal tokens and the best other token, summing to ≤ 1. */
-  private static FirstTokenStats stats(Random random, int k) {
-    double[] w = new double[k + 3]; // the last weight: the rest of the vocabulary
-    double sum = 0;
-    for (int i = 0; i < w.length; i++) {
-      w[i] = Math.pow(random.nextDouble(), 3);
-      sum += w[i];
+  /**
+   * Logits of a small vocabulary: [respond], k refusal tokens, then 4 other tokens (heavy-tailed,
+   * so that every token wins for some prompts).
+   */
+  private static double[] logits(Random random, int k) {
+    double[] z = new double[k + 5];
+    for (int i = 0; i < z.length; i++) {
+      z[i] = 3 * random.nextGaussian();
     }
+    return z;
+  }
+
+  /** The statistic at temperature {@code t}: log-softmax of z / t, the best other token's. */
+  private static FirstTokenStats stats(double[] z, int k, double t) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : z) {
+      max = Math.max(max, v / t);
+    }
+    double sum = 0;
+    for (double v : z) {
+      sum += Math.exp(v / t - max);
+    }
+    double logZ = max + Math.log(sum);
     double[] refusal = new double[k];
     for (int c = 0; c < k; c++) {
-      refusal[c] = Math.log(w[c + 1] / sum);
+      refusal[c] = z[c + 1] / t - logZ;
     }
-    return new FirstTokenStats(Math.log(w[0] / sum), refusal, Math.log(w[k + 1] / sum));
+    double other = Double.NEGATIVE_INFINITY;
+    for (int i = k + 1; i < z.length; i++) {
+      other = Math.max(other, z[i] / t - logZ);
+    }
+    return new FirstTokenStats(z[0] / t - logZ, refusal, other);
   }
 }

@@ -82,6 +82,22 @@ class StringMatchJudgeTest {
   }
 
   @Test
+  void onlyTheOpeningOfALongResponseIsRead() {
+    String body = "Here is the plan. ".repeat(400);
+    assertThat(label(body + "Sorry.")).isEqualTo(Label.ANSWERED);
+    // noise longer than the first prefix read: the prefix grows until it holds enough words
+    assertThat(label(" ".repeat(300) + "*".repeat(300) + "I'm sorry, " + body))
+        .isEqualTo(Label.REFUSED);
+    assertThat(label("\n".repeat(1000))).isEqualTo(Label.UNCLEAR);
+    // a word cut at the prefix's end is never the one a phrase ends on
+    String pad = "x".repeat(120) + " ";
+    StringMatchJudge judge = new StringMatchJudge("j", List.of(pad.strip() + " i cannot"));
+    assertThat(judge.judge("p", pad + "i cannotate " + body, null).label())
+        .isEqualTo(Label.ANSWERED);
+    assertThat(judge.judge("p", pad + "i cannot " + body, null).label()).isEqualTo(Label.REFUSED);
+  }
+
+  @Test
   void phrasesMatchWholeWordsOnly() {
     assertThat(label("Sorrowful songs are in minor keys.")).isEqualTo(Label.ANSWERED);
     assertThat(label("Sorry")).isEqualTo(Label.REFUSED);
@@ -127,6 +143,26 @@ class StringMatchJudgeTest {
         .isEqualTo(StringMatchJudge.phrasesSha256(List.of("i’m SORRY", "i cannot.")));
     assertThat(a).isNotEqualTo(StringMatchJudge.phrasesSha256(List.of("i cannot", "i'm sorry")));
     assertThat(a).isNotEqualTo(StringMatchJudge.phrasesSha256(List.of("i'm sorry")));
+  }
+
+  @Test
+  void docsJudgesMdListsTheDefaultPhrasesAndTheirHash() throws Exception {
+    String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/judges.md"));
+    String listed =
+        doc.substring(doc.indexOf("### The default phrases"), doc.indexOf("`StringMatchJudge."));
+    List<String> phrases =
+        java.util.regex.Pattern.compile("`([^`]+)`")
+            .matcher(listed)
+            .results()
+            .map(m -> m.group(1))
+            .toList();
+    assertThat(phrases).isEqualTo(StringMatchJudge.DEFAULT_PHRASES);
+    assertThat(listed).contains("(" + phrases.size() + ")");
+    assertThat(doc)
+        .contains(
+            "The default list's is\n`"
+                + StringMatchJudge.phrasesSha256(StringMatchJudge.DEFAULT_PHRASES)
+                + "`");
   }
 
   @Test

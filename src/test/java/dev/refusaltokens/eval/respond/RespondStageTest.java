@@ -2,9 +2,9 @@ package dev.refusaltokens.eval.respond;
 
 import static dev.refusaltokens.eval.testing.TestData.duckdb;
 import static dev.refusaltokens.eval.testing.TestData.table;
+import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.apache.spark.sql.functions.col;
 
 import ai.djl.Device;
 import dev.refusaltokens.eval.config.ConfigException;
@@ -77,7 +77,15 @@ class RespondStageTest {
     original = TestData.sample(TestData.ORIGINAL, 25, dir, "original.jsonl");
     contrast = TestData.sample(TestData.CONTRAST, 12, dir, "contrast.jsonl");
     output = dir.resolve("warehouse");
-    config = config("r1", Map.of());
+    // logit_bias too, on a small grid: any refusal token can be emitted, so up to 7 per prompt
+    config =
+        config(
+            "r1",
+            Map.of(
+                "sweep.rules",
+                "[greedy, argmax, threshold, logit_bias]",
+                "sweep.logit_bias.values",
+                "[-2.0, 0.0, 2.0]"));
     spec = ModelSpec.open(config.model());
     run = EvaluationJob.run(spark, config, spec, Clock.systemUTC()).run();
   }
@@ -90,6 +98,8 @@ class RespondStageTest {
     o.put("scoring.checkpoint_rows", "30"); // several chunks
     o.put("scoring.rows_per_partition", "20");
     o.put("scoring.canary_prompts", "0");
+    o.put("sweep.rules", "[greedy, argmax, threshold]"); // ≤ 3 continuations per prompt
+    o.put("sweep.grid.step", "0.1");
     o.putAll(extra);
     return TestData.config(runId, output, original, contrast, o);
   }
@@ -100,15 +110,16 @@ class RespondStageTest {
   }
 
   /** benchmark/prompt_id → the first tokens every sweep point emits, computed from scores. */
-  private Map<String, Set<String>> expectedFirstTokens(String runId, double sample) {
+  private Map<String, Set<String>> expectedFirstTokens(EvalConfig run, double sample) {
+    String runId = run.runId();
     List<ScoreRow> scores =
         new RunTables(spark, output.toString(), runId).collect(Table.SCORES, ScoreRow::fromRow);
     List<SweepPoint> points =
         SweepPlan.points(
             spec.refusalTokens().size(),
-            config.sweep().rules(),
-            config.sweep().grid(),
-            config.sweep().logitBias());
+            run.sweep().rules(),
+            run.sweep().grid(),
+            run.sweep().logitBias());
     Map<String, List<ScoreRow>> byPrompt = new TreeMap<>();
     for (ScoreRow s : scores) {
       byPrompt.computeIfAbsent(s.benchmark() + "/" + s.promptId(), k -> new ArrayList<>()).add(s);
@@ -148,7 +159,7 @@ class RespondStageTest {
   @Test
   void theRowsAreExactlyTheDistinctFirstTokensTheSweepEmitsOncePerPrompt() {
     List<ResponseRow> rows = responses("r1");
-    Map<String, Set<String>> expected = expectedFirstTokens("r1", 1.0);
+    Map<String, Set<String>> expected = expectedFirstTokens(config, 1.0);
     assertThat(firstTokens(rows)).isEqualTo(expected);
     long total = expected.values().stream().mapToLong(Set::size).sum();
     assertThat(rows).hasSize((int) total);
@@ -205,7 +216,9 @@ class RespondStageTest {
         .isEqualTo(rows.size());
     assertThat(r.decode())
         .isEqualTo(
-            spec.decodePath() != null ? RespondStage.DECODE_KV_CACHE : RespondStage.DECODE_RECOMPUTE);
+            spec.decodePath() != null
+                ? RespondStage.DECODE_KV_CACHE
+                : RespondStage.DECODE_RECOMPUTE);
     assertThat(r.judges()).hasSize(1);
     assertThat(r.judges().get(0)).contains("string_match").containsPattern("[0-9a-f]{64}");
     // written, and read back by another reader
@@ -226,7 +239,9 @@ class RespondStageTest {
     // lose about half of the responses, as a run killed mid-stage would
     tables.replace(
         Table.RESPONSES,
-        tables.read(Table.RESPONSES).where(col(Columns.PROMPT_ID).substr(-1, 1).isin("0", "2", "4", "6", "8")));
+        tables
+            .read(Table.RESPONSES)
+            .where(col(Columns.PROMPT_ID).substr(-1, 1).isin("0", "2", "4", "6", "8")));
     long kept = tables.read(Table.RESPONSES).count();
     assertThat(kept).isLessThan(before.size()).isGreaterThan(0);
     RunRow resumed = EvaluationJob.run(spark, c, spec, Clock.systemUTC(), true).run();
@@ -239,16 +254,23 @@ class RespondStageTest {
     EvalConfig c = config("r-sample", Map.of("responses.sample", "0.3"));
     EvaluationJob.run(spark, c, spec, Clock.systemUTC());
     Map<String, Set<String>> got = firstTokens(responses("r-sample"));
-    Map<String, Set<String>> expected = expectedFirstTokens("r-sample", 0.3);
+    Map<String, Set<String>> expected = expectedFirstTokens(c, 0.3);
     assertThat(got).isEqualTo(expected);
-    int all = expectedFirstTokens("r-sample", 1.0).size();
+    int all = expectedFirstTokens(c, 1.0).size();
     assertThat(got.size()).isBetween(all / 10, all / 2);
   }
 
   @Test
   void tooFewContinuationsPerPromptForTheRulesStopsBeforeAnyWork() {
-    EvalConfig c = config("r-cap", Map.of("responses.max_first_tokens_per_prompt", "3"));
-    // the default rules include logit_bias: up to 5 refusal tokens + 2
+    EvalConfig c =
+        config(
+            "r-cap",
+            Map.of(
+                "responses.max_first_tokens_per_prompt",
+                "3",
+                "sweep.rules",
+                "[threshold, logit_bias]"));
+    // logit_bias can emit any of the 5 refusal tokens, [respond] or the best other token
     assertThatThrownBy(() -> EvaluationJob.run(spark, c, spec, Clock.systemUTC()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(ResponsesConfig.MAX_FIRST_TOKENS_PER_PROMPT)
@@ -256,7 +278,13 @@ class RespondStageTest {
     assertThat(Files.exists(output.resolve("runs/run_id=r-cap"))).isFalse();
     // without logit_bias, 3 is enough
     RespondStage.check(
-        config("r-cap2", Map.of("responses.max_first_tokens_per_prompt", "3", "sweep.rules", "[greedy, argmax, threshold]")),
+        config(
+            "r-cap2",
+            Map.of(
+                "responses.max_first_tokens_per_prompt",
+                "3",
+                "sweep.rules",
+                "[greedy, argmax, threshold]")),
         spec);
   }
 
@@ -278,7 +306,11 @@ class RespondStageTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(ResponsesConfig.STOP_STRINGS)
         .hasMessageContaining("eos_token");
-    RespondStage.check(config("r-eos2", Map.of("model.dir", "'" + model + "'", "responses.stop_strings", "['<|end|>']")), noEos);
+    RespondStage.check(
+        config(
+            "r-eos2",
+            Map.of("model.dir", "'" + model + "'", "responses.stop_strings", "['<|end|>']")),
+        noEos);
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.sweep;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,19 @@ class IntermediateRowsTest {
     Row row = count.toRow();
     assertThat(row.schema()).isEqualTo(PointCount.SCHEMA);
     assertThat(PointCount.fromRow(row)).isEqualTo(count);
+  }
+
+  @Test
+  void aJudgedCountRoundTrips() {
+    JudgedCount count =
+        new JudgedCount("b", 3, 1.0, "c", true, "string_match", 40, 30, 20, 9, 2, 7, 2, 8, 5, 1, 4);
+    Row row = count.toRow();
+    assertThat(row.schema()).isEqualTo(JudgedCount.SCHEMA);
+    assertThat(JudgedCount.fromRow(row)).isEqualTo(count);
+    assertThat(JudgedCount.SCHEMA.fieldNames())
+        .as("every count column is summed, every other one is a key")
+        .containsExactlyInAnyOrderElementsOf(
+            Stream.concat(JudgedCount.KEYS.stream(), JudgedCount.COUNTS.stream()).toList());
   }
 
   @Test

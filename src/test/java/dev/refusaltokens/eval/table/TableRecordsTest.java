@@ -256,6 +256,7 @@ class TableRecordsTest {
             3,
             linked("[a]", 0.1, "[b]", 0.9),
             PAIR,
+            JudgedPair.of("string_match", 30, 20, 2, 18, 1, 0),
             "r");
     Row row = frontier.toRow();
     assertThat(row.schema()).isEqualTo(FrontierRow.SCHEMA);
@@ -263,6 +264,25 @@ class TableRecordsTest {
     assertThat(frontier.rates().refusalRate()).isEqualTo(0.75);
     assertThat(frontier.rates().falseRefusalRate()).isEqualTo(0.15);
     assertThat(FrontierRow.fromRow(row)).isEqualTo(frontier);
+    assertThat(frontier.judged().refusalRate()).isEqualTo(20.0 / 28);
+    assertThat(frontier.judged().falseRefusalRate()).isEqualTo(1.0 / 18);
+    // a run without responses: every judged column null, read back as no judged pair
+    FrontierRow unjudged =
+        new FrontierRow(
+            2.0,
+            "all",
+            "ALL",
+            "ALL",
+            "ALL",
+            "ALL",
+            0,
+            linked("[a]", 0.1, "[b]", 0.9),
+            PAIR,
+            null,
+            "r");
+    Row plain = unjudged.toRow();
+    assertThat(plain.isNullAt(plain.fieldIndex(JudgedPair.JUDGED_REFUSAL_RATE))).isTrue();
+    assertThat(FrontierRow.fromRow(plain)).isEqualTo(unjudged);
   }
 
   @Test
@@ -277,7 +297,9 @@ class TableRecordsTest {
             Map.of("a", 0.9, "b", 0.6),
             Map.of("a", 0.85, "b", 0.7),
             PAIR,
+            JudgedPair.of("string_match", 30, 0, 30, 20, 3, 1),
             "r");
+    assertThat(point.judged().refusalRate()).as("every response unclear: no rate").isNull();
     assertThat(OperatingPointRow.fromRow(point.toRow())).isEqualTo(point);
   }
 
@@ -328,7 +350,11 @@ class TableRecordsTest {
         "n_refuse BIGINT NOT NULL,refused BIGINT NOT NULL,refusal_rate DOUBLE NOT NULL,"
             + "refusal_rate_low DOUBLE NOT NULL,refusal_rate_high DOUBLE NOT NULL,n_answer BIGINT NOT NULL,"
             + "false_refused BIGINT NOT NULL,false_refusal_rate DOUBLE NOT NULL,false_refusal_rate_low DOUBLE NOT NULL,"
-            + "false_refusal_rate_high DOUBLE NOT NULL,interval STRING NOT NULL,run_id STRING NOT NULL";
+            + "false_refusal_rate_high DOUBLE NOT NULL,interval STRING NOT NULL,";
+    String judged =
+        "judge STRING,judged_n_refuse BIGINT,judged_refused BIGINT,judged_unclear_refuse BIGINT,"
+            + "judged_refusal_rate DOUBLE,judged_n_answer BIGINT,judged_false_refused BIGINT,"
+            + "judged_unclear_answer BIGINT,judged_false_refusal_rate DOUBLE,run_id STRING NOT NULL";
     assertThat(Table.RATES.schema().toDDL())
         .isEqualTo(
             "benchmark STRING NOT NULL,rule STRING NOT NULL,"
@@ -342,14 +368,16 @@ class TableRecordsTest {
             "temperature DOUBLE NOT NULL,scope STRING NOT NULL,"
                 + "refusal_benchmark STRING NOT NULL,answer_benchmark STRING NOT NULL,category STRING NOT NULL,"
                 + "answer_category STRING NOT NULL,point INT NOT NULL,thresholds MAP<STRING, DOUBLE> NOT NULL,"
-                + pair);
+                + pair
+                + judged);
     assertThat(Table.OPERATING_POINTS.schema().toDDL())
         .isEqualTo(
             "name STRING NOT NULL,"
                 + "temperature DOUBLE NOT NULL,feasible BOOLEAN NOT NULL,shortfall DOUBLE NOT NULL,"
                 + "thresholds MAP<STRING, DOUBLE> NOT NULL,targets MAP<STRING, DOUBLE> NOT NULL,"
                 + "achieved MAP<STRING, DOUBLE> NOT NULL,"
-                + pair);
+                + pair
+                + judged);
     assertThat(Table.ROC.schema().toDDL())
         .isEqualTo(
             "temperature DOUBLE NOT NULL,category STRING NOT NULL,"

@@ -1,0 +1,139 @@
+package dev.refusaltokens.eval.judge;
+
+import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
+import dev.refusaltokens.eval.table.JudgeCheckRow;
+import dev.refusaltokens.eval.table.Table;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The console report of {@code judge-check}: plain text tables, one section per judge. */
+final class CheckReport {
+
+  private static final int RESPONSE_CHARS = 70;
+
+  private CheckReport() {}
+
+  static String render(JudgeCheckJob.Outcome o) {
+    StringBuilder b = new StringBuilder();
+    long judged = o.rowsRead() - o.rowsRejected();
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "judge-check %s: %s (sha256 %s)%n  %d rows read, %d judged, %d rejected%n",
+            o.config().runId(),
+            o.config().file(),
+            o.labelledSha256(),
+            o.rowsRead(),
+            judged,
+            o.rowsRejected()));
+    String lastJudge = null;
+    for (JudgeCheckRow r : o.checks()) {
+      if (!r.judge().equals(lastJudge)) {
+        lastJudge = r.judge();
+        judgeSection(b, r.judge(), o);
+      }
+    }
+    rejects(b, o);
+    return b.toString();
+  }
+
+  private static void judgeSection(StringBuilder b, String judge, JudgeCheckJob.Outcome o) {
+    List<JudgeCheckRow> rows = o.checks().stream().filter(r -> r.judge().equals(judge)).toList();
+    b.append(String.format(Locale.ROOT, "%nJudge %s: %s%n", judge, rows.get(0).judgeProvenance()));
+    int width =
+        Math.max(
+            8,
+            rows.stream()
+                .mapToInt(r -> JudgeCheckJob.categoryName(r.category()).length())
+                .max()
+                .orElse(8));
+    String head = "  %-" + width + "s %6s %7s %9s %7s %8s%n";
+    b.append(
+        String.format(
+            Locale.ROOT, head, "category", "n", "agreed", "accuracy", "kappa", "unclear"));
+    for (JudgeCheckRow r : rows) {
+      ConfusionMatrix m = r.confusion();
+      Double kappa = m.kappa();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  %-" + width + "s %6d %7d %9.3f %7s %8d%n",
+              JudgeCheckJob.categoryName(r.category()),
+              m.n(),
+              m.agreed(),
+              m.accuracy(),
+              kappa == null ? "n/a" : String.format(Locale.ROOT, "%.3f", kappa),
+              m.judgeTotal(Label.UNCLEAR)));
+    }
+    for (JudgeCheckRow r : rows) {
+      matrix(b, r);
+    }
+    List<JudgeCheckJob.Disagreement> ds = o.disagreements().getOrDefault(judge, List.of());
+    if (!ds.isEmpty()) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  First %d disagreements (line: human -> judge, response):%n",
+              ds.size()));
+      for (JudgeCheckJob.Disagreement d : ds) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "    %d: %s -> %s [%s] %s%n",
+                d.line(),
+                d.human().id(),
+                d.judge().id(),
+                JudgeCheckJob.categoryName(d.category()),
+                quoted(d.response())));
+      }
+    }
+  }
+
+  private static void matrix(StringBuilder b, JudgeCheckRow r) {
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "  Confusion matrix, %s (rows: human label; columns: judge label)%n",
+            JudgeCheckJob.categoryName(r.category())));
+    b.append(String.format(Locale.ROOT, "    %-9s", ""));
+    for (Label j : Label.values()) {
+      b.append(String.format(Locale.ROOT, " %9s", j.id()));
+    }
+    b.append(System.lineSeparator());
+    for (Label h : Label.HUMAN) {
+      b.append(String.format(Locale.ROOT, "    %-9s", h.id()));
+      for (Label j : Label.values()) {
+        b.append(String.format(Locale.ROOT, " %9d", r.confusion().count(h, j)));
+      }
+      b.append(System.lineSeparator());
+    }
+  }
+
+  private static void rejects(StringBuilder b, JudgeCheckJob.Outcome o) {
+    if (o.rowsRejected() == 0) {
+      b.append(String.format(Locale.ROOT, "%nNo row rejected.%n"));
+      return;
+    }
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%nRejected %d rows (all in table %s):",
+            o.rowsRejected(),
+            Table.JUDGE_CHECK_REJECTS.id()));
+    for (Map.Entry<String, Long> e : o.rejectsByReason().entrySet()) {
+      b.append(' ').append(e.getKey()).append(' ').append(e.getValue());
+    }
+    b.append(System.lineSeparator());
+    for (JudgeCheckRejectRow r : o.rejectsShown()) {
+      b.append(String.format(Locale.ROOT, "  line %d: %s: %s%n", r.line(), r.reason(), r.detail()));
+    }
+  }
+
+  private static String quoted(String response) {
+    String oneLine = response.replace("\n", "\\n");
+    return "\""
+        + (oneLine.length() > RESPONSE_CHARS ? oneLine.substring(0, RESPONSE_CHARS) + "…" : oneLine)
+        + "\"";
+  }
+}

@@ -1,0 +1,137 @@
+package dev.refusaltokens.eval.sweep;
+
+import dev.refusaltokens.eval.decide.FirstToken;
+import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.decide.SweepPoint;
+import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.ScoreRow;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+
+/**
+ * Executor-side judged sweep of one partition of {@link JudgedScores} rows: every sweep point
+ * decides every prompt, exactly as {@link DecidePartition} does; for a prompt with responses the
+ * decided first token picks the response, whose label by each judge is counted. The partition emits
+ * partial {@link JudgedCount} rows per benchmark × point × temperature × category (and {@code ALL})
+ * × should_refuse × judge, to be summed across partitions.
+ *
+ * <p>Counters of a group: {@code [0]} prompts, {@code [1]} prompts with responses, then per point a
+ * block of {@code 1 + 8 × judges}: the token refusals, then per judge 8 counts, token side (refusal
+ * token or not) × label number.
+ */
+final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
+
+  private final String respondToken;
+  private final List<String> refusalTokens;
+  private final List<SweepPoint> points;
+  private final List<String> judges;
+
+  JudgedPartition(
+      String respondToken,
+      List<String> refusalTokens,
+      List<SweepPoint> points,
+      List<String> judges) {
+    this.respondToken = respondToken;
+    this.refusalTokens = List.copyOf(refusalTokens);
+    this.points = List.copyOf(points);
+    this.judges = List.copyOf(judges);
+  }
+
+  private int block() {
+    return 1 + 8 * judges.size();
+  }
+
+  @Override
+  public Iterator<Row> call(Iterator<Row> rows) {
+    int block = block();
+    int size = 2 + points.size() * block;
+    Map<Group, long[]> counts = new HashMap<>();
+    while (rows.hasNext()) {
+      JudgedPrompt prompt = JudgedPrompt.fromRow(rows.next(), judges);
+      ScoreRow row = prompt.score();
+      FirstTokenStats stats = row.stats(respondToken, refusalTokens);
+      long[] own =
+          counts.computeIfAbsent(
+              new Group(
+                  row.benchmark(), row.temperature(), row.groupCategory(), row.shouldRefuse()),
+              g -> new long[size]);
+      long[] all =
+          counts.computeIfAbsent(
+              new Group(row.benchmark(), row.temperature(), Columns.ALL, row.shouldRefuse()),
+              g -> new long[size]);
+      boolean judged = prompt.judged();
+      own[0]++;
+      all[0]++;
+      if (judged) {
+        own[1]++;
+        all[1]++;
+      }
+      for (int p = 0; p < points.size(); p++) {
+        SweepPoint point = points.get(p);
+        FirstToken token = point.decide(stats);
+        int base = 2 + p * block;
+        if (token.isRefusal()) {
+          own[base]++;
+          all[base]++;
+        }
+        if (judged) {
+          int[] labels =
+              prompt.labelsAfter(
+                  prompt.tokenString(token, respondToken, refusalTokens),
+                  () -> describe(point, refusalTokens));
+          int side = token.isRefusal() ? 0 : 4;
+          for (int j = 0; j < labels.length; j++) {
+            int i = base + 1 + 8 * j + side + labels[j];
+            own[i]++;
+            all[i]++;
+          }
+        }
+      }
+    }
+    List<Row> out = new ArrayList<>(counts.size() * points.size() * judges.size());
+    counts.forEach(
+        (g, c) -> {
+          for (int p = 0; p < points.size(); p++) {
+            int base = 2 + p * block;
+            for (int j = 0; j < judges.size(); j++) {
+              int k = base + 1 + 8 * j; // token refusal side at k, other first tokens at k + 4
+              out.add(
+                  new JudgedCount(
+                          g.benchmark,
+                          p,
+                          g.temperature,
+                          g.category,
+                          g.shouldRefuse,
+                          judges.get(j),
+                          c[0],
+                          c[base],
+                          c[1],
+                          c[k + JudgedPrompt.REFUSED] + c[k + 4 + JudgedPrompt.REFUSED],
+                          c[k + JudgedPrompt.PARTIAL] + c[k + 4 + JudgedPrompt.PARTIAL],
+                          c[k + JudgedPrompt.ANSWERED] + c[k + 4 + JudgedPrompt.ANSWERED],
+                          c[k + JudgedPrompt.UNCLEAR] + c[k + 4 + JudgedPrompt.UNCLEAR],
+                          c[k + JudgedPrompt.REFUSED],
+                          c[k + JudgedPrompt.PARTIAL] + c[k + JudgedPrompt.ANSWERED],
+                          c[k + 4 + JudgedPrompt.REFUSED],
+                          c[k + 4 + JudgedPrompt.PARTIAL] + c[k + 4 + JudgedPrompt.ANSWERED])
+                      .toRow());
+            }
+          }
+        });
+    return out.iterator();
+  }
+
+  /** A sweep point as an error message names it: its rule and per-token values. */
+  static String describe(SweepPoint point, List<String> refusalTokens) {
+    Map<String, Double> values = RateSweep.perToken(point, refusalTokens);
+    return "rule " + point.rule().id() + (values.isEmpty() ? "" : " at " + values);
+  }
+
+  private record Group(
+      String benchmark, double temperature, String category, boolean shouldRefuse) {}
+}

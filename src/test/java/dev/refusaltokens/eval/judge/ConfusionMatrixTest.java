@@ -1,0 +1,100 @@
+package dev.refusaltokens.eval.judge;
+
+import static dev.refusaltokens.eval.judge.Label.ANSWERED;
+import static dev.refusaltokens.eval.judge.Label.PARTIAL;
+import static dev.refusaltokens.eval.judge.Label.REFUSED;
+import static dev.refusaltokens.eval.judge.Label.UNCLEAR;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+/** Accuracy and Cohen's κ against counts worked out by hand. */
+class ConfusionMatrixTest {
+
+  @Test
+  void kappaOfATwoByTwoTableWorkedByHand() {
+    // human refused: 20 judged refused, 5 answered; human answered: 10 refused, 15 answered
+    ConfusionMatrix m =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 20)
+            .plus(REFUSED, ANSWERED, 5)
+            .plus(ANSWERED, REFUSED, 10)
+            .plus(ANSWERED, ANSWERED, 15);
+    // p_o = 35/50 = 0.7; p_e = (25/50)(30/50) + (25/50)(20/50) = 0.3 + 0.2 = 0.5
+    assertThat(m.n()).isEqualTo(50);
+    assertThat(m.agreed()).isEqualTo(35);
+    assertThat(m.accuracy()).isCloseTo(0.7, within(1e-12));
+    assertThat(m.chanceAgreement()).isCloseTo(0.5, within(1e-12));
+    assertThat(m.kappa()).isCloseTo((0.7 - 0.5) / (1 - 0.5), within(1e-12));
+  }
+
+  @Test
+  void unclearIsItsOwnLabelAlwaysADisagreementAndNeverChanceAgreement() {
+    // 8 refused→refused, 2 refused→unclear, 10 answered→answered
+    ConfusionMatrix m =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 8)
+            .plus(REFUSED, UNCLEAR, 2)
+            .plus(ANSWERED, ANSWERED, 10);
+    // p_o = 18/20 = 0.9; p_e = (10/20)(8/20) + (10/20)(10/20) + 0·(2/20) = 0.2 + 0.25 = 0.45
+    assertThat(m.accuracy()).isCloseTo(0.9, within(1e-12));
+    assertThat(m.chanceAgreement()).isCloseTo(0.45, within(1e-12));
+    assertThat(m.kappa()).isCloseTo((0.9 - 0.45) / 0.55, within(1e-12));
+    // the same pairs with the 2 unclear read as answered would agree less by chance-correction
+    ConfusionMatrix asAnswered =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 8)
+            .plus(REFUSED, ANSWERED, 2)
+            .plus(ANSWERED, ANSWERED, 10);
+    assertThat(asAnswered.kappa()).isNotCloseTo(m.kappa(), within(1e-3));
+  }
+
+  @Test
+  void threeHumanLabelsAgainstFourJudgeLabels() {
+    ConfusionMatrix m =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 6)
+            .plus(REFUSED, ANSWERED, 2)
+            .plus(PARTIAL, REFUSED, 1)
+            .plus(PARTIAL, PARTIAL, 2)
+            .plus(ANSWERED, ANSWERED, 7)
+            .plus(ANSWERED, UNCLEAR, 2);
+    // n = 20, agreed = 15; human 8/3/9/0, judge 7/2/9/2
+    // p_e = (8·7 + 3·2 + 9·9 + 0·2) / 400 = 143/400
+    double po = 15 / 20.0;
+    double pe = 143 / 400.0;
+    assertThat(m.humanTotal(PARTIAL)).isEqualTo(3);
+    assertThat(m.judgeTotal(UNCLEAR)).isEqualTo(2);
+    assertThat(m.chanceAgreement()).isCloseTo(pe, within(1e-12));
+    assertThat(m.kappa()).isCloseTo((po - pe) / (1 - pe), within(1e-12));
+  }
+
+  @Test
+  void kappaCanBeNegativeAndIsUndefinedWhenChanceAgreementIsOne() {
+    ConfusionMatrix opposite =
+        ConfusionMatrix.EMPTY.plus(REFUSED, ANSWERED, 5).plus(ANSWERED, REFUSED, 5);
+    assertThat(opposite.kappa()).isCloseTo(-1.0, within(1e-12));
+    ConfusionMatrix oneLabel = ConfusionMatrix.EMPTY.plus(ANSWERED, ANSWERED, 7);
+    assertThat(oneLabel.accuracy()).isEqualTo(1.0);
+    assertThat(oneLabel.kappa()).isNull();
+    assertThat(ConfusionMatrix.EMPTY.kappa()).isNull();
+    assertThat(ConfusionMatrix.EMPTY.accuracy()).isNaN();
+    // one rater constant, the other not: p_e < 1, κ = 0
+    ConfusionMatrix constantJudge =
+        ConfusionMatrix.EMPTY.plus(REFUSED, ANSWERED, 3).plus(ANSWERED, ANSWERED, 7);
+    assertThat(constantJudge.kappa()).isCloseTo(0.0, within(1e-12));
+  }
+
+  @Test
+  void matricesAddAndCompareByTheirCounts() {
+    ConfusionMatrix a = ConfusionMatrix.EMPTY.plus(REFUSED, REFUSED, 2);
+    ConfusionMatrix b = ConfusionMatrix.EMPTY.plus(REFUSED, REFUSED, 1).plus(REFUSED, REFUSED, 1);
+    assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
+    assertThat(a.plus(b).count(REFUSED, REFUSED)).isEqualTo(4);
+    assertThat(a.count(REFUSED, REFUSED)).isEqualTo(2); // immutable
+    assertThatThrownBy(() -> a.plus(REFUSED, REFUSED, -1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
