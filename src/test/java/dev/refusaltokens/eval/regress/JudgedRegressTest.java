@@ -445,6 +445,7 @@ class JudgedRegressTest {
         Map.of(),
         Map.of(),
         new RatePair(30, 30, 1.0, 0.9, 1.0, 24, 0, 0.0, 0.0, 0.1, "wilson"),
+        null, // regress reads the thresholds only
         runId);
   }
 }
