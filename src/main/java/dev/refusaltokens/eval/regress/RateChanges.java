@@ -10,24 +10,44 @@ import java.util.List;
  * prompts) of one group between the runs, tested: McNemar's exact test when both runs scored the
  * same prompts, else the two-proportion z-test. A group only one run has is a row of its own: one
  * the candidate lost counts as a regression (p = 0), a new one does not (p = 1).
+ *
+ * <p>A judged group ({@link GroupCounts#judged}) gives a row of metric {@code judged_refusal_rate}
+ * or {@code judged_false_refusal_rate}, named after its judge, over the prompts both runs judged
+ * with a clear label: always paired, so always McNemar's test.
  */
 final class RateChanges {
 
   private RateChanges() {}
 
-  /** One tested row per group, in the groups' order; not yet judged ({@link MultipleTesting}). */
+  /**
+   * One tested row per group, in the groups' order; not yet judged ({@link MultipleTesting}).
+   *
+   * @param judge the primary judge's name, for the judged groups; null when there are none
+   */
   static List<RegressionRow> rows(
-      List<GroupCounts> groups, List<Comparison> comparisons, RunPair runs, RegressConfig config) {
-    return groups.stream().map(g -> row(g, comparisons.get(g.comparison()), runs, config)).toList();
+      List<GroupCounts> groups,
+      List<Comparison> comparisons,
+      RunPair runs,
+      RegressConfig config,
+      String judge) {
+    return groups.stream()
+        .map(g -> row(g, comparisons.get(g.comparison()), runs, config, judge))
+        .toList();
   }
 
   private static RegressionRow row(
-      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
-    return g.inBoth() ? tested(g, cmp, runs, config) : missing(g, cmp, runs, config);
+      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config, String judge) {
+    if (g.judged()) {
+      if (!g.inBoth() || !g.samePrompts() || judge == null) {
+        throw new IllegalArgumentException("not a judged group to test: " + g);
+      }
+      return tested(g, cmp, runs, config, judge);
+    }
+    return g.inBoth() ? tested(g, cmp, runs, config, null) : missing(g, cmp, runs, config);
   }
 
   private static RegressionRow tested(
-      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config) {
+      GroupCounts g, Comparison cmp, RunPair runs, RegressConfig config, String judge) {
     double base = (double) g.kBaseline() / g.nBaseline();
     double cand = (double) g.kCandidate() / g.nCandidate();
     boolean samePrompts = g.samePrompts();
@@ -45,11 +65,13 @@ final class RateChanges {
         g.benchmark(),
         g.category(),
         metric(g),
+        judge,
         cmp.baselineThresholds(tokens),
         cmp.candidateThresholds(tokens),
         g.nBaseline(),
         g.nCandidate(),
         g.nPaired(),
+        g.judged() ? Long.valueOf(g.leftOut()) : null,
         base,
         cand,
         cand - base,
@@ -98,6 +120,7 @@ final class RateChanges {
   }
 
   private static String metric(GroupCounts g) {
-    return g.shouldRefuse() ? "refusal_rate" : "false_refusal_rate";
+    String token = g.shouldRefuse() ? "refusal_rate" : "false_refusal_rate";
+    return g.judged() ? "judged_" + token : token;
   }
 }

@@ -35,7 +35,17 @@ final class Verdict {
 
   private Verdict() {}
 
-  static String text(RunPair runs, List<RegressionRow> rows, RegressConfig config) {
+  /**
+   * @param judge whether judged rates were compared, and by which judge
+   * @param judgedLines the lines on the judged comparisons ({@link JudgedGroups#lines}), or the one
+   *     line saying why there are none
+   */
+  static String text(
+      RunPair runs,
+      List<RegressionRow> rows,
+      RegressConfig config,
+      JudgeChoice judge,
+      List<String> judgedLines) {
     List<RegressionRow> regressions = rows.stream().filter(RegressionRow::regression).toList();
     StringBuilder s = new StringBuilder();
     s.append(regressions.isEmpty() ? "NO REGRESSION" : "REGRESSION")
@@ -56,7 +66,8 @@ final class Verdict {
       s.append(
           String.format(
               Locale.ROOT,
-              "  %s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
+              "  %s%s T=%s %s / %s: %s %.3f -> %.3f (worse by %.3f > %.3f), %s p=%.2g%n",
+              r.comparesJudgedRates() ? "judged (" + r.judge() + ") " : "",
               r.setting(),
               r.temperature(),
               r.benchmark(),
@@ -69,6 +80,7 @@ final class Verdict {
               r.test(),
               r.pAdjusted()));
     }
+    judged(s, rows, judge, judgedLines);
     s.append("What changed:\n");
     PROVENANCE.forEach(
         (column, value) -> {
@@ -87,6 +99,30 @@ final class Verdict {
     configDiff(runs.baseline().config(), runs.candidate().config())
         .forEach(line -> s.append("  config ").append(line).append('\n'));
     return s.toString();
+  }
+
+  /**
+   * What was done with judged rates: the judged comparisons and, per setting and temperature, the
+   * prompts compared and left out; or why they were not compared.
+   */
+  private static void judged(
+      StringBuilder s, List<RegressionRow> rows, JudgeChoice judge, List<String> lines) {
+    if (!judge.compares()) {
+      lines.forEach(line -> s.append(line).append('\n'));
+      return;
+    }
+    long judged = rows.stream().filter(RegressionRow::comparesJudgedRates).count();
+    long regressed = rows.stream().filter(r -> r.comparesJudgedRates() && r.regression()).count();
+    s.append(judge.label())
+        .append(": ")
+        .append(judged)
+        .append(" of the comparisons, ")
+        .append(regressed)
+        .append(" regressed; paired over the prompts both runs judged with a clear label")
+        .append(" (partial counts as not refused)")
+        .append(lines.isEmpty() ? ", but no prompt has a response in either run" : "")
+        .append('\n');
+    lines.forEach(line -> s.append(line).append('\n'));
   }
 
   /**

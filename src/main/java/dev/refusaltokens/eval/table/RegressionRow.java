@@ -19,6 +19,18 @@ import org.apache.spark.sql.types.StructType;
  * at a temperature, on a benchmark and category, of one metric — with both values, the test and its
  * p-value before and after the multiple-testing adjustment, and whether it is a regression.
  *
+ * <p>Token rows ({@code refusal_rate}, {@code false_refusal_rate}, {@code auc}) compare the first
+ * tokens the settings emit; judged rows ({@code judged_refusal_rate}, {@code
+ * judged_false_refusal_rate}) compare the primary judge's labels of the responses after those
+ * tokens, over the prompts both runs judged with a clear label. Distinct metric names keep a query
+ * for the token metrics from picking up judged rows.
+ *
+ * @param judge the primary judge's name on judged rows; null on token rows
+ * @param nPaired on judged rows the prompts compared: both runs judged them with a clear label
+ *     ({@code n_baseline = n_candidate = n_paired} there)
+ * @param nLeftOut on judged rows the prompts of the group that one run or both judged but that were
+ *     not compared (a label {@code unclear} in either run, or a response in one run only); null on
+ *     token rows
  * @param baselineThresholds τ per refusal token in the run's token order; empty for greedy and AUC
  * @param worseBy how much worse the candidate is (positive: worse); ±infinity for a missing group
  * @param test {@code mcnemar_exact}, {@code two_proportion_z}, {@code hanley_mcneil_z}, or {@code
@@ -32,11 +44,13 @@ public record RegressionRow(
     String benchmark,
     String category,
     String metric,
+    String judge,
     Map<String, Double> baselineThresholds,
     Map<String, Double> candidateThresholds,
     long nBaseline,
     long nCandidate,
     long nPaired,
+    Long nLeftOut,
     double baselineValue,
     double candidateValue,
     double delta,
@@ -55,11 +69,13 @@ public record RegressionRow(
   public static final String BASELINE_RUN_ID = "baseline_run_id";
   public static final String SETTING = "setting";
   public static final String METRIC = "metric";
+  public static final String JUDGE = "judge";
   public static final String BASELINE_THRESHOLDS = "baseline_thresholds";
   public static final String CANDIDATE_THRESHOLDS = "candidate_thresholds";
   public static final String N_BASELINE = "n_baseline";
   public static final String N_CANDIDATE = "n_candidate";
   public static final String N_PAIRED = "n_paired";
+  public static final String N_LEFT_OUT = "n_left_out";
   public static final String BASELINE_VALUE = "baseline_value";
   public static final String CANDIDATE_VALUE = "candidate_value";
   public static final String DELTA = "delta";
@@ -82,6 +98,7 @@ public record RegressionRow(
               createStructField(Columns.BENCHMARK, StringType, false),
               createStructField(Columns.CATEGORY, StringType, false),
               createStructField(METRIC, StringType, false),
+              createStructField(JUDGE, StringType, true),
               createStructField(
                   BASELINE_THRESHOLDS, createMapType(StringType, DoubleType, false), false),
               createStructField(
@@ -89,6 +106,7 @@ public record RegressionRow(
               createStructField(N_BASELINE, LongType, false),
               createStructField(N_CANDIDATE, LongType, false),
               createStructField(N_PAIRED, LongType, false),
+              createStructField(N_LEFT_OUT, LongType, true),
               createStructField(BASELINE_VALUE, DoubleType, false),
               createStructField(CANDIDATE_VALUE, DoubleType, false),
               createStructField(DELTA, DoubleType, false),
@@ -103,6 +121,66 @@ public record RegressionRow(
               createStructField(REGRESSION, BooleanType, false),
               createStructField(Columns.RUN_ID, StringType, false)));
 
+  /** A token (or AUC) row: no judge, no prompts left out. */
+  public RegressionRow(
+      String baselineRunId,
+      String setting,
+      double temperature,
+      String benchmark,
+      String category,
+      String metric,
+      Map<String, Double> baselineThresholds,
+      Map<String, Double> candidateThresholds,
+      long nBaseline,
+      long nCandidate,
+      long nPaired,
+      double baselineValue,
+      double candidateValue,
+      double delta,
+      double worseBy,
+      double tolerance,
+      String test,
+      long onlyBaseline,
+      long onlyCandidate,
+      double pValue,
+      double pAdjusted,
+      boolean significant,
+      boolean regression,
+      String runId) {
+    this(
+        baselineRunId,
+        setting,
+        temperature,
+        benchmark,
+        category,
+        metric,
+        null,
+        baselineThresholds,
+        candidateThresholds,
+        nBaseline,
+        nCandidate,
+        nPaired,
+        null,
+        baselineValue,
+        candidateValue,
+        delta,
+        worseBy,
+        tolerance,
+        test,
+        onlyBaseline,
+        onlyCandidate,
+        pValue,
+        pAdjusted,
+        significant,
+        regression,
+        runId);
+  }
+
+  /** Whether this row compares judged rates (it names its judge). */
+  public boolean comparesJudgedRates() {
+    return judge != null;
+  }
+
   @Override
   public Row toRow() {
     return RowBuilder.of(SCHEMA)
@@ -112,11 +190,13 @@ public record RegressionRow(
         .set(Columns.BENCHMARK, benchmark)
         .set(Columns.CATEGORY, category)
         .set(METRIC, metric)
+        .set(JUDGE, judge)
         .set(BASELINE_THRESHOLDS, baselineThresholds)
         .set(CANDIDATE_THRESHOLDS, candidateThresholds)
         .set(N_BASELINE, nBaseline)
         .set(N_CANDIDATE, nCandidate)
         .set(N_PAIRED, nPaired)
+        .set(N_LEFT_OUT, nLeftOut)
         .set(BASELINE_VALUE, baselineValue)
         .set(CANDIDATE_VALUE, candidateValue)
         .set(DELTA, delta)
@@ -145,11 +225,13 @@ public record RegressionRow(
         r.string(Columns.BENCHMARK),
         r.string(Columns.CATEGORY),
         r.string(METRIC),
+        r.string(JUDGE),
         ordered(r.mapView(BASELINE_THRESHOLDS)),
         ordered(r.mapView(CANDIDATE_THRESHOLDS)),
         r.longValue(N_BASELINE),
         r.longValue(N_CANDIDATE),
         r.longValue(N_PAIRED),
+        r.boxedLong(N_LEFT_OUT),
         r.doubleValue(BASELINE_VALUE),
         r.doubleValue(CANDIDATE_VALUE),
         r.doubleValue(DELTA),
@@ -177,11 +259,13 @@ public record RegressionRow(
         benchmark,
         category,
         metric,
+        judge,
         baselineThresholds,
         candidateThresholds,
         nBaseline,
         nCandidate,
         nPaired,
+        nLeftOut,
         baselineValue,
         candidateValue,
         delta,

@@ -4,10 +4,17 @@ import static dev.refusaltokens.eval.testing.TestData.duckdb;
 import static dev.refusaltokens.eval.testing.TestData.duckdbLong;
 import static dev.refusaltokens.eval.testing.TestData.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
+import dev.refusaltokens.eval.table.ResponseRow;
+import dev.refusaltokens.eval.table.RunRow;
+import dev.refusaltokens.eval.table.RunTables;
+import dev.refusaltokens.eval.table.ScoreRow;
+import dev.refusaltokens.eval.table.Table;
 import dev.refusaltokens.eval.testing.CommandRun;
 import dev.refusaltokens.eval.testing.SparkTestSession;
 import dev.refusaltokens.eval.testing.TestData;
@@ -15,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +47,7 @@ class RegressTest {
   @TempDir static Path dir;
 
   private Path output;
+  private Path judgedOutput;
   private Path original;
   private Path contrast;
 
@@ -59,6 +68,20 @@ class RegressTest {
         CompletableFuture.supplyAsync(
             () -> EvaluationJob.run(spark, config("same", "0.6"), spec, Clock.systemUTC()));
     CompletableFuture.allOf(candidate, same).get();
+    // two runs with responses, in a folder of their own: judged rates compared on real responses
+    judgedOutput = dir.resolve("judged");
+    Path fewOriginal = TestData.sample(TestData.ORIGINAL, 25, dir, "few-original.jsonl");
+    Path fewContrast = TestData.sample(TestData.CONTRAST, 12, dir, "few-contrast.jsonl");
+    for (String[] run : new String[][] {{"rbase", "0.6"}, {"rcand", "0.95"}}) {
+      Map<String, String> o = new LinkedHashMap<>();
+      o.put("scoring.canary_prompts", "0");
+      o.put("sweep.rules", "[greedy, threshold]");
+      o.put("operating_points", "[{name: op, default_refusal_at_least: " + run[1] + "}]");
+      o.put("responses.enabled", "true");
+      o.put("responses.max_new_tokens", "16");
+      EvalConfig c = TestData.config(run[0], judgedOutput, fewOriginal, fewContrast, o);
+      EvaluationJob.run(spark, c, spec, Clock.systemUTC());
+    }
   }
 
   private EvalConfig config(String runId, String target) {
@@ -157,11 +180,100 @@ class RegressTest {
   }
 
   @Test
+  void judgedRatesOfRealResponsesArePairedByPromptAndMatchACountFromTheTables() {
+    CommandRun r =
+        main(
+            "regress",
+            "--output",
+            judgedOutput.toString(),
+            "--baseline",
+            "rbase",
+            "--candidate",
+            "rcand");
+    assertThat(r.code()).as(r.err()).isIn(Main.EXIT_OK, Main.EXIT_REGRESSION);
+    assertThat(r.out()).contains("judged (string_match): ", "  greedy T=1.0: ");
+    String regressions = table(judgedOutput, "regressions");
+    // the same model greedy: the same first tokens, the same responses, the same labels
+    assertThat(
+            duckdbLong(
+                "SELECT count(*) FROM "
+                    + regressions
+                    + " WHERE run_id = 'rcand' AND setting = 'greedy' AND judge = 'string_match'"))
+        .isEqualTo(
+            duckdbLong(
+                "SELECT count(*) FROM "
+                    + regressions
+                    + " WHERE run_id = 'rcand' AND setting = 'greedy' AND judge IS NULL"));
+    assertThat(
+            duckdbLong(
+                "SELECT count(*) FROM "
+                    + regressions
+                    + " WHERE run_id = 'rcand' AND judge IS NOT NULL AND setting = 'greedy' "
+                    + "AND (only_baseline > 0 OR only_candidate > 0 OR delta <> 0)"))
+        .isZero();
+    // the baseline's judged greedy rates, counted here from its scores and responses
+    SparkSession spark = SparkTestSession.get();
+    RunTables base = new RunTables(spark, judgedOutput.toString(), "rbase");
+    RunRow run = base.collect(Table.RUNS, RunRow::fromRow).get(0);
+    List<String> refusalTokens = run.refusalTokens();
+    Map<String, String> labels = new HashMap<>();
+    for (ResponseRow row : base.collect(Table.RESPONSES, ResponseRow::fromRow)) {
+      labels.put(row.benchmark() + "/" + row.promptId() + "/" + row.firstToken(), row.label());
+    }
+    Map<String, long[]> counts =
+        new HashMap<>(); // benchmark|should_refuse → clear, refused, unclear
+    for (ScoreRow s : base.collect(Table.SCORES, ScoreRow::fromRow)) {
+      FirstToken t = s.stats(run.respondToken(), refusalTokens).greedyToken();
+      String token =
+          switch (t.kind()) {
+            case RESPOND -> run.respondToken();
+            case REFUSAL -> refusalTokens.get(t.refusalToken());
+            case OTHER -> s.otherToken();
+          };
+      String label = labels.get(s.benchmark() + "/" + s.promptId() + "/" + token);
+      assertThat(label).as("the response after %s of %s", token, s.promptId()).isNotNull();
+      long[] c = counts.computeIfAbsent(s.benchmark() + "|" + s.shouldRefuse(), k -> new long[3]);
+      if (label.equals("unclear")) {
+        c[2]++;
+      } else {
+        c[0]++;
+        c[1] += label.equals("refused") ? 1 : 0;
+      }
+    }
+    assertThat(counts.values()).anyMatch(c -> c[0] > 0); // some prompts were compared
+    for (Map.Entry<String, long[]> e : counts.entrySet()) {
+      String[] key = e.getKey().split("\\|");
+      long[] c = e.getValue();
+      List<Object[]> row =
+          duckdb(
+              "SELECT n_paired, n_left_out, baseline_value FROM "
+                  + regressions
+                  + " WHERE run_id = 'rcand' AND setting = 'greedy' AND category = 'ALL' "
+                  + "AND judge IS NOT NULL AND benchmark = '"
+                  + key[0]
+                  + "' AND metric = '"
+                  + (key[1].equals("true") ? "judged_refusal_rate" : "judged_false_refusal_rate")
+                  + "'");
+      if (c[0] == 0) {
+        assertThat(row).as(e.getKey()).isEmpty(); // no prompt judged clearly: no row
+        continue;
+      }
+      assertThat(row).as(e.getKey()).hasSize(1);
+      assertThat(row.get(0)[0]).isEqualTo(c[0]);
+      assertThat(row.get(0)[1]).isEqualTo(c[2]); // unclear in both runs: left out
+      assertThat((Double) row.get(0)[2]).isCloseTo((double) c[1] / c[0], within(1e-12));
+    }
+  }
+
+  @Test
   void identicalRunsAreNotARegression() {
     CommandRun r =
         main("regress", "--output", output.toString(), "--baseline", "base", "--candidate", "same");
     assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
-    assertThat(r.out()).contains("NO REGRESSION: candidate same against baseline base");
+    assertThat(r.out())
+        .contains(
+            "NO REGRESSION: candidate same against baseline base",
+            "judged rates not compared: neither run has responses (responses.enabled false)");
     assertThat(
             duckdbLong(
                 "SELECT count(*) FROM "
