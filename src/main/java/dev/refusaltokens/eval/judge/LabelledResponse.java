@@ -10,6 +10,7 @@ import dev.refusaltokens.eval.table.RowBuilder;
 import dev.refusaltokens.eval.table.RowReader;
 import dev.refusaltokens.eval.table.TableRecord;
 import java.util.List;
+import java.util.Locale;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
@@ -77,7 +78,7 @@ public record LabelledResponse(
         r.string(RESPONSE),
         label == null ? null : Label.fromId(label),
         r.string(Columns.CATEGORY),
-        reason == null ? null : LabelledReject.valueOf(reason.toUpperCase(java.util.Locale.ROOT)),
+        reason == null ? null : LabelledReject.valueOf(reason.toUpperCase(Locale.ROOT)),
         r.string(Columns.DETAIL),
         r.string(Columns.RAW));
   }

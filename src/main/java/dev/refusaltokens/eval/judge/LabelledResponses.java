@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.judge;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.bench.CsvRecords;
@@ -183,7 +184,7 @@ public final class LabelledResponses {
           List<String> names = new ArrayList<>();
           node.fieldNames().forEachRemaining(names::add);
           return names;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
           return null;
         }
       }

@@ -7,7 +7,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The string-match judge: start-of-response phrases, read in canonical form. */
@@ -147,15 +150,11 @@ class StringMatchJudgeTest {
 
   @Test
   void docsJudgesMdListsTheDefaultPhrasesAndTheirHash() throws Exception {
-    String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/judges.md"));
+    String doc = Files.readString(Path.of("docs/judges.md"));
     String listed =
         doc.substring(doc.indexOf("### The default phrases"), doc.indexOf("`StringMatchJudge."));
     List<String> phrases =
-        java.util.regex.Pattern.compile("`([^`]+)`")
-            .matcher(listed)
-            .results()
-            .map(m -> m.group(1))
-            .toList();
+        Pattern.compile("`([^`]+)`").matcher(listed).results().map(m -> m.group(1)).toList();
     assertThat(phrases).isEqualTo(StringMatchJudge.DEFAULT_PHRASES);
     assertThat(listed).contains("(" + phrases.size() + ")");
     assertThat(doc)
