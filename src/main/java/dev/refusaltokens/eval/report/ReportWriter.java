@@ -42,8 +42,9 @@ import org.apache.spark.sql.SparkSession;
  * The run's self-contained HTML report, {@code <output>/reports/run_id=<id>/report.html}, with its
  * PNG charts beside it (and embedded): refusal and false-refusal rate against the shared threshold
  * per category, ROC curves with AUC, the frontier with the operating points, the reliability
- * diagram, and tables of operating points, calibration and first tokens. It only reads the run's
- * tables.
+ * diagram, and tables of operating points, calibration and first tokens; with responses, the
+ * primary judge's rates next to the token rates and the consistency of first token and judged label
+ * ({@link JudgedSection}). It only reads the run's tables.
  */
 public final class ReportWriter {
 
@@ -118,6 +119,7 @@ public final class ReportWriter {
     context.put("operating_points", operatingPoints);
     context.put("calibration", calibration);
     firstTokens(tables, temperature, context);
+    JudgedSection.add(tables, temperature, run, context, files);
 
     String html = render(context);
     String dir = TableWriter.path(tables.output(), REPORTS) + "/" + Columns.RUN_ID + "=" + runId;
@@ -149,7 +151,7 @@ public final class ReportWriter {
   }
 
   /** The rows of a table (read from this run, filtered) as records. */
-  private static <R> List<R> records(Dataset<Row> rows, Function<Row, R> fromRow) {
+  static <R> List<R> records(Dataset<Row> rows, Function<Row, R> fromRow) {
     return rows.collectAsList().stream().map(fromRow).toList();
   }
 
