@@ -147,14 +147,7 @@ public record EvalConfig(
     scoring.write(w);
     sweep.write(w);
     responses.write(w);
-    w.list(
-        JudgeConfig.KEY,
-        judges,
-        (j, item) -> {
-          item.put(JudgeConfig.NAME, j.name());
-          item.put(JudgeConfig.KIND, j.kind());
-          item.put(JudgeConfig.PHRASES, j.phrases());
-        });
+    w.list(JudgeConfig.KEY, judges, JudgeConfig::write);
     regress.write(w);
     w.put(SPARK_MASTER, sparkMaster);
     w.put(SPARK_CONF, sparkConf);
