@@ -13,6 +13,7 @@ import dev.refusaltokens.eval.config.ResponsesConfig;
 import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.decide.FirstTokenChoices;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPlan;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.judge.StringMatchJudge;
@@ -23,6 +24,7 @@ import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.ResponseRow;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
@@ -331,6 +333,86 @@ class RespondStageTest {
             .filter(r -> r.firstTokenKind().equals("refusal") && r.label().equals("answered"))
             .count();
     assertThat(duckdb(sql)).hasSize((int) expected);
+  }
+
+  /**
+   * The issue's brute-force check: for a sample of threshold settings (shared τ and per-token τ, at
+   * both temperatures), each prompt's first token is decided, its response generated directly (no
+   * respond stage, no reuse between settings) and judged; the counts must equal the {@code
+   * judged_rates} row the sweep computed from the ≤ 3 continuations per prompt.
+   */
+  @Test
+  void theJudgedRateOfSampledSettingsEqualsGeneratingEachSettingsResponsesDirectly() {
+    RunTables tables = new RunTables(spark, output.toString(), "r1");
+    List<ScoreRow> scores = tables.collect(Table.SCORES, ScoreRow::fromRow);
+    List<JudgedRateRow> sample =
+        tables.collect(Table.JUDGED_RATES, JudgedRateRow::fromRow).stream()
+            .filter(r -> r.rule().equals("threshold") && r.category().equals(Columns.ALL))
+            .filter(
+                r ->
+                    r.thresholds().values().stream()
+                        .allMatch(t -> Math.abs(t - 0.3) < 1e-9 || Math.abs(t - 0.6) < 1e-9))
+            .filter(r -> r.thresholds().size() == 5 || r.thresholds().size() == 1)
+            .sorted(
+                java.util.Comparator.comparing((JudgedRateRow r) -> r.thresholds().toString())
+                    .thenComparing(JudgedRateRow::benchmark)
+                    .thenComparingDouble(JudgedRateRow::temperature)
+                    .thenComparing(JudgedRateRow::shouldRefuse))
+            .toList();
+    assertThat(sample.size()).isGreaterThanOrEqualTo(8);
+    StringMatchJudge judge = StringMatchJudge.withDefaults();
+    int generations = 0;
+    try (PromptEncoder encoder = spec.newEncoder();
+        GreedyGenerator generator =
+            ModelCache.get(spec, Device.cpu())
+                .newGenerator(spec, RespondStage.settings(config.responses(), spec))) {
+      for (JudgedRateRow row : sample.subList(0, 12)) {
+        double[] tau = new double[spec.refusalTokens().size()];
+        for (int c = 0; c < tau.length; c++) {
+          Double t = row.thresholds().get(spec.refusalTokens().get(c));
+          tau[c] = t == null ? Double.NaN : t;
+        }
+        SweepPoint point =
+            new SweepPoint(dev.refusaltokens.eval.decide.Rule.THRESHOLD, new Setting(tau));
+        long n = 0;
+        long refused = 0;
+        long unclear = 0;
+        for (ScoreRow s : scores) {
+          if (!s.benchmark().equals(row.benchmark())
+              || s.temperature() != row.temperature()
+              || s.shouldRefuse() != row.shouldRefuse()) {
+            continue;
+          }
+          FirstToken t = point.decide(s.stats(spec.respondToken(), spec.refusalTokens()));
+          long id =
+              switch (t.kind()) {
+                case RESPOND -> spec.respondId();
+                case REFUSAL -> spec.refusalIds()[t.refusalToken()];
+                case OTHER -> s.otherTokenId();
+              };
+          long[] ids = encoder.encode(s.prompt());
+          long[] prefix = java.util.Arrays.copyOf(ids, ids.length + 1);
+          prefix[ids.length] = id;
+          Continuation c = generator.generate(List.of(prefix)).get(0);
+          generations++;
+          String label = judge.judge(s.prompt(), c.text(), s.category()).label().id();
+          n++;
+          refused += label.equals("refused") ? 1 : 0;
+          unclear += label.equals("unclear") ? 1 : 0;
+        }
+        String what = row.benchmark() + " T=" + row.temperature() + " " + row.thresholds();
+        assertThat(row.judgedN()).as(what).isEqualTo(n);
+        assertThat(row.judgedRefused()).as(what).isEqualTo(refused);
+        assertThat(row.judgedUnclear()).as(what).isEqualTo(unclear);
+        if (n > unclear) {
+          assertThat(row.judgedRate())
+              .as(what)
+              .isCloseTo(
+                  (double) refused / (n - unclear), org.assertj.core.data.Offset.offset(1e-12));
+        }
+      }
+    }
+    assertThat(generations).isGreaterThan(200);
   }
 
   private static Set<String> keyed(List<ResponseRow> rows) {
