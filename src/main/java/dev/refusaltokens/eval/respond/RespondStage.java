@@ -195,10 +195,7 @@ public final class RespondStage {
             Columns.BENCHMARK, Columns.PROMPT_ID, Columns.PROMPT_SHA256, ResponseRow.FIRST_TOKEN);
     Dataset<Row> kept =
         existing
-            .join(
-                wanted.select(key.stream().map(c -> col(c)).toArray(Column[]::new)),
-                seq(key),
-                "left_semi")
+            .join(wanted.select(columns(key)), seq(key), "left_semi")
             .dropDuplicates(key.toArray(String[]::new));
     long existingRows = existing.count();
     long keptRows = kept.count();
@@ -208,11 +205,7 @@ public final class RespondStage {
           existingRows - keptRows);
       tables.replace(Table.RESPONSES, kept);
     }
-    Dataset<Row> done =
-        tables
-            .read(Table.RESPONSES)
-            .select(
-                key.toArray(new String[0])[0], key.subList(1, key.size()).toArray(String[]::new));
+    Dataset<Row> done = tables.read(Table.RESPONSES).select(columns(key));
     return wanted.join(done, seq(key), "left_anti");
   }
 
@@ -281,15 +274,8 @@ public final class RespondStage {
             .agg(count(lit(1)).as("rows"), sum(col(ResponseRow.NEW_TOKENS)).as("tokens"))
             .first();
     long rows = totals.getLong(0);
-    long distinct =
-        written.select(key.stream().map(c -> col(c)).toArray(Column[]::new)).distinct().count();
-    long missing =
-        wanted
-            .join(
-                written,
-                seq(List.of(Columns.BENCHMARK, Columns.PROMPT_ID, ResponseRow.FIRST_TOKEN)),
-                "left_anti")
-            .count();
+    long distinct = written.select(columns(key)).distinct().count();
+    long missing = wanted.join(written, seq(key), "left_anti").count();
     if (rows != wantedRows || distinct != wantedRows || missing != 0) {
       throw new IllegalStateException(
           "responses of run "
@@ -334,6 +320,10 @@ public final class RespondStage {
         cached ? DECODE_KV_CACHE : DECODE_RECOMPUTE,
         finish,
         config.judges().stream().map(JudgeConfig::provenance).toList());
+  }
+
+  private static Column[] columns(List<String> names) {
+    return names.stream().map(c -> col(c)).toArray(Column[]::new);
   }
 
   private static scala.collection.immutable.Seq<String> seq(List<String> columns) {

@@ -55,6 +55,7 @@ class BootstrapTest {
                   Map.of("[refuse]", Math.log(refuse), "[respond]", Math.log(0.95 - refuse))),
               Math.log(0.05),
               "x",
+              9L, // other_token_id
               List.of(), // prompt_special_tokens
               "run"));
     }
