@@ -40,7 +40,8 @@ out=$tmp/warehouse
 # scoring chunks (the kill lands in the first).
 run_args=(--set scoring.canary_prompts=2 --set scoring.checkpoint_rows=400
   --set sweep.grid.step=0.25 --set 'report.summary_thresholds=[0.25,0.5,0.75]'
-  --set 'sweep.logit_bias.values=[-2.0,0.0,2.0]' --set model.chat_template_time=2026-01-01T00:00:00)
+  --set 'sweep.logit_bias.values=[-2.0,0.0,2.0]' --set model.chat_template_time=2026-01-01T00:00:00
+  --set 'sweep.rules=[greedy, argmax, threshold]')   # ≤ 3 continuations per prompt in the respond stage
 tables=(runs scores rates frontier operating_points roc calibration first_tokens rejects)
 
 sc_start "$tmp/cluster" 1 2 2g || fail "the standalone cluster did not start"

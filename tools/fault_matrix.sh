@@ -59,7 +59,8 @@ head -n 250 data/coconot/coconot_eval.jsonl > "$tmp/data/refuse.jsonl"
 head -n 250 data/coconot/coconot_contrast_eval.jsonl > "$tmp/data/answer.jsonl"
 light=(--set scoring.canary_prompts=2 --set sweep.grid.step=0.25
   --set 'report.summary_thresholds=[0.25,0.5,0.75]' --set 'sweep.logit_bias.values=[-2.0,0.0,2.0]'
-  --set model.chat_template_time=2026-01-01T00:00:00)
+  --set model.chat_template_time=2026-01-01T00:00:00
+  --set 'sweep.rules=[greedy, argmax, threshold]')   # ≤ 3 continuations per prompt in the respond stage
 if grep -q '^heartbeat_seconds:' conf/evaluate.yaml; then
   light+=(--set "heartbeat_seconds=${FM_HEARTBEAT_SECONDS:-2}")
 fi
