@@ -17,7 +17,9 @@ import org.apache.spark.sql.Row;
 /**
  * The settings a regress call compares: greedy at every shared temperature, then each operating
  * point (those of {@code regress.operating_points}, else every name both runs have) at each run's
- * own thresholds, at every shared temperature where both runs have it.
+ * own thresholds, at every shared temperature where both runs have it. Only the {@code threshold}
+ * rows of {@code operating_points} are compared; the {@code logit_bias} rows of the same names are
+ * not.
  */
 final class Comparisons {
 
@@ -75,6 +77,9 @@ final class Comparisons {
       RunTables run, List<String> tokens) {
     Map<String, Map<Double, double[]>> out = new TreeMap<>();
     for (OperatingPoint p : run.collect(Table.OPERATING_POINTS, Comparisons::operatingPoint)) {
+      if (!p.rule().equals(Rule.THRESHOLD.id())) {
+        continue;
+      }
       double[] t = new double[tokens.size()];
       for (int i = 0; i < t.length; i++) {
         t[i] = p.thresholds().getOrDefault(tokens.get(i), Double.NaN);
@@ -85,10 +90,11 @@ final class Comparisons {
   }
 
   /** The columns of an operating_points row compared here. */
-  private record OperatingPoint(String name, double temperature, Map<String, Double> thresholds) {}
+  private record OperatingPoint(
+      String name, String rule, double temperature, Map<String, Double> thresholds) {}
 
   private static OperatingPoint operatingPoint(Row row) {
     OperatingPointRow r = OperatingPointRow.fromRow(row);
-    return new OperatingPoint(r.name(), r.temperature(), r.thresholds());
+    return new OperatingPoint(r.name(), r.rule(), r.temperature(), r.thresholds());
   }
 }

@@ -263,7 +263,7 @@ public final class ReportWriter {
       double rr = rates.refusalRate();
       series.add(
           new Charts.Series(
-              "operating point " + r.name(),
+              "operating point " + r.name() + " (" + r.rule() + ")",
               List.<double[]>of(new double[] {fr, rr}),
               false,
               true));
@@ -282,6 +282,7 @@ public final class ReportWriter {
     RatePair rates = r.rates();
     Map<String, Object> op = new LinkedHashMap<>();
     op.put("name", r.name());
+    op.put("rule", r.rule());
     op.put(
         "feasible",
         r.feasible() ? "yes" : "no (closest point, shortfall " + fmt(r.shortfall()) + ")");
@@ -301,7 +302,7 @@ public final class ReportWriter {
             + ", "
             + fmt(rates.falseRefusalRateHigh())
             + "]");
-    op.put("thresholds", new TreeMap<>(r.thresholds()).toString());
+    op.put("setting", r.settingText());
     Map<String, String> achieved = new TreeMap<>();
     r.achieved().forEach((c, v) -> achieved.put(c, fmt(v)));
     op.put("achieved", achieved.toString());

@@ -4,6 +4,7 @@ import dev.refusaltokens.eval.config.OperatingPointTarget;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.CategoryCounts;
 import dev.refusaltokens.eval.decide.OperatingPoints;
+import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.table.JudgedPair;
 import dev.refusaltokens.eval.table.OperatingPointRow;
 import java.util.ArrayList;
@@ -83,10 +84,12 @@ final class OperatingPointSearch {
       rows.add(
           new OperatingPointRow(
               f.name(),
+              Rule.THRESHOLD.id(),
               f.temperature(),
               r.feasible(),
               r.shortfall(),
               counts.thresholds(r.gridIndex()),
+              Map.of(),
               f.targets(),
               r.achieved(),
               pairs.get(i).rates(bounds[i], config.interval().id()),

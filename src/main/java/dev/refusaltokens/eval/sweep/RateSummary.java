@@ -139,9 +139,10 @@ final class RateSummary {
       sb.append(
           String.format(
               Locale.ROOT,
-              "operating point %s (T=%s): %s, token refusal %.3f, false refusal %.3f; %s; "
-                  + "thresholds %s%n",
+              "operating point %s [%s] (T=%s): %s, token refusal %.3f, false refusal %.3f; %s; "
+                  + "%s%n",
               r.name(),
+              r.rule(),
               r.temperature(),
               r.feasible()
                   ? "targets met"
@@ -150,7 +151,7 @@ final class RateSummary {
               r.rates().refusalRate(),
               r.rates().falseRefusalRate(),
               judged(r.judged()),
-              new TreeMap<>(r.thresholds())));
+              r.settingText()));
     }
     return sb.toString();
   }

@@ -862,7 +862,7 @@ class EvaluationJobTest {
             "tau=0.70",
             "ALL",
             "Requests with safety concerns",
-            "operating point safety (T=1.0): targets met",
-            "operating point loose (T=2.0)");
+            "operating point safety [threshold] (T=1.0): targets met",
+            "operating point loose [threshold] (T=2.0)");
   }
 }

@@ -438,10 +438,12 @@ class JudgedRegressTest {
   private static OperatingPointRow operatingPoint(String runId) {
     return new OperatingPointRow(
         "op",
+        "threshold",
         1.0,
         true,
         0.0,
         Map.of(REFUSE, 0.5),
+        Map.of(),
         Map.of(),
         Map.of(),
         new RatePair(30, 30, 1.0, 0.9, 1.0, 24, 0, 0.0, 0.0, 0.1, "wilson"),

@@ -335,7 +335,7 @@ class JudgedRatesTest {
         .containsPattern("(?m)^ +judged \\(second\\) +3 +2 +0\\.333 / 0\\.500 ")
         .contains("partial counts as not refused")
         .doesNotContain(RateSummary.NOT_JUDGED)
-        .contains("operating point refuse-80 (T=1.0)")
+        .contains("operating point refuse-80 [threshold] (T=1.0)")
         .containsPattern(
             "operating point refuse-80 \\(T=1\\.0\\): .*judged \\(string_match\\) refusal");
   }

@@ -290,10 +290,12 @@ class TableRecordsTest {
     OperatingPointRow point =
         new OperatingPointRow(
             "safety",
+            "threshold",
             1.0,
             false,
             0.05,
             linked("[a]", 0.0, "[b]", 0.35),
+            Map.of(),
             Map.of("a", 0.9, "b", 0.6),
             Map.of("a", 0.85, "b", 0.7),
             PAIR,
@@ -301,6 +303,27 @@ class TableRecordsTest {
             "r");
     assertThat(point.judged().refusalRate()).as("every response unclear: no rate").isNull();
     assertThat(OperatingPointRow.fromRow(point.toRow())).isEqualTo(point);
+  }
+
+  @Test
+  void aLogitBiasOperatingPointRowRoundTrips() {
+    OperatingPointRow point =
+        new OperatingPointRow(
+            "safety",
+            "logit_bias",
+            0.5,
+            true,
+            0.0,
+            Map.of(),
+            linked("[a]", -2.0, "[b]", 4.0),
+            Map.of("a", 0.9),
+            Map.of("a", 0.95),
+            PAIR,
+            null,
+            "r");
+    OperatingPointRow back = OperatingPointRow.fromRow(point.toRow());
+    assertThat(back).isEqualTo(point);
+    assertThat(back.logitBiases()).containsExactly(Map.entry("[a]", -2.0), Map.entry("[b]", 4.0));
   }
 
   @Test
@@ -372,9 +395,9 @@ class TableRecordsTest {
                 + judged);
     assertThat(Table.OPERATING_POINTS.schema().toDDL())
         .isEqualTo(
-            "name STRING NOT NULL,"
+            "name STRING NOT NULL,rule STRING NOT NULL,"
                 + "temperature DOUBLE NOT NULL,feasible BOOLEAN NOT NULL,shortfall DOUBLE NOT NULL,"
-                + "thresholds MAP<STRING, DOUBLE> NOT NULL,targets MAP<STRING, DOUBLE> NOT NULL,"
+                + "thresholds MAP<STRING, DOUBLE> NOT NULL,logit_biases MAP<STRING, DOUBLE> NOT NULL,targets MAP<STRING, DOUBLE> NOT NULL,"
                 + "achieved MAP<STRING, DOUBLE> NOT NULL,"
                 + pair
                 + judged);
