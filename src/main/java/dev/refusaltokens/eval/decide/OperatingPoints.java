@@ -3,15 +3,21 @@ package dev.refusaltokens.eval.decide;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Finds the grid point of the full per-category threshold grid that meets declarative refusal
- * targets per prompt category on the should-refuse prompts and, among those, refuses the fewest
- * should-answer prompts (then refuses the most should-refuse prompts). When no point meets every
- * target, it returns the closest one — the least total shortfall {@code Σ max(0, target − rate)} —
- * marked infeasible.
+ * Finds the setting that meets declarative refusal targets per prompt category on the should-refuse
+ * prompts and, among those, refuses the fewest should-answer prompts (then refuses the most
+ * should-refuse prompts; then the earliest). When no setting meets every target, it returns the
+ * closest one — the least total shortfall {@code Σ max(0, target − rate)} — marked infeasible. Two
+ * searches share that order: {@link #search} over every point of the full per-category threshold
+ * grid, from its counts tables, and {@link #searchListed} over a list of settings counted one by
+ * one (the logit-bias settings the sweep evaluates).
  */
 public final class OperatingPoints {
+
+  /** Rates closer than this to their target meet it (rounding of count ratios). */
+  private static final double EPSILON = 1e-12;
 
   /** The chosen point. {@code achieved}: refusal rate of each targeted prompt category. */
   public record Result(
@@ -22,7 +28,110 @@ public final class OperatingPoints {
       long refused,
       long falseRefused) {}
 
+  /**
+   * The counts of one listed setting.
+   *
+   * @param refusedByCategory should-refuse prompts refused, per prompt category (absent: 0)
+   * @param refused should-refuse prompts refused, every category
+   * @param falseRefused should-answer prompts refused
+   */
+  public record Counted(Map<String, Long> refusedByCategory, long refused, long falseRefused) {}
+
+  /** The chosen setting of {@link #searchListed}: {@code index} in the list searched. */
+  public record Chosen(
+      int index,
+      boolean feasible,
+      double shortfall,
+      Map<String, Double> achieved,
+      long refused,
+      long falseRefused) {}
+
   private OperatingPoints() {}
+
+  /**
+   * The best of {@code settings} for {@code targets}, in the order of {@link #search}.
+   *
+   * @param refuseByCategory should-refuse prompts per prompt category
+   * @param settings the settings' counts, in the order they are preferred on a tie
+   */
+  public static Chosen searchListed(
+      Map<String, Long> refuseByCategory, List<Counted> settings, Map<String, Double> targets) {
+    checkTargets(targets, refuseByCategory.keySet());
+    if (settings.isEmpty()) {
+      throw new IllegalArgumentException("no settings to search");
+    }
+    int best = -1;
+    double bestShortfall = Double.POSITIVE_INFINITY;
+    for (int i = 0; i < settings.size(); i++) {
+      Counted s = settings.get(i);
+      double shortfall = 0;
+      for (Map.Entry<String, Double> t : targets.entrySet()) {
+        double rate =
+            (double) s.refusedByCategory().getOrDefault(t.getKey(), 0L)
+                / refuseByCategory.get(t.getKey());
+        shortfall += shortfall(t.getValue(), rate);
+      }
+      if (best < 0
+          || better(
+              shortfall,
+              s.falseRefused(),
+              s.refused(),
+              bestShortfall,
+              settings.get(best).falseRefused(),
+              settings.get(best).refused())) {
+        best = i;
+        bestShortfall = shortfall;
+      }
+    }
+    Counted chosen = settings.get(best);
+    Map<String, Double> achieved = new LinkedHashMap<>();
+    targets
+        .keySet()
+        .forEach(
+            c ->
+                achieved.put(
+                    c,
+                    (double) chosen.refusedByCategory().getOrDefault(c, 0L)
+                        / refuseByCategory.get(c)));
+    boolean feasible = bestShortfall <= EPSILON;
+    return new Chosen(
+        best,
+        feasible,
+        feasible ? 0.0 : bestShortfall,
+        achieved,
+        chosen.refused(),
+        chosen.falseRefused());
+  }
+
+  /** How far a rate falls short of its target (0 when it meets it, within rounding). */
+  private static double shortfall(double target, double rate) {
+    return rate < target - EPSILON ? target - rate : 0.0;
+  }
+
+  /** The order of both searches: less shortfall, then fewer false refusals, then more refusals. */
+  private static boolean better(
+      double shortfall,
+      long falseRefused,
+      long refused,
+      double bestShortfall,
+      long bestFalse,
+      long bestRefused) {
+    return shortfall < bestShortfall - EPSILON
+        || (Math.abs(shortfall - bestShortfall) <= EPSILON
+            && (falseRefused < bestFalse || (falseRefused == bestFalse && refused > bestRefused)));
+  }
+
+  private static void checkTargets(Map<String, Double> targets, Set<String> categories) {
+    for (String category : targets.keySet()) {
+      if (!categories.contains(category)) {
+        throw new IllegalArgumentException(
+            "operating point target for category '"
+                + category
+                + "', which has no should-refuse prompts; categories: "
+                + categories);
+      }
+    }
+  }
 
   /**
    * @param refuseByCategory counts of the should-refuse prompts, by their category
@@ -34,15 +143,7 @@ public final class OperatingPoints {
       CategoryCounts answer,
       Map<String, Double> targets,
       long maxPoints) {
-    for (String category : targets.keySet()) {
-      if (!refuseByCategory.containsKey(category)) {
-        throw new IllegalArgumentException(
-            "operating point target for category '"
-                + category
-                + "', which has no should-refuse prompts; categories: "
-                + refuseByCategory.keySet());
-      }
-    }
+    checkTargets(targets, refuseByCategory.keySet());
     int k = answer.refusalTokens();
     int g = answer.gridSize();
     long points = Frontier.gridPoints(g, k);
@@ -92,19 +193,11 @@ public final class OperatingPoints {
       for (int i = 0; i < g; i++) {
         double shortfall = 0;
         for (int j = 0; j < m; j++) {
-          double rate = (double) (prefix[j] + a[j][last][i]) / n[j];
-          if (rate < t[j] - 1e-12) {
-            shortfall += t[j] - rate;
-          }
+          shortfall += shortfall(t[j], (double) (prefix[j] + a[j][last][i]) / n[j]);
         }
         long falseRefused = falsePrefix + b[last][i];
         long refused = refusedPrefix + all[last][i];
-        boolean better =
-            shortfall < bestShortfall - 1e-12
-                || (Math.abs(shortfall - bestShortfall) <= 1e-12
-                    && (falseRefused < bestFalse
-                        || (falseRefused == bestFalse && refused > bestRefused)));
-        if (better) {
+        if (better(shortfall, falseRefused, refused, bestShortfall, bestFalse, bestRefused)) {
           idx[last] = i;
           best = idx.clone();
           bestShortfall = shortfall;
@@ -130,8 +223,8 @@ public final class OperatingPoints {
     }
     return new Result(
         best,
-        bestShortfall <= 1e-12,
-        bestShortfall <= 1e-12 ? 0.0 : bestShortfall,
+        bestShortfall <= EPSILON,
+        bestShortfall <= EPSILON ? 0.0 : bestShortfall,
         achieved,
         bestRefused,
         bestFalse);

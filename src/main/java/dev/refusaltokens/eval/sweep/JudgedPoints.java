@@ -17,11 +17,11 @@ import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
 /**
- * The primary judge's figures at a few points of the full per-category grid — the frontier's and
- * the operating points' ({@link GridPair}s): each pair's two sides become measures (a threshold
- * point over the prompts of one temperature, benchmark, category and should_refuse value, as {@link
- * Bootstrap.Measure}), and one pass over the {@link JudgedScores} decides just those points for the
- * prompts with responses and counts the primary judge's labels.
+ * The primary judge's figures at a few settings — the frontier's and the operating points' ({@link
+ * GridPair}s of the full per-category grid, or logit-bias settings): each pair's two sides become
+ * measures (a point over the prompts of one temperature, benchmark, category and should_refuse
+ * value, as {@link Bootstrap.Measure}), and one pass over the {@link JudgedScores} decides just
+ * those points for the prompts with responses and counts the primary judge's labels.
  */
 final class JudgedPoints {
 
@@ -32,6 +32,25 @@ final class JudgedPoints {
    * has no responses).
    */
   static List<JudgedPair> at(JudgedScores judged, List<GridPair> pairs, GridCounts counts) {
+    List<Bootstrap.Measure[]> sides = new ArrayList<>(pairs.size());
+    for (GridPair p : pairs) {
+      SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(p.gridIndex()));
+      sides.add(
+          new Bootstrap.Measure[] {
+            new Bootstrap.Measure(
+                point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true),
+            new Bootstrap.Measure(
+                point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false)
+          });
+    }
+    return of(judged, sides);
+  }
+
+  /**
+   * Per pair of measures {should-refuse side, should-answer side}, in order, its {@link
+   * JudgedPair}; every one null when {@code judged} is null (the run has no responses).
+   */
+  static List<JudgedPair> of(JudgedScores judged, List<Bootstrap.Measure[]> pairs) {
     List<JudgedPair> out = new ArrayList<>(pairs.size());
     if (judged == null) {
       pairs.forEach(p -> out.add(null));
@@ -40,19 +59,7 @@ final class JudgedPoints {
     Map<Bootstrap.Measure, Integer> index = new LinkedHashMap<>();
     int[][] sides = new int[pairs.size()][];
     for (int i = 0; i < pairs.size(); i++) {
-      GridPair p = pairs.get(i);
-      SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(p.gridIndex()));
-      sides[i] =
-          new int[] {
-            number(
-                index,
-                new Bootstrap.Measure(
-                    point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true)),
-            number(
-                index,
-                new Bootstrap.Measure(
-                    point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false))
-          };
+      sides[i] = new int[] {number(index, pairs.get(i)[0]), number(index, pairs.get(i)[1])};
     }
     Map<Integer, long[]> counted =
         judged

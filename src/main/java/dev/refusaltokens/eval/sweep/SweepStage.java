@@ -15,6 +15,7 @@ import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import dev.refusaltokens.eval.table.TableRecord;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -117,15 +118,17 @@ public final class SweepStage {
 
   /**
    * {@code rates} and {@code judged_rates} (empty when {@code judged} is null: no responses), then
-   * {@code frontier} and {@code operating_points} over the full per-category grid when the
-   * threshold rule is swept and the grid has at most {@code sweep.frontier_max_points} points (else
-   * both empty), and the full grid in {@code rates} when {@code sweep.full_grid_rates_max_points}
-   * asks for it.
+   * {@code frontier} and the {@code threshold} rows of {@code operating_points} over the full
+   * per-category grid when the threshold rule is swept and the grid has at most {@code
+   * sweep.frontier_max_points} points (else both empty), the {@code logit_bias} rows of {@code
+   * operating_points} when that rule is swept, and the full grid in {@code rates} when {@code
+   * sweep.full_grid_rates_max_points} asks for it.
    */
   private static void writeGridTables(
       RunTables tables, SweepConfig sweep, SweepScores scores, JudgedScores judged) {
     String runId = tables.runId();
-    Dataset<Row> rates = spread(tables.spark(), Table.RATES, RateSweep.rates(scores, sweep, runId));
+    List<RateRow> rateRows = RateSweep.rates(scores, sweep, runId);
+    Dataset<Row> rates = spread(tables.spark(), Table.RATES, rateRows);
     Dataset<Row> judgedRates =
         spread(
             tables.spark(),
@@ -159,7 +162,9 @@ public final class SweepStage {
     tables.write(Table.RATES, rates);
     tables.write(Table.JUDGED_RATES, judgedRates);
     tables.write(Table.FRONTIER, frontier);
-    tables.write(Table.OPERATING_POINTS, operatingPoints);
+    List<OperatingPointRow> allPoints = new ArrayList<>(operatingPoints);
+    allPoints.addAll(OperatingPointSearch.logitBiasPoints(rateRows, scores, sweep, runId, judged));
+    tables.write(Table.OPERATING_POINTS, allPoints);
   }
 
   /**
@@ -198,7 +203,8 @@ public final class SweepStage {
     List<OperatingPointRow> operatingPoints =
         tables
             .read(Table.OPERATING_POINTS)
-            .orderBy(OperatingPointRow.NAME, Columns.TEMPERATURE)
+            .orderBy(
+                col(OperatingPointRow.NAME), col(Columns.TEMPERATURE), col(Columns.RULE).desc())
             .collectAsList()
             .stream()
             .map(OperatingPointRow::fromRow)

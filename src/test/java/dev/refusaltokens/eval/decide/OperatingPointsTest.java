@@ -121,4 +121,100 @@ class OperatingPointsTest {
     assertThatThrownBy(() -> OperatingPoints.search(Map.of("x", a), answer, Map.of("y", 0.5), 100))
         .hasMessageContaining("category 'y'");
   }
+
+  @RepeatedTest(4)
+  void searchListedMatchesAFilterOverTheDecisions(RepetitionInfo info) {
+    Random r = new Random(700 + info.getCurrentRepetition());
+    int k = 3;
+    List<String> categories = List.of("a", "b", "c");
+    List<Prompt> refuse = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      refuse.add(new Prompt(categories.get(i % 3), random(r, k)));
+    }
+    List<FirstTokenStats> answer = new ArrayList<>();
+    for (int i = 0; i < 90; i++) {
+      answer.add(random(r, k));
+    }
+    List<Setting> settings = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      settings.add(
+          new Setting(new double[] {r.nextInt(9) - 4, r.nextInt(9) - 4, r.nextInt(9) - 4}));
+    }
+    settings.add(settings.get(7)); // a duplicate loses to its first copy
+    Map<String, Long> n = new HashMap<>();
+    refuse.forEach(p -> n.merge(p.category, 1L, Long::sum));
+    List<OperatingPoints.Counted> counted = new ArrayList<>();
+    for (Setting s : settings) {
+      Map<String, Long> byCategory = new HashMap<>();
+      refuse.stream()
+          .filter(p -> Rule.LOGIT_BIAS.decide(p.stats, s).isRefusal())
+          .forEach(p -> byCategory.merge(p.category, 1L, Long::sum));
+      counted.add(
+          new OperatingPoints.Counted(
+              byCategory,
+              byCategory.values().stream().mapToLong(Long::longValue).sum(),
+              answer.stream().filter(a -> Rule.LOGIT_BIAS.decide(a, s).isRefusal()).count()));
+    }
+    double ta = 0.2 + 0.7 * r.nextDouble();
+    double tc = 0.2 + 0.7 * r.nextDouble();
+    Map<String, Double> targets = Map.of("a", ta, "c", tc);
+
+    OperatingPoints.Chosen chosen = OperatingPoints.searchListed(n, counted, targets);
+
+    List<Integer> meeting = new ArrayList<>();
+    for (int i = 0; i < counted.size(); i++) {
+      Map<String, Long> c = counted.get(i).refusedByCategory();
+      if (c.getOrDefault("a", 0L) >= ta * n.get("a") - 1e-9
+          && c.getOrDefault("c", 0L) >= tc * n.get("c") - 1e-9) {
+        meeting.add(i);
+      }
+    }
+    assertThat(chosen.feasible()).isEqualTo(!meeting.isEmpty());
+    if (!meeting.isEmpty()) {
+      long fewest =
+          meeting.stream().mapToLong(i -> counted.get(i).falseRefused()).min().orElseThrow();
+      long most =
+          meeting.stream()
+              .filter(i -> counted.get(i).falseRefused() == fewest)
+              .mapToLong(i -> counted.get(i).refused())
+              .max()
+              .orElseThrow();
+      int first =
+          meeting.stream()
+              .filter(
+                  i -> counted.get(i).falseRefused() == fewest && counted.get(i).refused() == most)
+              .findFirst()
+              .orElseThrow();
+      assertThat(chosen.index()).isEqualTo(first);
+      assertThat(chosen.falseRefused()).isEqualTo(fewest);
+      assertThat(chosen.shortfall()).isZero();
+      assertThat(chosen.achieved().get("a")).isGreaterThanOrEqualTo(ta - 1e-12);
+    } else {
+      assertThat(chosen.shortfall()).isPositive();
+    }
+    assertThat(chosen.index()).isNotEqualTo(counted.size() - 1);
+  }
+
+  @Test
+  void searchListedReportsTheClosestSettingAndRejectsUnknownCategories() {
+    Map<String, Long> n = Map.of("x", 4L, "y", 2L);
+    List<OperatingPoints.Counted> settings =
+        List.of(
+            new OperatingPoints.Counted(Map.of("x", 1L), 1, 0),
+            new OperatingPoints.Counted(Map.of("x", 3L, "y", 1L), 4, 5),
+            new OperatingPoints.Counted(Map.of("x", 3L, "y", 1L), 4, 2));
+    OperatingPoints.Chosen c = OperatingPoints.searchListed(n, settings, Map.of("x", 1.0));
+    assertThat(c.feasible()).isFalse();
+    assertThat(c.index()).as("same shortfall 0.25: fewer false refusals").isEqualTo(2);
+    assertThat(c.shortfall()).isCloseTo(0.25, within(1e-12));
+    assertThat(c.achieved()).containsEntry("x", 0.75);
+    OperatingPoints.Chosen met = OperatingPoints.searchListed(n, settings, Map.of("y", 0.5));
+    assertThat(met.feasible()).isTrue();
+    assertThat(met.index()).isEqualTo(2);
+    assertThat(met.achieved()).containsEntry("y", 0.5);
+    assertThatThrownBy(() -> OperatingPoints.searchListed(n, settings, Map.of("z", 0.5)))
+        .hasMessageContaining("category 'z'");
+    assertThatThrownBy(() -> OperatingPoints.searchListed(n, List.of(), Map.of("x", 0.5)))
+        .hasMessageContaining("no settings");
+  }
 }

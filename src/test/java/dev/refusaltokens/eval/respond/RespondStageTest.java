@@ -415,6 +415,58 @@ class RespondStageTest {
     assertThat(generations).isGreaterThan(200);
   }
 
+  /**
+   * A logit-bias operating point carries, pooled over both benchmarks, the token and judged counts
+   * of its setting's rows in {@code rates} and {@code judged_rates} (the primary judge).
+   */
+  @Test
+  void logitBiasOperatingPointsCarryTheirSettingsJudgedCounts() {
+    RunTables tables = new RunTables(spark, output.toString(), "r1");
+    List<dev.refusaltokens.eval.table.OperatingPointRow> points =
+        tables
+            .collect(
+                Table.OPERATING_POINTS, dev.refusaltokens.eval.table.OperatingPointRow::fromRow)
+            .stream()
+            .filter(p -> p.rule().equals("logit_bias"))
+            .toList();
+    assertThat(points).hasSize(2); // the default refuse-80 at T = 1 and T = 2
+    List<JudgedRateRow> judged = tables.collect(Table.JUDGED_RATES, JudgedRateRow::fromRow);
+    for (var p : points) {
+      long[] refuse = new long[4]; // n, token refused, judged n, judged refused
+      long[] answer = new long[4];
+      long[] unclear = new long[2];
+      for (JudgedRateRow r : judged) {
+        if (r.rule().equals("logit_bias")
+            && r.temperature() == p.temperature()
+            && r.logitBiases().equals(p.logitBiases())
+            && r.category().equals(Columns.ALL)
+            && r.judge().equals("string_match")) {
+          long[] side = r.shouldRefuse() ? refuse : answer;
+          side[0] += r.n();
+          side[1] += r.refused();
+          side[2] += r.judgedN();
+          side[3] += r.judgedRefused();
+          unclear[r.shouldRefuse() ? 0 : 1] += r.judgedUnclear();
+        }
+      }
+      assertThat(refuse[0]).as(p.toString()).isEqualTo(p.rates().nRefuse());
+      assertThat(p.rates().refused()).isEqualTo(refuse[1]);
+      assertThat(p.rates().falseRefused()).isEqualTo(answer[1]);
+      assertThat(p.rates().nAnswer()).isEqualTo(answer[0]);
+      assertThat(p.judged())
+          .isEqualTo(
+              dev.refusaltokens.eval.table.JudgedPair.of(
+                  "string_match",
+                  refuse[2],
+                  refuse[3],
+                  unclear[0],
+                  answer[2],
+                  answer[3],
+                  unclear[1]));
+      assertThat(p.judged().nRefuse()).isPositive();
+    }
+  }
+
   private static Set<String> keyed(List<ResponseRow> rows) {
     return rows.stream()
         .map(

@@ -337,7 +337,7 @@ class JudgedRatesTest {
         .doesNotContain(RateSummary.NOT_JUDGED)
         .contains("operating point refuse-80 [threshold] (T=1.0)")
         .containsPattern(
-            "operating point refuse-80 \\(T=1\\.0\\): .*judged \\(string_match\\) refusal");
+            "operating point refuse-80 \\[threshold\\] \\(T=1\\.0\\): .*judged \\(string_match\\) refusal");
   }
 
   @Test
