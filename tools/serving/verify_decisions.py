@@ -77,8 +77,9 @@ def rate(k, n):
     return k / n if n else float("nan")
 
 
-def verify(export, model_dir, batch_size=64, allow_float_noise=False, out=sys.stdout):
+def verify(export, model_dir, batch_size=64, allow_float_noise=False, out=None):
     """Runs the proof; returns the exit code (0 agree, 1 disagree). Bad input raises UsageError."""
+    out = out or sys.stdout
     op = model_io.load_operating_point(export)
     model_pt = model_io.check_model(op, model_dir)
     decisions = model_io.read_decisions(export)
