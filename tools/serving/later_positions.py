@@ -37,8 +37,7 @@ class Generation:
         self.prompts_with_later_control = set()
         self.max_control_p = 0.0
         self.max_control_at = None  # (row, position, token id)
-        self.min_refusal_gap = float("inf")  # raw-logit gap from the chosen token to the best refusal token
-        self.min_gap_at = None  # (row, position, refusal token id)
+        self.min_gap = {}  # refusal token id -> smallest raw-logit gap from the greedy token to it
 
 
 @torch.no_grad()
@@ -67,11 +66,9 @@ def generate(op, model, rows, pad, eos, max_new, max_len, every_position, batch_
                     if float(p[k]) > g.max_control_p:
                         g.max_control_p = float(p[k])
                         g.max_control_at = (i, step + 1, op.control_ids[k])
-                    r = int(torch.argmax(z[refusal]))
-                    gap = float(z.max() - z[refusal][r])
-                    if gap < g.min_refusal_gap:
-                        g.min_refusal_gap = gap
-                        g.min_gap_at = (i, step + 1, op.refusal_ids[r])
+                    gaps = (z.max() - z[refusal]).tolist()
+                    for tid, gap in zip(op.refusal_ids, gaps):
+                        g.min_gap[tid] = min(g.min_gap.get(tid, float("inf")), gap)
                     if every_position:
                         z = z.clone()
                         z[refusal] += bias
@@ -122,12 +119,10 @@ def evidence(export, model_dir, max_new=32, batch_size=64, out=None):
                  f"{decisions[row].get('benchmark')}/{decisions[row]['prompt_id']})")
     print(f"largest probability of any control token at positions >= 2 in (a): {a.max_control_p:.3g}{where}",
           file=out)
-    if a.min_gap_at is not None:
-        row, pos, tid = a.min_gap_at
-        print(f"smallest raw-logit gap between the greedy token and a refusal token at positions >= 2 in (a): "
-              f"{a.min_refusal_gap:.3g} ({op.token_string(tid)} at position {pos} of "
-              f"{decisions[row].get('benchmark')}/{decisions[row]['prompt_id']}): a server_logit_bias below it "
-              "on every refusal token leaves every later position of (a) unchanged", file=out)
+    if a.min_gap:
+        gaps = ", ".join(f"{op.token_string(t)} {a.min_gap[t]:.2f}" for t in op.refusal_ids)
+        print(f"smallest raw-logit gap from the greedy token to each refusal token at positions >= 2 in (a): "
+              f"{gaps} (a server_logit_bias below a token's gap never makes it win a later position)", file=out)
     return a, b, differ
 
 
