@@ -595,8 +595,8 @@ def export_folders():
                   if os.path.isfile(os.path.join(root, d, "operating_point.json")))
 
 
-@unittest.skipUnless(os.environ.get("REFUSAL_EVAL_EXPORT_DIR"),
-                     "set REFUSAL_EVAL_EXPORT_DIR to a folder written by jobs/export-operating-point.sh --with-decisions")
+@unittest.skipUnless(os.environ.get("REFUSAL_EVAL_EXPORT_DIR"), "set REFUSAL_EVAL_EXPORT_DIR to a folder written "
+                     "by jobs/export-operating-point.sh --with-decisions")
 class RealExportTest(unittest.TestCase):
     def model_dir(self, op):
         return os.environ.get("REFUSAL_EVAL_MODEL_DIR") or os.path.join(REPO, op.model["dir"])
