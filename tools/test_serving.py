@@ -380,7 +380,23 @@ class VllmBookkeepingTest(unittest.TestCase):
 
 # ----------------------------------------------------------------------------- the scripts on the demo model
 def sha256(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def dump_json(data, path):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
 
 
 def coconot_prompts():
@@ -408,8 +424,8 @@ class DemoScriptsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
-        tj = json.load(open(os.path.join(DEMO, "tokenizer.json")))
-        spec = json.load(open(os.path.join(DEMO, "refusal_tokens.json")))
+        tj = load_json(os.path.join(DEMO, "tokenizer.json"))
+        spec = load_json(os.path.join(DEMO, "refusal_tokens.json"))
         added = [a["content"] for a in tj["added_tokens"]]
         tok = tdm.WordTokenizer(added, tj["model"]["vocab"])
         ids = tj["model"]["vocab"]
@@ -446,7 +462,7 @@ class DemoScriptsTest(unittest.TestCase):
             data["measured"] = {"token": counts, "judged": None}
             folder = os.path.join(cls.tmp, rule)
             os.makedirs(folder)
-            json.dump(data, open(os.path.join(folder, "operating_point.json"), "w"))
+            dump_json(data, os.path.join(folder, "operating_point.json"))
             with open(os.path.join(folder, "decisions.jsonl"), "w") as f:
                 f.writelines(json.dumps(line) + "\n" for line in lines)
             cls.exports[rule] = folder
@@ -498,7 +514,7 @@ class DemoScriptsTest(unittest.TestCase):
     def test_verify_reports_a_changed_decision(self):
         folder = self.copy_export("threshold")
         path = os.path.join(folder, "decisions.jsonl")
-        lines = [json.loads(line) for line in open(path)]
+        lines = read_jsonl(path)
         flipped = lines[3]
         new_id = self.respond_id if flipped["first_token_id"] != self.respond_id else self.refusal_ids[0]
         flipped.update(first_token_id=new_id, refusal=new_id in self.refusal_ids)
@@ -514,9 +530,9 @@ class DemoScriptsTest(unittest.TestCase):
 
     def test_verify_reports_changed_rates(self):
         folder = self.copy_export("logit_bias")
-        data = json.load(open(os.path.join(folder, "operating_point.json")))
+        data = load_json(os.path.join(folder, "operating_point.json"))
         data["measured"]["token"]["refused"] += 1
-        json.dump(data, open(os.path.join(folder, "operating_point.json"), "w"))
+        dump_json(data, os.path.join(folder, "operating_point.json"))
         code, out, _ = run(verify_decisions.main, ["--export", folder, "--model", DEMO])
         self.assertEqual(code, 1)
         self.assertIn("differ from measured.token", out)
@@ -537,7 +553,7 @@ class DemoScriptsTest(unittest.TestCase):
         self.assertIn("needs a logit_bias point", err)
 
     def test_demo_first_tokens_match_the_decisions(self):
-        lines = [json.loads(line) for line in open(os.path.join(self.exports["threshold"], "decisions.jsonl"))]
+        lines = read_jsonl(os.path.join(self.exports["threshold"], "decisions.jsonl"))
         prompts = coconot_prompts()
         picked = lines[:3]
         code, out, _ = run(demo_first_tokens.main, ["--export", self.exports["threshold"], "--model", DEMO]
@@ -551,16 +567,16 @@ class DemoScriptsTest(unittest.TestCase):
 
     def test_demo_tokenizer_refuses_other_types(self):
         with tempfile.TemporaryDirectory() as d:
-            tj = json.load(open(os.path.join(DEMO, "tokenizer.json")))
+            tj = load_json(os.path.join(DEMO, "tokenizer.json"))
             tj["model"]["type"] = "BPE"
-            json.dump(tj, open(os.path.join(d, "tokenizer.json"), "w"))
+            dump_json(tj, os.path.join(d, "tokenizer.json"))
             with self.assertRaisesRegex(model_io.UsageError, "AutoTokenizer.from_pretrained"):
                 model_io.WordLevelTokenizer(d)
 
     def test_demo_tokenizer_on_every_coconot_prompt(self):
         """The word-level tokenizer and chat template of model_io give train_demo_models' ids (its mimic
         was checked against the Rust tokenizers when the demo was trained)."""
-        tj = json.load(open(os.path.join(DEMO, "tokenizer.json")))
+        tj = load_json(os.path.join(DEMO, "tokenizer.json"))
         mimic = tdm.WordTokenizer([a["content"] for a in tj["added_tokens"]], tj["model"]["vocab"])
         tok = model_io.WordLevelTokenizer(DEMO)
         for row in coconot_prompts().values():
@@ -571,7 +587,7 @@ class DemoScriptsTest(unittest.TestCase):
     def test_later_positions(self):
         a, b, differ = later_positions.evidence(self.exports["logit_bias"], DEMO, max_new=12, batch_size=16,
                                                 out=io.StringIO())
-        lines = [json.loads(line) for line in open(os.path.join(self.exports["logit_bias"], "decisions.jsonl"))]
+        lines = read_jsonl(os.path.join(self.exports["logit_bias"], "decisions.jsonl"))
         eos = model_io.eos_id(DEMO)
         for i in (0, 5, 17):
             first = lines[i]["first_token_id"]
