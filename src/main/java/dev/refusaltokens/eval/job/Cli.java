@@ -9,6 +9,7 @@ import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.config.ResponsesConfig;
+import dev.refusaltokens.eval.deploy.OperatingPointExport;
 import dev.refusaltokens.eval.judge.JudgeCheckJob;
 import dev.refusaltokens.eval.judge.LabelledResponses;
 import dev.refusaltokens.eval.model.ExportCheck;
@@ -52,6 +53,7 @@ import picocli.CommandLine.ParameterException;
       Cli.Respond.class,
       Cli.Sweep.class,
       Cli.Regress.class,
+      Cli.ExportOperatingPoint.class,
       Cli.Sql.class,
       Cli.Inspect.class,
       Cli.CheckExport.class,
@@ -339,6 +341,97 @@ final class Cli {
                     + outcome.candidate()
                     + ")");
             return outcome.regressed() ? Main.EXIT_REGRESSION : Main.EXIT_OK;
+          });
+    }
+  }
+
+  @Command(
+      name = "export-operating-point",
+      description =
+          "write one operating point of a run (--run-id) for serving "
+              + "(jobs/export-operating-point.sh): operating_point.json, openai_request.json for a "
+              + "logit_bias point, decisions.jsonl with --with-decisions; --model is the folder "
+              + "checked against the run (default: runs.model_dir); exit 0 written, 2 bad usage "
+              + "(nothing written)")
+  static final class ExportOperatingPoint implements Callable<Integer> {
+    @Mixin Options options;
+
+    @Option(
+        names = "--name",
+        required = true,
+        paramLabel = "NAME",
+        description = "the operating point (operating_points.name), e.g. refuse-80")
+    String name;
+
+    @Option(
+        names = "--rule",
+        defaultValue = "threshold",
+        paramLabel = "RULE",
+        description = "threshold (default) or logit_bias")
+    String rule;
+
+    @Option(
+        names = "--temperature",
+        paramLabel = "T",
+        description = "the scoring temperature; needed when the point exists at several")
+    Double temperature;
+
+    @Option(
+        names = "--allow-infeasible",
+        description = "export a point that does not meet its targets (the file says so)")
+    boolean allowInfeasible;
+
+    @Option(
+        names = "--with-decisions",
+        description = "also write decisions.jsonl: each scored prompt's input ids and first token")
+    boolean withDecisions;
+
+    @Option(
+        names = "--to",
+        required = true,
+        paramLabel = "FOLDER",
+        description = "the export folder (created when missing)")
+    Path to;
+
+    @Override
+    public Integer call() {
+      if (options.runId == null) {
+        throw new ParameterException(
+            new CommandLine(this), "Missing required option: '--run-id=ID' (the run to export)");
+      }
+      EvalConfig config = options.load();
+      OperatingPointExport.Request request =
+          new OperatingPointExport.Request(
+              config.output(),
+              options.runId,
+              name,
+              rule,
+              temperature,
+              options.model,
+              allowInfeasible,
+              withDecisions,
+              to);
+      return Sessions.within(
+          config,
+          spark -> {
+            OperatingPointExport.Result r = OperatingPointExport.run(spark, request);
+            System.out.println(
+                "Exported operating point '"
+                    + r.point().name()
+                    + "' (rule "
+                    + r.point().rule()
+                    + ", temperature "
+                    + r.point().temperature()
+                    + (r.point().feasible() ? "" : ", INFEASIBLE")
+                    + ") of run "
+                    + r.run().runId()
+                    + ": "
+                    + r.point().settingText());
+            r.files().forEach(f -> System.out.println("  " + f));
+            if (withDecisions) {
+              System.out.println("  " + r.decisions() + " prompts in decisions.jsonl");
+            }
+            return Main.EXIT_OK;
           });
     }
   }

@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.job;
 
 import dev.refusaltokens.eval.config.ConfigException;
+import dev.refusaltokens.eval.deploy.ExportException;
 import dev.refusaltokens.eval.regress.NotComparableException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -32,6 +33,10 @@ public final class Main {
           PrintWriter err = cmd.getErr();
           if (e instanceof ConfigException) {
             err.println("Configuration error: " + e.getMessage());
+            return EXIT_CONFIG;
+          }
+          if (e instanceof ExportException) {
+            err.println("Cannot export: " + e.getMessage());
             return EXIT_CONFIG;
           }
           if (e instanceof NotComparableException) {

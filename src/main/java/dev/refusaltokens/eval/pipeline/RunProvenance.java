@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * What a {@code runs} row records of where a run came from: files' SHA-256, the git commit,
  * versions.
  */
-final class RunProvenance {
+public final class RunProvenance {
 
   private RunProvenance() {}
 
@@ -45,7 +45,11 @@ final class RunProvenance {
         djlVersion);
   }
 
-  static String sha256(Path file) {
+  /**
+   * The SHA-256 of a file's bytes, lowercase hex: what {@code runs.model_sha256} and the tokenizer
+   * hashes hold.
+   */
+  public static String sha256(Path file) {
     try (DigestInputStream in =
         new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
