@@ -347,6 +347,7 @@ final class Cli {
 
   @Command(
       name = "export-operating-point",
+      mixinStandardHelpOptions = true,
       description =
           "write one operating point of a run (--run-id) for serving "
               + "(jobs/export-operating-point.sh): operating_point.json, openai_request.json for a "

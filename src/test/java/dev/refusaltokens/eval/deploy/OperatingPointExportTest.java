@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -76,6 +77,7 @@ class OperatingPointExportTest {
   private RunRow run;
   private List<OperatingPointRow> points;
   private List<ScoreRow> scores;
+  private OperatingPointRow judgedPoint;
 
   @BeforeAll
   void evaluate() {
@@ -95,6 +97,25 @@ class OperatingPointExportTest {
     EvalConfig config = TestData.config("r1", output, original, contrast, o);
     spec = ModelSpec.open(config.model());
     EvaluationJob.run(spark, config, spec, Clock.systemUTC());
+    // a small run with responses: the judged figures of the point
+    Map<String, String> j = new LinkedHashMap<>();
+    j.put("scoring.canary_prompts", "0");
+    j.put("sweep.rules", "[greedy, threshold]");
+    j.put("operating_points", "[{name: op, default_refusal_at_least: 0.6}]");
+    j.put("responses.enabled", "true");
+    j.put("responses.max_new_tokens", "8");
+    EvalConfig judged =
+        TestData.config(
+            "rj",
+            output,
+            TestData.sample(TestData.ORIGINAL, 25, dir, "few-original.jsonl"),
+            TestData.sample(TestData.CONTRAST, 12, dir, "few-contrast.jsonl"),
+            j);
+    EvaluationJob.run(spark, judged, spec, Clock.systemUTC());
+    judgedPoint =
+        new RunTables(spark, output.toString(), "rj")
+            .collect(Table.OPERATING_POINTS, OperatingPointRow::fromRow)
+            .get(0);
     RunTables tables = new RunTables(spark, output.toString(), "r1");
     run = tables.collect(Table.RUNS, RunRow::fromRow).get(0);
     points = tables.collect(Table.OPERATING_POINTS, OperatingPointRow::fromRow);
@@ -236,6 +257,46 @@ class OperatingPointExportTest {
   }
 
   @Test
+  void aRunWithResponsesExportsTheJudgedFiguresOfThePoint() throws Exception {
+    Path to = dir.resolve("judged");
+    CommandRun r = export(to, "--run-id", "rj", "--name", "op");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
+    JsonNode judged =
+        read(to.resolve(OperatingPointExport.POINT_FILE)).get("measured").get("judged");
+    var p = judgedPoint.judged();
+    assertThat(p).isNotNull();
+    assertThat(names(judged))
+        .containsExactly(
+            "judge",
+            "n_refuse",
+            "refused",
+            "unclear_refuse",
+            "refusal_rate",
+            "n_answer",
+            "false_refused",
+            "unclear_answer",
+            "false_refusal_rate");
+    assertThat(judged.get("judge").asText()).isEqualTo(p.judge()).isEqualTo("string_match");
+    assertThat(judged.get("n_refuse").asLong()).isEqualTo(p.nRefuse()).isEqualTo(41);
+    assertThat(judged.get("refused").asLong()).isEqualTo(p.refused());
+    assertThat(judged.get("unclear_refuse").asLong()).isEqualTo(p.refuseUnclear());
+    assertThat(judged.get("n_answer").asLong()).isEqualTo(p.nAnswer()).isEqualTo(32);
+    assertThat(judged.get("false_refused").asLong()).isEqualTo(p.falseRefused());
+    assertThat(judged.get("unclear_answer").asLong()).isEqualTo(p.answerUnclear());
+    assertRate(judged.get("refusal_rate"), p.refusalRate());
+    assertRate(judged.get("false_refusal_rate"), p.falseRefusalRate());
+  }
+
+  /** A judged rate: null in the file exactly when the table has none. */
+  private static void assertRate(JsonNode value, Double expected) {
+    if (expected == null) {
+      assertThat(value.isNull()).isTrue();
+    } else {
+      assertThat(value.asDouble()).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void decisionsAreTheJobsFirstTokensRecomputedFromTheScores() throws Exception {
     Path to = dir.resolve("decisions");
     CommandRun r =
@@ -336,6 +397,17 @@ class OperatingPointExportTest {
     CommandRun r = export(to, "--run-id", "nope", "--name", "refuse-80");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
     assertThat(r.err()).contains("'nope'", "r1", "--run-id");
+    assertThat(to).doesNotExist();
+  }
+
+  @Test
+  void aRunThatDidNotSucceedStopsWithExit2() {
+    new RunTables(SparkTestSession.get(), output.toString(), "broken")
+        .write(Table.RUNS, List.of(run.ended(RunRow.FAILED, Instant.now(), "killed")));
+    Path to = dir.resolve("broken");
+    CommandRun r = export(to, "--run-id", "broken", "--name", "refuse-80");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err()).contains("'broken'", "status 'failed'", "--resume");
     assertThat(to).doesNotExist();
   }
 
