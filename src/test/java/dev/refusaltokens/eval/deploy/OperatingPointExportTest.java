@@ -533,6 +533,61 @@ class OperatingPointExportTest {
     assertThat(ok.toString()).isEqualTo("{\"temperature\":0,\"logit_bias\":{\"8\":100.0}}");
   }
 
+  /** The threshold row at T = 2 as a logit-bias row with the given biases. */
+  private OperatingPointRow asLogitBias(Map<String, Double> biases) {
+    OperatingPointRow t = point("refuse-80", "threshold", 2.0);
+    return new OperatingPointRow(
+        t.name(),
+        OperatingPointRow.LOGIT_BIAS,
+        t.temperature(),
+        t.feasible(),
+        t.shortfall(),
+        Map.of(),
+        biases,
+        t.targets(),
+        t.achieved(),
+        t.rates(),
+        t.judged(),
+        t.runId());
+  }
+
+  @Test
+  void aLogitBiasFileGivesTheBiasOnTheTemperedLogitAndTimesTOnTheRawOne() throws Exception {
+    List<String> tokens = run.refusalTokens();
+    OperatingPointRow row = asLogitBias(Map.of(tokens.get(0), 4.0, tokens.get(2), -2.0));
+    RunModel model = RunModel.open(run, null);
+    OperatingPointJson json =
+        new OperatingPointJson(
+            row, run, model, OperatingPointExport.sweepPoint(row, tokens), output.toString());
+    JsonNode j = JSON.readTree(json.operatingPoint(false));
+    assertThat(names(j)).containsExactlyElementsOf(KEYS);
+    assertThat(j.get("rule").asText()).isEqualTo("logit_bias");
+    assertThat(j.get("decision").asText()).contains("server_logit_bias", "first response position");
+    double[] bias = {4.0, 0.0, -2.0, 0.0, 0.0};
+    for (int c = 0; c < tokens.size(); c++) {
+      JsonNode t = j.get("refusal_tokens").get(c);
+      assertThat(t.get("threshold").isNull()).isTrue();
+      assertThat(t.get("logit_bias").asDouble()).isEqualTo(bias[c]);
+      assertThat(t.get("server_logit_bias").asDouble()).isEqualTo(bias[c] * 2.0);
+    }
+    assertThat(JSON.readTree(json.openAiRequest()).toString())
+        .isEqualTo(
+            "{\"temperature\":0,\"logit_bias\":{\""
+                + spec.refusalIds()[0]
+                + "\":8.0,\""
+                + spec.refusalIds()[2]
+                + "\":-4.0}}");
+    // 60 on the tempered logit at T = 2 is 120 on the raw logit: beyond what a server accepts
+    OperatingPointRow far = asLogitBias(Map.of(tokens.get(1), 60.0));
+    OperatingPointJson tooFar =
+        new OperatingPointJson(
+            far, run, model, OperatingPointExport.sweepPoint(far, tokens), output.toString());
+    assertThatThrownBy(tooFar::openAiRequest)
+        .isInstanceOf(ExportException.class)
+        .hasMessageContaining("120.0")
+        .hasMessageContaining(tokens.get(1));
+  }
+
   @Test
   void aNewExportReplacesTheFolderContentsWithoutLeftovers() throws Exception {
     Path to = dir.resolve("replaced");
