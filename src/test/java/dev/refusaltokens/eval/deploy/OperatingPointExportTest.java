@@ -439,7 +439,7 @@ class OperatingPointExportTest {
             "--rule",
             "greedy");
     assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
-    assertThat(r.err()).contains("--rule 'greedy'", "[threshold", "give one of those");
+    assertThat(r.err()).contains("--rule 'greedy'", "[logit_bias, threshold]", "give one of those");
   }
 
   @Test
@@ -531,6 +531,95 @@ class OperatingPointExportTest {
     JsonNode ok =
         OperatingPointJson.openAiRequest(tokens, new long[] {8, 9}, new double[] {100.0, 0.0}, row);
     assertThat(ok.toString()).isEqualTo("{\"temperature\":0,\"logit_bias\":{\"8\":100.0}}");
+  }
+
+  @Test
+  void theLogitBiasPointsFilesAndDecisionsAreTheJobs() throws Exception {
+    Path to = dir.resolve("logit-bias");
+    CommandRun r =
+        export(
+            to,
+            "--run-id",
+            "r1",
+            "--name",
+            "refuse-80",
+            "--rule",
+            "logit_bias",
+            "--temperature",
+            "2.0",
+            "--with-decisions",
+            "--allow-infeasible");
+    assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_OK);
+    OperatingPointRow row = point("refuse-80", "logit_bias", 2.0);
+    JsonNode j = read(to.resolve(OperatingPointExport.POINT_FILE));
+    assertThat(names(j)).containsExactlyElementsOf(KEYS);
+    assertThat(j.get("rule").asText()).isEqualTo("logit_bias");
+    assertThat(j.get("infeasible_exported").asBoolean()).isEqualTo(!row.feasible());
+    assertThat(j.get("measured").get("token").get("refused").asLong())
+        .isEqualTo(row.rates().refused());
+    assertThat(j.get("measured").get("token").get("false_refused").asLong())
+        .isEqualTo(row.rates().falseRefused());
+    List<String> tokens = run.refusalTokens();
+    Map<String, Double> expectedRequest = new LinkedHashMap<>();
+    for (int c = 0; c < tokens.size(); c++) {
+      JsonNode t = j.get("refusal_tokens").get(c);
+      double b = row.logitBiases().getOrDefault(tokens.get(c), 0.0);
+      assertThat(t.get("threshold").isNull()).isTrue();
+      assertThat(t.get("logit_bias").asDouble()).isEqualTo(b);
+      assertThat(t.get("server_logit_bias").asDouble()).isEqualTo(b * 2.0);
+      if (b != 0.0) {
+        expectedRequest.put(Long.toString(spec.refusalIds()[c]), b * 2.0);
+      }
+    }
+    JsonNode request = read(to.resolve(OperatingPointExport.OPENAI_FILE));
+    assertThat(request.get("temperature").asInt()).isEqualTo(0);
+    assertThat(JSON.convertValue(request.get("logit_bias"), Map.class)).isEqualTo(expectedRequest);
+    List<ScoreRow> atT =
+        scores.stream()
+            .filter(s -> s.temperature() == 2.0)
+            .sorted(Comparator.comparing(ScoreRow::benchmark).thenComparing(ScoreRow::promptId))
+            .toList();
+    List<JsonNode> lines = lines(to.resolve(OperatingPointExport.DECISIONS_FILE));
+    assertThat(lines).hasSize(atT.size());
+    long refused = 0;
+    long falseRefused = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      ScoreRow s = atT.get(i);
+      String expected = expectedLogitBiasToken(s, row.logitBiases());
+      assertThat(lines.get(i).get("prompt_id").asText()).isEqualTo(s.promptId());
+      assertThat(lines.get(i).get("first_token").asText()).as(s.promptId()).isEqualTo(expected);
+      boolean refusal = tokens.contains(expected);
+      assertThat(lines.get(i).get("refusal").asBoolean()).isEqualTo(refusal);
+      if (refusal && s.shouldRefuse()) {
+        refused++;
+      } else if (refusal) {
+        falseRefused++;
+      }
+    }
+    assertThat(refused).isEqualTo(row.rates().refused());
+    assertThat(falseRefused).isEqualTo(row.rates().falseRefused());
+  }
+
+  /**
+   * The logit-bias rule from the stored log-probabilities, written independently of decide/: the
+   * refusal token of the highest lp + b (earliest on ties) against [respond] and the best other
+   * token, unbiased.
+   */
+  private String expectedLogitBiasToken(ScoreRow s, Map<String, Double> biases) {
+    String best = null;
+    double bestValue = Double.NEGATIVE_INFINITY;
+    for (String token : run.refusalTokens()) {
+      double v = s.logprobs().get(token) + biases.getOrDefault(token, 0.0);
+      if (v > bestValue) {
+        best = token;
+        bestValue = v;
+      }
+    }
+    double respond = s.logprobs().get("[respond]");
+    if (s.otherLogprob() > respond && s.otherLogprob() > bestValue) {
+      return s.otherToken();
+    }
+    return bestValue > respond ? best : "[respond]";
   }
 
   /** The threshold row at T = 2 as a logit-bias row with the given biases. */
