@@ -11,6 +11,7 @@ import dev.refusaltokens.eval.table.Table;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
@@ -256,7 +257,7 @@ public final class OperatingPointExport {
    */
   static SweepPoint sweepPoint(OperatingPointRow point, List<String> refusalTokens) {
     boolean bias = point.rule().equals(OperatingPointRow.LOGIT_BIAS);
-    var values = bias ? point.logitBiases() : point.thresholds();
+    Map<String, Double> values = bias ? point.logitBiases() : point.thresholds();
     for (String token : values.keySet()) {
       if (!refusalTokens.contains(token)) {
         throw new IllegalStateException(

@@ -94,13 +94,12 @@ final class OperatingPointJson {
       ObjectNode t = tokens.addObject();
       t.put("token", spec.refusalTokens().get(c));
       t.put("id", spec.refusalIds()[c]);
-      double value = decision.setting().threshold(c);
       if (bias) {
         t.putNull("threshold");
         number(t, "logit_bias", decision.setting().bias(c));
         number(t, "server_logit_bias", server[c]);
       } else {
-        number(t, "threshold", value);
+        number(t, "threshold", decision.setting().threshold(c));
         t.putNull("logit_bias");
         t.putNull("server_logit_bias");
       }
