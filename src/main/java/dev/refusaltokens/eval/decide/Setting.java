@@ -2,6 +2,8 @@ package dev.refusaltokens.eval.decide;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One grid point of a rule: a value per refusal token (by index) — a threshold in [0, 1] for {@link
@@ -27,6 +29,29 @@ public record Setting(double[] thresholds) implements Serializable {
       }
     }
     return this;
+  }
+
+  /**
+   * A setting from a {@code token → value} map (as the tables store one) in {@code tokens}' order:
+   * NaN for a token the map leaves out.
+   *
+   * @throws IllegalArgumentException when the map names a token not in {@code tokens}
+   */
+  public static Setting of(Map<String, Double> values, List<String> tokens) {
+    for (String token : values.keySet()) {
+      if (!tokens.contains(token)) {
+        throw new IllegalArgumentException(
+            "sets " + token + ", which is not one of the refusal tokens " + tokens);
+      }
+    }
+    double[] v = none(tokens.size()).thresholds;
+    for (int c = 0; c < v.length; c++) {
+      Double x = values.get(tokens.get(c));
+      if (x != null) {
+        v[c] = x;
+      }
+    }
+    return new Setting(v);
   }
 
   public static Setting none(int tokens) {

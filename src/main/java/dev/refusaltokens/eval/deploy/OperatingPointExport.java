@@ -9,9 +9,7 @@ import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
@@ -257,26 +255,13 @@ public final class OperatingPointExport {
    */
   static SweepPoint sweepPoint(OperatingPointRow point, List<String> refusalTokens) {
     boolean bias = point.rule().equals(OperatingPointRow.LOGIT_BIAS);
-    Map<String, Double> values = bias ? point.logitBiases() : point.thresholds();
-    for (String token : values.keySet()) {
-      if (!refusalTokens.contains(token)) {
-        throw new IllegalStateException(
-            "operating point '"
-                + point.name()
-                + "' sets "
-                + token
-                + ", which is not a refusal token of the run "
-                + refusalTokens);
-      }
+    try {
+      return new SweepPoint(
+          bias ? Rule.LOGIT_BIAS : Rule.THRESHOLD,
+          Setting.of(bias ? point.logitBiases() : point.thresholds(), refusalTokens));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "operating point '" + point.name() + "' " + e.getMessage() + " of the run", e);
     }
-    double[] setting = new double[refusalTokens.size()];
-    Arrays.fill(setting, Double.NaN);
-    for (int c = 0; c < setting.length; c++) {
-      Double v = values.get(refusalTokens.get(c));
-      if (v != null) {
-        setting[c] = v;
-      }
-    }
-    return new SweepPoint(bias ? Rule.LOGIT_BIAS : Rule.THRESHOLD, new Setting(setting));
   }
 }

@@ -101,7 +101,7 @@ final class OperatingPointSearch {
         });
     List<Bootstrap.Measure[]> sides = new ArrayList<>();
     for (BiasFound f : found) {
-      SweepPoint point = new SweepPoint(Rule.LOGIT_BIAS, setting(f.biases(), tokens));
+      SweepPoint point = new SweepPoint(Rule.LOGIT_BIAS, Setting.of(f.biases(), tokens));
       sides.add(
           new Bootstrap.Measure[] {
             new Bootstrap.Measure(point, f.temperature(), null, null, true),
@@ -165,15 +165,6 @@ final class OperatingPointSearch {
       Map<String, Double> targets,
       OperatingPoints.Chosen chosen,
       Map<String, Double> biases) {}
-
-  /** A logit-bias setting's {@code token → bias} map back as the sweep's {@link Setting}. */
-  static Setting setting(Map<String, Double> biases, List<String> tokens) {
-    double[] b = new double[tokens.size()];
-    for (int c = 0; c < b.length; c++) {
-      b[c] = biases.getOrDefault(tokens.get(c), Double.NaN);
-    }
-    return new Setting(b);
-  }
 
   /** The counts of one logit-bias setting at one temperature, every benchmark summed. */
   private static final class Tally {

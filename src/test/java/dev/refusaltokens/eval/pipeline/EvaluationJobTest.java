@@ -230,6 +230,39 @@ class EvaluationJobTest {
    * A scores row's statistic from DuckDB's map_keys(logprobs), map_values(logprobs) and
    * other_logprob.
    */
+  /** A setting from a map column read back as keys and values: NaN for tokens absent. */
+  private Setting setting(Object keys, Object values) {
+    double[] v = new double[spec.refusalTokens().size()];
+    Arrays.fill(v, Double.NaN);
+    Object[] tokens = (Object[]) keys;
+    for (int i = 0; i < tokens.length; i++) {
+      v[spec.refusalTokens().indexOf((String) tokens[i])] = (Double) ((Object[]) values)[i];
+    }
+    return new Setting(v);
+  }
+
+  /** Per category of the should-refuse prompts {prompts, refused}; refused and false refusals. */
+  private record Decided(Map<String, long[]> byCategory, long refused, long falseRefused) {}
+
+  /** Each scores row (logprob keys, values, other, should_refuse, category) decided by the rule. */
+  private Decided decide(Rule rule, Setting setting, List<Object[]> scores) {
+    Map<String, long[]> byCategory = new HashMap<>();
+    long refused = 0;
+    long falseRefused = 0;
+    for (Object[] r : scores) {
+      boolean refuses = rule.decide(stats(r[0], r[1], r[2]), setting).isRefusal();
+      if ((Boolean) r[3]) {
+        long[] c = byCategory.computeIfAbsent((String) r[4], x -> new long[2]);
+        c[0]++;
+        c[1] += refuses ? 1 : 0;
+        refused += refuses ? 1 : 0;
+      } else {
+        falseRefused += refuses ? 1 : 0;
+      }
+    }
+    return new Decided(byCategory, refused, falseRefused);
+  }
+
   private FirstTokenStats stats(Object keys, Object values, Object other) {
     Map<String, Double> lp = new HashMap<>();
     Object[] k = (Object[]) keys;
@@ -649,24 +682,9 @@ class EvaluationJobTest {
       assertThat(p[1])
           .as("%s feasible", p[0])
           .isEqualTo(true); // τ = 0 refuses everything, so any target is reachable
-      double[] t = new double[5];
-      Object[] tokens = (Object[]) p[2];
-      for (int i = 0; i < tokens.length; i++) {
-        t[spec.refusalTokens().indexOf((String) tokens[i])] = (Double) ((Object[]) p[3])[i];
-      }
-      Setting setting = new Setting(t);
-      Map<String, long[]> byCategory = new HashMap<>();
-      long falseRefused = 0;
-      for (Object[] r : scores) {
-        boolean refused = Rule.THRESHOLD.decide(stats(r[0], r[1], r[2]), setting).isRefusal();
-        if ((Boolean) r[3]) {
-          long[] c = byCategory.computeIfAbsent((String) r[4], x -> new long[2]);
-          c[0]++;
-          c[1] += refused ? 1 : 0;
-        } else {
-          falseRefused += refused ? 1 : 0;
-        }
-      }
+      Decided d = decide(Rule.THRESHOLD, setting(p[2], p[3]), scores);
+      Map<String, long[]> byCategory = d.byCategory();
+      long falseRefused = d.falseRefused();
       assertThat(((Number) p[6]).longValue()).as("%s false refusals", p[0]).isEqualTo(falseRefused);
       Object[] categories = (Object[]) p[4];
       assertThat(categories).hasSize(5);
@@ -713,27 +731,10 @@ class EvaluationJobTest {
                 + "GROUP BY logit_biases");
     assertThat(settings).hasSizeGreaterThan(1000); // 5^5 biases: the full grid
     for (Object[] p : points) {
-      double[] b = new double[5];
-      Arrays.fill(b, Double.NaN);
-      Object[] tokens = (Object[]) p[2];
-      for (int i = 0; i < tokens.length; i++) {
-        b[spec.refusalTokens().indexOf((String) tokens[i])] = (Double) ((Object[]) p[3])[i];
-      }
-      Setting setting = new Setting(b);
-      Map<String, long[]> byCategory = new HashMap<>();
-      long refused = 0;
-      long falseRefused = 0;
-      for (Object[] r : scores) {
-        boolean refuses = Rule.LOGIT_BIAS.decide(stats(r[0], r[1], r[2]), setting).isRefusal();
-        if ((Boolean) r[3]) {
-          long[] c = byCategory.computeIfAbsent((String) r[4], x -> new long[2]);
-          c[0]++;
-          c[1] += refuses ? 1 : 0;
-          refused += refuses ? 1 : 0;
-        } else {
-          falseRefused += refuses ? 1 : 0;
-        }
-      }
+      Decided d = decide(Rule.LOGIT_BIAS, setting(p[2], p[3]), scores);
+      Map<String, long[]> byCategory = d.byCategory();
+      long refused = d.refused();
+      long falseRefused = d.falseRefused();
       assertThat(((Number) p[6]).longValue()).as("%s refused", p[0]).isEqualTo(refused);
       assertThat(((Number) p[7]).longValue()).as("%s false refusals", p[0]).isEqualTo(falseRefused);
       assertThat(((Number) p[8]).longValue()).isEqualTo(101);
