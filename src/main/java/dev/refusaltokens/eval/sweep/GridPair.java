@@ -54,31 +54,55 @@ record GridPair(
   }
 
   /**
+   * The pair's two sides as measures of its threshold point: {should-refuse side, should-answer
+   * side}.
+   */
+  Bootstrap.Measure[] measures(GridCounts counts) {
+    SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(gridIndex));
+    return new Bootstrap.Measure[] {
+      new Bootstrap.Measure(point, temperature, refusalBenchmark, refusalCategory, true),
+      new Bootstrap.Measure(point, temperature, answerBenchmark, answerCategory, false)
+    };
+  }
+
+  /**
    * {refusal low, refusal high, false-refusal low, false-refusal high} per pair: Wilson from the
    * counts, or the bootstrap over the prompts when the sweep asks for it.
    */
   static double[][] bounds(
       List<GridPair> pairs, SweepScores scores, GridCounts counts, SweepConfig config) {
-    double[][] out = new double[pairs.size()][];
-    if (!config.bootstrap()) {
+    List<Bootstrap.Measure[]> sides = new ArrayList<>(pairs.size());
+    List<long[]> n = new ArrayList<>(pairs.size());
+    for (GridPair p : pairs) {
+      sides.add(p.measures(counts));
+      n.add(new long[] {p.refuse().n(), p.refused(), p.answer().n(), p.falseRefused()});
+    }
+    return pairBounds(sides, n, scores, config);
+  }
+
+  /**
+   * {refusal low, refusal high, false-refusal low, false-refusal high} per pair of measures
+   * {should-refuse side, should-answer side} with its counts {n_refuse, refused, n_answer,
+   * false_refused}: Wilson from the counts, or the bootstrap of the measures over the prompts when
+   * the sweep asks for it.
+   */
+  static double[][] pairBounds(
+      List<Bootstrap.Measure[]> sides,
+      List<long[]> counts,
+      SweepScores scores,
+      SweepConfig config) {
+    double[][] out = new double[sides.size()][];
+    if (!config.bootstrap() || sides.isEmpty()) {
       for (int i = 0; i < out.length; i++) {
-        GridPair p = pairs.get(i);
-        double[] r = RateInterval.wilson(p.refuse().n(), p.refused(), config.confidence());
-        double[] f = RateInterval.wilson(p.answer().n(), p.falseRefused(), config.confidence());
+        long[] c = counts.get(i);
+        double[] r = RateInterval.wilson(c[0], c[1], config.confidence());
+        double[] f = RateInterval.wilson(c[2], c[3], config.confidence());
         out[i] = new double[] {r[0], r[1], f[0], f[1]};
       }
       return out;
     }
     List<Bootstrap.Measure> measures = new ArrayList<>();
-    for (GridPair p : pairs) {
-      SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(p.gridIndex()));
-      measures.add(
-          new Bootstrap.Measure(
-              point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true));
-      measures.add(
-          new Bootstrap.Measure(
-              point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false));
-    }
+    sides.forEach(side -> measures.addAll(List.of(side)));
     double[][] b =
         Bootstrap.bounds(
             scores.rows(),

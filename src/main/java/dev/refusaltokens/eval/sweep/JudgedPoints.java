@@ -2,7 +2,6 @@ package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.decide.FirstToken;
 import dev.refusaltokens.eval.decide.FirstTokenStats;
-import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.JudgedPair;
 import dev.refusaltokens.eval.table.ScoreRow;
@@ -33,16 +32,7 @@ final class JudgedPoints {
    */
   static List<JudgedPair> at(JudgedScores judged, List<GridPair> pairs, GridCounts counts) {
     List<Bootstrap.Measure[]> sides = new ArrayList<>(pairs.size());
-    for (GridPair p : pairs) {
-      SweepPoint point = new SweepPoint(Rule.THRESHOLD, counts.newCounts().setting(p.gridIndex()));
-      sides.add(
-          new Bootstrap.Measure[] {
-            new Bootstrap.Measure(
-                point, p.temperature(), p.refusalBenchmark(), p.refusalCategory(), true),
-            new Bootstrap.Measure(
-                point, p.temperature(), p.answerBenchmark(), p.answerCategory(), false)
-          });
-    }
+    pairs.forEach(p -> sides.add(p.measures(counts)));
     return of(judged, sides);
   }
 

@@ -1,11 +1,9 @@
 package dev.refusaltokens.eval.sweep;
 
-import dev.refusaltokens.eval.config.IntervalMethod;
 import dev.refusaltokens.eval.config.OperatingPointTarget;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.CategoryCounts;
 import dev.refusaltokens.eval.decide.OperatingPoints;
-import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPoint;
@@ -41,10 +39,6 @@ final class OperatingPointSearch {
       Map<String, Double> targets,
       OperatingPoints.Result result) {}
 
-  /**
-   * One row per target of {@code config.operatingPoints()} and temperature, with the primary
-   * judge's figures at its point when {@code judged} is not null (null: the run has no responses).
-   */
   /**
    * One row per target of {@code config.operatingPoints()} and temperature over the logit-bias
    * settings of {@code rates} (every benchmark pooled), with Wilson bounds (bootstrap bounds when
@@ -99,43 +93,27 @@ final class OperatingPointSearch {
             found.add(new BiasFound(target.name(), temperature, wanted, c, biases.get(c.index())));
           }
         });
+    if (found.isEmpty()) {
+      return List.of(); // no logit-bias rule swept: no pass over the responses for nothing
+    }
     List<Bootstrap.Measure[]> sides = new ArrayList<>();
-    for (BiasFound f : found) {
+    List<long[]> counts = new ArrayList<>();
+    Tally[] tallies = new Tally[found.size()];
+    for (int i = 0; i < found.size(); i++) {
+      BiasFound f = found.get(i);
       SweepPoint point = new SweepPoint(Rule.LOGIT_BIAS, Setting.of(f.biases(), tokens));
       sides.add(
           new Bootstrap.Measure[] {
             new Bootstrap.Measure(point, f.temperature(), null, null, true),
             new Bootstrap.Measure(point, f.temperature(), null, null, false)
           });
+      Tally t = byTemperature.get(f.temperature()).get(f.biases());
+      tallies[i] = t;
+      counts.add(new long[] {t.nRefuse, t.refused, t.nAnswer, t.falseRefused});
     }
     List<JudgedPair> judgedPairs = JudgedPoints.of(judged, sides);
-    double[][] bounds = new double[found.size()][];
-    String interval = IntervalMethod.WILSON.id();
-    Tally[] tallies = new Tally[found.size()];
-    for (int i = 0; i < found.size(); i++) {
-      tallies[i] = byTemperature.get(found.get(i).temperature()).get(found.get(i).biases());
-      double[] r = RateInterval.wilson(tallies[i].nRefuse, tallies[i].refused, config.confidence());
-      double[] f =
-          RateInterval.wilson(tallies[i].nAnswer, tallies[i].falseRefused, config.confidence());
-      bounds[i] = new double[] {r[0], r[1], f[0], f[1]};
-    }
-    if (config.bootstrap() && !found.isEmpty()) {
-      List<Bootstrap.Measure> measures = new ArrayList<>();
-      sides.forEach(side -> measures.addAll(List.of(side)));
-      double[][] b =
-          Bootstrap.bounds(
-              scores.rows(),
-              scores.respondToken(),
-              tokens,
-              measures,
-              config.bootstrapReplicates(),
-              config.bootstrapSeed(),
-              config.confidence());
-      for (int i = 0; i < found.size(); i++) {
-        bounds[i] = new double[] {b[2 * i][0], b[2 * i][1], b[2 * i + 1][0], b[2 * i + 1][1]};
-      }
-      interval = IntervalMethod.BOOTSTRAP.id();
-    }
+    double[][] bounds = GridPair.pairBounds(sides, counts, scores, config);
+    String interval = config.interval().id();
     List<OperatingPointRow> out = new ArrayList<>(found.size());
     for (int i = 0; i < found.size(); i++) {
       BiasFound f = found.get(i);
@@ -194,6 +172,10 @@ final class OperatingPointSearch {
     }
   }
 
+  /**
+   * One row per target of {@code config.operatingPoints()} and temperature, with the primary
+   * judge's figures at its point when {@code judged} is not null (null: the run has no responses).
+   */
   public static List<OperatingPointRow> operatingPoints(
       SweepScores scores,
       GridCounts counts,
