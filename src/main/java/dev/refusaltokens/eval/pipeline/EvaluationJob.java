@@ -291,7 +291,7 @@ public final class EvaluationJob {
         claim.checkHeld();
       }
       current = row;
-      tables.write(Table.RUNS, List.of(row.withHeartbeat(clock.instant())));
+      tables.replace(Table.RUNS, List.of(row.withHeartbeat(clock.instant())));
     }
 
     /** The row as written already: the one the heartbeat refreshes. */
@@ -302,7 +302,7 @@ public final class EvaluationJob {
     /** A heartbeat: the row of a run still working is written again with the new time. */
     private synchronized void beat(Instant at) {
       if (current != null && current.endedAt() == null) {
-        tables.write(Table.RUNS, List.of(current.withHeartbeat(at)));
+        tables.replace(Table.RUNS, List.of(current.withHeartbeat(at)));
       }
     }
 
@@ -345,8 +345,20 @@ public final class EvaluationJob {
 
   private static final int MAX_ERROR_CHARS = 4000;
 
+  /**
+   * The run's tables, once a replace that a killed earlier attempt left half done is finished (the
+   * caller holds the run's claim): its {@code runs} row, above all, is never lost to a kill.
+   */
   private static RunTables tables(SparkSession spark, EvalConfig config) {
-    return new RunTables(spark, config.output(), config.runId());
+    RunTables tables = new RunTables(spark, config.output(), config.runId());
+    List<Table> completed = tables.completeInterruptedReplaces();
+    if (!completed.isEmpty()) {
+      LOG.info(
+          "Run {}: completed the replacement of {} that an earlier attempt left half done",
+          config.runId(),
+          completed.stream().map(Table::id).toList());
+    }
+    return tables;
   }
 
   private static String seconds(long startNanos) {

@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.table;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.spark.sql.Dataset;
@@ -88,6 +89,33 @@ public final class RunTables {
   /** Replaces this run's partition with rows that may be read from it (through a side folder). */
   public void replace(Table table, Dataset<Row> rows) {
     TableWriter.replaceRun(spark, checked(table, rows), output, table.id(), runId);
+  }
+
+  /**
+   * Finishes every {@link #replace} an earlier, killed writer of this run left half done ({@link
+   * TableWriter#completeReplace}); the run's writer calls it once, before it reads or writes.
+   *
+   * @return the tables whose replacement was completed
+   */
+  public List<Table> completeInterruptedReplaces() {
+    List<Table> done = new ArrayList<>();
+    for (Table t : Table.values()) {
+      if (TableWriter.completeReplace(spark, output, t.id(), runId)) {
+        done.add(t);
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Replaces this run's partition with {@code records} through a side folder, so that a process
+   * killed at any moment leaves either the old rows or the new ones ({@link
+   * #completeInterruptedReplaces}), never none: how the {@code runs} row is written.
+   */
+  public void replace(Table table, List<? extends TableRecord> records) {
+    replace(
+        table,
+        spark.createDataFrame(records.stream().map(TableRecord::toRow).toList(), table.schema()));
   }
 
   /** Removes this run's partition of a table, if there is one. */

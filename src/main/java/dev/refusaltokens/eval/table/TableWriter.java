@@ -56,17 +56,57 @@ public final class TableWriter {
    */
   public static void replaceRun(
       SparkSession spark, Dataset<Row> rows, String output, String table, String runId) {
-    String side = path(output, table) + "/_replace-" + runId;
+    String side = sidePath(output, table, runId);
     rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
     Path target = new Path(partitionPath(output, table, runId));
     try {
-      FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      fs.delete(target, true);
-      if (!fs.rename(new Path(side), target)) {
-        throw new IOException("rename of " + side + " to " + target + " failed");
-      }
+      swapIn(target.getFileSystem(spark.sparkContext().hadoopConfiguration()), new Path(side), target);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot replace " + target, e);
+    }
+  }
+
+  /**
+   * Finishes a {@link #replaceRun} that a killed process left half done, so that no committed write
+   * is lost: a side folder holding {@code _SUCCESS} (its write was committed; the process died while
+   * removing the old partition or before moving the new one in) becomes the partition; a side folder
+   * without it (the process died while writing it) is removed, the partition being still whole.
+   * Only the run's writer (the holder of its claim) may call this, before it writes.
+   *
+   * @return true when a committed side folder was moved in
+   */
+  public static boolean completeReplace(
+      SparkSession spark, String output, String table, String runId) {
+    Path side = new Path(sidePath(output, table, runId));
+    Path target = new Path(partitionPath(output, table, runId));
+    try {
+      FileSystem fs = side.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(side)) {
+        return false;
+      }
+      if (!fs.exists(new Path(side, SUCCESS))) {
+        fs.delete(side, true);
+        return false;
+      }
+      swapIn(fs, side, target);
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot complete the interrupted replace of " + target, e);
+    }
+  }
+
+  /** The marker a committed Spark write leaves in its folder. */
+  static final String SUCCESS = "_SUCCESS";
+
+  /** Where {@link #replaceRun} writes first: a '_' folder, which readers of the table skip. */
+  static String sidePath(String output, String table, String runId) {
+    return path(output, table) + "/_replace-" + runId;
+  }
+
+  private static void swapIn(FileSystem fs, Path side, Path target) throws IOException {
+    fs.delete(target, true);
+    if (!fs.rename(side, target)) {
+      throw new IOException("rename of " + side + " to " + target + " failed");
     }
   }
 
