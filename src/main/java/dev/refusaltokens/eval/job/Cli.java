@@ -16,6 +16,7 @@ import dev.refusaltokens.eval.model.ExportCheck;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
 import dev.refusaltokens.eval.perf.BenchmarkReport;
+import dev.refusaltokens.eval.perf.RawForward;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.pipeline.RunClaim;
 import dev.refusaltokens.eval.regress.RegressStage;
@@ -27,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -58,6 +60,7 @@ import picocli.CommandLine.ParameterException;
       Cli.Inspect.class,
       Cli.CheckExport.class,
       Cli.Benchmark.class,
+      Cli.RawForwardCommand.class,
       Cli.Synth.class,
       Cli.JudgeCheck.class
     })
@@ -598,6 +601,44 @@ final class Cli {
       ModelSpec spec = ModelSpec.open(config.model());
       PromptLoader.checkFiles(config.benchmarks(), new Configuration());
       BenchmarkReport.run(config, spec, repeats, scale, slots, results, System.out);
+      return Main.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "raw-forward",
+      description =
+          "time the configured prompt sets rendered, tokenized and run through the model in the "
+              + "score stage's batches, on --slots threads with no Spark: the floor the score stage "
+              + "is measured against (tools/benchmark_scale.sh)")
+  static final class RawForwardCommand implements Callable<Integer> {
+    @Mixin Options options;
+
+    @Option(
+        names = "--slots",
+        defaultValue = "2",
+        description = "threads, each with its own share, encoder and scorer (default 2)")
+    int slots;
+
+    @Override
+    public Integer call() {
+      if (slots < 1) {
+        throw new ParameterException(new CommandLine(this), "--slots must be ≥ 1");
+      }
+      EvalConfig config = options.load();
+      ModelSpec spec = ModelSpec.open(config.model());
+      PromptLoader.checkFiles(config.benchmarks(), new Configuration());
+      RawForward.Result r = RawForward.measure(config, spec, slots);
+      System.out.printf(
+          Locale.ROOT,
+          "raw_prompts: %d%nraw_tokens: %d%nraw_tokenize_s: %.3f%nraw_forward_s: %.3f%n"
+              + "raw_total_s: %.3f%nraw_tokenize_us_per_prompt: %.2f%n",
+          r.prompts(),
+          r.tokens(),
+          r.tokenizeSeconds(),
+          r.forwardSeconds(),
+          r.totalSeconds(),
+          r.tokenizeSeconds() * 1e6 * slots / Math.max(1, r.prompts()));
       return Main.EXIT_OK;
     }
   }

@@ -60,7 +60,8 @@ public final class TableWriter {
     rows.drop(Columns.RUN_ID).write().mode(SaveMode.Overwrite).parquet(side);
     Path target = new Path(partitionPath(output, table, runId));
     try {
-      swapIn(target.getFileSystem(spark.sparkContext().hadoopConfiguration()), new Path(side), target);
+      swapIn(
+          target.getFileSystem(spark.sparkContext().hadoopConfiguration()), new Path(side), target);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot replace " + target, e);
     }
@@ -68,10 +69,10 @@ public final class TableWriter {
 
   /**
    * Finishes a {@link #replaceRun} that a killed process left half done, so that no committed write
-   * is lost: a side folder holding {@code _SUCCESS} (its write was committed; the process died while
-   * removing the old partition or before moving the new one in) becomes the partition; a side folder
-   * without it (the process died while writing it) is removed, the partition being still whole.
-   * Only the run's writer (the holder of its claim) may call this, before it writes.
+   * is lost: a side folder holding {@code _SUCCESS} (its write was committed; the process died
+   * while removing the old partition or before moving the new one in) becomes the partition; a side
+   * folder without it (the process died while writing it) is removed, the partition being still
+   * whole. Only the run's writer (the holder of its claim) may call this, before it writes.
    *
    * @return true when a committed side folder was moved in
    */
