@@ -16,8 +16,11 @@ import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import dev.refusaltokens.eval.table.TableRecord;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -82,20 +85,68 @@ public final class SweepStage {
         .setJobGroup(
             "sweep", "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
     String primaryJudge;
-    try (SweepScores scores = SweepScores.persist(tables, run);
-        JudgedScores judged = JudgedScores.join(scores, tables.readIfPresent(Table.RESPONSES))) {
+    Parts parts = new Parts();
+    try (SweepScores scores = parts.time("scores", () -> SweepScores.persist(tables, run));
+        JudgedScores judged =
+            parts.time(
+                "responses",
+                () -> JudgedScores.join(scores, tables.readIfPresent(Table.RESPONSES)))) {
       if (judged == null) {
         LOG.info("Sweep stage: run {} has no responses; no judged rates", tables.runId());
       }
       primaryJudge = judged == null ? null : judged.primaryJudge();
-      writeGridTables(tables, config.sweep(), scores, judged);
-      tables.write(Table.ROC, RocCurves.roc(scores, tables.runId()));
-      CalibrationTables.Result calibration = CalibrationTables.compute(scores, tables.runId());
-      tables.write(Table.CALIBRATION, calibration.calibration());
-      tables.write(Table.FIRST_TOKENS, calibration.firstTokens());
+      writeGridTables(tables, config.sweep(), scores, judged, parts);
+      parts.run("roc", () -> tables.write(Table.ROC, RocCurves.roc(scores, tables.runId())));
+      CalibrationTables.Result calibration =
+          parts.time("calibration", () -> CalibrationTables.compute(scores, tables.runId()));
+      parts.run(
+          "write calibration, first_tokens",
+          () -> {
+            tables.write(Table.CALIBRATION, calibration.calibration());
+            tables.write(Table.FIRST_TOKENS, calibration.firstTokens());
+          });
     }
     LOG.info("Sweep stage: tables of run {} written in {} s", tables.runId(), seconds(t0));
+    LOG.info("Sweep stage parts (s): {}", parts);
     return summarize(tables, config, run, primaryJudge);
+  }
+
+  /**
+   * Wall time per part of the stage, in the order run, for the log: where the sweep's time goes is
+   * a question every large run asks (docs/performance.md).
+   */
+  static final class Parts {
+    private final Map<String, Double> seconds = new LinkedHashMap<>();
+
+    <T> T time(String part, Supplier<T> work) {
+      long t0 = System.nanoTime();
+      try {
+        return work.get();
+      } finally {
+        seconds.merge(part, (System.nanoTime() - t0) / 1e9, Double::sum);
+      }
+    }
+
+    void run(String part, Runnable work) {
+      time(
+          part,
+          () -> {
+            work.run();
+            return null;
+          });
+    }
+
+    @Override
+    public String toString() {
+      StringBuilder b = new StringBuilder();
+      seconds.forEach(
+          (k, v) ->
+              b.append(b.length() == 0 ? "" : ", ")
+                  .append(k)
+                  .append(' ')
+                  .append(String.format(Locale.ROOT, "%.2f", v)));
+      return b.toString();
+    }
   }
 
   /**
@@ -125,15 +176,15 @@ public final class SweepStage {
    * sweep.full_grid_rates_max_points} asks for it.
    */
   private static void writeGridTables(
-      RunTables tables, SweepConfig sweep, SweepScores scores, JudgedScores judged) {
+      RunTables tables, SweepConfig sweep, SweepScores scores, JudgedScores judged, Parts parts) {
     String runId = tables.runId();
-    List<RateRow> rateRows = RateSweep.rates(scores, sweep, runId);
+    List<RateRow> rateRows = parts.time("rates", () -> RateSweep.rates(scores, sweep, runId));
     Dataset<Row> rates = spread(tables.spark(), Table.RATES, rateRows);
-    Dataset<Row> judgedRates =
-        spread(
-            tables.spark(),
-            Table.JUDGED_RATES,
-            judged == null ? List.of() : JudgedRates.rates(judged, sweep, runId));
+    List<JudgedRateRow> judgedRows =
+        parts.time(
+            "judged_rates",
+            () -> judged == null ? List.of() : JudgedRates.rates(judged, sweep, runId));
+    Dataset<Row> judgedRates = spread(tables.spark(), Table.JUDGED_RATES, judgedRows);
     long points = Frontier.gridPoints(sweep.grid().values().size(), scores.refusalTokens().size());
     boolean frontierWanted =
         sweep.rules().contains(Rule.THRESHOLD)
@@ -142,11 +193,16 @@ public final class SweepStage {
     List<FrontierRow> frontier = List.of();
     List<OperatingPointRow> operatingPoints = List.of();
     if (frontierWanted || sweep.fullGridRatesMaxPoints() > 0) {
-      GridCounts counts = GridCounts.count(scores, sweep.grid().values());
+      GridCounts counts =
+          parts.time("grid counts", () -> GridCounts.count(scores, sweep.grid().values()));
       if (frontierWanted) {
-        frontier = FrontierSearch.frontier(scores, counts, sweep, runId, judged);
+        frontier =
+            parts.time(
+                "frontier", () -> FrontierSearch.frontier(scores, counts, sweep, runId, judged));
         operatingPoints =
-            OperatingPointSearch.operatingPoints(scores, counts, sweep, runId, judged);
+            parts.time(
+                "operating points",
+                () -> OperatingPointSearch.operatingPoints(scores, counts, sweep, runId, judged));
       }
       if (sweep.fullGridRatesMaxPoints() > 0) {
         rates = rates.union(FullGridRates.rates(tables.spark(), counts, sweep, runId));
@@ -159,12 +215,21 @@ public final class SweepStage {
           points < 0 ? "over 2^63" : points,
           sweep.frontierMaxPoints());
     }
-    tables.write(Table.RATES, rates);
-    tables.write(Table.JUDGED_RATES, judgedRates);
-    tables.write(Table.FRONTIER, frontier);
+    Dataset<Row> allRates = rates;
+    List<FrontierRow> frontierRows = frontier;
+    parts.run(
+        "write rates, judged_rates, frontier",
+        () -> {
+          tables.write(Table.RATES, allRates);
+          tables.write(Table.JUDGED_RATES, judgedRates);
+          tables.write(Table.FRONTIER, frontierRows);
+        });
     List<OperatingPointRow> allPoints = new ArrayList<>(operatingPoints);
-    allPoints.addAll(OperatingPointSearch.logitBiasPoints(rateRows, scores, sweep, runId, judged));
-    tables.write(Table.OPERATING_POINTS, allPoints);
+    allPoints.addAll(
+        parts.time(
+            "logit-bias points",
+            () -> OperatingPointSearch.logitBiasPoints(rateRows, scores, sweep, runId, judged)));
+    parts.run("write operating_points", () -> tables.write(Table.OPERATING_POINTS, allPoints));
   }
 
   /**
