@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import org.apache.spark.sql.Row;
 
@@ -19,10 +20,10 @@ import org.apache.spark.sql.Row;
  * Timing harness, not a test: the rate sweep's partition function ({@link DecidePartition}) on N
  * random scores rows (default 200,000) with the demo's plan (five refusal tokens, the default
  * threshold and logit-bias grids, every rule), in a plain Java loop without Spark. Prints each
- * run's time, the median of 5 after one warm-up, and a checksum of the counts so that two versions
- * of the partition function can be compared for equal output as well as speed. Usage: {@code java
- * -cp target/test-classes:target/classes:<classpath> dev.refusaltokens.eval.sweep.DecidePartitionTiming
- * [N]}.
+ * run's time, the median of 5 after one warm-up, and a checksum of the counts (independent of the
+ * rows' order) so that two versions of the partition function can be compared for equal output as
+ * well as speed. Usage: {@code java -cp target/test-classes:target/classes:<classpath>
+ * dev.refusaltokens.eval.sweep.DecidePartitionTiming [N]}.
  */
 public final class DecidePartitionTiming {
 
@@ -51,7 +52,10 @@ public final class DecidePartitionTiming {
       int emitted = 0;
       while (out.hasNext()) {
         PointCount c = PointCount.fromRow(out.next());
-        sum = 31 * sum + c.point() * 1_000_003L + c.n() * 7919L + c.refused();
+        sum +=
+            Objects.hash(c.benchmark(), c.temperature(), c.category(), c.shouldRefuse())
+                    * 0x9E3779B97F4A7C15L
+                ^ (c.point() * 1_000_003L + c.n() * 7919L + c.refused()); // any order of rows
         emitted++;
       }
       double s = (System.nanoTime() - start) / 1e9;
