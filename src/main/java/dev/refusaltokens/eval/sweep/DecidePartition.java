@@ -1,6 +1,5 @@
 package dev.refusaltokens.eval.sweep;
 
-import dev.refusaltokens.eval.decide.FirstTokenStats;
 import dev.refusaltokens.eval.decide.SweepPoint;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.ScoreRow;
@@ -13,11 +12,13 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 
 /**
- * Executor-side sweep of one partition of {@code scores} rows: every sweep point decides every
- * prompt (plain Java, no model), and the partition emits partial counts per benchmark × point ×
- * temperature × category (and {@code ALL}) × should_refuse, to be summed across partitions: {@link
- * PointCount} rows. Each group holds its prompt count once and a refused count per point, so a
- * prompt costs one decision per point and two array increments.
+ * Executor-side sweep of one partition of {@code scores} rows: the refused count of every sweep
+ * point (plain Java, no model), emitted as partial counts per benchmark × point × temperature ×
+ * category (and {@code ALL}) × should_refuse, to be summed across partitions: {@link PointCount}
+ * rows. Each category group's prompts go to one {@link PointCounter.Tally}, which counts every
+ * point without deciding each prompt at each point (the separable threshold rule by sorted
+ * probabilities per top token, the logit-bias grid by cells); a group {@code ALL} is the sum of its
+ * category groups, so a prompt is added once.
  */
 final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -33,28 +34,30 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> scores) {
-    Map<Group, long[]> counts = new HashMap<>(); // [0]: prompts; [1 + p]: refused at point p
+    PointCounter counter = new PointCounter(refusalTokens.size(), points);
+    Map<Group, PointCounter.Tally> tallies = new HashMap<>();
     while (scores.hasNext()) {
       ScoreRow row = ScoreRow.fromRow(scores.next());
-      FirstTokenStats stats = row.stats(respondToken, refusalTokens);
-      long[] own =
-          counts.computeIfAbsent(
+      tallies
+          .computeIfAbsent(
               new Group(
                   row.benchmark(), row.temperature(), row.groupCategory(), row.shouldRefuse()),
-              g -> new long[1 + points.size()]);
-      long[] all =
-          counts.computeIfAbsent(
-              new Group(row.benchmark(), row.temperature(), Columns.ALL, row.shouldRefuse()),
-              g -> new long[1 + points.size()]);
-      own[0]++;
-      all[0]++;
-      for (int p = 0; p < points.size(); p++) {
-        if (points.get(p).decide(stats).isRefusal()) {
-          own[1 + p]++;
-          all[1 + p]++;
-        }
-      }
+              g -> counter.tally())
+          .add(row.stats(respondToken, refusalTokens));
     }
+    // [0]: prompts; [1 + p]: refused at point p. A category named ALL adds to its ALL group twice,
+    // as deciding each prompt into both of its groups did.
+    Map<Group, long[]> counts = new HashMap<>();
+    tallies.forEach(
+        (g, t) -> {
+          long[] refused = t.refused();
+          add(counts, g, t.prompts(), refused);
+          add(
+              counts,
+              new Group(g.benchmark, g.temperature, Columns.ALL, g.shouldRefuse),
+              t.prompts(),
+              refused);
+        });
     List<Row> out = new ArrayList<>(counts.size() * points.size());
     counts.forEach(
         (g, c) -> {
@@ -66,6 +69,14 @@ final class DecidePartition implements MapPartitionsFunction<Row, Row> {
           }
         });
     return out.iterator();
+  }
+
+  private static void add(Map<Group, long[]> counts, Group g, long prompts, long[] refused) {
+    long[] c = counts.computeIfAbsent(g, k -> new long[1 + refused.length]);
+    c[0] += prompts;
+    for (int p = 0; p < refused.length; p++) {
+      c[1 + p] += refused[p];
+    }
   }
 
   private record Group(

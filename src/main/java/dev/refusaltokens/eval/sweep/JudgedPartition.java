@@ -15,10 +15,12 @@ import org.apache.spark.sql.Row;
 
 /**
  * Executor-side judged sweep of one partition of {@link JudgedScores} rows: every sweep point
- * decides every prompt, exactly as {@link DecidePartition} does; for a prompt with responses the
- * decided first token picks the response, whose label by each judge is counted. The partition emits
- * partial {@link JudgedCount} rows per benchmark × point × temperature × category (and {@code ALL})
- * × should_refuse × judge, to be summed across partitions.
+ * decides every prompt with responses ({@link SweepPoint#decide}) and the decided first token picks
+ * the response, whose label by each judge is counted; a prompt outside the responses sample only
+ * adds token refusals, which a {@link PointCounter.Tally} per group counts exactly as deciding it
+ * at every point would, as in {@link DecidePartition}. The partition emits partial {@link
+ * JudgedCount} rows per benchmark × point × temperature × category (and {@code ALL}) ×
+ * should_refuse × judge, to be summed across partitions.
  *
  * <p>Counters of a group: {@code [0]} prompts, {@code [1]} prompts with responses, then per point a
  * block of {@code 1 + 8 × judges}: the token refusals, then per judge 8 counts, token side (refusal
@@ -51,10 +53,21 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
     int block = block();
     int size = 2 + points.size() * block;
     Map<Group, long[]> counts = new HashMap<>();
+    PointCounter counter = new PointCounter(refusalTokens.size(), points);
+    Map<Group, PointCounter.Tally> unjudged = new HashMap<>();
     while (rows.hasNext()) {
       JudgedPrompt prompt = JudgedPrompt.fromRow(rows.next(), judges);
       ScoreRow row = prompt.score();
       FirstTokenStats stats = row.stats(respondToken, refusalTokens);
+      if (!prompt.judged()) { // token refusals only: counted without deciding at every point
+        unjudged
+            .computeIfAbsent(
+                new Group(
+                    row.benchmark(), row.temperature(), row.groupCategory(), row.shouldRefuse()),
+                g -> counter.tally())
+            .add(stats);
+        continue;
+      }
       long[] own =
           counts.computeIfAbsent(
               new Group(
@@ -64,13 +77,10 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
           counts.computeIfAbsent(
               new Group(row.benchmark(), row.temperature(), Columns.ALL, row.shouldRefuse()),
               g -> new long[size]);
-      boolean judged = prompt.judged();
       own[0]++;
       all[0]++;
-      if (judged) {
-        own[1]++;
-        all[1]++;
-      }
+      own[1]++;
+      all[1]++;
       for (int p = 0; p < points.size(); p++) {
         SweepPoint point = points.get(p);
         FirstToken token = point.decide(stats);
@@ -79,20 +89,31 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
           own[base]++;
           all[base]++;
         }
-        if (judged) {
-          int[] labels =
-              prompt.labelsAfter(
-                  prompt.tokenString(token, respondToken, refusalTokens),
-                  () -> describe(point, refusalTokens));
-          int side = token.isRefusal() ? 0 : 4;
-          for (int j = 0; j < labels.length; j++) {
-            int i = base + 1 + 8 * j + side + labels[j];
-            own[i]++;
-            all[i]++;
-          }
+        int[] labels =
+            prompt.labelsAfter(
+                prompt.tokenString(token, respondToken, refusalTokens),
+                () -> describe(point, refusalTokens));
+        int side = token.isRefusal() ? 0 : 4;
+        for (int j = 0; j < labels.length; j++) {
+          int i = base + 1 + 8 * j + side + labels[j];
+          own[i]++;
+          all[i]++;
         }
       }
     }
+    // A category named ALL adds to its ALL group twice, as counting each prompt into both does.
+    unjudged.forEach(
+        (g, t) -> {
+          long[] refused = t.refused();
+          for (Group to :
+              List.of(g, new Group(g.benchmark, g.temperature, Columns.ALL, g.shouldRefuse))) {
+            long[] c = counts.computeIfAbsent(to, k -> new long[size]);
+            c[0] += t.prompts();
+            for (int p = 0; p < points.size(); p++) {
+              c[2 + p * block] += refused[p];
+            }
+          }
+        });
     List<Row> out = new ArrayList<>(counts.size() * points.size() * judges.size());
     counts.forEach(
         (g, c) -> {
