@@ -16,16 +16,15 @@ import java.util.Map;
  *
  * <p>Every tokenizer call holds the encoder's lock, so the native tokenizer serves one call at a
  * time even when a task's prefetch thread encodes while the task thread decodes a scored token, and
- * {@link #close} waits for a call in progress. Rendering takes no lock: one thread at a time renders
- * with an encoder.
+ * {@link #close} waits for a call in progress. Rendering takes no lock: one thread at a time
+ * renders with an encoder.
  */
 public final class PromptEncoder implements AutoCloseable {
 
   /**
-   * The options every encoder's tokenizer is opened with. They set neither {@code doLowerCase}
-   * nor, with no {@code tokenizer_config.json} passed, {@code stripAccents} or {@code
-   * addPrefixSpace}: DJL's Java-side text preparation is then the identity, which {@link
-   * #encodeText} relies on.
+   * The options every encoder's tokenizer is opened with. They set neither {@code doLowerCase} nor,
+   * with no {@code tokenizer_config.json} passed, {@code stripAccents} or {@code addPrefixSpace}:
+   * DJL's Java-side text preparation is then the identity, which {@link #encodeText} relies on.
    */
   static final Map<String, String> TOKENIZER_OPTIONS =
       Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
@@ -74,8 +73,8 @@ public final class PromptEncoder implements AutoCloseable {
    * Token ids of a text, no special tokens added. This is {@code tokenizer.encode(text, false,
    * false).getIds()} without the rest of DJL's {@code Encoding}: that call copies eight arrays
    * (type ids, token strings, word ids, masks, character spans, …) out of the native encoding, each
-   * over JNI, where the score stage needs only the ids. The ids are the same
-   * (EncodeTextTest checks it on every CoCoNot prompt of both demo models).
+   * over JNI, where the score stage needs only the ids. The ids are the same (EncodeTextTest checks
+   * it on every CoCoNot prompt of both demo models).
    */
   public synchronized long[] encodeText(String text) {
     if (text == null) {

@@ -86,7 +86,8 @@ class EncodeTextTest {
   private static void assertSameIds(PromptEncoder encoder, List<String> texts) {
     int nonEmpty = 0;
     try (HuggingFaceTokenizer reference =
-        HuggingFaceTokenizer.newInstance(encoder.tokenizerJson(), PromptEncoder.TOKENIZER_OPTIONS)) {
+        HuggingFaceTokenizer.newInstance(
+            encoder.tokenizerJson(), PromptEncoder.TOKENIZER_OPTIONS)) {
       for (String text : texts) {
         long[] expected = reference.encode(text, false, false).getIds();
         assertThat(encoder.encodeText(text)).as(text).containsExactly(expected);
