@@ -122,9 +122,9 @@ final class Prefetcher<I, O> implements AutoCloseable {
       return;
     }
     closed = true;
-    pending.forEach(f -> f.cancel(true));
+    pending.forEach(f -> f.cancel(false)); // never started: dropped
     pending.clear();
-    worker.shutdownNow();
+    worker.shutdownNow(); // the one interrupt of the input in progress
     boolean interrupted = false;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
     try {

@@ -165,14 +165,14 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
    * A window rendered, tokenized and cut into batches: its rejects, in input order, and its batches
    * of prompts that fit.
    */
-  record PreparedWindow(int rows, List<Row> rejects, List<List<Encoded>> batches) {}
+  private record PreparedWindow(int rows, List<Row> rejects, List<List<Encoded>> batches) {}
 
   /**
    * Renders and tokenizes a window's prompts and cuts those that fit into batches; what decides a
    * reject before the model (the template, special tokens, the length) is decided here. Stops at an
    * interrupt of its thread (a killed task) between prompts.
    */
-  PreparedWindow prepare(
+  private PreparedWindow prepare(
       List<Row> window, PromptEncoder encoder, PromptSpecialTokens specialTokens) {
     List<Row> rejects = new ArrayList<>();
     List<Encoded> fit = new ArrayList<>();
@@ -220,7 +220,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
    *
    * @param otherToken the text of a vocabulary id (the most likely other token)
    */
-  List<Row> score(PreparedWindow window, FirstTokenScorer scorer, LongFunction<String> otherToken) {
+  private List<Row> score(
+      PreparedWindow window, FirstTokenScorer scorer, LongFunction<String> otherToken) {
     List<Row> out = new ArrayList<>(window.rejects());
     for (List<Encoded> batch : window.batches()) {
       countTokens(batch);
@@ -318,10 +319,10 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   }
 
   /** A prompt that fits, its token ids and the special tokens its text gave. */
-  record Encoded(ParsedPrompt prompt, long[] ids, List<String> specialTokens) {}
+  private record Encoded(ParsedPrompt prompt, long[] ids, List<String> specialTokens) {}
 
   /** The prefetch thread's work: {@link #prepare} with the task's encoder. */
-  static final class WindowPreparer implements Function<List<Row>, PreparedWindow> {
+  private static final class WindowPreparer implements Function<List<Row>, PreparedWindow> {
     private final ScorePartition partition;
     private final PromptEncoder encoder;
     private final PromptSpecialTokens specialTokens;
@@ -347,7 +348,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
    * each window in turn. The text of each scored prompt's most likely other token comes from a
    * small id → text cache: the encoder is mostly the prefetch thread's, and few ids occur.
    */
-  final class WindowIterator implements Iterator<Row> {
+  private final class WindowIterator implements Iterator<Row> {
     private final Iterator<Row> input;
     private final Prefetcher<List<Row>, PreparedWindow> prefetch;
     private final PromptEncoder encoder;

@@ -108,10 +108,10 @@ class PrefetcherTest {
                 Thread.sleep(TimeUnit.MINUTES.toMillis(5)); // a window that never ends
                 return i;
               } catch (InterruptedException e) {
-                try {
-                  Thread.sleep(200); // stops, but not at once (a native call returning)
-                } catch (InterruptedException again) {
-                  throw new IllegalStateException(again);
+                // stops, but not at once: a native call that does not see interrupts returns
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+                while (System.nanoTime() < until) {
+                  Thread.onSpinWait();
                 }
                 stopped.countDown();
                 throw new IllegalStateException("interrupted", e);
