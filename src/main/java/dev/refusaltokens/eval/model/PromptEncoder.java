@@ -1,7 +1,7 @@
 package dev.refusaltokens.eval.model;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import dev.refusaltokens.eval.config.ConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,8 +13,21 @@ import java.util.Map;
  * Chat template + Hugging Face tokenizer: prompt text → the token ids the model sees. The rendered
  * text already carries any BOS the template writes, so encoding adds no special tokens of its own
  * (a post-processor would add BOS twice).
+ *
+ * <p>Every tokenizer call holds the encoder's lock, so the native tokenizer serves one call at a
+ * time even when a task's prefetch thread encodes while the task thread decodes a scored token, and
+ * {@link #close} waits for a call in progress. Rendering takes no lock: one thread at a time
+ * renders with an encoder.
  */
 public final class PromptEncoder implements AutoCloseable {
+
+  /**
+   * The options every encoder's tokenizer is opened with. They set neither {@code doLowerCase} nor,
+   * with no {@code tokenizer_config.json} passed, {@code stripAccents} or {@code addPrefixSpace}:
+   * DJL's Java-side text preparation is then the identity, which {@link #encodeText} relies on.
+   */
+  static final Map<String, String> TOKENIZER_OPTIONS =
+      Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
 
   private final Path tokenizerJson;
   private final HuggingFaceTokenizer tokenizer;
@@ -35,9 +48,7 @@ public final class PromptEncoder implements AutoCloseable {
   static PromptEncoder open(Path tokenizerJson, ChatTemplate template, String systemPrompt) {
     try {
       HuggingFaceTokenizer tokenizer =
-          HuggingFaceTokenizer.newInstance(
-              tokenizerJson,
-              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+          HuggingFaceTokenizer.newInstance(tokenizerJson, TOKENIZER_OPTIONS);
       return new PromptEncoder(tokenizerJson, tokenizer, template, systemPrompt);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read tokenizer " + tokenizerJson, e);
@@ -58,13 +69,33 @@ public final class PromptEncoder implements AutoCloseable {
     return encodeText(render(prompt));
   }
 
-  public long[] encodeText(String text) {
-    Encoding encoding = tokenizer.encode(text, false, false);
-    return encoding.getIds();
+  /**
+   * Token ids of a text, no special tokens added. This is {@code tokenizer.encode(text, false,
+   * false).getIds()} without the rest of DJL's {@code Encoding}: that call copies eight arrays
+   * (type ids, token strings, word ids, masks, character spans, …) out of the native encoding, each
+   * over JNI, where the score stage needs only the ids. The ids are the same (EncodeTextTest checks
+   * it on every CoCoNot prompt of both demo models).
+   */
+  public synchronized long[] encodeText(String text) {
+    if (text == null) {
+      throw new NullPointerException("text cannot be null");
+    }
+    TokenizersLibrary lib = TokenizersLibrary.LIB;
+    long encoding = lib.encode(tokenizer.getHandle(), text, false);
+    try {
+      return lib.getTokenIds(encoding);
+    } finally {
+      lib.deleteEncoding(encoding);
+    }
+  }
+
+  /** The tokenizer.json this encoder read. */
+  Path tokenizerJson() {
+    return tokenizerJson;
   }
 
   /** The tokenizer's token strings for a text (what {@code encodeText} returns the ids of). */
-  public String[] tokens(String text) {
+  public synchronized String[] tokens(String text) {
     return tokenizer.encode(text, false, false).getTokens();
   }
 
@@ -91,7 +122,7 @@ public final class PromptEncoder implements AutoCloseable {
   }
 
   /** The text of one id, special tokens included (what a control token's round trip checks). */
-  public String decode(long id) {
+  public synchronized String decode(long id) {
     return tokenizer.decode(new long[] {id}, false);
   }
 
@@ -105,7 +136,7 @@ public final class PromptEncoder implements AutoCloseable {
   }
 
   /** The text of ids, special tokens left out or kept. */
-  String decode(long[] ids, boolean skipSpecialTokens) {
+  synchronized String decode(long[] ids, boolean skipSpecialTokens) {
     return ids.length == 0 ? "" : tokenizer.decode(ids, skipSpecialTokens);
   }
 
@@ -113,7 +144,7 @@ public final class PromptEncoder implements AutoCloseable {
    * The one vocabulary id of a control token. A string the tokenizer splits is an error, not its
    * last piece (the official code's {@code encode(" [refuse]")[-1]}).
    */
-  public long singleTokenId(String key, String token) {
+  public synchronized long singleTokenId(String key, String token) {
     long[] ids = encodeText(token);
     if (ids.length != 1) {
       String[] pieces = tokenizer.encode(token, false, false).getTokens();
@@ -142,7 +173,7 @@ public final class PromptEncoder implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     tokenizer.close();
   }
 }

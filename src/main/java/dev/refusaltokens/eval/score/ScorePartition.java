@@ -19,11 +19,14 @@ import dev.refusaltokens.eval.model.TokenBatcher;
 import dev.refusaltokens.eval.template.TemplateException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -42,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * ({@code template_error}), its text gave special tokens and those are rejected ({@code
  * special_tokens_in_prompt}), or it is too long for the model's window ({@code too_long}). A scored
  * prompt records the special tokens its text gave ({@link PromptSpecialTokens}).
+ *
+ * <p>The task is a two-stage pipeline: while the model scores window k in the task thread, a
+ * prefetch thread of the task ({@link Prefetcher}, one window ahead) renders, tokenizes and batches
+ * window k+1, so a GPU, or the model's CPU thread, does not wait for the tokenizer after the first
+ * window. A partition of one window (at most {@code scoring.window_rows} rows) has nothing to
+ * overlap. The rows and their order are those of {@link #scoreWindow} on one window after another.
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
@@ -87,6 +96,14 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     closeWithTask(ctx, encoder);
     FirstTokenScorer scorer = model.newScorer(spec, temperatures);
     closeWithTask(ctx, scorer);
+    Prefetcher<List<Row>, PreparedWindow> prefetch =
+        new Prefetcher<>(
+            prefetchThreadName(ctx),
+            1,
+            new WindowPreparer(this, encoder, encoder.specialTokens(controlTokens(spec))));
+    // registered last, so Spark (which runs completion listeners last-in first-out) stops the
+    // worker before it closes the encoder the worker uses
+    closeWithTask(ctx, prefetch);
     Runnable closeOutsideTask =
         ctx != null
             ? null
@@ -94,8 +111,16 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
               scorer.close();
               encoder.close();
             };
-    return new WindowIterator(
-        input, encoder, encoder.specialTokens(controlTokens(spec)), scorer, closeOutsideTask);
+    return new WindowIterator(input, prefetch, encoder, scorer, closeOutsideTask);
+  }
+
+  /** Prefix of the name of every task's window-preparing thread. */
+  static final String PREFETCH_THREAD = "score-prefetch";
+
+  private static String prefetchThreadName(TaskContext ctx) {
+    return ctx == null
+        ? PREFETCH_THREAD
+        : PREFETCH_THREAD + "-partition-" + ctx.partitionId() + "-task-" + ctx.taskAttemptId();
   }
 
   /** id → string of the model's control tokens, which count as special wherever they come from. */
@@ -123,21 +148,44 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     }
   }
 
-  /** Scores one window of prompts; returns the output rows in input order of the batches. */
+  /**
+   * Scores one window of prompts, in the calling thread; returns the output rows: the window's
+   * rejects in input order, then the scored rows batch by batch. The task's iterator gives the same
+   * rows, preparing the next window on another thread.
+   */
   List<Row> scoreWindow(
       List<Row> window,
       PromptEncoder encoder,
       PromptSpecialTokens specialTokens,
       FirstTokenScorer scorer) {
-    List<Row> out = new ArrayList<>();
+    return score(prepare(window, encoder, specialTokens), scorer, encoder::decode);
+  }
+
+  /**
+   * A window rendered, tokenized and cut into batches: its rejects, in input order, and its batches
+   * of prompts that fit.
+   */
+  private record PreparedWindow(int rows, List<Row> rejects, List<List<Encoded>> batches) {}
+
+  /**
+   * Renders and tokenizes a window's prompts and cuts those that fit into batches; what decides a
+   * reject before the model (the template, special tokens, the length) is decided here. Stops at an
+   * interrupt of its thread (a killed task) between prompts.
+   */
+  private PreparedWindow prepare(
+      List<Row> window, PromptEncoder encoder, PromptSpecialTokens specialTokens) {
+    List<Row> rejects = new ArrayList<>();
     List<Encoded> fit = new ArrayList<>();
     for (Row row : window) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new IllegalStateException("interrupted while preparing a window of prompts");
+      }
       ParsedPrompt prompt = ParsedPrompt.fromRow(row);
       String text;
       try {
         text = encoder.render(prompt.prompt());
       } catch (TemplateException e) {
-        out.add(
+        rejects.add(
             ScoredPrompt.rejected(
                     prompt,
                     RejectReason.TEMPLATE_ERROR,
@@ -149,9 +197,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       long[] ids = encoder.encodeText(text);
       List<String> special = specialTokens.inPrompt(ids);
       if (ids.length > spec.maxLength()) {
-        out.add(tooLong(prompt, ids.length).toRow());
+        rejects.add(tooLong(prompt, ids.length).toRow());
       } else if (!special.isEmpty() && specialTokensInPrompt == SpecialTokensInPrompt.REJECT) {
-        out.add(
+        rejects.add(
             ScoredPrompt.rejected(
                     prompt,
                     RejectReason.SPECIAL_TOKENS_IN_PROMPT,
@@ -162,7 +210,20 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         fit.add(new Encoded(prompt, ids, special));
       }
     }
-    for (List<Encoded> batch : TokenBatcher.batches(fit, e -> e.ids.length, batching)) {
+    return new PreparedWindow(
+        window.size(), rejects, TokenBatcher.batches(fit, e -> e.ids.length, batching));
+  }
+
+  /**
+   * Runs the model on a prepared window's batches; returns its rejects, then the scored rows batch
+   * by batch.
+   *
+   * @param otherToken the text of a vocabulary id (the most likely other token)
+   */
+  private List<Row> score(
+      PreparedWindow window, FirstTokenScorer scorer, LongFunction<String> otherToken) {
+    List<Row> out = new ArrayList<>(window.rejects());
+    for (List<Encoded> batch : window.batches()) {
       countTokens(batch);
       PromptScore[] scores = scorer.score(batch.stream().map(e -> e.ids).toList());
       for (int i = 0; i < batch.size(); i++) {
@@ -173,7 +234,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
               ScoredPrompt.rejected(e.prompt, RejectReason.NON_FINITE_SCORE, bad, e.ids.length)
                   .toRow());
         } else {
-          scoreRows(e, scores[i], encoder.decode(scores[i].otherTokenId()))
+          scoreRows(e, scores[i], otherToken.apply(scores[i].otherTokenId()))
               .forEach(r -> out.add(r.toRow()));
         }
       }
@@ -257,54 +318,102 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         tokens);
   }
 
+  /** A prompt that fits, its token ids and the special tokens its text gave. */
   private record Encoded(ParsedPrompt prompt, long[] ids, List<String> specialTokens) {}
 
-  /** Pulls a window of input rows at a time and hands out its scored rows. */
-  private final class WindowIterator implements Iterator<Row> {
-    private final Iterator<Row> input;
+  /** The prefetch thread's work: {@link #prepare} with the task's encoder. */
+  private static final class WindowPreparer implements Function<List<Row>, PreparedWindow> {
+    private final ScorePartition partition;
     private final PromptEncoder encoder;
     private final PromptSpecialTokens specialTokens;
+
+    WindowPreparer(
+        ScorePartition partition, PromptEncoder encoder, PromptSpecialTokens specialTokens) {
+      this.partition = partition;
+      this.encoder = encoder;
+      this.specialTokens = specialTokens;
+    }
+
+    @Override
+    public PreparedWindow apply(List<Row> window) {
+      return partition.prepare(window, encoder, specialTokens);
+    }
+  }
+
+  /**
+   * Pulls a window of input rows at a time and hands out its scored rows. Window k+1's rows are
+   * read here, on the task thread (Spark's input iterator is not thread-safe), and handed to the
+   * prefetch thread, which renders, tokenizes and batches them while the model runs on window k
+   * here; so at most one window is prepared ahead. The rows are those of {@link #scoreWindow} on
+   * each window in turn. The text of each scored prompt's most likely other token comes from a
+   * small id → text cache: the encoder is mostly the prefetch thread's, and few ids occur.
+   */
+  private final class WindowIterator implements Iterator<Row> {
+    private final Iterator<Row> input;
+    private final Prefetcher<List<Row>, PreparedWindow> prefetch;
+    private final PromptEncoder encoder;
     private final FirstTokenScorer scorer;
     private final Runnable
         closeWhenDone; // only outside Spark tasks (tests); tasks close via listener
+    private final Map<Long, String> otherTokens = new HashMap<>();
     private Iterator<Row> current = Collections.emptyIterator();
     private long prompts;
     private final long startNanos = System.nanoTime();
 
     WindowIterator(
         Iterator<Row> input,
+        Prefetcher<List<Row>, PreparedWindow> prefetch,
         PromptEncoder encoder,
-        PromptSpecialTokens specialTokens,
         FirstTokenScorer scorer,
         Runnable closeWhenDone) {
       this.input = input;
+      this.prefetch = prefetch;
       this.encoder = encoder;
-      this.specialTokens = specialTokens;
       this.scorer = scorer;
       this.closeWhenDone = closeWhenDone;
     }
 
     @Override
     public boolean hasNext() {
-      while (!current.hasNext()) {
-        if (!input.hasNext()) {
-          finish();
-          return false;
+      try {
+        while (!current.hasNext()) {
+          if (!prefetch.hasPending()) {
+            if (!input.hasNext()) {
+              finish();
+              return false;
+            }
+            prefetch.submit(readWindow()); // the first window: nothing to overlap it with
+          }
+          if (prompts > 0) {
+            FaultInjection.beforeLaterWindow(prompts);
+          }
+          PreparedWindow window = prefetch.take();
+          if (input.hasNext()) {
+            prefetch.submit(readWindow()); // prepared while the model scores this one
+          }
+          current = score(window, scorer, this::otherToken).iterator();
+          prompts += window.rows();
+          if (metrics != null) {
+            metrics.prompts().add(window.rows());
+          }
         }
-        if (prompts > 0) {
-          FaultInjection.beforeLaterWindow(prompts);
-        }
-        List<Row> window = new ArrayList<>(Math.min(batching.windowRows(), 1024));
-        while (input.hasNext() && window.size() < batching.windowRows()) {
-          window.add(input.next());
-        }
-        current = scoreWindow(window, encoder, specialTokens, scorer).iterator();
-        prompts += window.size();
-        if (metrics != null) {
-          metrics.prompts().add(window.size());
-        }
+        return true;
+      } catch (RuntimeException | Error e) {
+        prefetch.close(); // no thread outlives a failed iterator, in a task or not
+        throw e;
       }
-      return true;
+    }
+
+    private List<Row> readWindow() {
+      List<Row> window = new ArrayList<>(Math.min(batching.windowRows(), 1024));
+      while (input.hasNext() && window.size() < batching.windowRows()) {
+        window.add(input.next());
+      }
+      return window;
+    }
+
+    private String otherToken(long id) {
+      return otherTokens.computeIfAbsent(id, encoder::decode);
     }
 
     @Override
@@ -322,6 +431,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         return;
       }
       finished = true;
+      prefetch.close();
       double seconds = (System.nanoTime() - startNanos) / 1e9;
       TaskContext ctx = TaskContext.get();
       LOG.info(
