@@ -187,15 +187,7 @@ public final class PerfBenchmark {
       for (int i = s; i < encoded.size(); i += slots) {
         share.add(encoded.get(i));
       }
-      List<List<long[]>> batches = new ArrayList<>();
-      Batching batching = Batching.of(sc);
-      for (int from = 0; from < share.size(); from += batching.windowRows()) {
-        batches.addAll(
-            TokenBatcher.batches(
-                share.subList(from, Math.min(share.size(), from + batching.windowRows())),
-                ids -> ids.length,
-                batching));
-      }
+      List<List<long[]>> batches = RawForward.batches(share, Batching.of(sc));
       allBatches.addAll(batches);
       perSlot.add(batches);
     }

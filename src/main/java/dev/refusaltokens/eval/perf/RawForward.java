@@ -130,7 +130,7 @@ public final class RawForward {
   /**
    * The score stage's cut: windows of {@code windowRows} prompts, each into token-budget batches.
    */
-  private static List<List<long[]>> batches(List<long[]> share, Batching batching) {
+  static List<List<long[]>> batches(List<long[]> share, Batching batching) {
     List<List<long[]>> out = new ArrayList<>();
     for (int from = 0; from < share.size(); from += batching.windowRows()) {
       out.addAll(
