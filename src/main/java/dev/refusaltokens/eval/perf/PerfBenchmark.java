@@ -137,6 +137,20 @@ public final class PerfBenchmark {
     out.put("scale_factor", String.valueOf(scale));
     out.put("scale_10x_time_ratio", fmt(scaledScore / score));
     out.put("local2_vs_local1", fmt(median("score_scaled_local1") / scaledScore));
+    // issue 16's one-slot figure: the whole score stage on local[1] against the raw loop on one
+    // thread, both one libtorch thread, on the scaled prompts (the raw loop measured on the 1×
+    // prompts, times the scale)
+    out.put(
+        "score_scaled_local1_vs_raw_1thread",
+        fmt(median("raw_forward_s_1thread") * scale / median("score_scaled_local1")));
+    // the 1× score stage's cost above its floor: raw forward plus render and tokenize shared over
+    // the slots, as the stage's tasks share them
+    double tokenizeS =
+        (median("render_us_per_prompt") + median("tokenize_us_per_prompt"))
+            * promptCount
+            / 1e6
+            / slots;
+    out.put("score_minus_floor_s", fmt(score - raw - tokenizeS));
     out.putAll(decodeFigures());
     if (samples.containsKey("respond_s")) {
       out.put("respond_s", fmt(median("respond_s")));

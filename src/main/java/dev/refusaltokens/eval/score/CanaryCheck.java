@@ -48,11 +48,15 @@ final class CanaryCheck {
             .where(col(Columns.TEMPERATURE).equalTo(firstTemperature))
             .orderBy(xxhash64(col(Columns.BENCHMARK), col(Columns.PROMPT_ID)))
             .limit(sc.canaryPrompts());
-    List<ScoredPrompt> batched = read(sample);
-    // ScorePartition reads the prompt columns by name: the sample's score columns are ignored
+    List<Row> sampled = sample.collectAsList();
+    List<ScoredPrompt> batched = sampled.stream().map(ScoredPrompt::fromRow).toList();
+    // the collected sample, not the query again (which would rescan the chunk); ScorePartition
+    // reads the prompt columns by name: the sample's score columns are ignored
     List<ScoredPrompt> alone =
         read(
-            sample
+            scoredRows
+                .sparkSession()
+                .createDataFrame(sampled, ScoredPrompt.SCHEMA)
                 .coalesce(1)
                 .mapPartitions(
                     new ScorePartition(

@@ -108,8 +108,12 @@ public final class ChunkedScoring {
    * write).
    */
   private void commit(Dataset<Row> scored) {
-    tables.append(Table.SCORES, TableProjection.scores(scored, tables.runId()));
-    tables.append(Table.REJECTS, TableProjection.rejects(scored, tables.runId()));
+    // written by one task per slot, not one per scoring partition: each write task has a fixed cost
+    // (a Parquet writer, a committed file), which at rows_per_partition rows a task cost as much
+    // as encoding the rows
+    Dataset<Row> rows = scored.coalesce(Math.max(1, jsc.defaultParallelism()));
+    tables.append(Table.SCORES, TableProjection.scores(rows, tables.runId()));
+    tables.append(Table.REJECTS, TableProjection.rejects(rows, tables.runId()));
   }
 
   private CanaryCheck.Result canary(Dataset<Row> scored) {

@@ -1,13 +1,18 @@
 package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import dev.refusaltokens.eval.bench.PromptLoader;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.RowReader;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,12 +25,16 @@ import org.apache.spark.storage.StorageLevel;
  *
  * @param all every input row ({@code ParsedPrompt} columns), the rejected ones included
  * @param inByBenchmark input rows per benchmark
- * @param valid the rows to score, with their {@code prompt_sha256}
+ * @param valid the rows to score ({@code prompt_sha256} is taken once, when a row is written to
+ *     {@code scores})
  * @param validCount rows of {@code valid}
  */
 record PromptInput(
     Dataset<Row> all, Map<String, Long> inByBenchmark, Dataset<Row> valid, long validCount)
     implements AutoCloseable {
+
+  private static final String ROWS = "rows";
+  private static final String VALID = "valid";
 
   static PromptInput load(SparkSession spark, EvalConfig config) {
     JavaSparkContext.fromSparkContext(spark.sparkContext())
@@ -36,11 +45,21 @@ record PromptInput(
     Dataset<Row> all =
         PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Map<String, Long> inByBenchmark = BenchmarkCount.countByBenchmark(all);
-      Dataset<Row> valid =
-          all.where(col(Columns.REASON).isNull())
-              .withColumn(Columns.PROMPT_SHA256, sha2(col(Columns.PROMPT), 256));
-      return new PromptInput(all, inByBenchmark, valid, valid.count());
+      // one Spark job: the rows in and the valid rows of each benchmark, counted as the cache fills
+      Map<String, Long> inByBenchmark = new TreeMap<>();
+      long validCount = 0;
+      for (Row row :
+          all.groupBy(Columns.BENCHMARK)
+              .agg(
+                  count(lit(1)).as(ROWS),
+                  sum(when(col(Columns.REASON).isNull(), 1L).otherwise(0L)).as(VALID))
+              .collectAsList()) {
+        RowReader r = RowReader.of(row);
+        inByBenchmark.put(r.string(Columns.BENCHMARK), r.longValue(ROWS));
+        validCount += r.longValue(VALID);
+      }
+      return new PromptInput(
+          all, inByBenchmark, all.where(col(Columns.REASON).isNull()), validCount);
     } catch (RuntimeException e) { // no record to close yet: release the cache here
       all.unpersist();
       throw e;

@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sha2;
 
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.RunTables;
@@ -80,12 +81,12 @@ record TodoPrompts(Dataset<Row> rows, long count) {
     Dataset<Row> now =
         valid
             .select(
-                Columns.BENCHMARK,
-                Columns.PROMPT_ID,
-                Columns.PROMPT_SHA256,
-                Columns.SHOULD_REFUSE,
-                Columns.CATEGORY,
-                Columns.SUBCATEGORY)
+                col(Columns.BENCHMARK),
+                col(Columns.PROMPT_ID),
+                sha2(col(Columns.PROMPT), 256).as(Columns.PROMPT_SHA256),
+                col(Columns.SHOULD_REFUSE),
+                col(Columns.CATEGORY),
+                col(Columns.SUBCATEGORY))
             .alias("now");
     Column same = col("old." + Columns.BENCHMARK).equalTo(col("now." + Columns.BENCHMARK));
     for (String c : SAME) {

@@ -1,11 +1,19 @@
 package dev.refusaltokens.eval.score;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import dev.refusaltokens.eval.bench.RejectReason;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.RowReader;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.ScoreRow;
@@ -16,7 +24,6 @@ import java.util.TreeMap;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
 
 /**
  * What the stage wrote, counted by reading {@code scores} and {@code rejects} back, and checked:
@@ -43,9 +50,12 @@ record WrittenCounts(
         .setJobGroup("count", "Counting the written tables", false);
     Dataset<Row> scores = tables.read(Table.SCORES);
     Dataset<Row> rejects = tables.read(Table.REJECTS);
-    Map<String, Long> scored = scoredPrompts(scores, config.scoring().temperatures().size());
-    Map<String, Long> rejected = BenchmarkCount.countByBenchmark(rejects);
-    Map<String, Long> special = specialTokenPrompts(scores, rejects);
+    PerBenchmark scoresCounts = countScores(scores, config.scoring().temperatures().size());
+    PerBenchmark rejectsCounts = countRejects(rejects);
+    Map<String, Long> scored = scoresCounts.count();
+    Map<String, Long> rejected = rejectsCounts.count();
+    Map<String, Long> special = new TreeMap<>(scoresCounts.special());
+    rejectsCounts.special().forEach((b, n) -> special.merge(b, n, Long::sum));
     Map<String, RunRow.BenchmarkCounts> byBenchmark =
         byBenchmark(config.benchmarks(), input.inByBenchmark(), scored, rejected, special);
     long scoredPrompts = BenchmarkCount.total(scored);
@@ -64,45 +74,82 @@ record WrittenCounts(
         scoredPrompts, BenchmarkCount.total(rejected), BenchmarkCount.total(special), byBenchmark);
   }
 
+  private static final String ROWS = "rows";
+  private static final String PROMPTS = "prompts";
+  private static final String SPECIAL = "special";
+  private static final String MIN_ROWS = "min_rows";
+  private static final String MAX_ROWS = "max_rows";
+
+  /** Counts of one table per benchmark, and of those the prompts with special tokens. */
+  record PerBenchmark(Map<String, Long> count, Map<String, Long> special) {}
+
   /**
-   * Prompts per benchmark whose own text gave special tokens: scored with them, or rejected for
-   * them.
+   * Distinct prompts in {@code scores} per benchmark, and those whose own text gave special tokens;
+   * fails unless every prompt has exactly one row per temperature. One Spark job: rows are grouped
+   * by prompt, then by benchmark.
    */
-  private static Map<String, Long> specialTokenPrompts(Dataset<Row> scores, Dataset<Row> rejects) {
-    Map<String, Long> out =
-        new TreeMap<>(
-            BenchmarkCount.countByBenchmark(
-                scores
-                    .where(functions.size(col(ScoreRow.PROMPT_SPECIAL_TOKENS)).gt(0))
-                    .select(Columns.BENCHMARK, Columns.PROMPT_ID)
-                    .distinct()));
-    BenchmarkCount.countByBenchmark(
-            rejects.where(col(Columns.REASON).equalTo(RejectReason.SPECIAL_TOKENS_IN_PROMPT.id())))
-        .forEach((b, n) -> out.merge(b, n, Long::sum));
-    return out;
+  static PerBenchmark countScores(Dataset<Row> scores, int temperatures) {
+    Dataset<Row> perPrompt =
+        scores
+            .groupBy(Columns.BENCHMARK, Columns.PROMPT_ID)
+            .agg(
+                count(lit(1)).as(ROWS),
+                max(when(size(col(ScoreRow.PROMPT_SPECIAL_TOKENS)).gt(0), 1L).otherwise(0L))
+                    .as(SPECIAL));
+    Map<String, Long> prompts = new TreeMap<>();
+    Map<String, Long> special = new TreeMap<>();
+    for (Row row :
+        perPrompt
+            .groupBy(Columns.BENCHMARK)
+            .agg(
+                count(lit(1)).as(PROMPTS),
+                sum(SPECIAL).as(SPECIAL),
+                min(ROWS).as(MIN_ROWS),
+                max(ROWS).as(MAX_ROWS))
+            .collectAsList()) {
+      RowReader r = RowReader.of(row);
+      String benchmark = r.string(Columns.BENCHMARK);
+      long least = r.longValue(MIN_ROWS);
+      long most = r.longValue(MAX_ROWS);
+      if (least != temperatures || most != temperatures) {
+        throw new IllegalStateException(
+            "scores of benchmark "
+                + benchmark
+                + " has "
+                + (least == most ? least : "from " + least + " to " + most)
+                + " rows per prompt for "
+                + temperatures
+                + " temperature(s): rows were duplicated or lost");
+      }
+      prompts.put(benchmark, r.longValue(PROMPTS));
+      special.put(benchmark, r.longValue(SPECIAL));
+    }
+    return new PerBenchmark(prompts, special);
   }
 
   /**
-   * Distinct prompts in {@code scores} per benchmark; fails unless each has one row per
-   * temperature.
+   * Rows in {@code rejects} per benchmark, and of those the {@code special_tokens_in_prompt} ones;
+   * one Spark job.
    */
-  private static Map<String, Long> scoredPrompts(Dataset<Row> scores, int temperatures) {
-    Map<String, Long> byBenchmark =
-        BenchmarkCount.countByBenchmark(
-            scores.select(Columns.BENCHMARK, Columns.PROMPT_ID).distinct());
-    long prompts = BenchmarkCount.total(byBenchmark);
-    long rows = scores.count();
-    if (rows != prompts * temperatures) {
-      throw new IllegalStateException(
-          "scores has "
-              + rows
-              + " rows for "
-              + prompts
-              + " prompts and "
-              + temperatures
-              + " temperatures: rows were duplicated or lost");
+  static PerBenchmark countRejects(Dataset<Row> rejects) {
+    Map<String, Long> rows = new TreeMap<>();
+    Map<String, Long> special = new TreeMap<>();
+    for (Row row :
+        rejects
+            .groupBy(Columns.BENCHMARK)
+            .agg(
+                count(lit(1)).as(ROWS),
+                sum(when(
+                            col(Columns.REASON).equalTo(RejectReason.SPECIAL_TOKENS_IN_PROMPT.id()),
+                            1L)
+                        .otherwise(0L))
+                    .as(SPECIAL))
+            .collectAsList()) {
+      RowReader r = RowReader.of(row);
+      rows.put(r.string(Columns.BENCHMARK), r.longValue(ROWS));
+      special.put(r.string(Columns.BENCHMARK), r.longValue(SPECIAL));
     }
-    return byBenchmark;
+    return new PerBenchmark(rows, special);
   }
 
   /**
