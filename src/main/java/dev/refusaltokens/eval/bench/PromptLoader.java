@@ -1,11 +1,16 @@
 package dev.refusaltokens.eval.bench;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createStructField;
+import static org.apache.spark.sql.types.DataTypes.createStructType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,13 +44,14 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.input.PortableDataStream;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
 import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Loads the configured prompt sets into the common schema {@link ParsedPrompt#SCHEMA}, one row per
@@ -255,7 +261,20 @@ public final class PromptLoader {
     }
   }
 
+  /**
+   * The configured prompt sets, one row per input line, duplicate ids marked ({@link
+   * #markDuplicates}: one Spark job to find them).
+   */
   public static Dataset<Row> load(SparkSession spark, List<BenchmarkSpec> specs) {
+    return markDuplicates(parse(spark, specs));
+  }
+
+  /**
+   * The configured prompt sets, one row per input line, as parsed: duplicate ids not yet marked.
+   * Lazy (no Spark work); the score stage persists it, then marks the duplicates on the cached
+   * rows.
+   */
+  public static Dataset<Row> parse(SparkSession spark, List<BenchmarkSpec> specs) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> all = null;
     for (BenchmarkSpec spec : specs) {
@@ -270,34 +289,68 @@ public final class PromptLoader {
                     .map(new ParseParquetRow(spec));
             // One file (checked before the run), read by one task: whether a line starts a
             // record depends on the quotes of every line before it, so the file cannot be cut
-            // into splits. No repartition here: the duplicate-id window below shuffles every
-            // valid row, and the score stage repartitions what it scores (ChunkedScoring).
+            // into splits. No repartition here: the score stage repartitions what it scores
+            // (ChunkedScoring).
             case CSV -> jsc.binaryFiles(spec.path(), 1).flatMap(new ReadCsvFile(spec));
             default -> jsc.textFile(spec.path()).zipWithIndex().map(new ParseLine(spec));
           };
       Dataset<Row> ds = spark.createDataFrame(rows, ParsedPrompt.SCHEMA);
       all = all == null ? ds : all.union(ds);
     }
-    return markDuplicates(all);
+    return all;
   }
 
-  /** Of the valid rows sharing a benchmark and id, the first line is kept, the others rejected. */
-  static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
-    WindowSpec byId = Window.partitionBy(Columns.BENCHMARK, Columns.PROMPT_ID);
-    Dataset<Row> valid = prompts.where(col(Columns.REASON).isNull());
-    Dataset<Row> invalid = prompts.where(col(Columns.REASON).isNotNull());
-    Dataset<Row> marked =
-        valid
-            .withColumn("_n", row_number().over(byId.orderBy(Columns.LINE)))
-            .withColumn("_first", min(Columns.LINE).over(byId))
-            .withColumn(Columns.REASON, when(col("_n").gt(1), lit(RejectReason.DUPLICATE_ID.id())))
-            .withColumn(
-                Columns.DETAIL,
-                when(
-                    col("_n").gt(1),
-                    concat(lit("first seen on line "), col("_first").cast("string"))))
-            .drop("_n", "_first");
-    return marked.unionByName(invalid);
+  private static final String FIRST = "_first";
+  private static final String ROWS = "_rows";
+  private static final String LATER = "_later";
+
+  /**
+   * Of the valid rows sharing a benchmark and id, the first line is kept and the others rejected
+   * ({@code duplicate_id}, "first seen on line N"). One Spark job counts the rows per id (only the
+   * ids travel: partial counts are combined before the shuffle) and brings the duplicated ids to
+   * the driver; with none, as in a well-formed prompt set, {@code prompts} is returned as it is,
+   * and otherwise it is joined with those ids, broadcast. Lines are unique within a benchmark (one
+   * numbering per benchmark's input), so "first" is well defined.
+   */
+  public static Dataset<Row> markDuplicates(Dataset<Row> prompts) {
+    StructType firstSeen =
+        createStructType(
+            List.of(
+                createStructField(Columns.BENCHMARK, StringType, false),
+                createStructField(Columns.PROMPT_ID, StringType, false),
+                createStructField(FIRST, LongType, false)));
+    List<Row> duplicated =
+        prompts
+            .where(col(Columns.REASON).isNull())
+            .groupBy(Columns.BENCHMARK, Columns.PROMPT_ID)
+            .agg(min(Columns.LINE).as(FIRST), count(lit(1)).as(ROWS))
+            .where(col(ROWS).gt(1))
+            .select(Columns.BENCHMARK, Columns.PROMPT_ID, FIRST)
+            .collectAsList();
+    if (duplicated.isEmpty()) {
+      return prompts;
+    }
+    Dataset<Row> first = prompts.sparkSession().createDataFrame(duplicated, firstSeen);
+    // one flag, taken before reason is rewritten (detail reads it too)
+    Column later =
+        col(Columns.REASON)
+            .isNull()
+            .and(col(FIRST).isNotNull())
+            .and(col(Columns.LINE).gt(col(FIRST)));
+    return prompts
+        .join(
+            broadcast(first),
+            CollectionConverters.asScala(List.of(Columns.BENCHMARK, Columns.PROMPT_ID)).toSeq(),
+            "left")
+        .withColumn(LATER, later)
+        .withColumn(
+            Columns.REASON,
+            when(col(LATER), lit(RejectReason.DUPLICATE_ID.id())).otherwise(col(Columns.REASON)))
+        .withColumn(
+            Columns.DETAIL,
+            when(col(LATER), concat(lit("first seen on line "), col(FIRST).cast("string")))
+                .otherwise(col(Columns.DETAIL)))
+        .select(Columns.of(ParsedPrompt.SCHEMA));
   }
 
   /**

@@ -23,14 +23,20 @@ import org.apache.spark.storage.StorageLevel;
  * A run's prompt sets as loaded, persisted while the stage runs (closing unpersists them), with the
  * counts the stage reports and checks the written tables against.
  *
- * @param all every input row ({@code ParsedPrompt} columns), the rejected ones included
+ * @param parsed every input row as parsed, the cached rows
+ * @param all every input row ({@code ParsedPrompt} columns), duplicate ids marked, the rejected
+ *     ones included
  * @param inByBenchmark input rows per benchmark
  * @param valid the rows to score ({@code prompt_sha256} is taken once, when a row is written to
  *     {@code scores})
  * @param validCount rows of {@code valid}
  */
 record PromptInput(
-    Dataset<Row> all, Map<String, Long> inByBenchmark, Dataset<Row> valid, long validCount)
+    Dataset<Row> parsed,
+    Dataset<Row> all,
+    Map<String, Long> inByBenchmark,
+    Dataset<Row> valid,
+    long validCount)
     implements AutoCloseable {
 
   private static final String ROWS = "rows";
@@ -42,9 +48,12 @@ record PromptInput(
             "load",
             "Loading prompt sets " + config.benchmarks().stream().map(BenchmarkSpec::name).toList(),
             false);
-    Dataset<Row> all =
-        PromptLoader.load(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> parsed =
+        PromptLoader.parse(spark, config.benchmarks()).persist(StorageLevel.MEMORY_AND_DISK());
     try {
+      // duplicate ids are found on the cached rows (the input is read and parsed once); with any,
+      // `all` is a broadcast join over the cache, cheap enough to recompute on each use
+      Dataset<Row> all = PromptLoader.markDuplicates(parsed);
       // one Spark job: the rows in and the valid rows of each benchmark, counted as the cache fills
       Map<String, Long> inByBenchmark = new TreeMap<>();
       long validCount = 0;
@@ -59,9 +68,9 @@ record PromptInput(
         validCount += r.longValue(VALID);
       }
       return new PromptInput(
-          all, inByBenchmark, all.where(col(Columns.REASON).isNull()), validCount);
+          parsed, all, inByBenchmark, all.where(col(Columns.REASON).isNull()), validCount);
     } catch (RuntimeException e) { // no record to close yet: release the cache here
-      all.unpersist();
+      parsed.unpersist();
       throw e;
     }
   }
@@ -73,6 +82,6 @@ record PromptInput(
 
   @Override
   public void close() {
-    all.unpersist();
+    parsed.unpersist();
   }
 }

@@ -129,4 +129,66 @@ class PromptLoaderTest {
           .hasMessageContaining("is not a string or number column");
     }
   }
+
+  @Test
+  void duplicateIdsAreMarkedAfterTheFirstLineWithinABenchmarkOnly() throws IOException {
+    Path a = dir.resolve("a.csv");
+    Files.writeString(
+        a,
+        String.join(
+            "\n",
+            "id,prompt", // 1
+            "x,first", // 2
+            "y,other", // 3
+            "x,second", // 4: duplicate of line 2
+            "z,", // 5: empty prompt, rejected for that; its id is not a duplicate's first line
+            "x,third", // 6: duplicate of line 2
+            "z,now valid", // 7: the first valid z
+            ""));
+    Path b = dir.resolve("b.csv");
+    Files.writeString(b, "id,prompt\nx,same id in another benchmark\n");
+    BenchmarkSpec specB =
+        new BenchmarkSpec(
+            "other",
+            b.toString(),
+            BenchmarkFormat.CSV,
+            BenchmarkSpec.DEFAULT_ID_COLUMN,
+            BenchmarkSpec.DEFAULT_PROMPT_COLUMN,
+            null,
+            null,
+            true,
+            null,
+            Map.of(),
+            Map.of(),
+            null);
+    PromptLoader.checkFiles(List.of(csv(a), specB), new Configuration());
+    List<ParsedPrompt> rows =
+        PromptLoader.load(SparkTestSession.get(), List.of(csv(a), specB))
+            .orderBy(Columns.BENCHMARK, Columns.LINE)
+            .collectAsList()
+            .stream()
+            .map(ParsedPrompt::fromRow)
+            .toList();
+    assertThat(rows)
+        .extracting(r -> r.benchmark() + ":" + r.line() + ":" + r.reason() + ":" + r.detail())
+        .containsExactly(
+            "c:2:null:null",
+            "c:3:null:null",
+            "c:4:duplicate_id:first seen on line 2",
+            "c:5:empty_prompt:" + rows.get(3).detail(),
+            "c:6:duplicate_id:first seen on line 2",
+            "c:7:null:null",
+            "other:2:null:null");
+    // nothing but reason and detail changes on a duplicate
+    assertThat(rows.get(2).prompt()).isEqualTo("second");
+    assertThat(rows.get(2).raw()).isEqualTo("x,second");
+  }
+
+  @Test
+  void aPromptSetWithoutDuplicatesIsReturnedAsParsed() throws IOException {
+    Path a = dir.resolve("clean.csv");
+    Files.writeString(a, "id,prompt\nx,one\ny,two\n");
+    var parsed = PromptLoader.parse(SparkTestSession.get(), List.of(csv(a)));
+    assertThat(PromptLoader.markDuplicates(parsed)).isSameAs(parsed);
+  }
 }
