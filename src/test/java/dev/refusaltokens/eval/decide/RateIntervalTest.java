@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import org.apache.commons.math3.stat.interval.ConfidenceInterval;
+import org.apache.commons.math3.stat.interval.WilsonScoreInterval;
 import org.junit.jupiter.api.Test;
 
 class RateIntervalTest {
@@ -30,5 +32,31 @@ class RateIntervalTest {
     assertThat(ninetyNine[1]).isGreaterThan(ninety[1]);
     assertThat(RateInterval.wilson(0, 0, 0.95)).containsOnly(Double.NaN);
     assertThatThrownBy(() -> RateInterval.wilson(5, 6, 0.95)).hasMessageContaining("6 / 5");
+  }
+
+  /** The same bounds as commons-math3's own WilsonScoreInterval, bit for bit. */
+  @Test
+  void equalsCommonsMathsWilsonScoreIntervalExactly() {
+    WilsonScoreInterval library = new WilsonScoreInterval();
+    java.util.Random random = new java.util.Random(16);
+    double[] confidences = {0.8, 0.9, 0.95, 0.99, 0.999};
+    int checked = 0;
+    for (int i = 0; i < 20_000; i++) {
+      int n = i < 100 ? i + 1 : 1 + random.nextInt(i % 2 == 0 ? 50 : 2_000_000);
+      int k = random.nextInt(n + 1);
+      double confidence = confidences[i % confidences.length];
+      ConfidenceInterval expected = library.createInterval(n, k, confidence);
+      double rate = (double) k / n;
+      double[] got = RateInterval.wilson(n, k, confidence);
+      assertThat(got[0])
+          .as("low %d/%d at %s", k, n, confidence)
+          .isEqualTo(k == 0 ? 0.0 : Math.min(rate, expected.getLowerBound()));
+      assertThat(got[1])
+          .as("high %d/%d at %s", k, n, confidence)
+          .isEqualTo(k == n ? 1.0 : Math.max(rate, expected.getUpperBound()));
+      checked++;
+    }
+    assertThat(checked).isEqualTo(20_000);
+    assertThatThrownBy(() -> RateInterval.wilson(5, 2, 1.0)).hasMessageContaining("(0, 1)");
   }
 }
