@@ -81,6 +81,9 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
       all[0]++;
       own[1]++;
       all[1]++;
+      // the labels after each first token a point can decide (respond, each refusal token,
+      // other), looked up once per prompt when a point first needs them, not at every point
+      int[][] labelsByToken = new int[refusalTokens.size() + 2][];
       for (int p = 0; p < points.size(); p++) {
         SweepPoint point = points.get(p);
         FirstToken token = point.decide(stats);
@@ -89,10 +92,15 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
           own[base]++;
           all[base]++;
         }
-        int[] labels =
-            prompt.labelsAfter(
-                prompt.tokenString(token, respondToken, refusalTokens),
-                () -> describe(point, refusalTokens));
+        int t = tokenIndex(token);
+        int[] labels = labelsByToken[t];
+        if (labels == null) {
+          labels =
+              prompt.labelsAfter(
+                  prompt.tokenString(token, respondToken, refusalTokens),
+                  () -> describe(point, refusalTokens));
+          labelsByToken[t] = labels;
+        }
         int side = token.isRefusal() ? 0 : 4;
         for (int j = 0; j < labels.length; j++) {
           int i = base + 1 + 8 * j + side + labels[j];
@@ -145,6 +153,15 @@ final class JudgedPartition implements MapPartitionsFunction<Row, Row> {
           }
         });
     return out.iterator();
+  }
+
+  /** 0 for the respond token, 1 + c for refusal token c, then the other token. */
+  private int tokenIndex(FirstToken token) {
+    return switch (token.kind()) {
+      case RESPOND -> 0;
+      case REFUSAL -> 1 + token.refusalToken();
+      case OTHER -> 1 + refusalTokens.size();
+    };
   }
 
   /** A sweep point as an error message names it: its rule and per-token values. */
