@@ -2,7 +2,7 @@
 # Scale benchmark (not a test): the scaling curve of `evaluate` end to end, and next to every point the
 # floor measured in the same invocation on the same prompts, so every figure is a ratio taken in one run.
 #
-#   tools/benchmark_scale.sh [--sizes 10000,100000,1000000] [--repeats N] [--slots N] [--heap SIZE]
+#   tools/benchmark_scale.sh [--sizes 10000,100000,200000,1000000] [--repeats N] [--slots N] [--heap SIZE]
 #                            [-- evaluate.sh args...]
 #
 # For each size N: N synthetic prompts (`refusal-eval synth`: half recombined from CoCoNot original as
@@ -14,11 +14,11 @@
 # Prints, per size, the medians over the repeats:
 #   wall_s score_s sweep_s raw_forward_s raw_tokenize_s wall_vs_floor (wall / (forward + tokenize))
 #   score_vs_floor sweep_vs_score us_per_prompt_outside_forward ((wall - raw forward) / N) peak_rss_mb
-# and, when both sizes ran, rss_1000000_vs_100000. Defaults: the three sizes, 1 repeat, 2 slots, 4g heap
-# (about 12 minutes on a 2-core machine). Logs stay in a temporary folder named at the end (KEEP=1).
+# and, when both sizes ran, rss_1000000_vs_100000. Defaults: the four sizes, 1 repeat, 2 slots, 4g heap
+# (about 14 minutes on a 2-core machine). Logs stay in a temporary folder named at the end (KEEP=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes=10000,100000,1000000 repeats=1 slots=2 heap=4g
+sizes=10000,100000,200000,1000000 repeats=1 slots=2 heap=4g
 while [[ $# -gt 0 ]]; do
   case $1 in
     --sizes) sizes=$2; shift 2 ;;
