@@ -1,7 +1,5 @@
 package dev.refusaltokens.eval.sweep;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.refusaltokens.eval.decide.Calibration;
@@ -11,17 +9,18 @@ import dev.refusaltokens.eval.table.CalibrationRow;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FirstTokenRow;
 import dev.refusaltokens.eval.table.ScoreRow;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.functions;
 
 /**
  * How far the control token can be read as a probability, per temperature × benchmark × category
@@ -40,43 +39,24 @@ final class CalibrationTables {
   private CalibrationTables() {}
 
   public static Result compute(SweepScores scores, String runId) {
-    Dataset<Row> prompts =
+    Column[] keys = BinSums.KEYS.stream().map(functions::col).toArray(Column[]::new);
+    List<BinSums> sums =
         scores
             .rows()
             .mapPartitions(
-                new Expand(scores.respondToken(), scores.refusalTokens()),
-                Encoders.row(CalibrationPrompt.SCHEMA))
-            .cache();
-    try {
-      List<BinSums> bins =
-          prompts
-              .groupBy(
-                  Columns.TEMPERATURE, Columns.BENCHMARK, Columns.CATEGORY, CalibrationRow.Bin.BIN)
-              .agg(
-                  count("*").as(Columns.N),
-                  exactSum(CalibrationPrompt.P).as(BinSums.SUM_P),
-                  sum(CalibrationPrompt.Y).as(BinSums.SUM_Y),
-                  exactSum(CalibrationPrompt.SE).as(BinSums.SUM_SE))
-              .collectAsList()
-              .stream()
-              .map(BinSums::fromRow)
-              .toList();
-      List<FirstTokenCount> firsts =
-          prompts
-              .groupBy(
-                  Columns.TEMPERATURE,
-                  Columns.BENCHMARK,
-                  Columns.CATEGORY,
-                  FirstTokenRow.FIRST_TOKEN)
-              .agg(count("*").as(Columns.N))
-              .collectAsList()
-              .stream()
-              .map(FirstTokenCount::fromRow)
-              .toList();
-      return new Result(calibrationRows(bins, runId), firstTokenRows(firsts, runId));
-    } finally {
-      prompts.unpersist();
-    }
+                new SumPartition(scores.respondToken(), scores.refusalTokens()),
+                Encoders.row(BinSums.SCHEMA))
+            .groupBy(keys)
+            .agg(
+                sum(Columns.N).as(Columns.N),
+                sum(BinSums.SUM_Y).as(BinSums.SUM_Y),
+                sum(BinSums.SUM_P).as(BinSums.SUM_P), // decimal(38, 18): exact
+                sum(BinSums.SUM_SE).as(BinSums.SUM_SE))
+            .collectAsList()
+            .stream()
+            .map(BinSums::fromRow)
+            .toList();
+    return new Result(calibrationRows(sums, runId), firstTokenRows(sums, runId));
   }
 
   private record Group(double temperature, String benchmark, String category)
@@ -89,14 +69,51 @@ final class CalibrationTables {
     }
   }
 
-  private static List<CalibrationRow> calibrationRows(List<BinSums> binSums, String runId) {
-    Map<Group, Map<Integer, Calibration.Bin>> groups = new TreeMap<>();
-    for (BinSums s : binSums) {
-      groups
+  /**
+   * Each group's bins: the exact sums of a bin over its first tokens, rounded to doubles only once
+   * complete, so they are the figures of summing all the bin's prompts at once.
+   */
+  private static Map<Group, Map<Integer, Calibration.Bin>> bins(List<BinSums> sums) {
+    Map<Group, Map<Integer, BinTotal>> totals = new TreeMap<>();
+    for (BinSums s : sums) {
+      totals
           .computeIfAbsent(
               new Group(s.temperature(), s.benchmark(), s.category()), g -> new TreeMap<>())
-          .put(s.bin(), s.sums());
+          .computeIfAbsent(s.bin(), b -> new BinTotal())
+          .add(s);
     }
+    Map<Group, Map<Integer, Calibration.Bin>> bins = new TreeMap<>();
+    totals.forEach(
+        (g, byBin) -> {
+          Map<Integer, Calibration.Bin> out = new TreeMap<>();
+          byBin.forEach((bin, t) -> out.put(bin, t.toBin()));
+          bins.put(g, out);
+        });
+    return bins;
+  }
+
+  /** The sums of one group and bin, over its first tokens. */
+  private static final class BinTotal {
+    private long n;
+    private long sumY;
+    private BigDecimal sumP = BigDecimal.ZERO;
+    private BigDecimal sumSe = BigDecimal.ZERO;
+
+    void add(BinSums s) {
+      n += s.n();
+      sumY += s.sumY();
+      sumP = sumP.add(s.sumP());
+      sumSe = sumSe.add(s.sumSe());
+    }
+
+    /** The bin, its sums rounded to doubles as Spark's cast {@code decimal → double} rounds. */
+    Calibration.Bin toBin() {
+      return new Calibration.Bin(n, sumP.doubleValue(), sumY, sumSe.doubleValue());
+    }
+  }
+
+  private static List<CalibrationRow> calibrationRows(List<BinSums> sums, String runId) {
+    Map<Group, Map<Integer, Calibration.Bin>> groups = bins(sums);
     List<CalibrationRow> rows = new ArrayList<>();
     groups.forEach(
         (g, bins) -> {
@@ -134,13 +151,13 @@ final class CalibrationTables {
     return rows;
   }
 
-  private static List<FirstTokenRow> firstTokenRows(List<FirstTokenCount> counts, String runId) {
+  private static List<FirstTokenRow> firstTokenRows(List<BinSums> sums, String runId) {
     Map<Group, Map<String, Long>> groups = new TreeMap<>();
-    for (FirstTokenCount c : counts) {
+    for (BinSums s : sums) {
       groups
           .computeIfAbsent(
-              new Group(c.temperature(), c.benchmark(), c.category()), g -> new TreeMap<>())
-          .put(c.firstToken(), c.n());
+              new Group(s.temperature(), s.benchmark(), s.category()), g -> new TreeMap<>())
+          .merge(s.firstToken(), s.n(), Long::sum);
     }
     List<FirstTokenRow> rows = new ArrayList<>();
     groups.forEach(
@@ -162,42 +179,56 @@ final class CalibrationTables {
   }
 
   /**
-   * The sum of a column of values in [0, 1], taken in decimal arithmetic (18 decimals, exact and
-   * associative), so it does not depend on how the rows are partitioned: a resumed run's scores,
-   * written in other files, give the same figures to the last bit as a clean run's.
+   * Executor-side: one pass over a partition of {@code scores} rows, each prompt added to its four
+   * groups (benchmark or ALL × category or ALL) at its bin and first token; emits the partition's
+   * partial {@link BinSums}. {@code p} and the squared error are summed exactly ({@link ExactSum}),
+   * so the totals do not depend on how the rows are partitioned: a resumed run's scores, written in
+   * other files, give the same figures to the last bit as a clean run's.
    */
-  private static Column exactSum(String column) {
-    return sum(col(column).cast(DataTypes.createDecimalType(38, 18))).cast(DataTypes.DoubleType);
-  }
-
-  /** Executor-side: each prompt in its four groups (benchmark or ALL × category or ALL). */
-  static final class Expand implements MapPartitionsFunction<Row, Row> {
+  static final class SumPartition implements MapPartitionsFunction<Row, Row> {
     private final String respondToken;
     private final List<String> refusalTokens;
 
-    Expand(String respondToken, List<String> refusalTokens) {
+    SumPartition(String respondToken, List<String> refusalTokens) {
       this.respondToken = respondToken;
       this.refusalTokens = List.copyOf(refusalTokens);
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> scores) {
-      List<Row> out = new ArrayList<>();
+      Map<Key, Sums> sums = new HashMap<>();
       while (scores.hasNext()) {
         ScoreRow row = ScoreRow.fromRow(scores.next());
         FirstTokenStats s = row.stats(respondToken, refusalTokens);
         double p = Math.min(1.0, Calibration.refusalProbability(s));
         int y = row.shouldRefuse() ? 1 : 0;
+        long unscaledP = ExactSum.unscaled(p);
+        long unscaledSe = ExactSum.unscaled((p - y) * (p - y));
+        int bin = Calibration.bin(p);
         String token = firstToken(s.greedyToken());
+        double temperature = row.temperature() + 0.0; // -0.0 → 0.0, as Spark groups doubles
         for (String b : new String[] {row.benchmark(), Columns.ALL}) {
           for (String c : new String[] {row.groupCategory(), Columns.ALL}) {
-            out.add(
-                new CalibrationPrompt(
-                        row.temperature(), b, c, Calibration.bin(p), y, p, (p - y) * (p - y), token)
-                    .toRow());
+            sums.computeIfAbsent(new Key(temperature, b, c, bin, token), k -> new Sums())
+                .add(y, unscaledP, unscaledSe);
           }
         }
       }
+      List<Row> out = new ArrayList<>(sums.size());
+      sums.forEach(
+          (k, v) ->
+              out.add(
+                  new BinSums(
+                          k.temperature,
+                          k.benchmark,
+                          k.category,
+                          k.bin,
+                          k.firstToken,
+                          v.n,
+                          v.sumY,
+                          v.sumP.toBigDecimal(),
+                          v.sumSe.toBigDecimal())
+                      .toRow()));
       return out.iterator();
     }
 
@@ -207,6 +238,24 @@ final class CalibrationTables {
         case REFUSAL -> refusalTokens.get(first.refusalToken());
         case OTHER -> OTHER_TOKEN;
       };
+    }
+
+    private record Key(
+        double temperature, String benchmark, String category, int bin, String firstToken) {}
+
+    /** The running sums of one key. */
+    private static final class Sums {
+      private long n;
+      private long sumY;
+      private final ExactSum sumP = new ExactSum();
+      private final ExactSum sumSe = new ExactSum();
+
+      void add(int y, long unscaledP, long unscaledSe) {
+        n++;
+        sumY += y;
+        sumP.addUnscaled(unscaledP);
+        sumSe.addUnscaled(unscaledSe);
+      }
     }
   }
 }
