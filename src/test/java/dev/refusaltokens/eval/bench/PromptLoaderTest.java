@@ -26,8 +26,12 @@ class PromptLoaderTest {
   @TempDir Path dir;
 
   private static BenchmarkSpec csv(Path file) {
+    return csv("c", file);
+  }
+
+  private static BenchmarkSpec csv(String name, Path file) {
     return new BenchmarkSpec(
-        "c",
+        name,
         file.toString(),
         BenchmarkFormat.CSV,
         BenchmarkSpec.DEFAULT_ID_COLUMN,
@@ -147,20 +151,7 @@ class PromptLoaderTest {
             ""));
     Path b = dir.resolve("b.csv");
     Files.writeString(b, "id,prompt\nx,same id in another benchmark\n");
-    BenchmarkSpec specB =
-        new BenchmarkSpec(
-            "other",
-            b.toString(),
-            BenchmarkFormat.CSV,
-            BenchmarkSpec.DEFAULT_ID_COLUMN,
-            BenchmarkSpec.DEFAULT_PROMPT_COLUMN,
-            null,
-            null,
-            true,
-            null,
-            Map.of(),
-            Map.of(),
-            null);
+    BenchmarkSpec specB = csv("other", b);
     PromptLoader.checkFiles(List.of(csv(a), specB), new Configuration());
     List<ParsedPrompt> rows =
         PromptLoader.load(SparkTestSession.get(), List.of(csv(a), specB))
