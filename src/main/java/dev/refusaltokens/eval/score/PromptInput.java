@@ -54,7 +54,7 @@ record PromptInput(
       // duplicate ids are found on the cached rows (the input is read and parsed once); with any,
       // `all` is a broadcast join over the cache, cheap enough to recompute on each use
       Dataset<Row> all = PromptLoader.markDuplicates(parsed);
-      // one Spark job: the rows in and the valid rows of each benchmark, counted as the cache fills
+      // one Spark job over the cached rows: the rows in and the valid rows of each benchmark
       Map<String, Long> inByBenchmark = new TreeMap<>();
       long validCount = 0;
       for (Row row :
