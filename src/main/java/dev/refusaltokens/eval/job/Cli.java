@@ -7,11 +7,13 @@ import dev.refusaltokens.eval.config.ConfigException;
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
+import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.config.ResponsesConfig;
 import dev.refusaltokens.eval.deploy.OperatingPointExport;
 import dev.refusaltokens.eval.judge.JudgeCheckJob;
 import dev.refusaltokens.eval.judge.LabelledResponses;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.ExportCheck;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
@@ -20,6 +22,7 @@ import dev.refusaltokens.eval.perf.RawForward;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.pipeline.RunClaim;
 import dev.refusaltokens.eval.regress.RegressStage;
+import dev.refusaltokens.eval.respond.RespondStage;
 import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
@@ -128,6 +131,9 @@ final class Cli {
       if (scores()) { // the sweep needs neither the model nor the prompt files
         spec = ModelSpec.open(config.model());
         PromptLoader.checkFiles(config.benchmarks(), hadoopConf(config));
+      }
+      if (config.responses().enabled()) {
+        RespondStage.judges(config); // every judge builds (folders, tokens, rubrics) before Spark
       }
       ModelSpec model = spec;
       // one writer per run id: claimed before the session starts, released when the run ends
@@ -742,7 +748,7 @@ final class Cli {
         overrides.put(JudgeCheckConfig.RUN_ID, Options.quote(runId));
       }
       JudgeCheckConfig c = JudgeCheckConfig.load(config, overrides, Clock.systemUTC());
-      c.judges().forEach(j -> j.newJudge()); // every judge builds before Spark starts
+      JudgeConfig.newJudges(c.judges(), null, Batching.DEFAULT); // every judge builds before Spark
       Configuration hadoop = new Configuration();
       c.sparkConf()
           .forEach(

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.JudgeConfig;
+import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
 import dev.refusaltokens.eval.table.JudgeCheckRow;
@@ -104,7 +105,9 @@ public final class JudgeCheckJob {
           .sparkContext()
           .setJobGroup(
               "judge-check", "Judging with " + config.judges().size() + " judge(s)", false);
-      List<Judge> judges = config.judges().stream().map(JudgeConfig::newJudge).toList();
+      List<Judge> judges = JudgeConfig.newJudges(config.judges(), null, Batching.DEFAULT);
+      Map<String, String> provenance = new LinkedHashMap<>();
+      judges.forEach(j -> provenance.put(j.name(), j.provenance()));
       Dataset<Row> judged =
           rows.where(col(Columns.REASON).isNull())
               .mapPartitions(new JudgePartition(judges), Encoders.row(JudgePartition.SCHEMA))
@@ -112,7 +115,7 @@ public final class JudgeCheckJob {
       try {
         long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
         List<JudgeCheckRow> checks =
-            checkRows(config, counts(judged), rowsRead, rejected, labelledSha256);
+            checkRows(config, provenance, counts(judged), rowsRead, rejected, labelledSha256);
         tables.write(Table.JUDGE_CHECKS, checks);
         Map<String, List<Disagreement>> disagreements =
             disagreements(judged, config, disagreementsShown);
@@ -156,6 +159,7 @@ public final class JudgeCheckJob {
    */
   static List<JudgeCheckRow> checkRows(
       JudgeCheckConfig config,
+      Map<String, String> provenance,
       Map<String, Map<String, ConfusionMatrix>> counts,
       long rowsRead,
       long rowsRejected,
@@ -170,12 +174,13 @@ public final class JudgeCheckJob {
           byCategory.values().stream().reduce(ConfusionMatrix.EMPTY, ConfusionMatrix::plus);
       List<String> categories = new ArrayList<>(byCategory.keySet());
       categories.sort(Comparator.nullsLast(Comparator.naturalOrder()));
-      out.add(row(config, j, Columns.ALL, all, rowsRead, rowsRejected, labelledSha256));
+      String p = provenance.get(j.name());
+      out.add(row(config, j, p, Columns.ALL, all, rowsRead, rowsRejected, labelledSha256));
       if (categories.equals(Collections.singletonList(null))) {
         continue; // no row has a category: the one group would repeat ALL
       }
       for (String c : categories) {
-        out.add(row(config, j, c, byCategory.get(c), rowsRead, rowsRejected, labelledSha256));
+        out.add(row(config, j, p, c, byCategory.get(c), rowsRead, rowsRejected, labelledSha256));
       }
     }
     return out;
@@ -184,6 +189,7 @@ public final class JudgeCheckJob {
   private static JudgeCheckRow row(
       JudgeCheckConfig config,
       JudgeConfig judge,
+      String provenance,
       String category,
       ConfusionMatrix m,
       long rowsRead,
@@ -192,7 +198,7 @@ public final class JudgeCheckJob {
     return new JudgeCheckRow(
         judge.name(),
         judge.kind(),
-        judge.provenance(),
+        provenance,
         category,
         m,
         rowsRead,

@@ -133,7 +133,28 @@ public final class StringMatchJudge implements Judge {
     return phrases;
   }
 
+  /** {@code string_match phrases_sha256=<hex> (N phrases)}. */
   @Override
+  public String provenance() {
+    return KIND
+        + " phrases_sha256="
+        + phrasesSha256(phrases())
+        + " ("
+        + phrases().size()
+        + " phrases)";
+  }
+
+  /** Judges each response alone; nothing to load or close. */
+  @Override
+  public Session open() {
+    return Session.each(in -> judge(in.prompt(), in.response(), in.category()));
+  }
+
+  /**
+   * @param prompt the user prompt (not read)
+   * @param response the response, without the forced first token
+   * @param category the prompt's category (not read)
+   */
   public Verdict judge(String prompt, String response, String category) {
     String text = opening(response == null ? "" : response);
     if (text.isEmpty()) {

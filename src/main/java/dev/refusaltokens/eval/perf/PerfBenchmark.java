@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.bench.SyntheticPrompts;
 import dev.refusaltokens.eval.config.BenchmarkSpec;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
+import dev.refusaltokens.eval.judge.Judge;
+import dev.refusaltokens.eval.judge.ModelJudge;
 import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.FirstTokenScorer;
 import dev.refusaltokens.eval.model.ModelCache;
@@ -15,6 +18,7 @@ import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
 import dev.refusaltokens.eval.pipeline.EvaluationJob;
 import dev.refusaltokens.eval.pipeline.SparkDefaults;
+import dev.refusaltokens.eval.respond.RespondStage;
 import dev.refusaltokens.eval.sweep.SweepScores;
 import dev.refusaltokens.eval.sweep.SweepStage;
 import dev.refusaltokens.eval.table.RunRow;
@@ -63,6 +67,9 @@ public final class PerfBenchmark {
   /** Prompts of its full-length workload, where re-running the prefix costs the most. */
   static final int DECODE_FULL_LENGTH_PROMPTS = 16;
 
+  /** Responses each model judge judges per round. */
+  static final int JUDGE_RESPONSES = 2048;
+
   public PerfBenchmark(EvalConfig config, ModelSpec spec, Path work) {
     this.config = config;
     this.spec = spec;
@@ -97,6 +104,7 @@ public final class PerfBenchmark {
       rawForward(prompts, slots, "raw_forward_s");
       rawForward(prompts, 1, "raw_forward_s_1thread");
       rawDecode(prompts, slots);
+      rawJudges();
       try (Session s = new Session("local[" + slots + "]", config.sparkConf())) {
         double score = timeScore(s.spark, variant("perf-1x-" + r, config.benchmarks()), "score_1x");
         timeRespond(s.spark, variant("perf-1x-" + r, config.benchmarks()));
@@ -162,6 +170,7 @@ public final class PerfBenchmark {
           "respond_vs_raw_decode",
           fmt(median("respond_tokens_per_s") / median("decode_" + path + "_tokens_per_s")));
     }
+    out.putAll(judgeFigures());
     out.put("peak_executor_mb", fmt(peakRssMb()));
     out.put("peak_driver_heap_mb", fmt(peakHeapMb()));
     out.put("repeats", String.valueOf(repeats));
@@ -267,6 +276,53 @@ public final class PerfBenchmark {
           f.tokens(),
           f.seconds());
     }
+  }
+
+  /**
+   * Each model judge of the config on {@link #JUDGE_RESPONSES} responses: its sessions and the raw
+   * forward loop of its model on the same batches ({@link JudgeBenchmark}), one thread.
+   */
+  private void rawJudges() {
+    List<String> names = config.benchmarks().stream().map(BenchmarkSpec::name).toList();
+    List<List<String>> prompts =
+        config.benchmarks().stream().map(b -> prompts(List.of(b))).toList();
+    for (Judge j : RespondStage.judges(config)) {
+      if (j instanceof ModelJudge mj) {
+        JudgeBenchmark b =
+            new JudgeBenchmark(
+                mj,
+                JudgeBenchmark.inputs(names, prompts, JUDGE_RESPONSES),
+                Batching.of(config.scoring()));
+        JudgeBenchmark.Round judged = b.judged();
+        JudgeBenchmark.Round raw = b.rawForward();
+        record("judge_" + j.name() + "_responses_per_s", judged.perSecond());
+        record("judge_" + j.name() + "_raw_forward_rows_per_s", raw.perSecond());
+        System.err.printf(
+            Locale.ROOT,
+            "  judge %s: %d responses in %.2f s; raw forward %d rows in %.2f s%n",
+            j.name(),
+            judged.responses(),
+            judged.seconds(),
+            raw.responses(),
+            raw.seconds());
+      }
+    }
+  }
+
+  private Map<String, String> judgeFigures() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (JudgeConfig j : config.judges()) {
+      String key = "judge_" + j.name() + "_responses_per_s";
+      if (samples.containsKey(key)) {
+        double judged = median(key);
+        double raw = median("judge_" + j.name() + "_raw_forward_rows_per_s");
+        out.put("judge_" + j.name() + "_responses", String.valueOf(JUDGE_RESPONSES));
+        out.put(key, fmt(judged));
+        out.put("judge_" + j.name() + "_raw_forward_rows_per_s", fmt(raw));
+        out.put("judge_" + j.name() + "_vs_raw_forward", fmt(judged / raw));
+      }
+    }
+    return out;
   }
 
   private Map<String, String> decodeFigures() {

@@ -1,8 +1,8 @@
 package dev.refusaltokens.eval.respond;
 
 import ai.djl.Device;
-import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.judge.Judge;
+import dev.refusaltokens.eval.judge.JudgeInput;
 import dev.refusaltokens.eval.judge.Label;
 import dev.refusaltokens.eval.judge.Verdict;
 import dev.refusaltokens.eval.model.Batching;
@@ -37,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * Executor-side generation of one partition of {@link WantedResponse} rows into {@code responses}
  * rows: each prompt is rendered and tokenized as the score stage did, its forced first token is
  * appended, and the model continues greedily ({@link GreedyGenerator}); every configured judge then
- * labels the response. The model comes from the per-JVM {@link ModelCache} on the device Spark
- * assigned; the tokenizer and generator belong to the task and are closed when it completes. Rows
- * are pulled in windows, length-sorted and cut into batches whose token budget counts the tokens
- * still to generate.
+ * labels the window's responses (each judge's {@link Judge.Session} is opened once per task: a
+ * model judge loads its model from the same cache on the same device). The model comes from the
+ * per-JVM {@link ModelCache} on the device Spark assigned; the tokenizer and generator belong to
+ * the task and are closed when it completes. Rows are pulled in windows, length-sorted and cut into
+ * batches whose token budget counts the tokens still to generate.
  */
 final class RespondPartition implements MapPartitionsFunction<Row, Row> {
 
@@ -52,7 +53,7 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
   private final ModelSpec spec;
   private final GenerationSettings settings;
   private final Batching batching;
-  private final List<JudgeConfig> judges;
+  private final List<Judge> judges;
   private final String runId;
   private final LongAccumulator done; // null: no progress reporting
 
@@ -60,13 +61,13 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
       ModelSpec spec,
       GenerationSettings settings,
       Batching batching,
-      List<JudgeConfig> judges,
+      List<Judge> judges,
       String runId,
       LongAccumulator done) {
     this.spec = spec;
     this.settings = settings;
     this.batching = batching;
-    this.judges = List.copyOf(judges);
+    this.judges = new ArrayList<>(judges); // a serializable list
     this.runId = runId;
     this.done = done;
   }
@@ -84,16 +85,23 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
     ScoringModel model = ModelCache.get(spec, device);
     PromptEncoder encoder = spec.newEncoder();
     GreedyGenerator generator = model.newGenerator(spec, settings);
-    List<Judge> built = judges.stream().map(JudgeConfig::newJudge).toList();
+    List<Judge.Session> sessions = new ArrayList<>(judges.size());
     Runnable close =
         () -> {
           generator.close();
           encoder.close();
+          sessions.forEach(Judge.Session::close);
         };
+    try {
+      judges.forEach(j -> sessions.add(j.open()));
+    } catch (RuntimeException e) {
+      close.run();
+      throw e;
+    }
     if (ctx != null) {
       ctx.addTaskCompletionListener((TaskCompletionListener) c -> close.run());
     }
-    return new Windows(input, encoder, generator, built, ctx == null ? close : null);
+    return new Windows(input, encoder, generator, sessions, ctx == null ? close : null);
   }
 
   /** A wanted continuation with its prefix: the rendered prompt's ids, then the forced token. */
@@ -101,7 +109,10 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
 
   /** Generates and judges one window; rows in batch order. */
   List<Row> respond(
-      List<Row> window, PromptEncoder encoder, GreedyGenerator generator, List<Judge> judges) {
+      List<Row> window,
+      PromptEncoder encoder,
+      GreedyGenerator generator,
+      List<Judge.Session> sessions) {
     List<Prefixed> items = new ArrayList<>(window.size());
     for (Row row : window) {
       WantedResponse w = WantedResponse.fromRow(row);
@@ -111,31 +122,58 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
       prefix[ids.length] = w.firstTokenId();
       items.add(new Prefixed(w, prefix));
     }
-    List<Row> out = new ArrayList<>(items.size());
+    List<WantedResponse> wanted = new ArrayList<>(items.size());
+    List<Continuation> generated = new ArrayList<>(items.size());
     int newTokens = settings.maxNewTokens();
     for (List<Prefixed> batch :
         TokenBatcher.batches(items, p -> p.prefix.length + newTokens, batching)) {
-      List<Continuation> continuations =
-          generator.generate(batch.stream().map(Prefixed::prefix).toList());
-      for (int i = 0; i < batch.size(); i++) {
-        out.add(row(batch.get(i).wanted, continuations.get(i), judges).toRow());
+      generated.addAll(generator.generate(batch.stream().map(Prefixed::prefix).toList()));
+      batch.forEach(p -> wanted.add(p.wanted));
+    }
+    // every judge reads the window's responses at once (a model judge batches its forward passes);
+    // a failed generation has no response to judge: its label says so, it is never "answered"
+    List<Integer> judged = new ArrayList<>();
+    List<JudgeInput> inputs = new ArrayList<>();
+    for (int i = 0; i < wanted.size(); i++) {
+      if (generated.get(i).finishReason() != FinishReason.ERROR) {
+        WantedResponse w = wanted.get(i);
+        judged.add(i);
+        inputs.add(
+            new JudgeInput(w.benchmark(), w.prompt(), generated.get(i).text(), w.category()));
       }
+    }
+    List<Verdict[]> verdicts = new ArrayList<>(wanted.size());
+    for (int i = 0; i < wanted.size(); i++) {
+      Verdict[] none = new Verdict[sessions.size()];
+      java.util.Arrays.fill(none, Verdict.of(Label.UNCLEAR));
+      verdicts.add(none);
+    }
+    for (int j = 0; j < sessions.size(); j++) {
+      List<Verdict> vs = sessions.get(j).judge(inputs);
+      for (int k = 0; k < judged.size(); k++) {
+        verdicts.get(judged.get(k))[j] = vs.get(k);
+      }
+    }
+    List<Row> out = new ArrayList<>(wanted.size());
+    for (int i = 0; i < wanted.size(); i++) {
+      out.add(row(wanted.get(i), generated.get(i), verdicts.get(i)).toRow());
     }
     return out;
   }
 
-  private ResponseRow row(WantedResponse w, Continuation c, List<Judge> judges) {
+  private ResponseRow row(WantedResponse w, Continuation c, Verdict[] verdicts) {
     Map<String, String> labels = new LinkedHashMap<>();
     Map<String, Double> probabilities = new LinkedHashMap<>();
-    for (Judge judge : judges) {
-      // a failed generation has no response to judge: its label says so, it is never "answered"
-      Verdict v =
-          c.finishReason() == FinishReason.ERROR
-              ? new Verdict(Label.UNCLEAR, null)
-              : judge.judge(w.prompt(), c.text(), w.category());
-      labels.put(judge.name(), v.label().id());
+    Map<String, Double> otherMass = new LinkedHashMap<>();
+    for (int j = 0; j < judges.size(); j++) {
+      String name = judges.get(j).name();
+      Verdict v = verdicts[j];
+      labels.put(name, v.label().id());
       if (v.refusalProbability() != null) {
-        probabilities.put(judge.name(), v.refusalProbability());
+        probabilities.put(name, v.refusalProbability());
+      }
+      if (v.otherMass() != null) {
+        otherMass.put(name, v.otherMass());
       }
     }
     return new ResponseRow(
@@ -154,6 +192,7 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
         labels.get(judges.get(0).name()),
         labels,
         probabilities,
+        otherMass,
         runId);
   }
 
@@ -162,7 +201,7 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
     private final Iterator<Row> input;
     private final PromptEncoder encoder;
     private final GreedyGenerator generator;
-    private final List<Judge> judges;
+    private final List<Judge.Session> sessions;
     private final Runnable closeWhenDone;
     private final long startNanos = System.nanoTime();
     private Iterator<Row> current = Collections.emptyIterator();
@@ -173,12 +212,12 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
         Iterator<Row> input,
         PromptEncoder encoder,
         GreedyGenerator generator,
-        List<Judge> judges,
+        List<Judge.Session> sessions,
         Runnable closeWhenDone) {
       this.input = input;
       this.encoder = encoder;
       this.generator = generator;
-      this.judges = judges;
+      this.sessions = sessions;
       this.closeWhenDone = closeWhenDone;
     }
 
@@ -194,7 +233,7 @@ final class RespondPartition implements MapPartitionsFunction<Row, Row> {
         while (input.hasNext() && window.size() < size) {
           window.add(input.next());
         }
-        current = respond(window, encoder, generator, judges).iterator();
+        current = respond(window, encoder, generator, sessions).iterator();
         rows += window.size();
         if (done != null) {
           done.add(window.size());

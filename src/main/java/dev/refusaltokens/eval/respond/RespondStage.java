@@ -15,6 +15,7 @@ import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.FirstTokenChoices;
 import dev.refusaltokens.eval.decide.SweepPlan;
 import dev.refusaltokens.eval.decide.SweepPoint;
+import dev.refusaltokens.eval.judge.Judge;
 import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.GenerationSettings;
 import dev.refusaltokens.eval.model.ModelSpec;
@@ -125,6 +126,7 @@ public final class RespondStage {
   public static RunRow.Responded run(
       RunTables tables, EvalConfig config, ModelSpec spec, boolean resume) {
     ResponsesConfig rc = config.responses();
+    List<Judge> judges = judges(config);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(tables.spark().sparkContext());
     jsc.setJobGroup("respond", "Choosing the first tokens to continue", false);
     SweepConfig sweep = config.sweep();
@@ -169,11 +171,22 @@ public final class RespondStage {
           cached ? "KV cache (" + spec.decodePath().getFileName() + ")" : "no KV cache",
           chunks,
           config.judges().stream().map(JudgeConfig::name).toList());
-      generate(tables, config, spec, todo, todoRows, chunks, partitions);
-      return readBack(tables, config, wanted, wantedRows, cached);
+      generate(tables, config, spec, judges, todo, todoRows, chunks, partitions);
+      return readBack(tables, judges, wanted, wantedRows, cached);
     } finally {
       wanted.unpersist();
     }
+  }
+
+  /**
+   * The run's judges, built (and a model judge's folder and rubrics checked) on the driver: {@link
+   * JudgeConfig#newJudges}.
+   */
+  public static List<Judge> judges(EvalConfig config) {
+    return JudgeConfig.newJudges(
+        config.judges(),
+        config.benchmarks().stream().map(b -> b.name()).toList(),
+        Batching.of(config.scoring()));
   }
 
   private static Dataset<Row> startEmpty(RunTables tables, Dataset<Row> wanted) {
@@ -213,6 +226,7 @@ public final class RespondStage {
       RunTables tables,
       EvalConfig config,
       ModelSpec spec,
+      List<Judge> judges,
       Dataset<Row> todo,
       long todoRows,
       long chunks,
@@ -224,7 +238,7 @@ public final class RespondStage {
             spec,
             settings(config.responses(), spec),
             Batching.of(config.scoring()),
-            config.judges(),
+            judges,
             tables.runId(),
             done);
     long failAfter = Long.getLong(FAIL_AFTER_CHUNKS, -1);
@@ -266,7 +280,7 @@ public final class RespondStage {
    * once (rows = Σ distinct first tokens per prompt).
    */
   private static RunRow.Responded readBack(
-      RunTables tables, EvalConfig config, Dataset<Row> wanted, long wantedRows, boolean cached) {
+      RunTables tables, List<Judge> judges, Dataset<Row> wanted, long wantedRows, boolean cached) {
     Dataset<Row> written = tables.read(Table.RESPONSES);
     List<String> key = List.of(Columns.BENCHMARK, Columns.PROMPT_ID, ResponseRow.FIRST_TOKEN);
     Row totals =
@@ -319,7 +333,7 @@ public final class RespondStage {
         tokens,
         cached ? DECODE_KV_CACHE : DECODE_RECOMPUTE,
         finish,
-        config.judges().stream().map(JudgeConfig::provenance).toList());
+        judges.stream().map(Judge::provenance).toList());
   }
 
   private static Column[] columns(List<String> names) {

@@ -32,6 +32,8 @@ import org.apache.spark.sql.types.StructType;
  *     {@code answered} or {@code unclear}
  * @param labels every configured judge's label, by judge name
  * @param refusalProbabilities each judge's probability of {@code refused}, for judges that have one
+ *     (a model judge: renormalised among its verdict tokens)
+ * @param otherMass each model judge's first-token probability on tokens that are no verdict token
  */
 public record ResponseRow(
     String benchmark,
@@ -49,6 +51,7 @@ public record ResponseRow(
     String label,
     Map<String, String> labels,
     Map<String, Double> refusalProbabilities,
+    Map<String, Double> otherMass,
     String runId)
     implements TableRecord {
 
@@ -62,6 +65,7 @@ public record ResponseRow(
   public static final String LABEL = "label";
   public static final String LABELS = "labels";
   public static final String REFUSAL_PROBABILITIES = "refusal_probabilities";
+  public static final String VERDICT_OTHER_MASS = "verdict_other_mass";
 
   /** {@code first_token_kind} values. */
   public static final String KIND_RESPOND = "respond";
@@ -88,6 +92,8 @@ public record ResponseRow(
               createStructField(LABELS, createMapType(StringType, StringType, false), false),
               createStructField(
                   REFUSAL_PROBABILITIES, createMapType(StringType, DoubleType, false), false),
+              createStructField(
+                  VERDICT_OTHER_MASS, createMapType(StringType, DoubleType, false), false),
               createStructField(Columns.RUN_ID, StringType, false)));
 
   @Override
@@ -108,6 +114,7 @@ public record ResponseRow(
         .set(LABEL, label)
         .set(LABELS, labels)
         .set(REFUSAL_PROBABILITIES, refusalProbabilities)
+        .set(VERDICT_OTHER_MASS, otherMass)
         .set(Columns.RUN_ID, runId)
         .build();
   }
@@ -130,6 +137,7 @@ public record ResponseRow(
         r.string(LABEL),
         r.sortedMap(LABELS),
         r.sortedMap(REFUSAL_PROBABILITIES),
+        r.has(VERDICT_OTHER_MASS) ? r.sortedMap(VERDICT_OTHER_MASS) : Map.of(),
         r.has(Columns.RUN_ID) ? r.string(Columns.RUN_ID) : null);
   }
 }

@@ -5,8 +5,10 @@ import java.time.Clock;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A jinja2 template rendered as Hugging Face renders chat templates: jinja2's immutable sandbox
@@ -65,8 +67,23 @@ public final class JinjaTemplate {
    * the JSON value model). Throws {@link TemplateException} on any failure.
    */
   public String render(Map<String, ?> variables) {
-    Render r = new Render(limits, clock);
+    return renderIn(variables, new Render.Scope(null));
+  }
+
+  /**
+   * The names this rendering with {@code variables} looked up and found neither among them nor
+   * among the builtins, in the order met (jinja2 prints such a name as an empty string): a caller
+   * that knows every field a template may use checks a template with it. Only the branches this
+   * rendering takes are seen.
+   */
+  public Set<String> undefinedNames(Map<String, ?> variables) {
     Render.Scope globals = new Render.Scope(null);
+    renderIn(variables, globals);
+    return java.util.Collections.unmodifiableSet(new LinkedHashSet<>(globals.undefinedNames));
+  }
+
+  private String renderIn(Map<String, ?> variables, Render.Scope globals) {
+    Render r = new Render(limits, clock);
     globals.vars.putAll(globals(clock));
     variables.forEach((k, v) -> globals.vars.put(k, Py.fromJava(v)));
     Render.Scope scope = new Render.Scope(globals);

@@ -2,7 +2,9 @@ package dev.refusaltokens.eval.template;
 
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The state of one rendering: the clock {@code strftime_now} reads and the bounds a hostile
@@ -23,17 +25,21 @@ final class Render {
   static final class Scope {
     final Scope parent;
     final Map<String, Object> vars = new HashMap<>();
+    final Set<String> undefinedNames = new LinkedHashSet<>(); // filled in the outermost scope only
 
     Scope(Scope parent) {
       this.parent = parent;
     }
 
     Object lookup(String name) {
+      Scope root = this;
       for (Scope s = this; s != null; s = s.parent) {
         if (s.vars.containsKey(name)) {
           return s.vars.get(name);
         }
+        root = s;
       }
+      root.undefinedNames.add(name);
       return new Py.Undefined("'" + name + "' is undefined");
     }
   }

@@ -55,9 +55,9 @@ class JudgeConfigTest {
     assertThat(judges.get(0).phrases()).isEqualTo(StringMatchJudge.DEFAULT_PHRASES);
     assertThat(judges.get(1).phrases()).containsExactly("I'm sorry", "no way");
     assertThat(judges.get(1).provenance()).endsWith("(2 phrases)");
-    assertThat(judges.get(1).newJudge().judge("p", "No way!", null).label())
+    assertThat(((StringMatchJudge) judges.get(1).newJudge()).judge("p", "No way!", null).label())
         .isEqualTo(Label.REFUSED);
-    assertThat(judges.get(1).newJudge().judge("p", "I cannot", null).label())
+    assertThat(((StringMatchJudge) judges.get(1).newJudge()).judge("p", "I cannot", null).label())
         .isEqualTo(Label.ANSWERED);
   }
 
@@ -66,7 +66,7 @@ class JudgeConfigTest {
     assertThatThrownBy(() -> read("judges: [{kind: string_match}, {kind: llm}]"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("'judges[1].kind' = 'llm'")
-        .hasMessageContaining("[string_match]");
+        .hasMessageContaining("[string_match, model]");
     assertThatThrownBy(() -> read("judges: [{name: a}]"))
         .hasMessageContaining("'judges[0].kind' = '(missing)'");
   }
@@ -128,8 +128,11 @@ class JudgeConfigTest {
 
   @Test
   void theRecordChecksItsOwnValues() {
-    assertThatThrownBy(() -> new JudgeConfig("a", "model", List.of("x")))
+    assertThatThrownBy(() -> new JudgeConfig("a", "llm", List.of("x")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("'judges[].kind' = 'model'");
+        .hasMessageContaining("'judges[].kind' = 'llm'");
+    assertThatThrownBy(() -> new JudgeConfig("a", "model", List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'judges[].dir' = '(missing)'");
   }
 }

@@ -170,10 +170,10 @@ class StringMatchJudgeTest {
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(JUDGE);
     }
-    Judge copy;
+    StringMatchJudge copy;
     try (ObjectInputStream in =
         new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-      copy = (Judge) in.readObject();
+      copy = (StringMatchJudge) in.readObject();
     }
     assertThat(copy.name()).isEqualTo("string_match");
     assertThat(copy.judge("p", "sorry , no", null)).isEqualTo(Verdict.of(Label.REFUSED));
@@ -189,7 +189,7 @@ class StringMatchJudgeTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'Refused'")
         .hasMessageContaining("refused, partial, answered, unclear");
-    assertThatThrownBy(() -> new Verdict(Label.REFUSED, 1.5))
+    assertThatThrownBy(() -> new Verdict(Label.REFUSED, 1.5, null))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

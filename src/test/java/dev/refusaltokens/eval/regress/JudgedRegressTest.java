@@ -429,6 +429,7 @@ class JudgedRegressTest {
                 label,
                 Map.of("string_match", label),
                 Map.of(),
+                Map.of(),
                 runId));
       }
     }

@@ -399,6 +399,7 @@ class JudgedReportTest {
                           labels[0],
                           Map.of(PRIMARY, labels[0], "second", labels[1]),
                           Map.of(),
+                          Map.of(),
                           null)));
     }
     return rows;

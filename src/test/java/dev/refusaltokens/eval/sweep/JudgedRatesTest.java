@@ -633,6 +633,7 @@ class JudgedRatesTest {
         primary,
         Map.of(PRIMARY, primary, SECOND, second),
         Map.of(),
+        Map.of(),
         null);
   }
 
@@ -653,6 +654,7 @@ class JudgedRatesTest {
         label,
         labels,
         r.refusalProbabilities(),
+        r.otherMass(),
         r.runId());
   }
 

@@ -1,0 +1,216 @@
+package dev.refusaltokens.eval.judge;
+
+import dev.refusaltokens.eval.decide.FirstTokenStats;
+import dev.refusaltokens.eval.model.Batching;
+import dev.refusaltokens.eval.model.FirstTokenScorer;
+import dev.refusaltokens.eval.model.ModelCache;
+import dev.refusaltokens.eval.model.ModelSpec;
+import dev.refusaltokens.eval.model.PromptEncoder;
+import dev.refusaltokens.eval.model.PromptScore;
+import dev.refusaltokens.eval.model.ScoringModel;
+import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.score.TaskDevice;
+import dev.refusaltokens.eval.template.JinjaTemplate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A judge that is a model: for each response it renders the rubric of the response's benchmark,
+ * passes the text as one user message through the judge folder's chat template, and reads the judge
+ * model's first-token log-probabilities of its verdict tokens — one forward pass per response, with
+ * the score stage's machinery (the executor's {@link ModelCache} on the task's device, {@link
+ * TokenBatcher} batches, {@link FirstTokenScorer}). {@link VerdictReading} turns the
+ * log-probabilities into the verdict. A rendered text longer than the judge model's window is not
+ * cut: its verdict is {@link Label#UNCLEAR} (counted, logged).
+ *
+ * <p>The judge's {@link ModelSpec} holds the verdict tokens as its control tokens: {@code
+ * respondToken} is the {@code answered} token, {@code refusalTokens} are the {@code refused} token
+ * and, when the judge has one, the {@code partial} token (each checked to be one vocabulary id when
+ * the spec was opened, on the driver).
+ */
+public final class ModelJudge implements Judge {
+
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(ModelJudge.class);
+
+  /** {@code judges[].kind} of this judge. */
+  public static final String KIND = "model";
+
+  private final String name;
+  private final ModelSpec spec;
+  private final Rubric defaultRubric;
+  private final Map<String, Rubric> rubrics;
+  private final double margin;
+  private final double maxOtherMass;
+  private final Batching batching;
+  private final String modelSha256;
+
+  /**
+   * @param spec the judge model, verdict tokens as control tokens (see the class comment)
+   * @param defaultRubric the rubric of benchmarks not in {@code rubrics} (and of inputs without
+   *     one)
+   * @param rubrics benchmark → rubric
+   * @param modelSha256 hex SHA-256 of the judge's TorchScript file
+   */
+  public ModelJudge(
+      String name,
+      ModelSpec spec,
+      Rubric defaultRubric,
+      Map<String, Rubric> rubrics,
+      double margin,
+      double maxOtherMass,
+      Batching batching,
+      String modelSha256) {
+    if (spec.refusalTokens().isEmpty() || spec.refusalTokens().size() > 2) {
+      throw new IllegalArgumentException(
+          "a judge model has the verdict tokens refused and (optionally) partial: "
+              + spec.refusalTokens());
+    }
+    this.name = name;
+    this.spec = spec;
+    this.defaultRubric = defaultRubric;
+    this.rubrics = Map.copyOf(rubrics);
+    this.margin = margin;
+    this.maxOtherMass = maxOtherMass;
+    this.batching = batching;
+    this.modelSha256 = modelSha256;
+  }
+
+  /**
+   * {@code model dir=<folder> model_sha256=<hex> verdicts=<tokens> margin=<m> max_other_mass=<x>
+   * rubric=<name>@<sha256> [rubrics=<benchmark>:<name>@<sha256>,…]}: the model file's and every
+   * rubric's hash, so a figure is never compared with one judged by another model or rubric.
+   */
+  @Override
+  public String provenance() {
+    StringBuilder b =
+        new StringBuilder(KIND)
+            .append(" dir=")
+            .append(java.nio.file.Path.of(spec.dir()).getFileName())
+            .append(" model_sha256=")
+            .append(modelSha256)
+            .append(" verdicts=")
+            .append(String.join("|", spec.refusalTokens()))
+            .append('|')
+            .append(spec.respondToken())
+            .append(" margin=")
+            .append(margin)
+            .append(" max_other_mass=")
+            .append(maxOtherMass)
+            .append(" rubric=")
+            .append(defaultRubric.name())
+            .append('@')
+            .append(defaultRubric.sha256());
+    if (!rubrics.isEmpty()) {
+      b.append(" rubrics=");
+      b.append(
+          String.join(
+              ",",
+              new java.util.TreeMap<>(rubrics)
+                  .entrySet().stream()
+                      .map(
+                          e -> e.getKey() + ":" + e.getValue().name() + "@" + e.getValue().sha256())
+                      .toList()));
+    }
+    return b.toString();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** The rubric a response of {@code benchmark} (null: none) is judged with. */
+  public Rubric rubric(String benchmark) {
+    return benchmark == null ? defaultRubric : rubrics.getOrDefault(benchmark, defaultRubric);
+  }
+
+  /** Whether the judge has a {@code partial} verdict. */
+  public boolean hasPartial() {
+    return spec.refusalTokens().size() == 2;
+  }
+
+  @Override
+  public Session open() {
+    ScoringModel model = ModelCache.get(spec, TaskDevice.current());
+    return new ModelSession(model);
+  }
+
+  /** The verdict read from one forward pass's statistic. */
+  Verdict verdict(FirstTokenStats s) {
+    return VerdictReading.read(
+        s.refusalLogprob(0),
+        hasPartial() ? s.refusalLogprob(1) : Double.NaN,
+        s.respondLogprob(),
+        margin,
+        maxOtherMass);
+  }
+
+  @Override
+  public String toString() {
+    return "ModelJudge[" + name + ", " + spec.dir() + "]";
+  }
+
+  /** A response's encoded rubric text and its place in the input list. */
+  private record Item(int index, long[] ids) {}
+
+  private final class ModelSession implements Session {
+    private final PromptEncoder encoder = spec.newEncoder();
+    private final FirstTokenScorer scorer;
+    private final Map<String, JinjaTemplate> templates = new HashMap<>(); // by rubric file
+    private long tooLong;
+
+    ModelSession(ScoringModel model) {
+      this.scorer = model.newScorer(spec, List.of(1.0));
+    }
+
+    @Override
+    public List<Verdict> judge(List<JudgeInput> inputs) {
+      Verdict[] out = new Verdict[inputs.size()];
+      List<Item> items = new ArrayList<>(inputs.size());
+      for (int i = 0; i < inputs.size(); i++) {
+        JudgeInput in = inputs.get(i);
+        Rubric r = rubric(in.benchmark());
+        String text = r.render(templates.computeIfAbsent(r.file(), f -> r.parse()), in);
+        long[] ids = encoder.encode(text);
+        if (ids.length > spec.maxLength()) {
+          if (tooLong++ == 0) {
+            LOG.warn(
+                "Judge {}: a rubric text of {} tokens does not fit the judge model's window of {}:"
+                    + " its verdict is unclear (the text is not cut)",
+                name,
+                ids.length,
+                spec.maxLength());
+          }
+          out[i] = Verdict.of(Label.UNCLEAR);
+        } else {
+          items.add(new Item(i, ids));
+        }
+      }
+      for (List<Item> batch : TokenBatcher.batches(items, it -> it.ids().length, batching)) {
+        PromptScore[] scores = scorer.score(batch.stream().map(Item::ids).toList());
+        for (int k = 0; k < batch.size(); k++) {
+          out[batch.get(k).index()] = verdict(scores[k].perTemperature()[0]);
+        }
+      }
+      return List.of(out);
+    }
+
+    @Override
+    public void close() {
+      if (tooLong > 0) {
+        LOG.warn("Judge {}: {} response(s) too long for the judge model: unclear", name, tooLong);
+      }
+      scorer.close();
+      encoder.close();
+    }
+  }
+}
