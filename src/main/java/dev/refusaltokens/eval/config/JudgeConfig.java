@@ -356,31 +356,34 @@ public record JudgeConfig(String name, String kind, List<String> phrases, ModelS
    *
    * @param benchmarks the run's benchmark names ({@code rubrics} may name only these); null in
    *     judge-check, where responses come from no benchmark and {@code rubric} is used
-   * @param batching a model judge's batches (the run's {@code scoring} settings)
+   * @param scoring a model judge's batches and canary (the run's {@code scoring} settings)
    */
   public static List<Judge> newJudges(
-      List<JudgeConfig> judges, Collection<String> benchmarks, Batching batching) {
+      List<JudgeConfig> judges, Collection<String> benchmarks, ScoringConfig scoring) {
     List<Judge> out = new ArrayList<>();
     for (int i = 0; i < judges.size(); i++) {
-      out.add(judges.get(i).newJudge(KEY + "[" + i + "]", benchmarks, batching));
+      out.add(judges.get(i).newJudge(KEY + "[" + i + "]", benchmarks, scoring));
     }
     return List.copyOf(out);
   }
 
-  /** A {@code string_match} judge, or a model judge outside a run (judge-check's batching). */
+  /**
+   * A {@code string_match} judge, or a model judge outside a run (the {@code scoring} defaults, as
+   * in judge-check).
+   */
   public Judge newJudge() {
-    return newJudge(KEY + "[]", null, Batching.DEFAULT);
+    return newJudge(KEY + "[]", null, ScoringConfig.DEFAULTS);
   }
 
-  private Judge newJudge(String at, Collection<String> benchmarks, Batching batching) {
+  private Judge newJudge(String at, Collection<String> benchmarks, ScoringConfig scoring) {
     return switch (kind) {
       case StringMatchJudge.KIND -> new StringMatchJudge(name, phrases);
-      case ModelJudge.KIND -> modelJudge(at, benchmarks, batching);
+      case ModelJudge.KIND -> modelJudge(at, benchmarks, scoring);
       default -> throw new IllegalStateException("no judge of kind " + kind);
     };
   }
 
-  private ModelJudge modelJudge(String at, Collection<String> benchmarks, Batching batching) {
+  private ModelJudge modelJudge(String at, Collection<String> benchmarks, ScoringConfig scoring) {
     Map<String, String> tokens =
         model.verdictTokens() != null ? model.verdictTokens() : manifestVerdicts(at);
     checkVerdictTokens(at + "." + VERDICT_TOKENS, tokens);
@@ -428,7 +431,9 @@ public record JudgeConfig(String name, String kind, List<String> phrases, ModelS
         rubrics,
         model.margin(),
         model.maxOtherMass(),
-        batching,
+        Batching.of(scoring),
+        scoring.canaryPrompts(),
+        scoring.canaryTolerance(),
         modelSha256(spec));
   }
 

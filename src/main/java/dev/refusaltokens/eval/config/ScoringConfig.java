@@ -108,6 +108,20 @@ public record ScoringConfig(
     Objects.requireNonNull(specialTokensInPrompt, SPECIAL_TOKENS_IN_PROMPT);
   }
 
+  /** Every key at its default (where no run's settings apply: judge-check's model judges). */
+  public static final ScoringConfig DEFAULTS =
+      new ScoringConfig(
+          DEFAULT_TEMPERATURES,
+          DEFAULT_BATCH_TOKENS,
+          DEFAULT_MAX_BATCH_SIZE,
+          DEFAULT_BATCH_OVERHEAD_TOKENS,
+          DEFAULT_WINDOW_ROWS,
+          DEFAULT_ROWS_PER_PARTITION,
+          DEFAULT_CHECKPOINT_ROWS,
+          DEFAULT_CANARY_PROMPTS,
+          DEFAULT_CANARY_TOLERANCE,
+          DEFAULT_SPECIAL_TOKENS_IN_PROMPT);
+
   static ScoringConfig read(ConfigReader r) {
     return new ScoringConfig(
         r.doubleList(TEMPERATURES, DEFAULT_TEMPERATURES),

@@ -10,10 +10,10 @@ import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.ModelConfig;
 import dev.refusaltokens.eval.config.ResponsesConfig;
+import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.deploy.OperatingPointExport;
 import dev.refusaltokens.eval.judge.JudgeCheckJob;
 import dev.refusaltokens.eval.judge.LabelledResponses;
-import dev.refusaltokens.eval.model.Batching;
 import dev.refusaltokens.eval.model.ExportCheck;
 import dev.refusaltokens.eval.model.ModelSpec;
 import dev.refusaltokens.eval.model.PromptInspection;
@@ -748,7 +748,8 @@ final class Cli {
         overrides.put(JudgeCheckConfig.RUN_ID, Options.quote(runId));
       }
       JudgeCheckConfig c = JudgeCheckConfig.load(config, overrides, Clock.systemUTC());
-      JudgeConfig.newJudges(c.judges(), null, Batching.DEFAULT); // every judge builds before Spark
+      JudgeConfig.newJudges(
+          c.judges(), null, ScoringConfig.DEFAULTS); // every judge builds before Spark
       Configuration hadoop = new Configuration();
       c.sparkConf()
           .forEach(

@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.JudgeConfig;
-import dev.refusaltokens.eval.model.Batching;
+import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
 import dev.refusaltokens.eval.table.JudgeCheckRow;
@@ -105,7 +105,7 @@ public final class JudgeCheckJob {
           .sparkContext()
           .setJobGroup(
               "judge-check", "Judging with " + config.judges().size() + " judge(s)", false);
-      List<Judge> judges = JudgeConfig.newJudges(config.judges(), null, Batching.DEFAULT);
+      List<Judge> judges = JudgeConfig.newJudges(config.judges(), null, ScoringConfig.DEFAULTS);
       Map<String, String> provenance = new LinkedHashMap<>();
       judges.forEach(j -> provenance.put(j.name(), j.provenance()));
       Dataset<Row> judged =

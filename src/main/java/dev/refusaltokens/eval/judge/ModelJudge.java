@@ -47,6 +47,8 @@ public final class ModelJudge implements Judge {
   private final double margin;
   private final double maxOtherMass;
   private final Batching batching;
+  private final int canaryRows;
+  private final double canaryTolerance;
   private final String modelSha256;
 
   /**
@@ -54,6 +56,9 @@ public final class ModelJudge implements Judge {
    * @param defaultRubric the rubric of benchmarks not in {@code rubrics} (and of inputs without
    *     one)
    * @param rubrics benchmark → rubric
+   * @param canaryRows responses of each task's first window judged again alone and compared with
+   *     their batched verdicts (the score stage's {@code scoring.canary_prompts}; 0: off)
+   * @param canaryTolerance the largest |Δ log p| of a verdict token that is not warned about
    * @param modelSha256 hex SHA-256 of the judge's TorchScript file
    */
   public ModelJudge(
@@ -64,6 +69,8 @@ public final class ModelJudge implements Judge {
       double margin,
       double maxOtherMass,
       Batching batching,
+      int canaryRows,
+      double canaryTolerance,
       String modelSha256) {
     if (spec.refusalTokens().isEmpty() || spec.refusalTokens().size() > 2) {
       throw new IllegalArgumentException(
@@ -77,6 +84,8 @@ public final class ModelJudge implements Judge {
     this.margin = margin;
     this.maxOtherMass = maxOtherMass;
     this.batching = batching;
+    this.canaryRows = canaryRows;
+    this.canaryTolerance = canaryTolerance;
     this.modelSha256 = modelSha256;
   }
 
@@ -167,6 +176,7 @@ public final class ModelJudge implements Judge {
     private final FirstTokenScorer scorer;
     private final Map<String, JinjaTemplate> templates = new HashMap<>(); // by rubric file
     private long tooLong;
+    private boolean canaryDone = canaryRows == 0;
 
     ModelSession(ScoringModel model) {
       this.scorer = model.newScorer(spec, List.of(1.0));
@@ -195,13 +205,50 @@ public final class ModelJudge implements Judge {
           items.add(new Item(i, ids));
         }
       }
+      FirstTokenStats[] stats = new FirstTokenStats[inputs.size()];
       for (List<Item> batch : TokenBatcher.batches(items, it -> it.ids().length, batching)) {
         PromptScore[] scores = scorer.score(batch.stream().map(Item::ids).toList());
         for (int k = 0; k < batch.size(); k++) {
-          out[batch.get(k).index()] = verdict(scores[k].perTemperature()[0]);
+          stats[batch.get(k).index()] = scores[k].perTemperature()[0];
+          out[batch.get(k).index()] = verdict(stats[batch.get(k).index()]);
         }
       }
+      if (!canaryDone && !items.isEmpty()) {
+        canaryDone = true;
+        canary(items.subList(0, Math.min(canaryRows, items.size())), stats);
+      }
       return List.of(out);
+    }
+
+    /**
+     * The first window's first responses judged again one at a time: a batching or padding bug
+     * moves their verdict tokens' log-probabilities (warned above {@code canaryTolerance}).
+     */
+    private void canary(List<Item> sample, FirstTokenStats[] batched) {
+      double max = 0;
+      for (Item it : sample) {
+        FirstTokenStats alone = scorer.score(List.of(it.ids()))[0].perTemperature()[0];
+        FirstTokenStats b = batched[it.index()];
+        max = Math.max(max, Math.abs(alone.respondLogprob() - b.respondLogprob()));
+        for (int t = 0; t < b.refusalTokenCount(); t++) {
+          max = Math.max(max, Math.abs(alone.refusalLogprob(t) - b.refusalLogprob(t)));
+        }
+      }
+      if (max > canaryTolerance) {
+        LOG.warn(
+            "Judge {} canary: {} response(s) judged alone differ from their batched verdicts by"
+                + " |d log p| = {} (> {}): batching changes the judge model's output",
+            name,
+            sample.size(),
+            max,
+            canaryTolerance);
+      } else {
+        LOG.info(
+            "Judge {} canary: {} response(s) judged alone, max |d log p| = {}",
+            name,
+            sample.size(),
+            max);
+      }
     }
 
     @Override

@@ -21,14 +21,6 @@ public record Batching(int batchTokens, int maxBatchSize, int overheadTokens, in
   /** One prompt per forward pass, nothing padded: the canary's reference scoring. */
   public static final Batching ONE_AT_A_TIME = new Batching(Integer.MAX_VALUE, 1, 0, 1);
 
-  /** The {@code scoring} defaults: where no run's settings apply (judge-check's model judges). */
-  public static final Batching DEFAULT =
-      new Batching(
-          ScoringConfig.DEFAULT_BATCH_TOKENS,
-          ScoringConfig.DEFAULT_MAX_BATCH_SIZE,
-          ScoringConfig.DEFAULT_BATCH_OVERHEAD_TOKENS,
-          ScoringConfig.DEFAULT_WINDOW_ROWS);
-
   public Batching {
     positive("batchTokens", batchTokens);
     positive("maxBatchSize", maxBatchSize);

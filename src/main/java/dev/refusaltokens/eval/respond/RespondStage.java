@@ -186,7 +186,7 @@ public final class RespondStage {
     return JudgeConfig.newJudges(
         config.judges(),
         config.benchmarks().stream().map(b -> b.name()).toList(),
-        Batching.of(config.scoring()));
+        config.scoring());
   }
 
   private static Dataset<Row> startEmpty(RunTables tables, Dataset<Row> wanted) {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.refusaltokens.eval.judge.Judge;
 import dev.refusaltokens.eval.judge.ModelJudge;
-import dev.refusaltokens.eval.model.Batching;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +37,7 @@ class ModelJudgeConfigTest {
   }
 
   private static List<Judge> build(String yaml, List<String> benchmarks) throws Exception {
-    return JudgeConfig.newJudges(read(yaml), benchmarks, Batching.DEFAULT);
+    return JudgeConfig.newJudges(read(yaml), benchmarks, ScoringConfig.DEFAULTS);
   }
 
   private static String judges(String modelJudge) {
