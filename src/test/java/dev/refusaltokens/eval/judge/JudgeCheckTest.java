@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.job.Main;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
@@ -82,7 +84,7 @@ class JudgeCheckTest {
     List<JudgeCheckRow> rows = checks(out, "shipped");
     Map<String, List<ShippedLabelledSetTest.Row>> byCategory =
         hand.stream().collect(Collectors.groupingBy(ShippedLabelledSetTest.Row::category));
-    assertThat(rows).hasSize(1 + byCategory.size());
+    assertThat(rows).hasSize(2 * (1 + byCategory.size())); // two judges: string_match, demo_judge
     JudgeCheckRow all = row(rows, "string_match", Columns.ALL);
     assertThat(all.confusion()).isEqualTo(ShippedLabelledSetTest.handCount(hand));
     assertThat(all.confusion().kappa()).isCloseTo(922 / 4407.0, within(1e-12));
@@ -97,6 +99,41 @@ class JudgeCheckTest {
                 .as(category)
                 .isEqualTo(ShippedLabelledSetTest.handCount(list)));
     assertThat(rejects(out, "shipped")).isEmpty();
+
+    // the demo judge model, counted from the training script's per-row verdicts (Python, each row
+    // alone): a different code path from judge-check's Spark aggregation of the Java verdicts
+    assertThat(r.out()).contains("Judge demo_judge: model dir=demo-judge model_sha256=");
+    ConfusionMatrix demoAll = ConfusionMatrix.EMPTY;
+    Map<String, ConfusionMatrix> demoByCategory = new java.util.HashMap<>();
+    for (JsonNode row : demoJudgeRows()) {
+      Label human = Label.fromId(row.get("label").asText());
+      JsonNode lp = row.get("log_softmax");
+      double verdictMass =
+          Math.exp(lp.get("refused").asDouble())
+              + Math.exp(lp.get("partial").asDouble())
+              + Math.exp(lp.get("answered").asDouble());
+      Label verdict =
+          1 - verdictMass > 0.5 ? Label.UNCLEAR : Label.fromId(row.get("verdict").asText());
+      demoAll = demoAll.plus(human, verdict, 1);
+      demoByCategory.merge(
+          row.get("category").asText(),
+          ConfusionMatrix.EMPTY.plus(human, verdict, 1),
+          ConfusionMatrix::plus);
+    }
+    assertThat(rows.stream().filter(x -> x.judge().equals("demo_judge")))
+        .hasSize(1 + byCategory.size());
+    JudgeCheckRow demo = row(rows, "demo_judge", Columns.ALL);
+    assertThat(demo.confusion()).isEqualTo(demoAll);
+    assertThat(demo.judgeProvenance()).contains("rubric=coconot@");
+    demoByCategory.forEach(
+        (category, m) ->
+            assertThat(row(rows, "demo_judge", category).confusion()).as(category).isEqualTo(m));
+  }
+
+  private static JsonNode demoJudgeRows() throws IOException {
+    return new ObjectMapper()
+        .readTree(Path.of("src/test/resources/fixtures/demo-judge-labelled-set.json").toFile())
+        .get("rows");
   }
 
   @Test
