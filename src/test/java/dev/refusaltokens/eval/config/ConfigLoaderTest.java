@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.ThresholdGrid;
+import dev.refusaltokens.eval.judge.Judge;
+import dev.refusaltokens.eval.judge.ModelJudge;
+import dev.refusaltokens.eval.respond.RespondStage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +54,29 @@ class ConfigLoaderTest {
     EvalConfig defaults = ConfigLoader.load(null, Map.of(), CLOCK);
     EvalConfig shipped = ConfigLoader.load(Path.of("conf/evaluate.yaml"), Map.of(), CLOCK);
     assertThat(shipped.source()).isEqualTo(defaults.source());
+  }
+
+  @Test
+  void theDemoConfigIsTheDefaultsWithTheDemoJudgeModelNextToStringMatch() {
+    EvalConfig defaults = ConfigLoader.load(null, Map.of(), CLOCK);
+    EvalConfig demo = ConfigLoader.load(Path.of("conf/demo.yaml"), Map.of(), CLOCK);
+    assertThat(demo.judges())
+        .extracting(JudgeConfig::name)
+        .containsExactly("string_match", "demo_judge");
+    assertThat(demo.judges().get(0)).isEqualTo(defaults.judges().get(0));
+    // its rubrics name the default benchmarks, so the judges build (every driver-side check passes)
+    List<Judge> built = RespondStage.judges(demo);
+    ModelJudge judge = (ModelJudge) built.get(1);
+    assertThat(judge.rubric("coconot_original").name()).isEqualTo("coconot");
+    assertThat(judge.rubric("coconot_contrast").name()).isEqualTo("coconot");
+    assertThat(judge.hasPartial()).isTrue();
+    // every other key at its default
+    EvalConfig oneJudge =
+        ConfigLoader.load(
+            Path.of("conf/demo.yaml"),
+            Map.of("judges", "[{name: string_match, kind: string_match}]"),
+            CLOCK);
+    assertThat(oneJudge.source()).isEqualTo(defaults.source());
   }
 
   @Test

@@ -34,9 +34,31 @@ class JudgeCheckConfigTest {
   @TempDir Path dir;
 
   @Test
-  void theShippedConfigFileSaysExactlyTheDefaults() {
+  void theShippedConfigFileSaysExactlyTheDefaultsAndAddsTheDemoJudge() {
     JudgeCheckConfig defaults = JudgeCheckConfig.load(null, Map.of(), CLOCK);
-    assertThat(JudgeCheckConfig.load(Path.of("conf/judge-check.yaml"), Map.of(), CLOCK))
+    JudgeCheckConfig shipped =
+        JudgeCheckConfig.load(Path.of("conf/judge-check.yaml"), Map.of(), CLOCK);
+    // judges: the default string-match judge, then the demo judge model
+    assertThat(shipped.judges())
+        .extracting(JudgeConfig::name)
+        .containsExactly("string_match", "demo_judge");
+    assertThat(shipped.judges().get(0)).isEqualTo(defaults.judges().get(0));
+    assertThat(shipped.judges().get(1).model().dir()).isEqualTo("models/demo-judge");
+    assertThat(shipped.judges().get(1).model().rubric()).isEqualTo("conf/judges/coconot.yaml");
+    assertThat(
+            new JudgeCheckConfig(
+                shipped.runId(),
+                shipped.output(),
+                shipped.file(),
+                shipped.format(),
+                shipped.promptField(),
+                shipped.responseField(),
+                shipped.labelField(),
+                shipped.categoryField(),
+                shipped.labels(),
+                defaults.judges(),
+                shipped.sparkMaster(),
+                shipped.sparkConf()))
         .isEqualTo(defaults);
     assertThat(defaults.runId()).isEqualTo("judge-check-20261202-101530");
     assertThat(defaults.file()).isEqualTo("data/judge-check/labelled-responses.jsonl");
