@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
  * @param labels file label → {@code refused}, {@code partial} or {@code answered}; a value not
  *     listed is a reject ({@code unknown_label})
  * @param judges the judges measured, each against every row
+ * @param confidence the level of κ's confidence interval, for each judge against the person and for
+ *     each pair of judges
  */
 public record JudgeCheckConfig(
     String runId,
@@ -43,6 +45,7 @@ public record JudgeCheckConfig(
     String categoryField,
     Map<String, Label> labels,
     List<JudgeConfig> judges,
+    double confidence,
     String sparkMaster,
     Map<String, String> sparkConf)
     implements Serializable {
@@ -56,6 +59,7 @@ public record JudgeCheckConfig(
   public static final String LABEL_FIELD = "fields.label";
   public static final String CATEGORY_FIELD = "fields.category";
   public static final String LABELS = "labels";
+  public static final String CONFIDENCE = "confidence";
   public static final String SPARK_MASTER = EvalConfig.SPARK_MASTER;
   public static final String SPARK_CONF = EvalConfig.SPARK_CONF;
 
@@ -113,6 +117,13 @@ public record JudgeCheckConfig(
         });
     labels = Map.copyOf(labels);
     judges = List.copyOf(judges);
+    if (!(confidence > 0.0 && confidence < 1.0)) {
+      throw ConfigException.badValue(
+          CONFIDENCE,
+          confidence,
+          "is not strictly between 0 and 1",
+          "use a confidence level such as " + SweepConfig.DEFAULT_CONFIDENCE);
+    }
     sparkConf = Map.copyOf(sparkConf);
   }
 
@@ -144,6 +155,7 @@ public record JudgeCheckConfig(
             r.string(CATEGORY_FIELD, null),
             labels(r),
             JudgeConfig.readAll(r),
+            r.number(CONFIDENCE, SweepConfig.DEFAULT_CONFIDENCE),
             r.string(SPARK_MASTER, EvalConfig.DEFAULT_SPARK_MASTER),
             r.stringMap(SPARK_CONF));
     r.rejectUnknownKeys();

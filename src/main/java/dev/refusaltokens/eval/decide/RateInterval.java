@@ -55,6 +55,17 @@ public final class RateInterval {
     };
   }
 
+  /**
+   * The two-sided standard normal quantile of a confidence level: z at 1 − (1 − confidence) / 2
+   * (1.959964 for 0.95), taken once per level.
+   */
+  public static double z(double confidence) {
+    if (!(confidence > 0 && confidence < 1)) {
+      throw new IllegalArgumentException("confidence must be in (0, 1), not " + confidence);
+    }
+    return Z.computeIfAbsent(confidence, RateInterval::quantile);
+  }
+
   private static double quantile(double confidence) {
     double alpha = (1.0 - confidence) / 2;
     return STANDARD_NORMAL.inverseCumulativeProbability(1 - alpha);

@@ -1,5 +1,7 @@
 package dev.refusaltokens.eval.judge;
 
+import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
 import dev.refusaltokens.eval.table.JudgeCheckRow;
 import dev.refusaltokens.eval.table.Table;
@@ -7,7 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The console report of {@code judge-check}: plain text tables, one section per judge. */
+/**
+ * The console report of {@code judge-check}: plain text tables, one section per judge, then the
+ * judges' agreement with each other.
+ */
 final class CheckReport {
 
   private static final int RESPONSE_CHARS = 70;
@@ -34,8 +39,99 @@ final class CheckReport {
         judgeSection(b, r.judge(), o);
       }
     }
+    agreements(b, o);
     rejects(b, o);
     return b.toString();
+  }
+
+  /**
+   * The judges against each other on the same rows: figures per pair and category, the matrices.
+   */
+  private static void agreements(StringBuilder b, JudgeCheckJob.Outcome o) {
+    if (o.agreements().isEmpty()) {
+      return;
+    }
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%nAgreement between judges (the same %d rows; table %s)%n",
+            o.rowsRead() - o.rowsRejected(),
+            Table.JUDGE_AGREEMENT.id()));
+    int width =
+        Math.max(
+            8,
+            o.agreements().stream()
+                .mapToInt(r -> JudgeCheckJob.categoryName(r.category()).length())
+                .max()
+                .orElse(8));
+    String pair = null;
+    for (JudgeAgreementRow r : o.agreements()) {
+      String p = r.judgeA() + " vs " + r.judgeB();
+      if (!p.equals(pair)) {
+        pair = p;
+        b.append(String.format(Locale.ROOT, "  %s%n", p));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "  %-" + width + "s %6s %7s %9s %7s %17s%n",
+                "category",
+                "n",
+                "agreed",
+                "agreement",
+                "kappa",
+                interval(r.confidence())));
+      }
+      ConfusionMatrix m = r.confusion();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  %-" + width + "s %6d %7d %9.3f %7s %17s%n",
+              JudgeCheckJob.categoryName(r.category()),
+              m.n(),
+              m.agreed(),
+              m.accuracy(),
+              kappa(m),
+              bounds(m, r.confidence())));
+    }
+    for (JudgeAgreementRow r : o.agreements()) {
+      if (!Columns.ALL.equals(r.category())) {
+        continue;
+      }
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  Agreement matrix, %s (rows: %s; columns: %s)%n",
+              JudgeCheckJob.categoryName(r.category()),
+              r.judgeA(),
+              r.judgeB()));
+      b.append(String.format(Locale.ROOT, "    %-9s", ""));
+      for (Label j : Label.values()) {
+        b.append(String.format(Locale.ROOT, " %9s", j.id()));
+      }
+      b.append(System.lineSeparator());
+      for (Label h : Label.values()) {
+        b.append(String.format(Locale.ROOT, "    %-9s", h.id()));
+        for (Label j : Label.values()) {
+          b.append(String.format(Locale.ROOT, " %9d", r.confusion().count(h, j)));
+        }
+        b.append(System.lineSeparator());
+      }
+    }
+  }
+
+  private static String interval(double confidence) {
+    double p = confidence * 100;
+    return (p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p)) + "% interval";
+  }
+
+  private static String kappa(ConfusionMatrix m) {
+    Double kappa = m.kappa();
+    return kappa == null ? "n/a" : String.format(Locale.ROOT, "%.3f", kappa);
+  }
+
+  private static String bounds(ConfusionMatrix m, double confidence) {
+    double[] ci = m.kappaInterval(confidence);
+    return ci == null ? "n/a" : String.format(Locale.ROOT, "[%.3f, %.3f]", ci[0], ci[1]);
   }
 
   private static void judgeSection(StringBuilder b, String judge, JudgeCheckJob.Outcome o) {
@@ -48,22 +144,30 @@ final class CheckReport {
                 .mapToInt(r -> JudgeCheckJob.categoryName(r.category()).length())
                 .max()
                 .orElse(8));
-    String head = "  %-" + width + "s %6s %7s %9s %7s %8s%n";
+    String head = "  %-" + width + "s %6s %7s %9s %7s %17s %8s%n";
     b.append(
         String.format(
-            Locale.ROOT, head, "category", "n", "agreed", "accuracy", "kappa", "unclear"));
+            Locale.ROOT,
+            head,
+            "category",
+            "n",
+            "agreed",
+            "accuracy",
+            "kappa",
+            interval(o.config().confidence()),
+            "unclear"));
     for (JudgeCheckRow r : rows) {
       ConfusionMatrix m = r.confusion();
-      Double kappa = m.kappa();
       b.append(
           String.format(
               Locale.ROOT,
-              "  %-" + width + "s %6d %7d %9.3f %7s %8d%n",
+              "  %-" + width + "s %6d %7d %9.3f %7s %17s %8d%n",
               JudgeCheckJob.categoryName(r.category()),
               m.n(),
               m.agreed(),
               m.accuracy(),
-              kappa == null ? "n/a" : String.format(Locale.ROOT, "%.3f", kappa),
+              kappa(m),
+              bounds(m, r.confidence()),
               m.judgeTotal(Label.UNCLEAR)));
     }
     for (JudgeCheckRow r : rows) {

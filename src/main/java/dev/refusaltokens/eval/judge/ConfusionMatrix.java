@@ -1,13 +1,17 @@
 package dev.refusaltokens.eval.judge;
 
+import dev.refusaltokens.eval.decide.RateInterval;
 import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * Counts of (human label, judge label) pairs over a set of responses, and the agreement figures
- * read from them: accuracy and Cohen's κ. Every {@link Label} is a category of both raters, {@link
- * Label#UNCLEAR} included: a person never gives it, so a judge's {@code unclear} always counts as a
- * disagreement and adds nothing to the chance agreement. Immutable.
+ * Counts of (label, label) pairs given by two raters to the same responses, and the agreement
+ * figures read from them: accuracy, Cohen's κ and its confidence interval. In {@code judge-check}
+ * the first rater (rows, "human") is the person and the second ("judge") a judge; in {@code
+ * judge_agreement} they are two judges, {@code judge_a} and {@code judge_b}. Every {@link Label} is
+ * a category of both raters, {@link Label#UNCLEAR} included: a person never gives it, so against a
+ * person a judge's {@code unclear} always counts as a disagreement and adds nothing to the chance
+ * agreement. Immutable.
  */
 public final class ConfusionMatrix implements Serializable {
 
@@ -120,6 +124,68 @@ public final class ConfusionMatrix implements Serializable {
       return null;
     }
     return ((double) n * agreed() - expected) / ((double) nn - expected);
+  }
+
+  /**
+   * The large-sample standard error of κ, not assuming κ = 0 (Fleiss, Cohen and Everitt 1969,
+   * "Large sample standard errors of kappa and weighted kappa", Psychological Bulletin 72(5)), with
+   * p_ij the cell shares, p_i. and p_.j the two raters' label shares:
+   *
+   * <pre>
+   * A = Σ_i p_ii · (1 − (p_i. + p_.i)(1 − κ))²
+   * B = (1 − κ)² · Σ_{i≠j} p_ij · (p_.i + p_j.)²
+   * C = (κ − p_e (1 − κ))²
+   * SE = √((A + B − C) / n) / (1 − p_e)
+   * </pre>
+   *
+   * Null where κ is null. Zero when the two raters agree on every pair (A + B − C is then zero up
+   * to rounding, clamped at 0).
+   */
+  public Double kappaStandardError() {
+    Double kappa = kappa();
+    if (kappa == null) {
+      return null;
+    }
+    long n = n();
+    double[] row = new double[K];
+    double[] col = new double[K];
+    for (Label l : Label.values()) {
+      row[l.ordinal()] = (double) humanTotal(l) / n;
+      col[l.ordinal()] = (double) judgeTotal(l) / n;
+    }
+    double pe = chanceAgreement();
+    double a = 0;
+    double b = 0;
+    for (int i = 0; i < K; i++) {
+      for (int j = 0; j < K; j++) {
+        double p = (double) counts[i][j] / n;
+        if (i == j) {
+          double t = 1 - (row[i] + col[i]) * (1 - kappa);
+          a += p * t * t;
+        } else {
+          double t = col[i] + row[j];
+          b += p * t * t;
+        }
+      }
+    }
+    b *= (1 - kappa) * (1 - kappa);
+    double c = kappa - pe * (1 - kappa);
+    double variance = Math.max(0.0, a + b - c * c) / n;
+    return Math.sqrt(variance) / (1 - pe);
+  }
+
+  /**
+   * κ's two-sided confidence interval at {@code confidence} (e.g. 0.95): κ ± z · {@link
+   * #kappaStandardError()}, the normal approximation, cut to [−1, 1]; null where κ is null. With
+   * few pairs (tens) the normal approximation is rough; the interval is wide then, as it should be.
+   */
+  public double[] kappaInterval(double confidence) {
+    Double kappa = kappa();
+    if (kappa == null) {
+      return null;
+    }
+    double half = RateInterval.z(confidence) * kappaStandardError();
+    return new double[] {Math.max(-1.0, kappa - half), Math.min(1.0, kappa + half)};
   }
 
   private long[][] copy() {

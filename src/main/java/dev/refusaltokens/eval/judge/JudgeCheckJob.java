@@ -1,11 +1,14 @@
 package dev.refusaltokens.eval.judge;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.refusaltokens.eval.config.JudgeCheckConfig;
 import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.ScoringConfig;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
 import dev.refusaltokens.eval.table.JudgeCheckRow;
 import dev.refusaltokens.eval.table.RunTables;
@@ -27,7 +30,10 @@ import org.apache.spark.sql.SparkSession;
  * {@code judge-check}: measures each configured judge against a person's labels. Reads the labelled
  * file (rejects to {@code judge_check_rejects}), judges every row with every judge on the
  * executors, counts (human label, judge label) pairs per judge and category, and writes one {@code
- * judge_checks} row per judge × ({@code ALL} and each category) under the check's run id.
+ * judge_checks} row per judge × ({@code ALL} and each category) under the check's run id; with two
+ * judges or more, also how the judges agree with each other on the same rows: one {@code
+ * judge_agreement} row per judge pair × ({@code ALL} and each category), its {@code benchmark} the
+ * labelled file.
  */
 public final class JudgeCheckJob {
 
@@ -45,11 +51,14 @@ public final class JudgeCheckJob {
    * @param rejectsByReason rejected rows per reason id
    * @param rejectsShown the first rejects by line
    * @param disagreements per judge, the first rows (by line) whose two labels differ
+   * @param agreements the {@code judge_agreement} rows written (empty with one judge), pair by pair
+   *     in configured order, {@code ALL} first
    */
   public record Outcome(
       JudgeCheckConfig config,
       String labelledSha256,
       List<JudgeCheckRow> checks,
+      List<JudgeAgreementRow> agreements,
       long rowsRead,
       Map<String, Long> rejectsByReason,
       List<JudgeCheckRejectRow> rejectsShown,
@@ -117,10 +126,19 @@ public final class JudgeCheckJob {
         List<JudgeCheckRow> checks =
             checkRows(config, provenance, counts(judged), rowsRead, rejected, labelledSha256);
         tables.write(Table.JUDGE_CHECKS, checks);
+        List<JudgeAgreementRow> agreements = agreements(judged, config);
+        tables.write(Table.JUDGE_AGREEMENT, agreements);
         Map<String, List<Disagreement>> disagreements =
             disagreements(judged, config, disagreementsShown);
         return new Outcome(
-            config, labelledSha256, checks, rowsRead, rejectsByReason, shown, disagreements);
+            config,
+            labelledSha256,
+            checks,
+            agreements,
+            rowsRead,
+            rejectsByReason,
+            shown,
+            disagreements);
       } finally {
         judged.unpersist();
       }
@@ -128,6 +146,44 @@ public final class JudgeCheckJob {
       rows.unpersist();
       spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /**
+   * Every pair of judges on the same rows: the judged rows of judge a joined with judge b's on the
+   * line, counted per category.
+   */
+  private static List<JudgeAgreementRow> agreements(Dataset<Row> judged, JudgeCheckConfig config) {
+    List<List<String>> pairs =
+        AgreementCounts.judgePairs(config.judges().stream().map(JudgeConfig::name).toList());
+    Dataset<Row> all = null;
+    for (List<String> pair : pairs) {
+      Dataset<Row> a = side(judged, pair.get(0), "_a", AgreementCounts.LABEL_A);
+      Dataset<Row> b = side(judged, pair.get(1), "_b", AgreementCounts.LABEL_B);
+      Dataset<Row> p =
+          a.join(b, col(Columns.LINE + "_a").equalTo(col(Columns.LINE + "_b")), "full_outer")
+              .select(
+                  lit(config.file()).as(Columns.BENCHMARK),
+                  coalesce(col(Columns.CATEGORY + "_a"), col(Columns.CATEGORY + "_b"))
+                      .as(Columns.CATEGORY),
+                  lit(pair.get(0)).as(JudgeAgreementRow.JUDGE_A),
+                  lit(pair.get(1)).as(JudgeAgreementRow.JUDGE_B),
+                  col(AgreementCounts.LABEL_A),
+                  col(AgreementCounts.LABEL_B));
+      all = all == null ? p : all.unionAll(p);
+    }
+    return all == null
+        ? List.of()
+        : AgreementCounts.rows(all, pairs, config.confidence(), config.runId());
+  }
+
+  /** One judge's rows, their line and category renamed with {@code suffix} for the pair's join. */
+  private static Dataset<Row> side(Dataset<Row> judged, String judge, String suffix, String label) {
+    return judged
+        .where(col(JudgeCheckRow.JUDGE).equalTo(judge))
+        .select(
+            col(Columns.LINE).as(Columns.LINE + suffix),
+            col(Columns.CATEGORY).as(Columns.CATEGORY + suffix),
+            col(JudgePartition.JUDGE_LABEL).as(label));
   }
 
   /** Judge → category (null: none) → confusion matrix of that judge's rows in the category. */
@@ -201,6 +257,7 @@ public final class JudgeCheckJob {
         provenance,
         category,
         m,
+        config.confidence(),
         rowsRead,
         rowsRejected,
         config.file(),

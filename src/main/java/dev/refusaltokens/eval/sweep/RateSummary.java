@@ -1,6 +1,7 @@
 package dev.refusaltokens.eval.sweep;
 
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgedPair;
 import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.OperatingPointRow;
@@ -154,6 +155,46 @@ final class RateSummary {
               r.settingText()));
     }
     return sb.toString();
+  }
+
+  /**
+   * The {@code ALL} rows of {@code judge_agreement}, one line per benchmark and judge pair, or
+   * nothing when the run has fewer than two judges.
+   */
+  public static String formatAgreement(List<JudgeAgreementRow> rows) {
+    if (rows.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "agreement between judges over the run's responses (table judge_agreement; kappa with its"
+                + " %s%% interval):%n",
+            percent(rows.get(0).confidence())));
+    int width = rows.stream().mapToInt(r -> r.benchmark().length()).max().orElse(0);
+    for (JudgeAgreementRow r : rows) {
+      Double kappa = r.confusion().kappa();
+      double[] ci = r.confusion().kappaInterval(r.confidence());
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  %-" + width + "s  %s vs %s: %d responses, %.3f agree, kappa %s%n",
+              r.benchmark(),
+              r.judgeA(),
+              r.judgeB(),
+              r.confusion().n(),
+              r.confusion().accuracy(),
+              kappa == null
+                  ? "n/a (one label throughout)"
+                  : String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", kappa, ci[0], ci[1])));
+    }
+    return sb.toString();
+  }
+
+  private static String percent(double confidence) {
+    double p = confidence * 100;
+    return p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p);
   }
 
   private static String judged(JudgedPair j) {

@@ -8,6 +8,7 @@ import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.OperatingPointRow;
 import dev.refusaltokens.eval.table.RateRow;
@@ -32,12 +33,14 @@ import org.slf4j.LoggerFactory;
  * The sweep stage: from a scored run's {@code scores} (and its {@code responses}, when it has
  * some), with no model, the tables {@code rates}, {@code judged_rates}, {@code frontier}, {@code
  * operating_points}, {@code roc}, {@code calibration} and {@code first_tokens} (in that order),
- * then the end-of-run summary read back from {@code rates}, {@code judged_rates} and {@code
- * operating_points}. The stage decides which of the full grid's tables the configuration asks for;
- * its parts ({@link RateSweep}, {@link JudgedRates}, {@link GridCounts}, {@link FrontierSearch},
- * {@link OperatingPointSearch}, {@link FullGridRates}, {@link RocCurves}, {@link
- * CalibrationTables}) compute them. A run without responses gets an empty {@code judged_rates} and
- * null judged columns in {@code frontier} and {@code operating_points}.
+ * {@code judge_agreement} after {@code judged_rates}, then the end-of-run summary read back from
+ * {@code rates}, {@code judged_rates}, {@code judge_agreement} and {@code operating_points}. The
+ * stage decides which of the full grid's tables the configuration asks for; its parts ({@link
+ * RateSweep}, {@link JudgedRates}, {@link GridCounts}, {@link FrontierSearch}, {@link
+ * OperatingPointSearch}, {@link FullGridRates}, {@link RocCurves}, {@link CalibrationTables},
+ * {@link JudgeAgreements}) compute them. A run without responses gets an empty {@code judged_rates}
+ * and {@code judge_agreement} (also empty with one judge) and null judged columns in {@code
+ * frontier} and {@code operating_points}.
  */
 public final class SweepStage {
 
@@ -48,6 +51,7 @@ public final class SweepStage {
       List.of(
           Table.RATES,
           Table.JUDGED_RATES,
+          Table.JUDGE_AGREEMENT,
           Table.FRONTIER,
           Table.OPERATING_POINTS,
           Table.ROC,
@@ -96,6 +100,18 @@ public final class SweepStage {
       }
       primaryJudge = judged == null ? null : judged.primaryJudge();
       writeGridTables(tables, config.sweep(), scores, judged, parts);
+      parts.run(
+          "judge_agreement",
+          () ->
+              tables.write(
+                  Table.JUDGE_AGREEMENT,
+                  judged == null
+                      ? List.of()
+                      : JudgeAgreements.agreements(
+                          tables.read(Table.RESPONSES),
+                          judged.judges(),
+                          config.sweep().confidence(),
+                          tables.runId())));
       parts.run("roc", () -> tables.write(Table.ROC, RocCurves.roc(scores, tables.runId())));
       CalibrationTables.Result calibration =
           parts.time("calibration", () -> CalibrationTables.compute(scores, tables.runId()));
@@ -293,7 +309,19 @@ public final class SweepStage {
                 run.refusalTokens().size(),
                 config.sweep().summaryThresholds(),
                 temperature)
-            + RateSummary.formatOperatingPoints(operatingPoints);
+            + RateSummary.formatOperatingPoints(operatingPoints)
+            + RateSummary.formatAgreement(
+                tables
+                    .read(Table.JUDGE_AGREEMENT)
+                    .where(col(Columns.CATEGORY).equalTo(Columns.ALL))
+                    .orderBy(
+                        col(Columns.BENCHMARK),
+                        col(JudgeAgreementRow.JUDGE_A),
+                        col(JudgeAgreementRow.JUDGE_B))
+                    .collectAsList()
+                    .stream()
+                    .map(JudgeAgreementRow::fromRow)
+                    .toList());
     return new Result(temperature, summary);
   }
 

@@ -17,12 +17,12 @@ import org.apache.spark.sql.types.StructType;
 /**
  * One row of {@code judge_checks}: how one judge's labels agree with a person's on one group of a
  * labelled set ({@code ALL}, or one category): the confusion matrix as one count column per (human
- * label, judge label) pair, accuracy and Cohen's κ.
+ * label, judge label) pair, accuracy, Cohen's κ and its confidence interval.
  *
  * @param judgeProvenance what the judge is ({@code JudgeConfig.provenance()})
  * @param category {@code ALL}, a category, or null for the rows that have none
  * @param confusion the (human, judge) counts; the human label is never {@code unclear}
- * @param kappa null when undefined (chance agreement 1)
+ * @param confidence the level of {@code kappa_low} and {@code kappa_high}
  * @param labelledFile the labelled file as configured
  * @param labelledSha256 SHA-256 of its bytes (its files', in path order)
  * @param rowsRead input rows, rejected ones included
@@ -34,6 +34,7 @@ public record JudgeCheckRow(
     String judgeProvenance,
     String category,
     ConfusionMatrix confusion,
+    double confidence,
     long rowsRead,
     long rowsRejected,
     String labelledFile,
@@ -48,6 +49,9 @@ public record JudgeCheckRow(
   public static final String ACCURACY = "accuracy";
   public static final String CHANCE_AGREEMENT = "chance_agreement";
   public static final String KAPPA = "kappa";
+  public static final String KAPPA_LOW = "kappa_low";
+  public static final String KAPPA_HIGH = "kappa_high";
+  public static final String CONFIDENCE = "confidence";
   public static final String ROWS_READ = "rows_read";
   public static final String ROWS_REJECTED = "rows_rejected";
   public static final String LABELLED_FILE = "labelled_file";
@@ -71,6 +75,9 @@ public record JudgeCheckRow(
     f.add(createStructField(ACCURACY, DoubleType, false));
     f.add(createStructField(CHANCE_AGREEMENT, DoubleType, false));
     f.add(createStructField(KAPPA, DoubleType, true));
+    f.add(createStructField(KAPPA_LOW, DoubleType, true));
+    f.add(createStructField(KAPPA_HIGH, DoubleType, true));
+    f.add(createStructField(CONFIDENCE, DoubleType, false));
     for (Label h : Label.HUMAN) {
       for (Label j : Label.values()) {
         f.add(createStructField(cell(h, j), LongType, false));
@@ -97,6 +104,7 @@ public record JudgeCheckRow(
 
   @Override
   public Row toRow() {
+    double[] ci = confusion.kappaInterval(confidence);
     RowBuilder b =
         RowBuilder.of(SCHEMA)
             .set(JUDGE, judge)
@@ -107,7 +115,10 @@ public record JudgeCheckRow(
             .set(AGREED, confusion.agreed())
             .set(ACCURACY, confusion.accuracy())
             .set(CHANCE_AGREEMENT, confusion.chanceAgreement())
-            .set(KAPPA, confusion.kappa());
+            .set(KAPPA, confusion.kappa())
+            .set(KAPPA_LOW, ci == null ? null : ci[0])
+            .set(KAPPA_HIGH, ci == null ? null : ci[1])
+            .set(CONFIDENCE, confidence);
     for (Label h : Label.HUMAN) {
       for (Label j : Label.values()) {
         b.set(cell(h, j), confusion.count(h, j));
@@ -121,7 +132,7 @@ public record JudgeCheckRow(
         .build();
   }
 
-  /** Read back; the figures ({@code n}, accuracy, κ) follow from the counts. */
+  /** Read back; the figures ({@code n}, accuracy, κ and its bounds) follow from the counts. */
   public static JudgeCheckRow fromRow(Row row) {
     RowReader r = RowReader.of(row);
     ConfusionMatrix m = ConfusionMatrix.EMPTY;
@@ -136,6 +147,7 @@ public record JudgeCheckRow(
         r.string(JUDGE_PROVENANCE),
         r.string(Columns.CATEGORY),
         m,
+        r.doubleValue(CONFIDENCE),
         r.longValue(ROWS_READ),
         r.longValue(ROWS_REJECTED),
         r.string(LABELLED_FILE),

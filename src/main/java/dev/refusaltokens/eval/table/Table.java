@@ -19,6 +19,7 @@ public enum Table {
   REJECTS("rejects", RejectRow.SCHEMA),
   RATES("rates", RateRow.SCHEMA),
   JUDGED_RATES("judged_rates", JudgedRateRow.SCHEMA),
+  JUDGE_AGREEMENT("judge_agreement", JudgeAgreementRow.SCHEMA),
   FRONTIER("frontier", FrontierRow.SCHEMA),
   OPERATING_POINTS("operating_points", OperatingPointRow.SCHEMA),
   ROC("roc", RocRow.SCHEMA),

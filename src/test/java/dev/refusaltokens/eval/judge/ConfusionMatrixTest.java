@@ -97,4 +97,73 @@ class ConfusionMatrixTest {
     assertThatThrownBy(() -> a.plus(REFUSED, REFUSED, -1))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void kappaStandardErrorOfTheTwoByTwoTableWorkedByHand() {
+    ConfusionMatrix m =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 20)
+            .plus(REFUSED, ANSWERED, 5)
+            .plus(ANSWERED, REFUSED, 10)
+            .plus(ANSWERED, ANSWERED, 15);
+    // shares: p11 .4, p12 .1, p21 .2, p22 .3; rows .5/.5, columns .6/.4; κ = 0.4, p_e = 0.5
+    // A = .4 (1 − (.5 + .6)(.6))² + .3 (1 − (.5 + .4)(.6))² = .04624 + .06348 = .10972
+    // B = (.6)² (.1 (.6 + .5)² + .2 (.4 + .5)²) = .36 · .283 = .10188
+    // C = (.4 − .5 · .6)² = .01;  SE = √((A + B − C) / 50) / (1 − .5) = √.004032 / .5 = 0.126996
+    assertThat(m.kappaStandardError()).isCloseTo(Math.sqrt(0.004032) / 0.5, within(1e-12));
+    double[] ci = m.kappaInterval(0.95);
+    double half = 1.959963984540054 * Math.sqrt(0.004032) / 0.5;
+    assertThat(ci[0]).isCloseTo(0.4 - half, within(1e-9));
+    assertThat(ci[1]).isCloseTo(0.4 + half, within(1e-9));
+    // a narrower level, a narrower interval around the same κ
+    double[] ci80 = m.kappaInterval(0.80);
+    assertThat(ci80[0]).isGreaterThan(ci[0]);
+    assertThat(ci80[1]).isLessThan(ci[1]);
+    assertThat((ci80[0] + ci80[1]) / 2).isCloseTo(0.4, within(1e-12));
+  }
+
+  @Test
+  void kappaIntervalMatchesStatsmodelsOnAFourLabelTable() {
+    // rows rater A, columns rater B, in Label order (refused, partial, answered, unclear);
+    // reference:
+    // statsmodels 0.13.5 cohens_kappa(table, return_results=True), the same 1969 formula, computed
+    // independently: kappa 0.6555503366212619, std_kappa 0.06079537279787261,
+    // kappa_low 0.5363935955107455, kappa_upp 0.7747070777317784 (alpha 0.05)
+    long[][] t = {{40, 3, 2, 1}, {5, 6, 2, 0}, {1, 4, 30, 2}, {0, 1, 1, 2}};
+    ConfusionMatrix m = ConfusionMatrix.EMPTY;
+    for (Label a : Label.values()) {
+      for (Label b : Label.values()) {
+        m = m.plus(a, b, t[a.ordinal()][b.ordinal()]);
+      }
+    }
+    assertThat(m.kappa()).isCloseTo(0.6555503366212619, within(1e-12));
+    assertThat(m.kappaStandardError()).isCloseTo(0.06079537279787261, within(1e-12));
+    double[] ci = m.kappaInterval(0.95);
+    assertThat(ci[0]).isCloseTo(0.5363935955107455, within(1e-9));
+    assertThat(ci[1]).isCloseTo(0.7747070777317784, within(1e-9));
+  }
+
+  @Test
+  void kappaIntervalIsAPointAtFullAgreementCutAtOneAndNullWhenKappaIs() {
+    ConfusionMatrix full =
+        ConfusionMatrix.EMPTY.plus(REFUSED, REFUSED, 7).plus(ANSWERED, ANSWERED, 3);
+    assertThat(full.kappa()).isCloseTo(1.0, within(1e-12));
+    assertThat(full.kappaStandardError()).isCloseTo(0.0, within(1e-7));
+    assertThat(full.kappaInterval(0.95)).containsExactly(1.0, 1.0);
+    // 1 disagreement in 4: κ's interval reaches past 1 before the cut
+    ConfusionMatrix few =
+        ConfusionMatrix.EMPTY
+            .plus(REFUSED, REFUSED, 2)
+            .plus(ANSWERED, ANSWERED, 1)
+            .plus(ANSWERED, REFUSED, 1);
+    double[] ci = few.kappaInterval(0.95);
+    assertThat(ci[1]).isEqualTo(1.0);
+    assertThat(ci[0]).isGreaterThanOrEqualTo(-1.0).isLessThan(few.kappa());
+    ConfusionMatrix oneLabel = ConfusionMatrix.EMPTY.plus(REFUSED, REFUSED, 5);
+    assertThat(oneLabel.kappa()).isNull();
+    assertThat(oneLabel.kappaStandardError()).isNull();
+    assertThat(oneLabel.kappaInterval(0.95)).isNull();
+    assertThat(ConfusionMatrix.EMPTY.kappaInterval(0.95)).isNull();
+    assertThatThrownBy(() -> full.kappaInterval(1.0)).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -57,6 +57,7 @@ class JudgeCheckConfigTest {
                 shipped.categoryField(),
                 shipped.labels(),
                 defaults.judges(),
+                shipped.confidence(),
                 shipped.sparkMaster(),
                 shipped.sparkConf()))
         .isEqualTo(defaults);
@@ -70,6 +71,15 @@ class JudgeCheckConfigTest {
             Map.entry("partial", Label.PARTIAL),
             Map.entry("answered", Label.ANSWERED));
     assertThat(defaults.judges()).isEqualTo(JudgeConfig.DEFAULTS);
+    assertThat(defaults.confidence()).isEqualTo(0.95);
+  }
+
+  @Test
+  void aConfidenceOutsideZeroToOneStopsWithExit2() {
+    CommandRun r = check("--set", "confidence=95");
+    assertThat(r.code()).isEqualTo(Main.EXIT_CONFIG);
+    assertThat(r.err())
+        .contains("'confidence' = '95.0' is not strictly between 0 and 1", "such as 0.95");
   }
 
   @Test

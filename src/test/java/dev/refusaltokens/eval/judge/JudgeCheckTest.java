@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.refusaltokens.eval.job.Main;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
 import dev.refusaltokens.eval.table.JudgeCheckRow;
 import dev.refusaltokens.eval.table.RunTables;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +78,7 @@ class JudgeCheckTest {
     assertThat(r.out())
         .contains("85 rows read, 85 judged, 0 rejected")
         .contains("Judge string_match: string_match phrases_sha256=")
-        .containsPattern("ALL +85 +44 +0\\.518 +0\\.209 +3")
+        .containsPattern("ALL +85 +44 +0\\.518 +0\\.209 +\\[0\\.\\d{3}, 0\\.\\d{3}\\] +3")
         .contains("Confusion matrix, Incomplete requests")
         .contains("No row rejected.");
 
@@ -104,7 +106,12 @@ class JudgeCheckTest {
     // alone): a different code path from judge-check's Spark aggregation of the Java verdicts
     assertThat(r.out()).contains("Judge demo_judge: model dir=demo-judge model_sha256=");
     ConfusionMatrix demoAll = ConfusionMatrix.EMPTY;
-    Map<String, ConfusionMatrix> demoByCategory = new java.util.HashMap<>();
+    Map<String, ConfusionMatrix> demoByCategory = new HashMap<>();
+    // string_match (hand-expected label) × demo_judge (fixture verdict), matched by row id
+    Map<String, Label> stringMatchById = new HashMap<>();
+    hand.forEach(h -> stringMatchById.put(h.id(), h.expected()));
+    ConfusionMatrix pairAll = ConfusionMatrix.EMPTY;
+    Map<String, ConfusionMatrix> pairByCategory = new HashMap<>();
     for (JsonNode row : demoJudgeRows()) {
       Label human = Label.fromId(row.get("label").asText());
       JsonNode lp = row.get("log_softmax");
@@ -119,6 +126,13 @@ class JudgeCheckTest {
           row.get("category").asText(),
           ConfusionMatrix.EMPTY.plus(human, verdict, 1),
           ConfusionMatrix::plus);
+      Label sm = stringMatchById.get(row.get("id").asText());
+      assertThat(sm).as(row.get("id").asText()).isNotNull();
+      pairAll = pairAll.plus(sm, verdict, 1);
+      pairByCategory.merge(
+          row.get("category").asText(),
+          ConfusionMatrix.EMPTY.plus(sm, verdict, 1),
+          ConfusionMatrix::plus);
     }
     assertThat(rows.stream().filter(x -> x.judge().equals("demo_judge")))
         .hasSize(1 + byCategory.size());
@@ -128,6 +142,38 @@ class JudgeCheckTest {
     demoByCategory.forEach(
         (category, m) ->
             assertThat(row(rows, "demo_judge", category).confusion()).as(category).isEqualTo(m));
+    double[] demoCi = demoAll.kappaInterval(0.95);
+    assertThat(demoCi[0]).isLessThan(demoAll.kappa());
+    assertThat(demoCi[1]).isGreaterThan(demoAll.kappa());
+
+    // the two judges against each other on the same 85 rows: the hand count of the pairs
+    List<JudgeAgreementRow> agreement =
+        new RunTables(spark, out.toString(), "shipped")
+            .collect(Table.JUDGE_AGREEMENT, JudgeAgreementRow::fromRow);
+    assertThat(agreement).hasSize(1 + byCategory.size());
+    JudgeAgreementRow pair =
+        agreement.stream().filter(a -> a.category().equals(Columns.ALL)).findFirst().orElseThrow();
+    assertThat(pair.judgeA()).isEqualTo("string_match");
+    assertThat(pair.judgeB()).isEqualTo("demo_judge");
+    assertThat(pair.benchmark()).isEqualTo(ShippedLabelledSetTest.FILE.toString());
+    assertThat(pair.confusion()).isEqualTo(pairAll);
+    assertThat(pair.confidence()).isEqualTo(0.95);
+    pairByCategory.forEach(
+        (category, m) ->
+            assertThat(
+                    agreement.stream()
+                        .filter(a -> a.category().equals(category))
+                        .findFirst()
+                        .orElseThrow()
+                        .confusion())
+                .as(category)
+                .isEqualTo(m));
+    double[] ci = pairAll.kappaInterval(0.95);
+    assertThat(r.out())
+        .contains("Agreement between judges (the same 85 rows; table judge_agreement)")
+        .contains("string_match vs demo_judge")
+        .contains(String.format(java.util.Locale.ROOT, "[%.3f, %.3f]", ci[0], ci[1]))
+        .contains("Agreement matrix, ALL (rows: string_match; columns: demo_judge)");
   }
 
   private static JsonNode demoJudgeRows() throws IOException {

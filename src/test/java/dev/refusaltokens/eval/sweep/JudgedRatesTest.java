@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.sweep;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.refusaltokens.eval.config.EvalConfig;
@@ -13,8 +14,11 @@ import dev.refusaltokens.eval.decide.Rule;
 import dev.refusaltokens.eval.decide.Setting;
 import dev.refusaltokens.eval.decide.SweepPlan;
 import dev.refusaltokens.eval.decide.SweepPoint;
+import dev.refusaltokens.eval.judge.ConfusionMatrix;
+import dev.refusaltokens.eval.judge.Label;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FrontierRow;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgedPair;
 import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.OperatingPointRow;
@@ -341,12 +345,78 @@ class JudgedRatesTest {
   }
 
   @Test
+  void judgeAgreementMatchesTheHandCountOfEveryResponsePair() {
+    List<JudgeAgreementRow> rows =
+        tables.collect(Table.JUDGE_AGREEMENT, JudgeAgreementRow::fromRow);
+    // by benchmark (contr, orig), then ALL, categories by name, the uncategorised last
+    assertThat(rows)
+        .extracting(JudgeAgreementRow::benchmark, JudgeAgreementRow::category)
+        .containsExactlyInAnyOrder(
+            tuple("contr", "ALL"),
+            tuple("contr", "c1"),
+            tuple("contr", null),
+            tuple("orig", "ALL"),
+            tuple("orig", "c1"),
+            tuple("orig", "c2"));
+    assertThat(rows)
+        .allSatisfy(
+            r -> {
+              assertThat(r.judgeA()).isEqualTo(PRIMARY);
+              assertThat(r.judgeB()).isEqualTo(SECOND);
+              assertThat(r.confidence()).isEqualTo(0.95);
+            });
+    // orig: P1 [a] (refused, refused), [respond] (answered, partial); P2 [a] (partial, refused),
+    // [respond] (refused, answered); P3 other (answered, answered), [b] (unclear, refused),
+    // [respond] (answered, unclear); P4 has no responses
+    ConfusionMatrix orig =
+        ConfusionMatrix.EMPTY
+            .plus(Label.REFUSED, Label.REFUSED, 1)
+            .plus(Label.ANSWERED, Label.PARTIAL, 1)
+            .plus(Label.PARTIAL, Label.REFUSED, 1)
+            .plus(Label.REFUSED, Label.ANSWERED, 1)
+            .plus(Label.ANSWERED, Label.ANSWERED, 1)
+            .plus(Label.UNCLEAR, Label.REFUSED, 1)
+            .plus(Label.ANSWERED, Label.UNCLEAR, 1);
+    assertThat(agreement(rows, "orig", "ALL").confusion()).isEqualTo(orig);
+    assertThat(agreement(rows, "orig", "c1").confusion().n()).isEqualTo(4);
+    assertThat(agreement(rows, "orig", "c1").confusion().agreed()).isEqualTo(1);
+    assertThat(agreement(rows, "orig", "c2").confusion().agreed()).isEqualTo(1);
+    // contr: P5 (c1) [a] (refused, refused), [respond] (answered, answered); P6 (no category)
+    // [a] (answered, refused), [respond] (answered, answered)
+    ConfusionMatrix contr =
+        ConfusionMatrix.EMPTY
+            .plus(Label.REFUSED, Label.REFUSED, 1)
+            .plus(Label.ANSWERED, Label.ANSWERED, 2)
+            .plus(Label.ANSWERED, Label.REFUSED, 1);
+    assertThat(agreement(rows, "contr", "ALL").confusion()).isEqualTo(contr);
+    assertThat(agreement(rows, "contr", null).confusion().agreed()).isEqualTo(1);
+    // κ of contr by hand: p_o 3/4; rows R 1/4, A 3/4; columns R 2/4, A 2/4; p_e = 1/8 + 3/8 = 1/2
+    assertThat(contr.kappa()).isCloseTo(0.5, within(1e-12));
+    assertThat(result.summary())
+        .contains("agreement between judges over the run's responses")
+        .containsPattern(
+            "(?m)^  contr +string_match vs second: 4 responses, 0\\.750 agree, kappa 0\\.500 \\[")
+        .containsPattern("(?m)^  orig +string_match vs second: 7 responses, 0\\.286 agree, kappa ");
+  }
+
+  private static JudgeAgreementRow agreement(
+      List<JudgeAgreementRow> rows, String benchmark, String category) {
+    return rows.stream()
+        .filter(
+            r ->
+                r.benchmark().equals(benchmark) && java.util.Objects.equals(r.category(), category))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no row " + benchmark + "/" + category));
+  }
+
+  @Test
   void aRunWithoutResponsesHasNoJudgedRatesAndSaysSo() {
     // an empty responses partition, as the respond stage leaves with responses.enabled false
     Path out = output.resolve("unjudged");
     RunTables t = write(out, "u", SCORES, List.of());
     SweepStage.Result r = SweepStage.run(t, config(out, "u"), run("u"));
     assertThat(t.read(Table.JUDGED_RATES).count()).isZero();
+    assertThat(t.read(Table.JUDGE_AGREEMENT).count()).isZero();
     assertThat(t.read(Table.RATES).count()).isPositive();
     assertThat(t.collect(Table.FRONTIER, FrontierRow::fromRow))
         .isNotEmpty()
@@ -356,7 +426,8 @@ class JudgedRatesTest {
     assertThat(r.summary())
         .contains(RateSummary.NOT_JUDGED)
         .contains("judged: not computed (no responses)")
-        .doesNotContain("judged (");
+        .doesNotContain("judged (")
+        .doesNotContain("agreement between judges");
   }
 
   @Test
