@@ -5,8 +5,11 @@ import static org.apache.spark.sql.functions.sum;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.judge.ConfusionMatrix;
+import dev.refusaltokens.eval.judge.Label;
 import dev.refusaltokens.eval.sweep.SweepStage;
 import dev.refusaltokens.eval.table.Columns;
+import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgedRateRow;
 import dev.refusaltokens.eval.table.ResponseRow;
 import dev.refusaltokens.eval.table.RunRow;
@@ -228,6 +231,70 @@ class JudgedReportTest {
     assertThat(html)
         .containsPattern(
             "<td>ALL</td>(<td class=\"num\">[^<]*</td>){6}" + "<td class=\"num\">0\\.600</td>");
+  }
+
+  @Test
+  void theAgreementSectionShowsEveryJudgeAgreementRowAndTheMatrices() throws IOException {
+    List<JudgeAgreementRow> rows =
+        tables.collect(Table.JUDGE_AGREEMENT, JudgeAgreementRow::fromRow);
+    assertThat(rows).isNotEmpty();
+    assertThat(html).contains("<h2>Agreement between judges</h2>").contains("95% interval");
+    for (JudgeAgreementRow r : rows) {
+      ConfusionMatrix m = r.confusion();
+      double[] ci = m.kappaInterval(0.95);
+      String kappa =
+          m.kappa() == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.3f", m.kappa());
+      String interval =
+          ci == null ? "n/a" : String.format(java.util.Locale.ROOT, "[%.3f, %.3f]", ci[0], ci[1]);
+      assertThat(html)
+          .contains(
+              "<tr><td>"
+                  + r.benchmark()
+                  + "</td><td>string_match vs second</td><td>"
+                  + java.util.Objects.requireNonNullElse(r.category(), "(none)")
+                  + "</td><td class=\"num\">"
+                  + m.n()
+                  + "</td><td class=\"num\">"
+                  + String.format(java.util.Locale.ROOT, "%.3f", m.accuracy())
+                  + "</td><td class=\"num\">"
+                  + kappa
+                  + "</td><td class=\"num\">"
+                  + interval
+                  + "</td></tr>");
+    }
+    // one matrix per benchmark and pair, its ALL counts
+    long benchmarks = rows.stream().map(JudgeAgreementRow::benchmark).distinct().count();
+    assertThat(html.split("<table class=\"agreement-matrix\">", -1)).hasSize((int) benchmarks + 1);
+    JudgeAgreementRow origAll =
+        rows.stream()
+            .filter(r -> r.benchmark().equals("orig") && r.category().equals(Columns.ALL))
+            .findFirst()
+            .orElseThrow();
+    StringBuilder refusedLine = new StringBuilder("<tr><th>refused</th>");
+    for (Label b : Label.values()) {
+      refusedLine
+          .append("<td class=\"num\">")
+          .append(origAll.confusion().count(Label.REFUSED, b))
+          .append("</td>");
+    }
+    assertThat(html)
+        .contains("<caption>orig: string_match (rows) vs second (columns)</caption>")
+        .contains(refusedLine.append("</tr>").toString());
+
+    // with one judge the table is empty and the section says why
+    RunTables one = new RunTables(spark, output.resolve("one-judge").toString(), "j");
+    for (Table table : Table.values()) {
+      if (table == Table.JUDGE_AGREEMENT) {
+        one.write(table, List.of());
+      } else if (tables.readIfPresent(table) != null) {
+        one.write(table, tables.read(table));
+      }
+    }
+    String page =
+        Files.readString(Path.of(ReportWriter.write(one, 1.0)).getParent().resolve("report.html"));
+    assertThat(page)
+        .contains("<p class=\"note\">" + AgreementSection.ONE_JUDGE + "</p>")
+        .doesNotContain("id=\"agreement\"");
   }
 
   /**

@@ -399,6 +399,44 @@ class JudgedRatesTest {
         .containsPattern("(?m)^  orig +string_match vs second: 7 responses, 0\\.286 agree, kappa ");
   }
 
+  /**
+   * The query of docs/tables.md's {@code judge_agreement} section, through DuckDB (a Parquet reader
+   * other than Spark): every row, κ ascending, the bounds as written.
+   */
+  @Test
+  void theDocumentedAgreementQueryReadsTheTableWithAnotherReader() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(Path.of("docs/tables.md"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "where two judges disagree most.*?\n(SELECT.*?);\n```",
+                java.util.regex.Pattern.DOTALL)
+            .matcher(doc);
+    assertThat(m.find()).isTrue();
+    String sql =
+        ("-- " + m.group(0).substring(0, m.group(0).indexOf('\n')) + "\n" + m.group(1))
+            .replace(
+                "read_parquet('warehouse/judge_agreement/*/*.parquet', hive_partitioning = true)",
+                TestData.table(output, "judge_agreement"))
+            .replace("'…'", "'j'");
+    List<Object[]> rows = TestData.duckdb(sql);
+    List<JudgeAgreementRow> spark =
+        tables.collect(Table.JUDGE_AGREEMENT, JudgeAgreementRow::fromRow);
+    assertThat(rows).hasSize(spark.size());
+    for (Object[] r : rows) {
+      JudgeAgreementRow a = agreement(spark, (String) r[0], (String) r[1]);
+      assertThat(((Number) r[4]).longValue()).isEqualTo(a.confusion().n());
+      assertThat((Double) r[5]).isCloseTo(a.confusion().accuracy(), within(1e-12));
+      if (a.confusion().kappa() == null) {
+        assertThat(r[6]).isNull();
+      } else {
+        double[] ci = a.confusion().kappaInterval(0.95);
+        assertThat((Double) r[6]).isCloseTo(a.confusion().kappa(), within(1e-12));
+        assertThat((Double) r[7]).isCloseTo(ci[0], within(1e-12));
+        assertThat((Double) r[8]).isCloseTo(ci[1], within(1e-12));
+      }
+    }
+  }
+
   private static JudgeAgreementRow agreement(
       List<JudgeAgreementRow> rows, String benchmark, String category) {
     return rows.stream()
