@@ -9,6 +9,7 @@ import dev.refusaltokens.eval.model.PromptEncoder;
 import dev.refusaltokens.eval.model.PromptScore;
 import dev.refusaltokens.eval.model.ScoringModel;
 import dev.refusaltokens.eval.model.TokenBatcher;
+import dev.refusaltokens.eval.score.Prefetcher;
 import dev.refusaltokens.eval.score.TaskDevice;
 import dev.refusaltokens.eval.template.JinjaTemplate;
 import java.util.ArrayList;
@@ -168,6 +169,15 @@ public final class ModelJudge implements Judge {
     return "ModelJudge[" + name + ", " + spec.dir() + "]";
   }
 
+  /**
+   * Inputs rendered and tokenized together on a session's prefetch thread while the forward passes
+   * run on the chunk before; within a chunk, batches are cut from its length-sorted texts.
+   */
+  static final int CHUNK_ROWS = 128;
+
+  /** Chunks encoded ahead of the forward passes, at most. */
+  private static final int PREFETCH_AHEAD = 2;
+
   /** A response's encoded rubric text and its place in the input list. */
   private record Item(int index, long[] ids) {}
 
@@ -175,6 +185,8 @@ public final class ModelJudge implements Judge {
     private final PromptEncoder encoder = spec.newEncoder();
     private final FirstTokenScorer scorer;
     private final Map<String, JinjaTemplate> templates = new HashMap<>(); // by rubric file
+    private final Prefetcher<List<JudgeInput>, List<long[]>> prefetch =
+        new Prefetcher<>("judge-" + name + "-prefetch", PREFETCH_AHEAD, this::encode);
     private long tooLong;
     private boolean canaryDone = canaryRows == 0;
 
@@ -182,42 +194,79 @@ public final class ModelJudge implements Judge {
       this.scorer = model.newScorer(spec, List.of(1.0));
     }
 
+    /**
+     * Renders and tokenizes the rubric texts of chunks of {@link #CHUNK_ROWS} inputs on the
+     * session's prefetch thread, one chunk ahead of the forward passes of the chunk before, as the
+     * score stage does with its windows: the forward passes do not wait for the tokenizer.
+     */
     @Override
     public List<Verdict> judge(List<JudgeInput> inputs) {
       Verdict[] out = new Verdict[inputs.size()];
-      List<Item> items = new ArrayList<>(inputs.size());
-      for (int i = 0; i < inputs.size(); i++) {
-        JudgeInput in = inputs.get(i);
-        Rubric r = rubric(in.benchmark());
-        String text = r.render(templates.computeIfAbsent(r.file(), f -> r.parse()), in);
-        long[] ids = encoder.encode(text);
-        if (ids.length > spec.maxLength()) {
-          if (tooLong++ == 0) {
-            LOG.warn(
-                "Judge {}: a rubric text of {} tokens does not fit the judge model's window of {}:"
-                    + " its verdict is unclear (the text is not cut)",
-                name,
-                ids.length,
-                spec.maxLength());
-          }
-          out[i] = Verdict.of(Label.UNCLEAR);
-        } else {
-          items.add(new Item(i, ids));
-        }
-      }
       FirstTokenStats[] stats = new FirstTokenStats[inputs.size()];
-      for (List<Item> batch : TokenBatcher.batches(items, it -> it.ids().length, batching)) {
-        PromptScore[] scores = scorer.score(batch.stream().map(Item::ids).toList());
-        for (int k = 0; k < batch.size(); k++) {
-          stats[batch.get(k).index()] = scores[k].perTemperature()[0];
-          out[batch.get(k).index()] = verdict(stats[batch.get(k).index()]);
+      List<Item> canarySample = new ArrayList<>();
+      int chunks = (inputs.size() + CHUNK_ROWS - 1) / CHUNK_ROWS;
+      try {
+        int submitted = 0;
+        while (submitted < Math.min(chunks, PREFETCH_AHEAD)) {
+          prefetch.submit(chunk(inputs, submitted++));
         }
+        for (int c = 0; c < chunks; c++) {
+          List<long[]> encoded = prefetch.take();
+          if (submitted < chunks) {
+            prefetch.submit(chunk(inputs, submitted++));
+          }
+          List<Item> items = new ArrayList<>(encoded.size());
+          for (int k = 0; k < encoded.size(); k++) {
+            int i = c * CHUNK_ROWS + k;
+            long[] ids = encoded.get(k);
+            if (ids.length > spec.maxLength()) {
+              if (tooLong++ == 0) {
+                LOG.warn(
+                    "Judge {}: a rubric text of {} tokens does not fit the judge model's window of"
+                        + " {}: its verdict is unclear (the text is not cut)",
+                    name,
+                    ids.length,
+                    spec.maxLength());
+              }
+              out[i] = Verdict.of(Label.UNCLEAR);
+            } else {
+              items.add(new Item(i, ids));
+            }
+          }
+          for (List<Item> batch : TokenBatcher.batches(items, it -> it.ids().length, batching)) {
+            PromptScore[] scores = scorer.score(batch.stream().map(Item::ids).toList());
+            for (int k = 0; k < batch.size(); k++) {
+              stats[batch.get(k).index()] = scores[k].perTemperature()[0];
+              out[batch.get(k).index()] = verdict(stats[batch.get(k).index()]);
+            }
+          }
+          for (int k = 0; k < items.size() && canarySample.size() < canaryRows; k++) {
+            canarySample.add(items.get(k));
+          }
+        }
+      } catch (RuntimeException | Error e) {
+        prefetch.close(); // drops the chunks still pending: this session judges no more
+        throw e;
       }
-      if (!canaryDone && !items.isEmpty()) {
+      if (!canaryDone && !canarySample.isEmpty()) {
         canaryDone = true;
-        canary(items.subList(0, Math.min(canaryRows, items.size())), stats);
+        canary(canarySample, stats);
       }
       return List.of(out);
+    }
+
+    private static List<JudgeInput> chunk(List<JudgeInput> inputs, int c) {
+      return inputs.subList(c * CHUNK_ROWS, Math.min(inputs.size(), (c + 1) * CHUNK_ROWS));
+    }
+
+    /** The prefetch thread's work: each input's rubric text, rendered and tokenized. */
+    private List<long[]> encode(List<JudgeInput> chunk) {
+      List<long[]> out = new ArrayList<>(chunk.size());
+      for (JudgeInput in : chunk) {
+        Rubric r = rubric(in.benchmark());
+        out.add(encoder.encode(r.render(templates.computeIfAbsent(r.file(), f -> r.parse()), in)));
+      }
+      return out;
     }
 
     /**
@@ -256,6 +305,7 @@ public final class ModelJudge implements Judge {
       if (tooLong > 0) {
         LOG.warn("Judge {}: {} response(s) too long for the judge model: unclear", name, tooLong);
       }
+      prefetch.close(); // before the encoder it uses
       scorer.close();
       encoder.close();
     }

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One worker thread that runs {@code work} on inputs handed to it, in order, while the caller
  * consumes earlier results: a score task's next window is rendered, tokenized and cut into batches
- * while the model runs on the current one. The caller owns everything else (it reads the inputs, it
+ * while the model runs on the current one (a model judge's session does the same with the rubric
+ * texts of its next chunk of responses). The caller owns everything else (it reads the inputs, it
  * takes the results), so only {@code work} runs off the caller's thread, and at most {@code ahead}
  * inputs wait or run there: memory stays bounded.
  *
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * named {@code threadName}, so a JVM never waits for it, and one left idle (a consumer that walked
  * away without closing) ends by itself after {@link #IDLE_SECONDS}.
  */
-final class Prefetcher<I, O> implements AutoCloseable {
+public final class Prefetcher<I, O> implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
 
@@ -41,7 +42,7 @@ final class Prefetcher<I, O> implements AutoCloseable {
   private final Deque<Future<O>> pending = new ArrayDeque<>();
   private boolean closed;
 
-  Prefetcher(String threadName, int ahead, Function<I, O> work) {
+  public Prefetcher(String threadName, int ahead, Function<I, O> work) {
     if (ahead < 1) {
       throw new IllegalArgumentException("ahead is " + ahead + ", must be 1 or more");
     }
@@ -69,12 +70,12 @@ final class Prefetcher<I, O> implements AutoCloseable {
   }
 
   /** Whether a handed-in input's result is still to be taken. */
-  boolean hasPending() {
+  public boolean hasPending() {
     return !pending.isEmpty();
   }
 
   /** Starts {@code work} on an input, after those handed in before it. */
-  void submit(I input) {
+  public void submit(I input) {
     if (closed) {
       throw new IllegalStateException(threadName + " is closed");
     }
@@ -88,7 +89,7 @@ final class Prefetcher<I, O> implements AutoCloseable {
   /**
    * The result of the oldest input not yet taken, waiting for it; throws what {@code work} threw.
    */
-  O take() {
+  public O take() {
     Future<O> next = pending.remove();
     try {
       return next.get();

@@ -190,6 +190,35 @@ class ModelJudgeTest {
     }
   }
 
+  /**
+   * A window of several prefetch chunks ({@link ModelJudge#CHUNK_ROWS}) in one call: every input's
+   * verdict is the one it gets in a call of its own row set, in input order, and a second window on
+   * the same session too (the chunks are encoded on the session's prefetch thread).
+   */
+  @Test
+  void aWindowOfSeveralChunksGivesEachInputItsOwnVerdictInOrder() throws IOException {
+    List<JudgeInput> rows = labelledInputs(); // 85
+    List<JudgeInput> window = new ArrayList<>();
+    while (window.size() < 2 * ModelJudge.CHUNK_ROWS + 37) {
+      window.add(rows.get((window.size() * 31) % rows.size())); // a stride: not the file's order
+    }
+    ModelJudge judge = demoJudge(64);
+    List<Verdict> alone = judgeAll(judge, rows);
+    try (Judge.Session s = judge.open()) {
+      for (int round = 0; round < 2; round++) {
+        List<Verdict> got = s.judge(window);
+        assertThat(got).hasSize(window.size());
+        for (int i = 0; i < window.size(); i++) {
+          Verdict want = alone.get((i * 31) % rows.size());
+          assertThat(got.get(i).label()).as("row %d, round %d", i, round).isEqualTo(want.label());
+          assertThat(got.get(i).refusalProbability())
+              .isCloseTo(want.refusalProbability(), within(TOLERANCE));
+        }
+      }
+      assertThat(s.judge(List.of())).isEmpty();
+    }
+  }
+
   @Test
   void aRubricTextLongerThanTheJudgesWindowIsUnclearAndTheOthersAreStillJudged() {
     ModelJudge judge = demoJudge(ScoringConfig.DEFAULT_MAX_BATCH_SIZE);
