@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one Spark SQL query (local mode) over the result tables; every table under --output is a view of
-# the same name holding every run (runs, scores, rates, frontier, operating_points, roc, calibration,
-# first_tokens, rejects, regressions, judge_checks, judge_check_rejects).
+# the same name holding every run (runs, scores, responses, rates, judged_rates, judge_agreement, frontier,
+# operating_points, roc, calibration, first_tokens, rejects, regressions, judge_checks, judge_check_rejects).
 #
 #   jobs/sql.sh [--output DIR] [--format table|csv] [--max-rows N] "SELECT …"
 #

@@ -26,7 +26,8 @@ fi
 a=$1 b=$2
 [[ $a =~ ^[A-Za-z0-9_.-]+$ && $b =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "run ids are [A-Za-z0-9_.-]" >&2; exit 2; }
 parts=()
-for t in runs scores responses rejects rates judged_rates frontier operating_points roc calibration first_tokens; do
+for t in runs scores responses rejects rates judged_rates judge_agreement frontier operating_points roc calibration \
+    first_tokens; do
   cols="* EXCEPT (run_id)"
   [[ $t == runs ]] && cols="* EXCEPT (run_id, started_at, ended_at, heartbeat_at, git_commit$ignore)"
   one() { echo "SELECT to_json(struct($cols)) AS j FROM $t WHERE run_id = '$1'"; }

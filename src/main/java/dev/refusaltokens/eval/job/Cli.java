@@ -694,9 +694,10 @@ final class Cli {
       name = "judge-check",
       description =
           "measure the configured judges against a labelled file of responses: confusion "
-              + "matrix, accuracy and Cohen's kappa per judge, overall and per category "
-              + "(jobs/judge-check.sh; tables judge_checks, judge_check_rejects); exit 1 when no "
-              + "row could be judged")
+              + "matrix, accuracy and Cohen's kappa (with its interval) per judge, overall and per "
+              + "category, and each pair of judges' agreement on the same rows (jobs/judge-check.sh;"
+              + " tables judge_checks, judge_agreement, judge_check_rejects); exit 1 when no row"
+              + " could be judged")
   static final class JudgeCheck implements Callable<Integer> {
     @Option(
         names = "--config",
@@ -769,7 +770,7 @@ final class Cli {
             System.out.println(
                 "Tables under "
                     + c.output()
-                    + "/: judge_checks, judge_check_rejects (partition run_id="
+                    + "/: judge_checks, judge_agreement, judge_check_rejects (partition run_id="
                     + c.runId()
                     + ")");
             return o.rowsRead() > o.rowsRejected() ? Main.EXIT_OK : Main.EXIT_FAILED;
