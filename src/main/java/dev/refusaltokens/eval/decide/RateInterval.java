@@ -66,6 +66,12 @@ public final class RateInterval {
     return Z.computeIfAbsent(confidence, RateInterval::quantile);
   }
 
+  /** A confidence level as a percentage for labels: {@code 95} for 0.95, {@code 97.5} for 0.975. */
+  public static String percent(double confidence) {
+    double p = Math.round(confidence * 1e6) / 1e4;
+    return p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p);
+  }
+
   private static double quantile(double confidence) {
     double alpha = (1.0 - confidence) / 2;
     return STANDARD_NORMAL.inverseCumulativeProbability(1 - alpha);

@@ -97,6 +97,24 @@ public final class AgreementCounts {
     return out;
   }
 
+  /**
+   * The order of the rows: by benchmark, then by pair in the order of {@link #judgePairs} of {@code
+   * judges} (a judge not listed after those listed, by name), then {@code ALL}, the categories by
+   * name and the uncategorised rows last — the order {@link #rows} returns them in.
+   */
+  public static Comparator<JudgeAgreementRow> order(List<String> judges) {
+    Comparator<String> judge =
+        Comparator.<String>comparingInt(
+                j -> judges.indexOf(j) < 0 ? Integer.MAX_VALUE : judges.indexOf(j))
+            .thenComparing(Comparator.naturalOrder());
+    return Comparator.comparing(JudgeAgreementRow::benchmark)
+        .thenComparing(JudgeAgreementRow::judgeA, judge)
+        .thenComparing(JudgeAgreementRow::judgeB, judge)
+        .thenComparingInt(r -> Columns.ALL.equals(r.category()) ? 0 : r.category() == null ? 2 : 1)
+        .thenComparing(
+            JudgeAgreementRow::category, Comparator.nullsLast(Comparator.naturalOrder()));
+  }
+
   private static List<JudgeAgreementRow> rows(
       String benchmark,
       List<String> pair,

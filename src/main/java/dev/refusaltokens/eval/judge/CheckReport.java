@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.judge;
 
+import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgeCheckRejectRow;
@@ -120,8 +121,7 @@ final class CheckReport {
   }
 
   private static String interval(double confidence) {
-    double p = confidence * 100;
-    return (p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p)) + "% interval";
+    return RateInterval.percent(confidence) + "% interval";
   }
 
   private static String kappa(ConfusionMatrix m) {

@@ -1,16 +1,20 @@
 package dev.refusaltokens.eval.report;
 
-import static org.apache.spark.sql.functions.col;
-
+import dev.refusaltokens.eval.config.JudgeConfig;
+import dev.refusaltokens.eval.config.RecordedConfig;
+import dev.refusaltokens.eval.decide.RateInterval;
+import dev.refusaltokens.eval.judge.AgreementCounts;
 import dev.refusaltokens.eval.judge.ConfusionMatrix;
 import dev.refusaltokens.eval.judge.Label;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeAgreementRow;
+import dev.refusaltokens.eval.table.ResponseRow;
+import dev.refusaltokens.eval.table.RowReader;
+import dev.refusaltokens.eval.table.RunRow;
 import dev.refusaltokens.eval.table.RunTables;
 import dev.refusaltokens.eval.table.Table;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +41,7 @@ final class AgreementSection {
    * Puts {@code agreement_rows}, {@code agreement_matrices}, {@code agreement_labels} and {@code
    * agreement_note} in the template context.
    */
-  static void add(RunTables tables, Map<String, Object> context) {
+  static void add(RunTables tables, RunRow run, Map<String, Object> context) {
     List<Map<String, Object>> rows = new ArrayList<>();
     List<Map<String, Object>> matrices = new ArrayList<>();
     context.put("agreement_rows", rows);
@@ -45,34 +49,16 @@ final class AgreementSection {
     context.put("agreement_labels", Arrays.stream(Label.values()).map(Label::id).toList());
     Dataset<Row> table = tables.readIfPresent(Table.JUDGE_AGREEMENT);
     List<JudgeAgreementRow> records =
-        table == null
-            ? List.of()
-            : ReportWriter.records(
-                table.orderBy(
-                    col(Columns.BENCHMARK),
-                    col(JudgeAgreementRow.JUDGE_A),
-                    col(JudgeAgreementRow.JUDGE_B)),
-                JudgeAgreementRow::fromRow);
+        table == null ? List.of() : ReportWriter.records(table, JudgeAgreementRow::fromRow);
     if (records.isEmpty()) {
-      Dataset<Row> responses = tables.readIfPresent(Table.RESPONSES);
-      context.put(
-          "agreement_note",
-          responses == null || responses.isEmpty()
-              ? "no responses (responses.enabled false): no agreement between judges"
-              : ONE_JUDGE);
+      context.put("agreement_note", note(tables));
       return;
     }
-    // ALL first within each benchmark and pair, then categories by name, the uncategorised last
+    List<String> judges =
+        RecordedConfig.of(run.config()).judges().stream().map(JudgeConfig::name).toList();
     List<JudgeAgreementRow> sorted = new ArrayList<>(records);
-    sorted.sort(
-        Comparator.comparing(JudgeAgreementRow::benchmark)
-            .thenComparing(JudgeAgreementRow::judgeA)
-            .thenComparing(JudgeAgreementRow::judgeB)
-            .thenComparingInt(
-                r -> Columns.ALL.equals(r.category()) ? 0 : r.category() == null ? 2 : 1)
-            .thenComparing(
-                JudgeAgreementRow::category, Comparator.nullsLast(Comparator.naturalOrder())));
-    context.put("agreement_confidence", Math.round(sorted.get(0).confidence() * 100));
+    sorted.sort(AgreementCounts.order(judges));
+    context.put("agreement_confidence", RateInterval.percent(sorted.get(0).confidence()));
     for (JudgeAgreementRow r : sorted) {
       ConfusionMatrix m = r.confusion();
       Double kappa = m.kappa();
@@ -103,6 +89,22 @@ final class AgreementSection {
                 lines));
       }
     }
+  }
+
+  /** Why a run has no agreement rows: no responses, one judge, or a table from before this one. */
+  private static String note(RunTables tables) {
+    Dataset<Row> responses = tables.readIfPresent(Table.RESPONSES);
+    if (responses == null || responses.isEmpty()) {
+      return "no responses (responses.enabled false): no agreement between judges";
+    }
+    Map<String, String> labels =
+        RowReader.of(responses.select(ResponseRow.LABELS).first()).mapView(ResponseRow.LABELS);
+    return labels.size() < 2
+        ? ONE_JUDGE
+        : "the responses have "
+            + labels.size()
+            + " judges but judge_agreement has no rows for this"
+            + " run (swept before the table existed?): sweep the run again";
   }
 
   private static String fmt(double v) {

@@ -120,7 +120,7 @@ public final class ReportWriter {
     context.put("calibration", calibration);
     firstTokens(tables, temperature, context);
     JudgedSection.add(tables, temperature, run, context, files);
-    AgreementSection.add(tables, context);
+    AgreementSection.add(tables, run, context);
 
     String html = render(context);
     String dir = TableWriter.path(tables.output(), REPORTS) + "/" + Columns.RUN_ID + "=" + runId;

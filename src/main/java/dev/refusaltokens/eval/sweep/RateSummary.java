@@ -1,5 +1,6 @@
 package dev.refusaltokens.eval.sweep;
 
+import dev.refusaltokens.eval.decide.RateInterval;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.JudgeAgreementRow;
 import dev.refusaltokens.eval.table.JudgedPair;
@@ -158,8 +159,8 @@ final class RateSummary {
   }
 
   /**
-   * The {@code ALL} rows of {@code judge_agreement}, one line per benchmark and judge pair, or
-   * nothing when the run has fewer than two judges.
+   * The {@code ALL} rows of {@code judge_agreement}, one line per benchmark and judge pair (in the
+   * order given), or nothing when the run has fewer than two judges.
    */
   public static String formatAgreement(List<JudgeAgreementRow> rows) {
     if (rows.isEmpty()) {
@@ -171,7 +172,7 @@ final class RateSummary {
             Locale.ROOT,
             "agreement between judges over the run's responses (table judge_agreement; kappa with its"
                 + " %s%% interval):%n",
-            percent(rows.get(0).confidence())));
+            RateInterval.percent(rows.get(0).confidence())));
     int width = rows.stream().mapToInt(r -> r.benchmark().length()).max().orElse(0);
     for (JudgeAgreementRow r : rows) {
       Double kappa = r.confusion().kappa();
@@ -190,11 +191,6 @@ final class RateSummary {
                   : String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", kappa, ci[0], ci[1])));
     }
     return sb.toString();
-  }
-
-  private static String percent(double confidence) {
-    double p = confidence * 100;
-    return p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p);
   }
 
   private static String judged(JudgedPair j) {

@@ -3,9 +3,11 @@ package dev.refusaltokens.eval.sweep;
 import static org.apache.spark.sql.functions.col;
 
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.config.JudgeConfig;
 import dev.refusaltokens.eval.config.SweepConfig;
 import dev.refusaltokens.eval.decide.Frontier;
 import dev.refusaltokens.eval.decide.Rule;
+import dev.refusaltokens.eval.judge.AgreementCounts;
 import dev.refusaltokens.eval.table.Columns;
 import dev.refusaltokens.eval.table.FrontierRow;
 import dev.refusaltokens.eval.table.JudgeAgreementRow;
@@ -89,6 +91,7 @@ public final class SweepStage {
         .setJobGroup(
             "sweep", "Sweeping rules x thresholds over the scores of run " + tables.runId(), false);
     String primaryJudge;
+    List<String> judgeOrder;
     Parts parts = new Parts();
     try (SweepScores scores = parts.time("scores", () -> SweepScores.persist(tables, run));
         JudgedScores judged =
@@ -99,6 +102,7 @@ public final class SweepStage {
         LOG.info("Sweep stage: run {} has no responses; no judged rates", tables.runId());
       }
       primaryJudge = judged == null ? null : judged.primaryJudge();
+      judgeOrder = judged == null ? List.of() : judgeOrder(config, judged);
       writeGridTables(tables, config.sweep(), scores, judged, parts);
       parts.run(
           "judge_agreement",
@@ -109,7 +113,7 @@ public final class SweepStage {
                       ? List.of()
                       : JudgeAgreements.agreements(
                           tables.read(Table.RESPONSES),
-                          judged.judges(),
+                          judgeOrder,
                           config.sweep().confidence(),
                           tables.runId())));
       parts.run("roc", () -> tables.write(Table.ROC, RocCurves.roc(scores, tables.runId())));
@@ -124,7 +128,21 @@ public final class SweepStage {
     }
     LOG.info("Sweep stage: tables of run {} written in {} s", tables.runId(), seconds(t0));
     LOG.info("Sweep stage parts (s): {}", parts);
-    return summarize(tables, config, run, primaryJudge);
+    return summarize(tables, config, run, primaryJudge, judgeOrder);
+  }
+
+  /**
+   * The responses' judges in the configured order of {@code judges} when they are the configured
+   * ones (the order of {@code judge_agreement}'s pairs), else as the responses give them (the
+   * primary first, the others by name).
+   */
+  private static List<String> judgeOrder(EvalConfig config, JudgedScores judged) {
+    List<String> configured = config.judges().stream().map(JudgeConfig::name).toList();
+    return configured.size() == judged.judges().size()
+            && configured.containsAll(judged.judges())
+            && configured.get(0).equals(judged.primaryJudge())
+        ? configured
+        : judged.judges();
   }
 
   /**
@@ -267,7 +285,11 @@ public final class SweepStage {
    * scored one when the scores were made with others).
    */
   private static Result summarize(
-      RunTables tables, EvalConfig config, RunRow run, String primaryJudge) {
+      RunTables tables,
+      EvalConfig config,
+      RunRow run,
+      String primaryJudge,
+      List<String> judgeOrder) {
     List<RateRow> rates =
         tables
             .read(Table.RATES)
@@ -314,13 +336,10 @@ public final class SweepStage {
                 tables
                     .read(Table.JUDGE_AGREEMENT)
                     .where(col(Columns.CATEGORY).equalTo(Columns.ALL))
-                    .orderBy(
-                        col(Columns.BENCHMARK),
-                        col(JudgeAgreementRow.JUDGE_A),
-                        col(JudgeAgreementRow.JUDGE_B))
                     .collectAsList()
                     .stream()
                     .map(JudgeAgreementRow::fromRow)
+                    .sorted(AgreementCounts.order(judgeOrder))
                     .toList());
     return new Result(temperature, summary);
   }

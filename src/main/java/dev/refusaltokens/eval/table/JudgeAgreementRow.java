@@ -23,7 +23,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * @param benchmark the benchmark; in a {@code judge-check} run, the labelled file as configured
  * @param category {@code ALL}, a category, or null for the rows that have none
- * @param judgeA the first judge of the pair (configured order: the primary judge first)
+ * @param judgeA the first judge of the pair: the earlier in the configured {@code judges}
  * @param confusion the (judge_a, judge_b) label counts
  * @param confidence the level of {@code kappa_low} and {@code kappa_high}
  */

@@ -281,20 +281,54 @@ class JudgedReportTest {
         .contains("<caption>orig: string_match (rows) vs second (columns)</caption>")
         .contains(refusedLine.append("</tr>").toString());
 
-    // with one judge the table is empty and the section says why
-    RunTables one = new RunTables(spark, output.resolve("one-judge").toString(), "j");
-    for (Table table : Table.values()) {
-      if (table == Table.JUDGE_AGREEMENT) {
-        one.write(table, List.of());
-      } else if (tables.readIfPresent(table) != null) {
-        one.write(table, tables.read(table));
+    // with one judge the table is empty and the section says why; with two judges and no rows
+    // (a run swept before the table existed), the note says to sweep again
+    for (boolean oneJudge : new boolean[] {true, false}) {
+      RunTables t =
+          new RunTables(spark, output.resolve(oneJudge ? "one-judge" : "no-rows").toString(), "j");
+      for (Table table : Table.values()) {
+        if (table == Table.JUDGE_AGREEMENT) {
+          t.write(table, List.of());
+        } else if (table == Table.RESPONSES && oneJudge) {
+          t.write(
+              table,
+              tables.collect(Table.RESPONSES, ResponseRow::fromRow).stream()
+                  .map(
+                      r ->
+                          new ResponseRow(
+                              r.benchmark(),
+                              r.promptId(),
+                              r.promptSha256(),
+                              r.category(),
+                              r.shouldRefuse(),
+                              r.firstToken(),
+                              r.firstTokenId(),
+                              r.firstTokenKind(),
+                              r.response(),
+                              r.newTokens(),
+                              r.finishReason(),
+                              r.error(),
+                              r.label(),
+                              Map.of(PRIMARY, r.labels().get(PRIMARY)),
+                              Map.of(),
+                              Map.of(),
+                              r.runId()))
+                  .toList());
+        } else if (tables.readIfPresent(table) != null) {
+          t.write(table, tables.read(table));
+        }
+      }
+      String page =
+          Files.readString(Path.of(ReportWriter.write(t, 1.0)).getParent().resolve("report.html"));
+      assertThat(page).doesNotContain("id=\"agreement\"");
+      if (oneJudge) {
+        assertThat(page).contains("<p class=\"note\">" + AgreementSection.ONE_JUDGE + "</p>");
+      } else {
+        assertThat(page)
+            .contains("the responses have 2 judges but judge_agreement has no rows")
+            .contains("sweep the run again");
       }
     }
-    String page =
-        Files.readString(Path.of(ReportWriter.write(one, 1.0)).getParent().resolve("report.html"));
-    assertThat(page)
-        .contains("<p class=\"note\">" + AgreementSection.ONE_JUDGE + "</p>")
-        .doesNotContain("id=\"agreement\"");
   }
 
   /**
