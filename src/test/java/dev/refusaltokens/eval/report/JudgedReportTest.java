@@ -295,24 +295,8 @@ class JudgedReportTest {
               tables.collect(Table.RESPONSES, ResponseRow::fromRow).stream()
                   .map(
                       r ->
-                          new ResponseRow(
-                              r.benchmark(),
-                              r.promptId(),
-                              r.promptSha256(),
-                              r.category(),
-                              r.shouldRefuse(),
-                              r.firstToken(),
-                              r.firstTokenId(),
-                              r.firstTokenKind(),
-                              r.response(),
-                              r.newTokens(),
-                              r.finishReason(),
-                              r.error(),
-                              r.label(),
-                              Map.of(PRIMARY, r.labels().get(PRIMARY)),
-                              Map.of(),
-                              Map.of(),
-                              r.runId()))
+                          TestData.withLabels(
+                              r, r.label(), Map.of(PRIMARY, r.labels().get(PRIMARY))))
                   .toList());
         } else if (tables.readIfPresent(table) != null) {
           t.write(table, tables.read(table));

@@ -495,7 +495,7 @@ class JudgedRatesTest {
     Path out = output.resolve("partial-judge");
     List<ResponseRow> rows = new ArrayList<>(responses(PROMPTS, null, null));
     ResponseRow r = rows.remove(0);
-    rows.add(withLabels(r, r.label(), Map.of(PRIMARY, r.label())));
+    rows.add(TestData.withLabels(r, r.label(), Map.of(PRIMARY, r.label())));
     RunTables t = write(out, "pj", SCORES, rows);
     assertThatThrownBy(() -> SweepStage.run(t, config(out, "pj"), run("pj")))
         .isInstanceOf(IllegalStateException.class)
@@ -509,7 +509,7 @@ class JudgedRatesTest {
     Path out2 = output.resolve("no-primary");
     List<ResponseRow> rows2 = new ArrayList<>(responses(PROMPTS, null, null));
     ResponseRow first = rows2.remove(0);
-    rows2.add(withLabels(first, "unclear", first.labels()));
+    rows2.add(TestData.withLabels(first, "unclear", first.labels()));
     RunTables t2 = write(out2, "np", SCORES, rows2);
     assertThatThrownBy(() -> SweepStage.run(t2, config(out2, "np"), run("np")))
         .isInstanceOf(IllegalStateException.class)
@@ -744,27 +744,6 @@ class JudgedRatesTest {
         Map.of(),
         Map.of(),
         null);
-  }
-
-  private static ResponseRow withLabels(ResponseRow r, String label, Map<String, String> labels) {
-    return new ResponseRow(
-        r.benchmark(),
-        r.promptId(),
-        r.promptSha256(),
-        r.category(),
-        r.shouldRefuse(),
-        r.firstToken(),
-        r.firstTokenId(),
-        r.firstTokenKind(),
-        r.response(),
-        r.newTokens(),
-        r.finishReason(),
-        r.error(),
-        label,
-        labels,
-        r.refusalProbabilities(),
-        r.otherMass(),
-        r.runId());
   }
 
   private static String sha(Prompt p) {

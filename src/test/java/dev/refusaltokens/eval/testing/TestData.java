@@ -2,6 +2,7 @@ package dev.refusaltokens.eval.testing;
 
 import dev.refusaltokens.eval.config.ConfigLoader;
 import dev.refusaltokens.eval.config.EvalConfig;
+import dev.refusaltokens.eval.table.ResponseRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -118,5 +119,27 @@ public final class TestData {
 
   public static long duckdbLong(String sql) {
     return ((Number) duckdb(sql).get(0)[0]).longValue();
+  }
+
+  /** A responses row with another primary label and judges' labels, everything else kept. */
+  public static ResponseRow withLabels(ResponseRow r, String label, Map<String, String> labels) {
+    return new ResponseRow(
+        r.benchmark(),
+        r.promptId(),
+        r.promptSha256(),
+        r.category(),
+        r.shouldRefuse(),
+        r.firstToken(),
+        r.firstTokenId(),
+        r.firstTokenKind(),
+        r.response(),
+        r.newTokens(),
+        r.finishReason(),
+        r.error(),
+        label,
+        labels,
+        r.refusalProbabilities(),
+        r.otherMass(),
+        r.runId());
   }
 }
