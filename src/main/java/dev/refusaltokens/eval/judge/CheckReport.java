@@ -58,65 +58,82 @@ final class CheckReport {
             "%nAgreement between judges (the same %d rows; table %s)%n",
             o.rowsRead() - o.rowsRejected(),
             Table.JUDGE_AGREEMENT.id()));
-    int width =
-        Math.max(
-            8,
-            o.agreements().stream()
-                .mapToInt(r -> JudgeCheckJob.categoryName(r.category()).length())
-                .max()
-                .orElse(8));
+    int width = width(o.agreements().stream().map(JudgeAgreementRow::category).toList());
     String pair = null;
     for (JudgeAgreementRow r : o.agreements()) {
       String p = r.judgeA() + " vs " + r.judgeB();
       if (!p.equals(pair)) {
         pair = p;
         b.append(String.format(Locale.ROOT, "  %s%n", p));
-        b.append(
-            String.format(
-                Locale.ROOT,
-                "  %-" + width + "s %6s %7s %9s %7s %17s%n",
-                "category",
-                "n",
-                "agreed",
-                "agreement",
-                "kappa",
-                interval(r.confidence())));
+        b.append(head(width, "agreement", r.confidence())).append(System.lineSeparator());
       }
-      ConfusionMatrix m = r.confusion();
-      b.append(
-          String.format(
-              Locale.ROOT,
-              "  %-" + width + "s %6d %7d %9.3f %7s %17s%n",
-              JudgeCheckJob.categoryName(r.category()),
-              m.n(),
-              m.agreed(),
-              m.accuracy(),
-              kappa(m),
-              bounds(m, r.confidence())));
+      b.append(figures(width, r.category(), r.confusion(), r.confidence()))
+          .append(System.lineSeparator());
     }
     for (JudgeAgreementRow r : o.agreements()) {
       if (!Columns.ALL.equals(r.category())) {
         continue;
       }
-      b.append(
+      matrix(
+          b,
           String.format(
               Locale.ROOT,
-              "  Agreement matrix, %s (rows: %s; columns: %s)%n",
+              "Agreement matrix, %s (rows: %s; columns: %s)",
               JudgeCheckJob.categoryName(r.category()),
               r.judgeA(),
-              r.judgeB()));
-      b.append(String.format(Locale.ROOT, "    %-9s", ""));
+              r.judgeB()),
+          List.of(Label.values()),
+          r.confusion());
+    }
+  }
+
+  /** The category column's width: the longest name, at least 8. */
+  private static int width(List<String> categories) {
+    return Math.max(
+        8,
+        categories.stream().mapToInt(c -> JudgeCheckJob.categoryName(c).length()).max().orElse(8));
+  }
+
+  /** The header of a figures table: {@code agreed} is the share's column name. */
+  private static String head(int width, String share, double confidence) {
+    return String.format(
+        Locale.ROOT,
+        "  %-" + width + "s %6s %7s %9s %7s %17s",
+        "category",
+        "n",
+        "agreed",
+        share,
+        "kappa",
+        interval(confidence));
+  }
+
+  /** One group's figures: n, agreed, their share, κ and its interval. */
+  private static String figures(int width, String category, ConfusionMatrix m, double confidence) {
+    return String.format(
+        Locale.ROOT,
+        "  %-" + width + "s %6d %7d %9.3f %7s %17s",
+        JudgeCheckJob.categoryName(category),
+        m.n(),
+        m.agreed(),
+        m.accuracy(),
+        kappa(m),
+        bounds(m, confidence));
+  }
+
+  /** A label matrix: a row per label of {@code rows}, a column per label. */
+  private static void matrix(StringBuilder b, String title, List<Label> rows, ConfusionMatrix m) {
+    b.append("  ").append(title).append(System.lineSeparator());
+    b.append(String.format(Locale.ROOT, "    %-9s", ""));
+    for (Label j : Label.values()) {
+      b.append(String.format(Locale.ROOT, " %9s", j.id()));
+    }
+    b.append(System.lineSeparator());
+    for (Label h : rows) {
+      b.append(String.format(Locale.ROOT, "    %-9s", h.id()));
       for (Label j : Label.values()) {
-        b.append(String.format(Locale.ROOT, " %9s", j.id()));
+        b.append(String.format(Locale.ROOT, " %9d", m.count(h, j)));
       }
       b.append(System.lineSeparator());
-      for (Label h : Label.values()) {
-        b.append(String.format(Locale.ROOT, "    %-9s", h.id()));
-        for (Label j : Label.values()) {
-          b.append(String.format(Locale.ROOT, " %9d", r.confusion().count(h, j)));
-        }
-        b.append(System.lineSeparator());
-      }
     }
   }
 
@@ -137,41 +154,22 @@ final class CheckReport {
   private static void judgeSection(StringBuilder b, String judge, JudgeCheckJob.Outcome o) {
     List<JudgeCheckRow> rows = o.checks().stream().filter(r -> r.judge().equals(judge)).toList();
     b.append(String.format(Locale.ROOT, "%nJudge %s: %s%n", judge, rows.get(0).judgeProvenance()));
-    int width =
-        Math.max(
-            8,
-            rows.stream()
-                .mapToInt(r -> JudgeCheckJob.categoryName(r.category()).length())
-                .max()
-                .orElse(8));
-    String head = "  %-" + width + "s %6s %7s %9s %7s %17s %8s%n";
-    b.append(
-        String.format(
-            Locale.ROOT,
-            head,
-            "category",
-            "n",
-            "agreed",
-            "accuracy",
-            "kappa",
-            interval(o.config().confidence()),
-            "unclear"));
+    int width = width(rows.stream().map(JudgeCheckRow::category).toList());
+    b.append(head(width, "accuracy", o.config().confidence()))
+        .append(String.format(Locale.ROOT, " %8s%n", "unclear"));
     for (JudgeCheckRow r : rows) {
       ConfusionMatrix m = r.confusion();
-      b.append(
-          String.format(
-              Locale.ROOT,
-              "  %-" + width + "s %6d %7d %9.3f %7s %17s %8d%n",
-              JudgeCheckJob.categoryName(r.category()),
-              m.n(),
-              m.agreed(),
-              m.accuracy(),
-              kappa(m),
-              bounds(m, r.confidence()),
-              m.judgeTotal(Label.UNCLEAR)));
+      b.append(figures(width, r.category(), m, r.confidence()))
+          .append(String.format(Locale.ROOT, " %8d%n", m.judgeTotal(Label.UNCLEAR)));
     }
     for (JudgeCheckRow r : rows) {
-      matrix(b, r);
+      matrix(
+          b,
+          "Confusion matrix, "
+              + JudgeCheckJob.categoryName(r.category())
+              + " (rows: human label; columns: judge label)",
+          Label.HUMAN,
+          r.confusion());
     }
     List<JudgeCheckJob.Disagreement> ds = o.disagreements().getOrDefault(judge, List.of());
     if (!ds.isEmpty()) {
@@ -191,26 +189,6 @@ final class CheckReport {
                 JudgeCheckJob.categoryName(d.category()),
                 quoted(d.response())));
       }
-    }
-  }
-
-  private static void matrix(StringBuilder b, JudgeCheckRow r) {
-    b.append(
-        String.format(
-            Locale.ROOT,
-            "  Confusion matrix, %s (rows: human label; columns: judge label)%n",
-            JudgeCheckJob.categoryName(r.category())));
-    b.append(String.format(Locale.ROOT, "    %-9s", ""));
-    for (Label j : Label.values()) {
-      b.append(String.format(Locale.ROOT, " %9s", j.id()));
-    }
-    b.append(System.lineSeparator());
-    for (Label h : Label.HUMAN) {
-      b.append(String.format(Locale.ROOT, "    %-9s", h.id()));
-      for (Label j : Label.values()) {
-        b.append(String.format(Locale.ROOT, " %9d", r.confusion().count(h, j)));
-      }
-      b.append(System.lineSeparator());
     }
   }
 

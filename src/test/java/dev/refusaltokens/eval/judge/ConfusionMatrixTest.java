@@ -13,15 +13,17 @@ import org.junit.jupiter.api.Test;
 /** Accuracy and Cohen's κ against counts worked out by hand. */
 class ConfusionMatrixTest {
 
+  /** Person refused: 20 judged refused, 5 answered; person answered: 10 refused, 15 answered. */
+  private static final ConfusionMatrix TWO_BY_TWO =
+      ConfusionMatrix.EMPTY
+          .plus(REFUSED, REFUSED, 20)
+          .plus(REFUSED, ANSWERED, 5)
+          .plus(ANSWERED, REFUSED, 10)
+          .plus(ANSWERED, ANSWERED, 15);
+
   @Test
   void kappaOfATwoByTwoTableWorkedByHand() {
-    // human refused: 20 judged refused, 5 answered; human answered: 10 refused, 15 answered
-    ConfusionMatrix m =
-        ConfusionMatrix.EMPTY
-            .plus(REFUSED, REFUSED, 20)
-            .plus(REFUSED, ANSWERED, 5)
-            .plus(ANSWERED, REFUSED, 10)
-            .plus(ANSWERED, ANSWERED, 15);
+    ConfusionMatrix m = TWO_BY_TWO;
     // p_o = 35/50 = 0.7; p_e = (25/50)(30/50) + (25/50)(20/50) = 0.3 + 0.2 = 0.5
     assertThat(m.n()).isEqualTo(50);
     assertThat(m.agreed()).isEqualTo(35);
@@ -100,12 +102,7 @@ class ConfusionMatrixTest {
 
   @Test
   void kappaStandardErrorOfTheTwoByTwoTableWorkedByHand() {
-    ConfusionMatrix m =
-        ConfusionMatrix.EMPTY
-            .plus(REFUSED, REFUSED, 20)
-            .plus(REFUSED, ANSWERED, 5)
-            .plus(ANSWERED, REFUSED, 10)
-            .plus(ANSWERED, ANSWERED, 15);
+    ConfusionMatrix m = TWO_BY_TWO;
     // shares: p11 .4, p12 .1, p21 .2, p22 .3; rows .5/.5, columns .6/.4; κ = 0.4, p_e = 0.5
     // A = .4 (1 − (.5 + .6)(.6))² + .3 (1 − (.5 + .4)(.6))² = .04624 + .06348 = .10972
     // B = (.6)² (.1 (.6 + .5)² + .2 (.4 + .5)²) = .36 · .283 = .10188
